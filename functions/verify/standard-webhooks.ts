@@ -1,0 +1,156 @@
+/**
+ * Standard Webhooks verification (static, project-level Gemini webhooks).
+ *
+ * Signed content is `<webhook-id>.<webhook-timestamp>.<raw body>`, exactly as received.
+ * `v1` entries are HMAC-SHA256 under any current secret; `v1a` entries are ed25519 signatures
+ * under any configured public key. Pure: no I/O, the clock is an argument.
+ */
+import { createHmac, timingSafeEqual, verify as verifySignature, type KeyObject } from 'node:crypto';
+import {
+  malformed,
+  unauthorized,
+  type Rejection,
+  type StaticVerified,
+} from './result.ts';
+
+export interface StaticKeys {
+  /** Decoded HMAC keys, newest first. */
+  hmacKeys: readonly Buffer[];
+  /** ed25519 public keys for `v1a`. */
+  ed25519Keys: readonly KeyObject[];
+}
+
+export interface StaticHeaders {
+  id: string;
+  timestamp: string;
+  signature: string;
+}
+
+export interface StaticOptions {
+  /** Unix seconds. */
+  nowSeconds: number;
+  toleranceSeconds: number;
+}
+
+// An id is opaque to us, but it becomes an attribute and a log field: keep it printable and short.
+const WEBHOOK_ID = /^[\x21-\x7e]{1,256}$/;
+// Unix seconds as a plain decimal integer; 12 digits reaches far past any sane clock.
+const TIMESTAMP = /^[0-9]{1,12}$/;
+const ENTRY = /^(v[0-9]+[a-z]?),([A-Za-z0-9+/=]*)$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** A header with more entries than this is noise, not key rotation. */
+export const MAX_SIGNATURE_ENTRIES = 32;
+const HMAC_LENGTH = 32;
+const ED25519_SIGNATURE_LENGTH = 64;
+
+interface SignatureEntries {
+  v1: Buffer[];
+  v1a: Buffer[];
+}
+
+function parseSignatureHeader(header: string): SignatureEntries | Rejection {
+  const parts = header.trim().split(/\s+/);
+  if (parts.length === 0 || parts[0] === '') {
+    return malformed('malformed_signature_header', 'webhook-signature is empty');
+  }
+  if (parts.length > MAX_SIGNATURE_ENTRIES) {
+    return malformed('malformed_signature_header', `webhook-signature has ${parts.length} entries; at most ${MAX_SIGNATURE_ENTRIES} are accepted`);
+  }
+  const entries: SignatureEntries = { v1: [], v1a: [] };
+  let wellFormed = 0;
+  for (const part of parts) {
+    const match = ENTRY.exec(part);
+    if (!match) continue;
+    wellFormed++;
+    const [, version, payload = ''] = match;
+    // A payload that is not canonical base64 can never match; skipping it is cheaper and
+    // avoids Buffer.from's lenient decoding turning junk into bytes.
+    if (!BASE64.test(payload)) continue;
+    if (version === 'v1') entries.v1.push(Buffer.from(payload, 'base64'));
+    else if (version === 'v1a') entries.v1a.push(Buffer.from(payload, 'base64'));
+  }
+  if (wellFormed === 0) {
+    return malformed('malformed_signature_header', 'webhook-signature has no "<version>,<base64>" entry');
+  }
+  return entries;
+}
+
+/** Checks the three Standard Webhooks headers' shapes before any cryptography. */
+export function checkStaticHeaders(headers: StaticHeaders): Rejection | undefined {
+  if (!WEBHOOK_ID.test(headers.id)) {
+    return malformed('malformed_webhook_id', 'webhook-id must be 1-256 printable ASCII characters without spaces');
+  }
+  if (!TIMESTAMP.test(headers.timestamp)) {
+    return malformed('malformed_timestamp', 'webhook-timestamp must be an integer number of Unix seconds');
+  }
+  return undefined;
+}
+
+function signedContentParts(headers: StaticHeaders): string {
+  return `${headers.id}.${headers.timestamp}.`;
+}
+
+function anyEqual(expected: Buffer, candidates: readonly Buffer[]): boolean {
+  let matched = false;
+  // Compare against every candidate, whatever the outcome, so timing does not reveal which one matched.
+  for (const candidate of candidates) {
+    if (candidate.length === expected.length && timingSafeEqual(candidate, expected)) matched = true;
+  }
+  return matched;
+}
+
+/**
+ * Verifies a Standard Webhooks delivery. The timestamp window is checked before the signature
+ * (as the spec's reference libraries do), so a stale replay costs no cryptography.
+ */
+export function verifyStandardWebhook(
+  headers: StaticHeaders,
+  body: Buffer,
+  keys: StaticKeys,
+  options: StaticOptions,
+): StaticVerified | Rejection {
+  const headerProblem = checkStaticHeaders(headers);
+  if (headerProblem) return headerProblem;
+  const entries = parseSignatureHeader(headers.signature);
+  if ('ok' in entries) return entries;
+
+  const timestamp = Number(headers.timestamp);
+  if (Math.abs(options.nowSeconds - timestamp) > options.toleranceSeconds) {
+    return unauthorized(
+      'timestamp_out_of_window',
+      `webhook-timestamp is ${timestamp - options.nowSeconds} s from now; the window is ±${options.toleranceSeconds} s`,
+    );
+  }
+
+  const hmacEntries = entries.v1.filter((entry) => entry.length === HMAC_LENGTH);
+  const edEntries = entries.v1a.filter((entry) => entry.length === ED25519_SIGNATURE_LENGTH);
+  const canCheckV1 = hmacEntries.length > 0 && keys.hmacKeys.length > 0;
+  const canCheckV1a = edEntries.length > 0 && keys.ed25519Keys.length > 0;
+  if (!canCheckV1 && !canCheckV1a) {
+    if (keys.hmacKeys.length === 0 && keys.ed25519Keys.length === 0) {
+      return unauthorized('no_keys_configured', 'no signing secret or public key is configured');
+    }
+    return unauthorized('no_supported_signature', 'webhook-signature has no entry this receiver has a key for');
+  }
+
+  const prefix = signedContentParts(headers);
+  if (canCheckV1) {
+    let matched = false;
+    for (const key of keys.hmacKeys) {
+      const digest = createHmac('sha256', key).update(prefix).update(body).digest();
+      if (anyEqual(digest, hmacEntries)) matched = true;
+    }
+    if (matched) return { ok: true, scheme: 'static-v1', webhookId: headers.id, timestamp };
+  }
+  if (canCheckV1a) {
+    const content = Buffer.concat([Buffer.from(prefix), body]);
+    for (const key of keys.ed25519Keys) {
+      for (const signature of edEntries) {
+        if (verifySignature(null, content, key, signature)) {
+          return { ok: true, scheme: 'static-v1a', webhookId: headers.id, timestamp };
+        }
+      }
+    }
+  }
+  return unauthorized('signature_mismatch', 'no signature entry matches any current key');
+}
