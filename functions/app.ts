@@ -1,0 +1,91 @@
+/**
+ * Wiring: builds the receiver's parts from a ReceiverConfig. Clients are created once here and
+ * reused for every request.
+ */
+import { PubSub } from '@google-cloud/pubsub';
+import { createRemoteJWKSet } from 'jose';
+import type { ReceiverConfig } from './config.ts';
+import { createPubSubEventBus, type EventBus } from './event-bus.ts';
+import { createJsonLogger, type Logger } from './log.ts';
+import { createWebhookHandler, type WebhookHandler } from './receiver.ts';
+import { createStaticKeyProvider, fixedSecretSource, type SigningSecretSource } from './signing-keys.ts';
+import { distinguishJwksOutages, type JwtOptions } from './verify/jwt.ts';
+import { parseEd25519PublicKeys, parseSigningSecrets } from './verify/keys.ts';
+
+export interface Receiver {
+  handler: WebhookHandler;
+  bus: EventBus;
+  close(): Promise<void>;
+}
+
+/** How long `exp`/`nbf` may be off: senders' and our clocks drift a little. */
+const JWT_CLOCK_TOLERANCE_SECONDS = 60;
+/** jose refetches the JWKS for an unknown `kid` at most this often. */
+const JWKS_COOLDOWN_MS = 30_000;
+const JWKS_MAX_AGE_MS = 10 * 60_000;
+
+async function secretSource(config: ReceiverConfig): Promise<SigningSecretSource | undefined> {
+  const { signingSecrets } = config;
+  switch (signingSecrets.source) {
+    case 'none':
+      return undefined;
+    case 'env':
+      // Fail at start, with the entry's position, rather than on every delivery.
+      parseSigningSecrets(signingSecrets.secrets, 'WEBHOOK_SIGNING_SECRETS');
+      return fixedSecretSource(signingSecrets.secrets);
+    case 'secret-manager': {
+      // Loaded only when used: the client library is large and slows cold starts.
+      const { createSecretManagerSource } = await import('./secrets/secret-manager.ts');
+      return createSecretManagerSource({
+        secretName: signingSecrets.secretName,
+        refreshIntervalMs: config.secretRefreshSeconds * 1000,
+      });
+    }
+  }
+}
+
+function jwtOptions(config: ReceiverConfig): JwtOptions | undefined {
+  if (!config.schemes.has('jwt')) return undefined;
+  const remote = createRemoteJWKSet(config.jwksUrl, {
+    // A JWKS fetch happens inside a request: it must leave time to publish before the deadline.
+    timeoutDuration: Math.min(3000, Math.floor(config.publishTimeoutMs / 2)),
+    cooldownDuration: JWKS_COOLDOWN_MS,
+    cacheMaxAge: JWKS_MAX_AGE_MS,
+  });
+  return {
+    keys: distinguishJwksOutages(remote),
+    ...(config.jwtAudience !== undefined && { audience: config.jwtAudience }),
+    ...(config.jwtIssuer !== undefined && { issuer: config.jwtIssuer }),
+    clockToleranceSeconds: JWT_CLOCK_TOLERANCE_SECONDS,
+    requireBodyBinding: config.jwtRequireBodyBinding,
+  };
+}
+
+export async function createReceiver(config: ReceiverConfig, log: Logger = createJsonLogger()): Promise<Receiver> {
+  const pubsub = new PubSub({ projectId: config.projectId });
+  const bus = createPubSubEventBus(pubsub, { topicPrefix: config.topicPrefix, publishTimeoutMs: config.publishTimeoutMs });
+  const secrets = await secretSource(config);
+  const staticKeys = createStaticKeyProvider(
+    secrets,
+    parseEd25519PublicKeys(config.ed25519PublicKeys, 'WEBHOOK_SIGNING_PUBLIC_KEYS'),
+  );
+  const handler = createWebhookHandler({
+    bus,
+    staticKeys,
+    jwt: jwtOptions(config),
+    schemes: config.schemes,
+    toleranceSeconds: config.timestampToleranceSeconds,
+    maxBodyBytes: config.maxBodyBytes,
+    maxInFlight: config.maxInFlight,
+    log,
+  });
+  return {
+    handler,
+    bus,
+    async close() {
+      await bus.close();
+      await secrets?.close?.();
+      await pubsub.close();
+    },
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * The receiver's configuration, read once from the environment, typed and validated. A bad value
+ * raises ConfigError with one line naming the variable and the fix.
+ */
+import { DEFAULT_TOPIC_PREFIX, topicPrefixProblem } from './catalog.ts';
+import type { Scheme } from './verify/result.ts';
+
+export const DEFAULT_JWKS_URL = 'https://generativelanguage.googleapis.com/.well-known/jwks.json';
+/** Project id used with the emulator when none is given; the emulator accepts any. */
+export const EMULATOR_PROJECT = 'local-project';
+
+export type SigningSecretsConfig =
+  | { source: 'env'; secrets: readonly string[] }
+  | { source: 'secret-manager'; secretName: string }
+  | { source: 'none' };
+
+export interface ReceiverConfig {
+  port: number;
+  projectId: string;
+  emulatorHost: string | undefined;
+  signingSecrets: SigningSecretsConfig;
+  ed25519PublicKeys: readonly string[];
+  schemes: ReadonlySet<Scheme>;
+  jwksUrl: URL;
+  jwtAudience: string | undefined;
+  jwtIssuer: string | undefined;
+  jwtRequireBodyBinding: boolean;
+  topicPrefix: string;
+  timestampToleranceSeconds: number;
+  maxBodyBytes: number;
+  publishTimeoutMs: number;
+  secretRefreshSeconds: number;
+  maxInFlight: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function value(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = value(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^[0-9]+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)}); unset it to use ${fallback}.`);
+  }
+  return Number(raw);
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = value(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false (got ${JSON.stringify(raw)}).`);
+}
+
+function list(env: Env, name: string): string[] {
+  return (value(env, name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+}
+
+function schemes(env: Env): Set<Scheme> {
+  const names = value(env, 'WEBHOOK_SCHEMES') === undefined ? ['static', 'jwt'] : list(env, 'WEBHOOK_SCHEMES');
+  const result = new Set<Scheme>();
+  for (const name of names) {
+    if (name !== 'static' && name !== 'jwt') {
+      throw new ConfigError(`WEBHOOK_SCHEMES must list "static" and/or "jwt", comma-separated (got ${JSON.stringify(name)}).`);
+    }
+    result.add(name);
+  }
+  if (result.size === 0) throw new ConfigError('WEBHOOK_SCHEMES must enable at least one of "static" and "jwt".');
+  return result;
+}
+
+function url(env: Env, name: string, fallback: string): URL {
+  const raw = value(env, name) ?? fallback;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an absolute https:// URL (got ${JSON.stringify(raw)}).`);
+  }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname);
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback)) {
+    throw new ConfigError(`${name} must use https:// (plain http is allowed only for localhost); got ${JSON.stringify(raw)}.`);
+  }
+  return parsed;
+}
+
+const SECRET_RESOURCE = /^projects\/[a-z0-9.:-]+\/secrets\/[A-Za-z0-9_-]{1,255}$/;
+
+function signingSecrets(env: Env): SigningSecretsConfig {
+  const inline = list(env, 'WEBHOOK_SIGNING_SECRETS');
+  const secretName = value(env, 'WEBHOOK_SIGNING_SECRETS_SECRET');
+  if (inline.length > 0 && secretName !== undefined) {
+    throw new ConfigError('Set either WEBHOOK_SIGNING_SECRETS (local) or WEBHOOK_SIGNING_SECRETS_SECRET (Secret Manager), not both.');
+  }
+  if (secretName !== undefined) {
+    if (!SECRET_RESOURCE.test(secretName)) {
+      throw new ConfigError(`WEBHOOK_SIGNING_SECRETS_SECRET must look like projects/<project>/secrets/<secret-id> (got ${JSON.stringify(secretName)}).`);
+    }
+    return { source: 'secret-manager', secretName };
+  }
+  return inline.length > 0 ? { source: 'env', secrets: inline } : { source: 'none' };
+}
+
+export function loadConfig(env: Env): ReceiverConfig {
+  const emulatorHost = value(env, 'PUBSUB_EMULATOR_HOST');
+  const projectId = value(env, 'GOOGLE_CLOUD_PROJECT') ?? (emulatorHost ? EMULATOR_PROJECT : undefined);
+  if (projectId === undefined) {
+    throw new ConfigError('GOOGLE_CLOUD_PROJECT is not set: set it to the project that holds the topics (or set PUBSUB_EMULATOR_HOST to use the emulator).');
+  }
+  const topicPrefix = value(env, 'WEBHOOK_TOPIC_PREFIX') ?? DEFAULT_TOPIC_PREFIX;
+  const prefixProblem = topicPrefixProblem(topicPrefix);
+  if (prefixProblem) throw new ConfigError(`WEBHOOK_TOPIC_PREFIX ${prefixProblem}.`);
+
+  const config: ReceiverConfig = {
+    port: integer(env, 'PORT', 8080, 1, 65535),
+    projectId,
+    emulatorHost,
+    signingSecrets: signingSecrets(env),
+    ed25519PublicKeys: list(env, 'WEBHOOK_SIGNING_PUBLIC_KEYS'),
+    schemes: schemes(env),
+    jwksUrl: url(env, 'WEBHOOK_JWKS_URL', DEFAULT_JWKS_URL),
+    jwtAudience: value(env, 'WEBHOOK_JWT_AUDIENCE'),
+    jwtIssuer: value(env, 'WEBHOOK_JWT_ISSUER'),
+    jwtRequireBodyBinding: boolean(env, 'WEBHOOK_JWT_REQUIRE_BODY_BINDING', false),
+    topicPrefix,
+    timestampToleranceSeconds: integer(env, 'WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS', 300, 1, 86_400),
+    // Cloud Run refuses HTTP/1 requests over 32 MiB anyway; Pub/Sub messages top out at 10 MB.
+    maxBodyBytes: integer(env, 'WEBHOOK_MAX_BODY_BYTES', 1_048_576, 1, 9_000_000),
+    publishTimeoutMs: integer(env, 'WEBHOOK_PUBLISH_TIMEOUT_MS', 5000, 100, 60_000),
+    secretRefreshSeconds: integer(env, 'WEBHOOK_SECRET_REFRESH_SECONDS', 300, 5, 86_400),
+    maxInFlight: integer(env, 'WEBHOOK_MAX_IN_FLIGHT', 256, 1, 100_000),
+  };
+  if (config.schemes.has('static') && config.signingSecrets.source === 'none' && config.ed25519PublicKeys.length === 0) {
+    throw new ConfigError('Static webhooks are enabled but no key is configured: set WEBHOOK_SIGNING_SECRETS (local), WEBHOOK_SIGNING_SECRETS_SECRET (Secret Manager) or WEBHOOK_SIGNING_PUBLIC_KEYS, or set WEBHOOK_SCHEMES=jwt.');
+  }
+  return config;
+}

@@ -1,0 +1,80 @@
+/**
+ * Runs the receiver the way Cloud Run functions does: the Functions Framework's own CLI serving
+ * target `receiveWebhook` from functions/index.ts, in a child process on a chosen port.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// The package exports only its API; its CLI sits beside the main module (`bin` in its package.json).
+const frameworkCli = join(dirname(createRequire(import.meta.url).resolve('@google-cloud/functions-framework')), 'main.js');
+
+export interface ReceiverProcess {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** Everything the process printed so far (structured logs included). */
+  output(): string;
+  /** SIGKILL, as a crash or an instance shutdown would. */
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StartReceiverOptions {
+  port: number;
+  env: Record<string, string>;
+  /** Print the receiver's output through (default: keep it for output()). */
+  onOutput?: (text: string) => void;
+  timeoutMs?: number;
+}
+
+export async function startReceiverProcess(options: StartReceiverOptions): Promise<ReceiverProcess> {
+  const child = spawn(
+    process.execPath,
+    [frameworkCli, '--target=receiveWebhook', `--source=${join(repoRoot, 'functions', 'index.ts')}`, `--port=${options.port}`],
+    {
+      cwd: repoRoot,
+      // Off GCP there is no metadata server; asking for one only prints warnings.
+      env: { METADATA_SERVER_DETECTION: 'none', ...process.env, ...options.env, PORT: String(options.port) },
+      stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const collect = (chunk: Buffer): void => {
+    const text = chunk.toString();
+    output += text;
+    options.onOutput?.(text);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${options.port}/`;
+
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`receiver exited during start (code ${child.exitCode}): ${output.trim().split('\n').slice(-3).join(' | ')}`);
+    }
+    if (output.includes('Serving function')) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`receiver did not start within ${options.timeoutMs ?? 30_000} ms: ${output.slice(-500)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  const end = async (signal: NodeJS.Signals): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    await exited;
+  };
+  return {
+    url,
+    port: options.port,
+    child,
+    output: () => output,
+    kill: () => end('SIGKILL'),
+    stop: () => end('SIGTERM'),
+  };
+}
