@@ -12,6 +12,7 @@ export const MAX_ATTRIBUTES = 100;
 export const MAX_ATTRIBUTE_KEY_BYTES = 256;
 export const MAX_ATTRIBUTE_VALUE_BYTES = 1024;
 export const USER_METADATA_PREFIX = 'user_metadata_';
+export const USER_METADATA_TRUNCATED = 'user_metadata_truncated';
 export const CLOUDEVENTS_SOURCE = 'https://generativelanguage.googleapis.com';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -39,7 +40,9 @@ export interface AttributeInput {
 function cloudEventTime(input: AttributeInput): string {
   const { timestamp } = input.envelope;
   if (timestamp !== undefined && RFC3339.test(timestamp)) return timestamp;
-  if (input.webhookTimestamp !== undefined) return new Date(Number(input.webhookTimestamp) * 1000).toISOString();
+  // An unusable timestamp must not make toISOString() throw and turn a verified delivery into a 500.
+  const signed = input.webhookTimestamp === undefined ? undefined : new Date(Number(input.webhookTimestamp) * 1000);
+  if (signed !== undefined && !Number.isNaN(signed.getTime())) return signed.toISOString();
   return input.receivedAt.toISOString();
 }
 
@@ -88,7 +91,8 @@ export function buildAttributes(input: AttributeInput): Record<string, string> {
     let used = 0;
     for (const key of keys) {
       const name = USER_METADATA_PREFIX + key;
-      if (used >= room || key === '' || CONTROL.test(key) || Buffer.byteLength(name) > MAX_ATTRIBUTE_KEY_BYTES) {
+      // A user key `truncated` would collide with (and could forge) the flag: it is dropped, and flagged.
+      if (used >= room || key === '' || CONTROL.test(key) || name === USER_METADATA_TRUNCATED || Buffer.byteLength(name) > MAX_ATTRIBUTE_KEY_BYTES) {
         truncated = true;
         continue;
       }
@@ -98,6 +102,6 @@ export function buildAttributes(input: AttributeInput): Record<string, string> {
       used++;
     }
   }
-  if (truncated) attributes['user_metadata_truncated'] = 'true';
+  if (truncated) attributes[USER_METADATA_TRUNCATED] = 'true';
   return attributes;
 }

@@ -3,6 +3,7 @@
  * raises ConfigError with one line naming the variable and the fix.
  */
 import { DEFAULT_TOPIC_PREFIX, topicPrefixProblem } from './catalog.ts';
+import { KeyFormatError, parseEd25519PublicKeys, parseSigningSecrets } from './verify/keys.ts';
 import type { Scheme } from './verify/result.ts';
 
 export const DEFAULT_JWKS_URL = 'https://generativelanguage.googleapis.com/.well-known/jwks.json';
@@ -107,7 +108,24 @@ function signingSecrets(env: Env): SigningSecretsConfig {
     }
     return { source: 'secret-manager', secretName };
   }
+  keyFormat(() => parseSigningSecrets(inline, 'WEBHOOK_SIGNING_SECRETS'));
   return inline.length > 0 ? { source: 'env', secrets: inline } : { source: 'none' };
+}
+
+/** Checks key material's format here, so a bad entry is a ConfigError like any other bad value. */
+function keyFormat(parse: () => unknown): void {
+  try {
+    parse();
+  } catch (error) {
+    if (error instanceof KeyFormatError) throw new ConfigError(`${error.message}.`);
+    throw error;
+  }
+}
+
+function publicKeys(env: Env): string[] {
+  const keys = list(env, 'WEBHOOK_SIGNING_PUBLIC_KEYS');
+  keyFormat(() => parseEd25519PublicKeys(keys, 'WEBHOOK_SIGNING_PUBLIC_KEYS'));
+  return keys;
 }
 
 export function loadConfig(env: Env): ReceiverConfig {
@@ -125,7 +143,7 @@ export function loadConfig(env: Env): ReceiverConfig {
     projectId,
     emulatorHost,
     signingSecrets: signingSecrets(env),
-    ed25519PublicKeys: list(env, 'WEBHOOK_SIGNING_PUBLIC_KEYS'),
+    ed25519PublicKeys: publicKeys(env),
     schemes: schemes(env),
     jwksUrl: url(env, 'WEBHOOK_JWKS_URL', DEFAULT_JWKS_URL),
     jwtAudience: value(env, 'WEBHOOK_JWT_AUDIENCE'),

@@ -36,8 +36,8 @@ export interface StaticOptions {
 const WEBHOOK_ID = /^[\x21-\x7e]{1,256}$/;
 // Unix seconds as a plain decimal integer; 12 digits reaches far past any sane clock.
 const TIMESTAMP = /^[0-9]{1,12}$/;
-const ENTRY = /^(v[0-9]+[a-z]?),([A-Za-z0-9+/=]*)$/;
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+// `<version>,<canonical base64>`: an entry whose payload is empty or not base64 is not an entry.
+const ENTRY = /^(v[0-9]+[a-z]?),([A-Za-z0-9+/]+={0,2})$/;
 /** A header with more entries than this is noise, not key rotation. */
 export const MAX_SIGNATURE_ENTRIES = 32;
 const HMAC_LENGTH = 32;
@@ -59,13 +59,12 @@ function parseSignatureHeader(header: string): SignatureEntries | Rejection {
   const entries: SignatureEntries = { v1: [], v1a: [] };
   let wellFormed = 0;
   for (const part of parts) {
+    // Junk next to a valid entry is skipped (as the reference libraries do); the strict pattern
+    // keeps Buffer.from's lenient decoding from turning junk into bytes.
     const match = ENTRY.exec(part);
     if (!match) continue;
     wellFormed++;
     const [, version, payload = ''] = match;
-    // A payload that is not canonical base64 can never match; skipping it is cheaper and
-    // avoids Buffer.from's lenient decoding turning junk into bytes.
-    if (!BASE64.test(payload)) continue;
     if (version === 'v1') entries.v1.push(Buffer.from(payload, 'base64'));
     else if (version === 'v1a') entries.v1a.push(Buffer.from(payload, 'base64'));
   }
@@ -122,10 +121,12 @@ export function verifyStandardWebhook(
     );
   }
 
+  // A v1/v1a entry of the wrong length is a bad signature (signature_mismatch), not an
+  // unsupported one: it is only left out of the cryptography, which could never match it.
   const hmacEntries = entries.v1.filter((entry) => entry.length === HMAC_LENGTH);
   const edEntries = entries.v1a.filter((entry) => entry.length === ED25519_SIGNATURE_LENGTH);
-  const canCheckV1 = hmacEntries.length > 0 && keys.hmacKeys.length > 0;
-  const canCheckV1a = edEntries.length > 0 && keys.ed25519Keys.length > 0;
+  const canCheckV1 = entries.v1.length > 0 && keys.hmacKeys.length > 0;
+  const canCheckV1a = entries.v1a.length > 0 && keys.ed25519Keys.length > 0;
   if (!canCheckV1 && !canCheckV1a) {
     if (keys.hmacKeys.length === 0 && keys.ed25519Keys.length === 0) {
       return unauthorized('no_keys_configured', 'no signing secret or public key is configured');

@@ -1,0 +1,381 @@
+// Dynamic (RS256 JWT) verification: tokens made by `jose`, attacks built by hand, JWKS served
+// locally (createLocalJWKSet) or over HTTP on 127.0.0.1 (createRemoteJWKSet, as the receiver does).
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import { describe, test, type TestContext } from 'node:test';
+import { CompactSign, createLocalJWKSet, createRemoteJWKSet, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  distinguishJwksOutages,
+  MAX_JWT_LENGTH,
+  verifyJwtDelivery,
+  type JwtOptions,
+} from '../../functions/verify/jwt.ts';
+import type { VerificationResult } from '../../functions/verify/result.ts';
+import { serveJwks, type JwksServer } from '../../scripts/lib/dev-keys.ts';
+import {
+  base64url,
+  BODY,
+  hs256WithKey,
+  newRsaSigner,
+  NOW,
+  NOW_SECONDS,
+  unsecuredToken,
+  type RsaSigner,
+} from '../support/signing.ts';
+
+const body = Buffer.from(BODY);
+const EVENT = JSON.parse(BODY) as Record<string, unknown>;
+
+// One key pair in the JWKS, one "rotated in later", one an attacker holds under a known kid.
+const signer = await newRsaSigner('google-key-1');
+const second = await newRsaSigner('google-key-2');
+const impostor = await newRsaSigner('google-key-1');
+const localKeys = createLocalJWKSet({ keys: [signer.publicJwk, second.publicJwk] });
+
+/** Claims a plausible dynamic delivery carries: valid for five minutes around NOW. */
+function claims(extra: JWTPayload = {}): JWTPayload {
+  return { iat: NOW_SECONDS, exp: NOW_SECONDS + 300, ...extra };
+}
+
+function options(overrides: Partial<JwtOptions> = {}): JwtOptions {
+  return { keys: localKeys, clockToleranceSeconds: 60, requireBodyBinding: false, ...overrides };
+}
+
+function verify(token: string, overrides: Partial<JwtOptions> = {}, payload: Buffer = body, now: Date = NOW): Promise<VerificationResult> {
+  return verifyJwtDelivery(token, payload, options(overrides), now);
+}
+
+function assertAccepted(result: VerificationResult, binding: 'claims' | 'digest' | 'signature-only' = 'signature-only'): void {
+  assert.equal(result.ok, true, `expected acceptance, got ${JSON.stringify(result)}`);
+  assert.equal(result.ok && result.scheme, 'jwt');
+  assert.equal(result.ok && result.scheme === 'jwt' && result.binding, binding);
+}
+
+function assertRejected(result: VerificationResult, kind: 'unauthorized' | 'unavailable', reason: string): void {
+  assert.equal(result.ok, false, `expected rejection ${kind}/${reason}, got acceptance`);
+  if (result.ok) return;
+  assert.deepEqual({ kind: result.kind, reason: result.reason }, { kind, reason }, result.detail);
+}
+
+describe('RS256 signatures', () => {
+  test('a token signed by a key in the JWKS verifies and exposes its claims', async () => {
+    const result = await verify(await signer.sign(claims({ sub: 'webhook' })));
+    assertAccepted(result);
+    assert.equal(result.ok && result.scheme === 'jwt' && result.claims['sub'], 'webhook');
+  });
+
+  test('the key is chosen by kid: a token from the second JWKS key verifies too', async () => {
+    assertAccepted(await verify(await second.sign(claims())));
+  });
+
+  test('alg "none" is refused, with or without a third segment', async () => {
+    assertRejected(await verify(unsecuredToken(claims(), signer.kid)), 'unauthorized', 'jwt_invalid');
+    assertRejected(await verify(unsecuredToken(claims(), signer.kid, 'AAAA')), 'unauthorized', 'jwt_alg_not_allowed');
+  });
+
+  test('HS256 keyed with the RSA public key (algorithm confusion) is refused', async () => {
+    for (const hmacKey of [signer.publicPem, JSON.stringify(signer.publicJwk), Buffer.from(signer.publicJwk.n!, 'base64url')]) {
+      assertRejected(await verify(hs256WithKey(claims(), signer.kid, hmacKey)), 'unauthorized', 'jwt_alg_not_allowed');
+    }
+  });
+
+  test('other RSA algorithms with a JWKS key are refused: RS256 only', async () => {
+    for (const alg of ['RS384', 'RS512', 'PS256']) {
+      const other = await newRsaSigner(signer.kid, alg);
+      const keys = createLocalJWKSet({ keys: [{ ...other.publicJwk, alg: undefined }] });
+      assertRejected(await verify(await other.sign(claims()), { keys }), 'unauthorized', 'jwt_alg_not_allowed');
+    }
+  });
+
+  test('a kid the JWKS does not have is an unknown key', async () => {
+    assertRejected(await verify(await signer.sign(claims(), { kid: 'not-in-jwks' })), 'unauthorized', 'jwt_unknown_key');
+  });
+
+  test('a token without kid does not pick one of several keys', async () => {
+    assertRejected(await verify(await signer.sign(claims(), { kid: null })), 'unauthorized', 'jwt_unknown_key');
+  });
+
+  test('a key pair that is not in the JWKS, under a kid that is, fails', async () => {
+    assertRejected(await verify(await impostor.sign(claims())), 'unauthorized', 'jwt_invalid');
+  });
+
+  test('a token signed by one JWKS key but naming the other one fails', async () => {
+    assertRejected(await verify(await signer.sign(claims(), { kid: second.kid })), 'unauthorized', 'jwt_invalid');
+  });
+
+  test('a tampered payload fails', async () => {
+    const [header, , signature] = (await signer.sign(claims({ sub: 'a' }))).split('.');
+    const forged = `${header}.${base64url(claims({ sub: 'b' }))}.${signature}`;
+    assertRejected(await verify(forged), 'unauthorized', 'jwt_invalid');
+  });
+
+  test('a tampered signature fails', async () => {
+    const [header, payload, signature = ''] = (await signer.sign(claims())).split('.');
+    const bytes = Buffer.from(signature, 'base64url');
+    bytes[100] = bytes[100]! ^ 0x01;
+    assertRejected(await verify(`${header}.${payload}.${bytes.toString('base64url')}`), 'unauthorized', 'jwt_invalid');
+    assertRejected(await verify(`${header}.${payload}.${bytes.subarray(0, 128).toString('base64url')}`), 'unauthorized', 'jwt_invalid');
+  });
+
+  test('a tampered header fails (the header is signed too)', async () => {
+    const [header = '', payload, signature] = (await signer.sign(claims())).split('.');
+    const decoded = JSON.parse(Buffer.from(header, 'base64url').toString()) as Record<string, unknown>;
+    const forged = `${base64url({ ...decoded, typ: 'at+jwt' })}.${payload}.${signature}`;
+    assertRejected(await verify(forged), 'unauthorized', 'jwt_invalid');
+  });
+
+  test('not a compact JWT, or longer than the limit, is refused before any decoding', async () => {
+    for (const token of ['a.b', 'a.b.c.d', 'a.b.c ', '', 'x'.repeat(10)]) {
+      assertRejected(await verify(token), 'unauthorized', 'jwt_invalid');
+    }
+    const huge = await signer.sign(claims({ padding: 'x'.repeat(MAX_JWT_LENGTH) }));
+    assert.ok(huge.length > MAX_JWT_LENGTH);
+    assertRejected(await verify(huge), 'unauthorized', 'jwt_invalid');
+  });
+
+  test('a validly signed payload that is not a JSON claims set fails', async () => {
+    const token = await new CompactSign(Buffer.from('not json'))
+      .setProtectedHeader({ alg: 'RS256', kid: signer.kid })
+      .sign(signer.privateKey);
+    assertRejected(await verify(token), 'unauthorized', 'jwt_invalid');
+  });
+});
+
+describe('time claims', () => {
+  test('an expired token is refused', async () => {
+    assertRejected(await verify(await signer.sign(claims({ exp: NOW_SECONDS - 120 }))), 'unauthorized', 'jwt_expired');
+    assertRejected(await verify(await signer.sign(claims({ exp: NOW_SECONDS - 1 })), { clockToleranceSeconds: 0 }), 'unauthorized', 'jwt_expired');
+  });
+
+  test('expiry within the clock tolerance passes', async () => {
+    assertAccepted(await verify(await signer.sign(claims({ exp: NOW_SECONDS - 30 }))));
+    assertAccepted(await verify(await signer.sign(claims({ exp: NOW_SECONDS + 1 })), { clockToleranceSeconds: 0 }));
+  });
+
+  test('a token not yet valid (nbf) is refused', async () => {
+    const result = await verify(await signer.sign(claims({ nbf: NOW_SECONDS + 120 })));
+    assertRejected(result, 'unauthorized', 'jwt_claim_invalid');
+    assert.match(!result.ok ? result.detail : '', /nbf/);
+    assertRejected(await verify(await signer.sign(claims({ nbf: NOW_SECONDS + 1 })), { clockToleranceSeconds: 0 }), 'unauthorized', 'jwt_claim_invalid');
+  });
+
+  test('nbf within the clock tolerance passes', async () => {
+    assertAccepted(await verify(await signer.sign(claims({ nbf: NOW_SECONDS + 30 }))));
+    assertAccepted(await verify(await signer.sign(claims({ nbf: NOW_SECONDS })), { clockToleranceSeconds: 0 }));
+  });
+
+  test('exp and nbf are enforced only when present', async () => {
+    assertAccepted(await verify(await signer.sign({})));
+  });
+
+  test('the clock is the argument, not the wall clock', async () => {
+    const token = await signer.sign(claims());
+    assertAccepted(await verify(token, {}, body, NOW));
+    assertRejected(await verify(token, {}, body, new Date((NOW_SECONDS + 3600) * 1000)), 'unauthorized', 'jwt_expired');
+  });
+
+  test('a non-numeric exp or nbf is refused', async () => {
+    assertRejected(await verify(await signer.sign(claims({ exp: 'tomorrow' as unknown as number }))), 'unauthorized', 'jwt_claim_invalid');
+    assertRejected(await verify(await signer.sign(claims({ nbf: 'yesterday' as unknown as number }))), 'unauthorized', 'jwt_claim_invalid');
+  });
+});
+
+describe('audience and issuer', () => {
+  const audience = 'https://hooks.example.com/';
+  const issuer = 'https://generativelanguage.googleapis.com';
+
+  test('when configured, the right aud and iss pass', async () => {
+    assertAccepted(await verify(await signer.sign(claims({ aud: audience, iss: issuer })), { audience, issuer }));
+    assertAccepted(await verify(await signer.sign(claims({ aud: ['other', audience] })), { audience }));
+  });
+
+  test('when configured, a wrong or missing aud is refused', async () => {
+    for (const extra of [{ aud: 'https://attacker.example/' }, {}, { aud: [] as string[] }]) {
+      assertRejected(await verify(await signer.sign(claims(extra)), { audience }), 'unauthorized', 'jwt_claim_invalid');
+    }
+  });
+
+  test('when configured, a wrong or missing iss is refused', async () => {
+    for (const extra of [{ iss: 'https://accounts.google.com' }, {}]) {
+      assertRejected(await verify(await signer.sign(claims(extra)), { issuer }), 'unauthorized', 'jwt_claim_invalid');
+    }
+  });
+
+  test('when not configured, any aud and iss pass', async () => {
+    assertAccepted(await verify(await signer.sign(claims({ aud: 'anything', iss: 'anyone' }))));
+  });
+});
+
+describe('body binding', () => {
+  const sha256 = createHash('sha256').update(body).digest();
+
+  test('claims: an `event` claim equal to the body binds it', async () => {
+    assertAccepted(await verify(await signer.sign(claims({ event: EVENT }))), 'claims');
+  });
+
+  test('claims: key order and whitespace in the body do not matter, the event does', async () => {
+    const reordered = Buffer.from(JSON.stringify({ data: EVENT['data'], timestamp: EVENT['timestamp'], version: 'v1', type: EVENT['type'] }, null, 2));
+    assertAccepted(await verify(await signer.sign(claims({ event: EVENT })), {}, reordered), 'claims');
+  });
+
+  test('claims: an event claim that differs from the body is a mismatch', async () => {
+    const token = await signer.sign(claims({ event: { ...EVENT, type: 'batch.failed' } }));
+    assertRejected(await verify(token), 'unauthorized', 'body_binding_mismatch');
+    const other = Buffer.from(BODY.replace('batch_123456', 'batch_999'));
+    assertRejected(await verify(await signer.sign(claims({ event: EVENT })), {}, other), 'unauthorized', 'body_binding_mismatch');
+    assertRejected(await verify(await signer.sign(claims({ event: EVENT })), {}, Buffer.from('not json')), 'unauthorized', 'body_binding_mismatch');
+  });
+
+  test('claims: top-level `type` and `data` claims bind the body', async () => {
+    assertAccepted(await verify(await signer.sign(claims({ type: EVENT['type'], data: EVENT['data'] }))), 'claims');
+    assertRejected(
+      await verify(await signer.sign(claims({ type: EVENT['type'], data: { id: 'batch_other' } }))),
+      'unauthorized',
+      'body_binding_mismatch',
+    );
+    assertRejected(
+      await verify(await signer.sign(claims({ type: 'batch.failed', data: EVENT['data'] }))),
+      'unauthorized',
+      'body_binding_mismatch',
+    );
+  });
+
+  test('digest: a hex SHA-256 of the body binds it', async () => {
+    assertAccepted(await verify(await signer.sign(claims({ body_sha256: sha256.toString('hex') }))), 'digest');
+    assertAccepted(await verify(await signer.sign(claims({ body_sha256: sha256.toString('hex').toUpperCase() }))), 'digest');
+  });
+
+  test('digest: base64url, base64 and RFC 9530 forms bind it', async () => {
+    assertAccepted(await verify(await signer.sign(claims({ sha256: sha256.toString('base64url') }))), 'digest');
+    assertAccepted(await verify(await signer.sign(claims({ payload_hash: sha256.toString('base64') }))), 'digest');
+    assertAccepted(await verify(await signer.sign(claims({ digest: `sha-256=:${sha256.toString('base64')}:` }))), 'digest');
+  });
+
+  test('digest: a digest of other bytes, or a claim that is no digest, is a mismatch', async () => {
+    const other = createHash('sha256').update(`${BODY} `).digest();
+    assertRejected(await verify(await signer.sign(claims({ body_sha256: other.toString('hex') }))), 'unauthorized', 'body_binding_mismatch');
+    assertRejected(await verify(await signer.sign(claims({ sha256: other.toString('base64url') }))), 'unauthorized', 'body_binding_mismatch');
+    assertRejected(await verify(await signer.sign(claims({ body_sha256: 'abc' }))), 'unauthorized', 'body_binding_mismatch');
+    // The right digest, but the body carries one extra byte.
+    const token = await signer.sign(claims({ body_sha256: sha256.toString('hex') }));
+    assertRejected(await verify(token, {}, Buffer.concat([body, Buffer.from('\n')])), 'unauthorized', 'body_binding_mismatch');
+  });
+
+  test('signature-only: accepted and marked by default', async () => {
+    assertAccepted(await verify(await signer.sign(claims({ sub: 'x' }))), 'signature-only');
+  });
+
+  test('signature-only: refused when body binding is required, while bound tokens still pass', async () => {
+    assertRejected(await verify(await signer.sign(claims()), { requireBodyBinding: true }), 'unauthorized', 'body_unbound');
+    assertAccepted(await verify(await signer.sign(claims({ event: EVENT })), { requireBodyBinding: true }), 'claims');
+    assertAccepted(await verify(await signer.sign(claims({ body_sha256: sha256.toString('hex') })), { requireBodyBinding: true }), 'digest');
+  });
+});
+
+describe('remote JWKS (jose createRemoteJWKSet on 127.0.0.1, wrapped by distinguishJwksOutages)', () => {
+  async function jwksServer(t: TestContext, keys: readonly JWK[]): Promise<JwksServer> {
+    const server = await serveJwks(keys);
+    t.after(() => server.close());
+    return server;
+  }
+
+  /** The receiver's settings (functions/app.ts): 30 s cooldown between refetches, 10 min cache. */
+  function remote(url: string, timeoutDuration = 5000): JWTVerifyGetKey {
+    return distinguishJwksOutages(createRemoteJWKSet(new URL(url), { cooldownDuration: 30_000, cacheMaxAge: 600_000, timeoutDuration }));
+  }
+
+  test('a token verifies against a served JWKS, fetched once and then cached', async (t) => {
+    const server = await jwksServer(t, [signer.publicJwk]);
+    const keys = remote(server.url);
+    assertAccepted(await verify(await signer.sign(claims()), { keys }));
+    assertAccepted(await verify(await signer.sign(claims({ sub: 'again' })), { keys }));
+    assert.equal(server.requests(), 1);
+  });
+
+  test('an unknown kid refetches the JWKS at most once every 30 s', async (t) => {
+    // jose times its cooldown with Date.now(): drive that clock by hand.
+    t.mock.timers.enable({ apis: ['Date'], now: NOW.getTime() });
+    const server = await jwksServer(t, [signer.publicJwk]);
+    const keys = remote(server.url);
+    const tokenA = await signer.sign(claims());
+    const tokenB = await second.sign(claims());
+
+    assertAccepted(await verify(tokenA, { keys }));
+    assert.equal(server.requests(), 1);
+
+    // Google rotates: key 1 out, key 2 in. Within the cooldown the new kid is unknown, no refetch.
+    server.setDocument({ keys: [second.publicJwk] });
+    assertRejected(await verify(tokenB, { keys }), 'unauthorized', 'jwt_unknown_key');
+    t.mock.timers.tick(29_000);
+    assertRejected(await verify(tokenB, { keys }), 'unauthorized', 'jwt_unknown_key');
+    assertAccepted(await verify(tokenA, { keys }));
+    assert.equal(server.requests(), 1);
+
+    // Past the cooldown, the unknown kid triggers one refetch and verifies.
+    t.mock.timers.tick(1_001);
+    assertAccepted(await verify(tokenB, { keys }));
+    assert.equal(server.requests(), 2);
+
+    // The retired key and made-up kids are now unknown, and hammering them does not refetch.
+    for (let i = 0; i < 5; i++) {
+      assertRejected(await verify(tokenA, { keys }), 'unauthorized', 'jwt_unknown_key');
+      assertRejected(await verify(await signer.sign(claims(), { kid: `made-up-${i}` }), { keys }), 'unauthorized', 'jwt_unknown_key');
+    }
+    assert.equal(server.requests(), 2);
+
+    t.mock.timers.tick(30_001);
+    assertRejected(await verify(tokenA, { keys }), 'unauthorized', 'jwt_unknown_key');
+    assert.equal(server.requests(), 3);
+  });
+
+  test('JWKS server down: unavailable (503), not unauthorized', async () => {
+    const server = await serveJwks([signer.publicJwk]);
+    const { url } = server;
+    await server.close();
+    assertRejected(await verify(await signer.sign(claims()), { keys: remote(url) }), 'unavailable', 'jwks_unavailable');
+  });
+
+  test('JWKS answering an error status: unavailable, and it recovers once the JWKS is back', async (t) => {
+    const server = await jwksServer(t, [signer.publicJwk]);
+    server.setDocument({ error: 'internal' }, 500);
+    const keys = remote(server.url);
+    const token = await signer.sign(claims());
+    assertRejected(await verify(token, { keys }), 'unavailable', 'jwks_unavailable');
+    server.setDocument({ keys: [signer.publicJwk] });
+    assertAccepted(await verify(token, { keys }));
+  });
+
+  test('JWKS answering garbage: unavailable', async (t) => {
+    const server = await jwksServer(t, []);
+    const token = await signer.sign(claims());
+    for (const garbage of ['<html>not json</html>', { keys: 'nope' }, { notKeys: [] }, [1, 2, 3], '']) {
+      server.setDocument(garbage);
+      assertRejected(await verify(token, { keys: remote(server.url) }), 'unavailable', 'jwks_unavailable');
+    }
+  });
+
+  test('JWKS not answering in time: unavailable', async (t) => {
+    const hanging = createServer(() => {
+      /* never answers */
+    });
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => {
+      hanging.closeAllConnections();
+      hanging.close(() => resolve());
+    }));
+    const address = hanging.address();
+    assert.ok(address && typeof address === 'object');
+    const keys = remote(`http://127.0.0.1:${address.port}/jwks.json`, 200);
+    assertRejected(await verify(await signer.sign(claims()), { keys }), 'unavailable', 'jwks_unavailable');
+  });
+
+  test('an unknown kid on a healthy JWKS stays unauthorized (401, not 503)', async (t) => {
+    const server = await jwksServer(t, [signer.publicJwk]);
+    assertRejected(
+      await verify(await signer.sign(claims(), { kid: 'nope' }), { keys: remote(server.url) }),
+      'unauthorized',
+      'jwt_unknown_key',
+    );
+  });
+});
