@@ -1,0 +1,155 @@
+/**
+ * The receiver's deployable source, built in memory: every `functions/**\/*.ts` (tests excluded)
+ * transpiled to ESM JavaScript with its relative `.ts` imports rewritten to `.js`, plus a generated
+ * `package.json` whose runtime dependencies are pinned to the exact versions in the root lockfile.
+ * The content hash covers every file name and byte, so the bucket object named after it changes
+ * with any source change and with nothing else.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
+
+/** Runtime dependencies of the receiver; each is pinned to the version the root lockfile resolved. */
+export const RUNTIME_DEPENDENCIES = ['@google-cloud/functions-framework', '@google-cloud/pubsub', '@google-cloud/secret-manager', 'jose'] as const;
+
+/** Node.js major the function runs on; also the `engines` of the generated package.json. */
+export const NODE_MAJOR = 22;
+export const FUNCTION_RUNTIME = `nodejs${NODE_MAJOR}`;
+export const ENTRY_POINT = 'receiveWebhook';
+
+export interface SourceArchive {
+  /** Archive path -> file content, sorted by path. */
+  files: ReadonlyMap<string, string>;
+  /** SHA-256 (hex) over every path and content. */
+  hash: string;
+  /** Bucket object name, e.g. `receiver-<first 20 hex of hash>.zip`. */
+  objectName: string;
+}
+
+const SKIP_DIRS = new Set(['node_modules', 'test', 'tests', '__tests__', 'dist', '.git']);
+
+function isSourceFile(name: string): boolean {
+  return name.endsWith('.ts') && !name.endsWith('.d.ts') && !/\.(test|spec)\.ts$/.test(name);
+}
+
+/** Relative paths (POSIX separators) of the source files under `dir`, sorted. */
+export function listSourceFiles(dir: string): string[] {
+  const found: string[] = [];
+  const walk = (current: string, rel: string): void => {
+    for (const entry of readdirSync(current).sort()) {
+      const full = path.join(current, entry);
+      const relPath = rel === '' ? entry : `${rel}/${entry}`;
+      const stat = statSync(full);
+      if (stat.isDirectory()) {
+        if (!SKIP_DIRS.has(entry)) walk(full, relPath);
+      } else if (isSourceFile(entry)) {
+        found.push(relPath);
+      }
+    }
+  };
+  walk(dir, '');
+  return found.sort();
+}
+
+// A static import/export or a literal dynamic import whose relative specifier still ends in `.ts`.
+const LEFTOVER_TS_SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])\.{1,2}\/[^'"]*\.[cm]?ts\1/;
+
+/** Transpiles one module to ESM JavaScript and checks that no relative `.ts` specifier survived. */
+export function transpileSource(fileName: string, source: string): string {
+  const out = ts.transpileModule(source, {
+    fileName,
+    reportDiagnostics: true,
+    compilerOptions: {
+      module: ts.ModuleKind.ESNext,
+      target: ts.ScriptTarget.ES2023,
+      // Keep every value import exactly as written (the repo's tsconfig uses it too): no elision
+      // of imports that are only there for their side effects.
+      verbatimModuleSyntax: true,
+      rewriteRelativeImportExtensions: true,
+      sourceMap: false,
+      removeComments: false,
+    },
+  });
+  const errors = (out.diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (errors.length > 0) {
+    const text = errors.map((d) => ts.flattenDiagnosticMessageText(d.messageText, ' ')).join('; ');
+    throw new Error(`cannot transpile functions/${fileName}: ${text}`);
+  }
+  const leftover = LEFTOVER_TS_SPECIFIER.exec(out.outputText);
+  if (leftover !== null) {
+    throw new Error(`transpiling functions/${fileName} left a .ts import specifier (${leftover[0]}); the deployed function would not load it`);
+  }
+  return out.outputText;
+}
+
+/** Exact versions of `names` in an npm lockfile (v2/v3 `packages` map). */
+export function pinnedVersions(lockfileText: string, names: readonly string[]): Record<string, string> {
+  const lock = JSON.parse(lockfileText) as { packages?: Record<string, { version?: string }> };
+  const pinned: Record<string, string> = {};
+  for (const name of names) {
+    const version = lock.packages?.[`node_modules/${name}`]?.version;
+    if (version === undefined) throw new Error(`package-lock.json does not resolve ${name}; run npm install`);
+    pinned[name] = version;
+  }
+  return pinned;
+}
+
+/** The generated package.json, with stable key order so the hash is stable. */
+export function functionPackageJson(dependencies: Record<string, string>): string {
+  const sorted = Object.fromEntries(Object.entries(dependencies).sort(([a], [b]) => a.localeCompare(b)));
+  const pkg = {
+    name: 'gemini-webhooks-receiver',
+    version: '0.0.0',
+    private: true,
+    type: 'module',
+    main: 'index.js',
+    engines: { node: `${NODE_MAJOR}.x` },
+    dependencies: sorted,
+  };
+  return `${JSON.stringify(pkg, null, 2)}\n`;
+}
+
+export function hashFiles(files: ReadonlyMap<string, string>): string {
+  const hash = createHash('sha256');
+  for (const [name, content] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    // Length-prefixed so that no two different file sets can produce the same byte stream.
+    const body = Buffer.from(content, 'utf8');
+    hash.update(`${Buffer.byteLength(name)}:${name}\0${body.length}:`);
+    hash.update(body);
+  }
+  return hash.digest('hex');
+}
+
+export interface BuildSourceOptions {
+  /** Directory holding the receiver's TypeScript sources (the repo's `functions/`). */
+  sourceDir: string;
+  /** The root `package-lock.json` whose versions are pinned. */
+  lockfile: string;
+}
+
+/** Builds the deployable archive contents; throws when the entry module is missing. */
+export function buildReceiverSource(options: BuildSourceOptions): SourceArchive {
+  const sources = listSourceFiles(options.sourceDir);
+  if (!sources.includes('index.ts')) {
+    throw new Error(`${path.join(options.sourceDir, 'index.ts')} is missing: the receiver's entry module must export the ${ENTRY_POINT} target`);
+  }
+  const files = new Map<string, string>();
+  for (const rel of sources) {
+    const text = readFileSync(path.join(options.sourceDir, rel), 'utf8');
+    files.set(rel.replace(/\.ts$/, '.js'), transpileSource(rel, text));
+  }
+  const dependencies = pinnedVersions(readFileSync(options.lockfile, 'utf8'), RUNTIME_DEPENDENCIES);
+  files.set('package.json', functionPackageJson(dependencies));
+  const sorted = new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const hash = hashFiles(sorted);
+  return { files: sorted, hash, objectName: `receiver-${hash.slice(0, 20)}.zip` };
+}
+
+/** The repository root (this file lives in `<root>/infra/`). */
+export const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+
+export const DEFAULT_SOURCE_OPTIONS: BuildSourceOptions = {
+  sourceDir: path.join(REPO_ROOT, 'functions'),
+  lockfile: path.join(REPO_ROOT, 'package-lock.json'),
+};

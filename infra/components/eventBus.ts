@@ -1,0 +1,102 @@
+import * as gcp from '@pulumi/gcp';
+import * as pulumi from '@pulumi/pulumi';
+import { routeSlug, type RouteKey } from '../../functions/catalog.ts';
+import { planBus, planDeadLetterPublisherGrants, seconds } from '../plan.ts';
+
+export interface EventBusArgs {
+  /** Project that holds the topics. */
+  project: pulumi.Input<string>;
+  /** Topic prefix shared with the receiver (`WEBHOOK_TOPIC_PREFIX`). */
+  topicPrefix: string;
+  /** Pub/Sub service agent email (`service-<number>@gcp-sa-pubsub.iam.gserviceaccount.com`). */
+  pubsubServiceAgent: pulumi.Input<string>;
+  /** How long each event topic keeps messages, so a subscription created later can seek back. */
+  topicRetentionSeconds: number;
+  /** How long each dead-letter subscription keeps dead letters (Pub/Sub allows at most 7 days). */
+  deadLetterRetentionSeconds: number;
+  /** Labels for every topic and subscription. */
+  labels?: Record<string, string>;
+}
+
+/** The resources of one route: where the receiver publishes and where failed deliveries end up. */
+export interface RouteResources {
+  route: RouteKey;
+  topic: gcp.pubsub.Topic;
+  deadLetterTopic: gcp.pubsub.Topic;
+  /** The dead-letter topic's own subscription: dead letters wait here for inspection and replay. */
+  deadLetterSubscription: gcp.pubsub.Subscription;
+  /** roles/pubsub.publisher for the Pub/Sub service agent on the dead-letter topic. */
+  deadLetterPublisherGrant: gcp.pubsub.TopicIAMMember;
+}
+
+/**
+ * The Pub/Sub topology of the event catalog: per route (each event type and `unrouted`) a topic, a
+ * dead-letter topic and the dead-letter topic's own long-retention subscription. The Pub/Sub
+ * service agent may publish to each dead-letter topic; consumer subscriptions get their grants
+ * from {@link EventSubscription}.
+ */
+export class EventBus extends pulumi.ComponentResource {
+  /** Per route, in catalog order. */
+  public readonly routes: ReadonlyMap<RouteKey, RouteResources>;
+  /** Topic id per route (the names the receiver publishes to). */
+  public readonly topicNames: Record<string, pulumi.Output<string>>;
+  /** Dead-letter subscription id per route. */
+  public readonly deadLetterSubscriptionNames: Record<string, pulumi.Output<string>>;
+
+  constructor(name: string, args: EventBusArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('gemini-webhooks:pubsub:EventBus', name, {}, opts);
+    const plans = planBus(args.topicPrefix);
+    const member = pulumi.interpolate`serviceAccount:${args.pubsubServiceAgent}`;
+    const grants = new Map(planDeadLetterPublisherGrants(plans, member).map((g) => [g.resource, g]));
+    const routes = new Map<RouteKey, RouteResources>();
+    const labels = { ...args.labels };
+
+    for (const plan of plans) {
+      const slug = routeSlug(plan.route);
+      const topic = new gcp.pubsub.Topic(`${name}-${slug}`, {
+        project: args.project,
+        name: plan.topic,
+        messageRetentionDuration: seconds(args.topicRetentionSeconds),
+        labels: { ...labels, route: slug },
+      }, { parent: this });
+      const deadLetterTopic = new gcp.pubsub.Topic(`${name}-${slug}-dead-letter`, {
+        project: args.project,
+        name: plan.deadLetterTopic,
+        messageRetentionDuration: seconds(args.topicRetentionSeconds),
+        labels: { ...labels, route: slug, role: 'dead-letter' },
+      }, { parent: this });
+      const deadLetterSubscription = new gcp.pubsub.Subscription(`${name}-${slug}-dead-letter`, {
+        project: args.project,
+        name: plan.deadLetterSubscription,
+        topic: deadLetterTopic.name,
+        messageRetentionDuration: seconds(args.deadLetterRetentionSeconds),
+        retainAckedMessages: true,
+        ackDeadlineSeconds: 60,
+        // Subscriptions expire after 31 idle days by default; a dead-letter queue is idle by design.
+        expirationPolicy: { ttl: '' },
+        labels: { ...labels, route: slug, role: 'dead-letter' },
+      }, { parent: this });
+      const grant = grants.get(plan.deadLetterTopic);
+      if (grant === undefined) throw new Error(`no publisher grant planned for ${plan.deadLetterTopic}`);
+      const deadLetterPublisherGrant = new gcp.pubsub.TopicIAMMember(`${name}-${slug}-dead-letter-publisher`, {
+        project: args.project,
+        topic: deadLetterTopic.name,
+        role: grant.role,
+        member: grant.member,
+      }, { parent: this });
+      routes.set(plan.route, { route: plan.route, topic, deadLetterTopic, deadLetterSubscription, deadLetterPublisherGrant });
+    }
+
+    this.routes = routes;
+    this.topicNames = Object.fromEntries([...routes].map(([route, r]) => [route, r.topic.name]));
+    this.deadLetterSubscriptionNames = Object.fromEntries([...routes].map(([route, r]) => [route, r.deadLetterSubscription.name]));
+    this.registerOutputs({ topicNames: this.topicNames, deadLetterSubscriptionNames: this.deadLetterSubscriptionNames });
+  }
+
+  /** The resources of one route; throws for a route the catalog does not know. */
+  route(route: RouteKey): RouteResources {
+    const found = this.routes.get(route);
+    if (found === undefined) throw new Error(`the event bus has no route ${JSON.stringify(route)}`);
+    return found;
+  }
+}

@@ -1,0 +1,75 @@
+import * as gcp from '@pulumi/gcp';
+import * as pulumi from '@pulumi/pulumi';
+
+/** One secret to store: a stable non-secret identity and the value (kept secret by this component). */
+export interface SigningSecretInput {
+  /**
+   * Stable identity of the secret, e.g. its fingerprint. It names the version's resource, so the
+   * same secret maps to the same version wherever it sits in the list and across rotations.
+   * Must not be (or reveal) the secret itself: resource names are stored in plain text.
+   */
+  id: string;
+  /** The `whsec_...` value. Wrapped in `pulumi.secret` before it reaches any resource. */
+  value: pulumi.Input<string>;
+}
+
+export interface SigningSecretsArgs {
+  project: pulumi.Input<string>;
+  /** Secret Manager secret id, e.g. `gemini-webhook-signing-secrets`. */
+  secretId: string;
+  /** Newest first. Empty is allowed: the first deploy precedes the first secret. */
+  secrets: readonly SigningSecretInput[];
+  /** Labels for the secret. */
+  labels?: Record<string, string>;
+}
+
+/**
+ * The Secret Manager secret the receiver reads its Standard Webhooks keys from: one version per
+ * configured secret. A version leaves the config -> its resource is deleted with
+ * `deletionPolicy: DISABLE`, so Secret Manager keeps it, disabled (the receiver only reads enabled
+ * versions). Rotation is therefore a config change and the receiver needs no code change.
+ */
+export class SigningSecrets extends pulumi.ComponentResource {
+  public readonly secret: gcp.secretmanager.Secret;
+  /** Version resources keyed by the secret's stable id, newest first. */
+  public readonly versions: ReadonlyMap<string, gcp.secretmanager.SecretVersion>;
+  /** `projects/<project>/secrets/<id>`: the receiver's `WEBHOOK_SIGNING_SECRETS_SECRET`. */
+  public readonly secretResourceName: pulumi.Output<string>;
+
+  constructor(name: string, args: SigningSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('gemini-webhooks:secrets:SigningSecrets', name, {}, opts);
+    const ids = new Set<string>();
+    for (const s of args.secrets) {
+      if (!/^[a-z0-9][a-z0-9-]{3,40}$/.test(s.id)) throw new Error(`SigningSecrets ${name}: secret id ${JSON.stringify(s.id)} must be 4-41 lowercase letters, digits or '-'`);
+      if (ids.has(s.id)) throw new Error(`SigningSecrets ${name}: secret id ${s.id} is listed twice`);
+      ids.add(s.id);
+    }
+
+    this.secret = new gcp.secretmanager.Secret(name, {
+      project: args.project,
+      secretId: args.secretId,
+      replication: { auto: {} },
+      labels: { ...args.labels },
+    }, { parent: this });
+
+    // Create oldest first, so that on a first deploy Secret Manager's version numbers follow the
+    // configured order (newest = highest). A secret added later is created after the ones that
+    // already exist, and so is the newest version too.
+    const versions = new Map<string, gcp.secretmanager.SecretVersion>();
+    let older: gcp.secretmanager.SecretVersion | undefined;
+    for (const s of [...args.secrets].reverse()) {
+      const version = new gcp.secretmanager.SecretVersion(`${name}-${s.id}`, {
+        secret: this.secret.id,
+        secretData: pulumi.secret(s.value),
+        enabled: true,
+        // Removing the secret from config disables this version instead of destroying it.
+        deletionPolicy: 'DISABLE',
+      }, { parent: this, dependsOn: older === undefined ? [] : [older], additionalSecretOutputs: ['secretData'] });
+      versions.set(s.id, version);
+      older = version;
+    }
+    this.versions = new Map(args.secrets.map((s) => [s.id, versions.get(s.id)!] as const));
+    this.secretResourceName = pulumi.interpolate`projects/${args.project}/secrets/${this.secret.secretId}`;
+    this.registerOutputs({ secretResourceName: this.secretResourceName, versionIds: [...this.versions.keys()] });
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * Pure planning for the Pulumi program: every cloud name, every grant, every API, decided here from
+ * settings and the catalog's topology, with GCP's limits enforced. Components only turn these plans
+ * into resources, so everything a reviewer cares about is unit-tested without a Pulumi runtime.
+ */
+import { createHash } from 'node:crypto';
+import { routeSlug, type RouteKey } from '../functions/catalog.ts';
+import { planRoutes, planSubscription, type RoutePlan, type SubscriptionPlan } from '../functions/topology.ts';
+import type { ConsumerSettings } from './config.ts';
+
+function shortHash(text: string, length: number): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, length);
+}
+
+/**
+ * Fits `<base>-<suffix>` into `max` characters. When it is too long, the base is cut and a short
+ * hash of the full name keeps distinct inputs distinct. The result never ends in `-`.
+ */
+export function fitName(base: string, suffix: string, max: number): string {
+  const full = `${base}-${suffix}`;
+  if (full.length <= max) return full;
+  const hash = shortHash(full, 4);
+  const room = max - suffix.length - hash.length - 2;
+  if (room < 1) throw new Error(`cannot fit ${JSON.stringify(full)} into ${max} characters`);
+  const cut = base.slice(0, room).replace(/-+$/, '');
+  return `${cut}-${hash}-${suffix}`;
+}
+
+// Service account ids: 6-30 characters, lowercase letters, digits and hyphens, starting with a
+// letter and ending with a letter or digit.
+export const SERVICE_ACCOUNT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+
+/** A service account id `<prefix>-<purpose>`, shortened with a hash when longer than 30. */
+export function serviceAccountIdFor(prefix: string, purpose: string): string {
+  let id = fitName(prefix, purpose, 30);
+  if (id.length < 6) id = `${id}-sa`.slice(0, 30);
+  if (!SERVICE_ACCOUNT_ID.test(id)) throw new Error(`planned service account id ${JSON.stringify(id)} is invalid`);
+  return id;
+}
+
+export function serviceAccountEmail(accountId: string, project: string): string {
+  return `${accountId}@${project}.iam.gserviceaccount.com`;
+}
+
+/** The Pub/Sub service agent, which forwards dead letters on the subscriptions' behalf. */
+export function pubsubServiceAgent(projectNumber: string): string {
+  return `service-${projectNumber}@gcp-sa-pubsub.iam.gserviceaccount.com`;
+}
+
+// Cloud Functions (2nd gen) names: letters, digits, hyphens; start with a letter; at most 63.
+export const FUNCTION_NAME = /^[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
+// Secret ids: letters, digits, `-` and `_`, at most 255. Artifact Registry repository ids: lowercase
+// letters, digits and hyphens, start with a letter, at most 63.
+export const REPOSITORY_ID = /^[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
+
+/** Names of everything the deployment creates besides the topology (which the catalog names). */
+export interface ResourceNames {
+  functionName: string;
+  secretId: string;
+  repositoryId: string;
+  runtimeServiceAccountId: string;
+  buildServiceAccountId: string;
+  /** Log-based metrics (Cloud Logging metric names; `/` groups them in the console). */
+  deliveriesMetric: string;
+  verificationFailuresMetric: string;
+  publishLatencyMetric: string;
+}
+
+export function planNames(prefix: string): ResourceNames {
+  return {
+    functionName: fitName(prefix, 'webhook-receiver', 63),
+    secretId: `${prefix}-webhook-signing-secrets`,
+    repositoryId: fitName(prefix, 'receiver-builds', 63),
+    runtimeServiceAccountId: serviceAccountIdFor(prefix, 'receiver'),
+    buildServiceAccountId: serviceAccountIdFor(prefix, 'builder'),
+    deliveriesMetric: `${prefix}-webhooks/deliveries`,
+    verificationFailuresMetric: `${prefix}-webhooks/verification-failures`,
+    publishLatencyMetric: `${prefix}-webhooks/publish-latency`,
+  };
+}
+
+/** Every API the deployment uses. */
+export const REQUIRED_APIS = [
+  'artifactregistry.googleapis.com',
+  'cloudbuild.googleapis.com',
+  'cloudfunctions.googleapis.com',
+  'cloudresourcemanager.googleapis.com',
+  'iam.googleapis.com',
+  'logging.googleapis.com',
+  'monitoring.googleapis.com',
+  'pubsub.googleapis.com',
+  'run.googleapis.com',
+  'secretmanager.googleapis.com',
+  'storage.googleapis.com',
+] as const;
+
+/** The event bus: one entry per catalog route plus `unrouted`, named by the shared topology. */
+export function planBus(prefix: string): RoutePlan[] {
+  return planRoutes(prefix);
+}
+
+/** One subscription of a consumer on one route. */
+export interface ConsumerSubscriptionPlan extends SubscriptionPlan {
+  consumer: string;
+  /** Resource-name suffix, e.g. `batch-succeeded`. */
+  slug: string;
+}
+
+export function planConsumerSubscriptions(prefix: string, consumer: string, routes: readonly RouteKey[]): ConsumerSubscriptionPlan[] {
+  return routes.map((route) => ({ ...planSubscription(prefix, route, consumer), consumer, slug: routeSlug(route) }));
+}
+
+/** Every consumer subscription the stack config declares. */
+export function planAllConsumerSubscriptions(prefix: string, consumers: readonly ConsumerSettings[]): ConsumerSubscriptionPlan[] {
+  return consumers.flatMap((consumer) => planConsumerSubscriptions(prefix, consumer.name, consumer.eventTypes));
+}
+
+/**
+ * A service account id for a consumer's push identity: `<prefix>-push-<consumer>` when that fits in
+ * 30 characters, else `push-<start of consumer>-<hash of prefix and consumer>`.
+ */
+export function pushServiceAccountIdFor(prefix: string, consumer: string): string {
+  const readable = `${prefix}-push-${consumer}`;
+  if (SERVICE_ACCOUNT_ID.test(readable)) return readable;
+  const hash = shortHash(`${prefix}\0${consumer}`, 6);
+  const id = `${`push-${consumer}`.slice(0, 30 - hash.length - 1).replace(/-+$/, '')}-${hash}`;
+  if (!SERVICE_ACCOUNT_ID.test(id)) throw new Error(`planned service account id ${JSON.stringify(id)} is invalid`);
+  return id;
+}
+
+/**
+ * One IAM grant, always on a single resource. `scope` says which kind: the program never plans a
+ * project-level grant of a Pub/Sub or Secret Manager role (tests and the policy pack check that).
+ * `M` is the member's type: a string in tests, a Pulumi input where an email is only known later.
+ */
+export interface Grant<M = string> {
+  scope: 'topic' | 'subscription' | 'secret' | 'bucket' | 'repository' | 'service-account' | 'run-service' | 'project';
+  /** Name of the resource the grant is on (topic id, subscription id, secret id, ...). */
+  resource: string;
+  role: string;
+  member: M;
+}
+
+/** The Pub/Sub service agent may publish to every dead-letter topic. */
+export function planDeadLetterPublisherGrants<M>(routes: readonly RoutePlan[], serviceAgentMember: M): Grant<M>[] {
+  return routes.map((route) => ({ scope: 'topic', resource: route.deadLetterTopic, role: 'roles/pubsub.publisher', member: serviceAgentMember }));
+}
+
+/** The Pub/Sub service agent may pull from (and so forward dead letters of) each consumer subscription. */
+export function planDeadLetterSubscriberGrants<M>(subscriptions: readonly { name: string }[], serviceAgentMember: M): Grant<M>[] {
+  return subscriptions.map((sub) => ({ scope: 'subscription', resource: sub.name, role: 'roles/pubsub.subscriber', member: serviceAgentMember }));
+}
+
+/** The receiver's runtime identity: publish to each event topic, read the one secret. Nothing else. */
+export function planReceiverRuntimeGrants<M>(routes: readonly RoutePlan[], secretId: string, runtimeMember: M): Grant<M>[] {
+  return [
+    ...routes.map((route): Grant<M> => ({ scope: 'topic', resource: route.topic, role: 'roles/pubsub.publisher', member: runtimeMember })),
+    // The receiver lists the secret's enabled versions (every one is a current signing secret)
+    // and reads each: listing needs the viewer role, reading the accessor role; both on this
+    // secret only.
+    { scope: 'secret', resource: secretId, role: 'roles/secretmanager.viewer', member: runtimeMember },
+    { scope: 'secret', resource: secretId, role: 'roles/secretmanager.secretAccessor', member: runtimeMember },
+  ];
+}
+
+/**
+ * What Cloud Build needs to build the function as the dedicated build identity (Google's "custom
+ * build service account" guide): write build logs (a project-level role: Cloud Logging has no
+ * narrower resource), read the source archive (on the source bucket only) and push the image (on
+ * the function's own Artifact Registry repository only).
+ */
+export function planBuildGrants<M>(project: string, bucket: string, repositoryId: string, buildMember: M): Grant<M>[] {
+  return [
+    { scope: 'project', resource: project, role: 'roles/logging.logWriter', member: buildMember },
+    { scope: 'bucket', resource: bucket, role: 'roles/storage.objectViewer', member: buildMember },
+    { scope: 'repository', resource: repositoryId, role: 'roles/artifactregistry.writer', member: buildMember },
+  ];
+}
+
+/** Roles that must never be granted at project level: they would reach every topic or secret. */
+export function isResourceScopedOnlyRole(role: string): boolean {
+  return role.startsWith('roles/pubsub.') || role.startsWith('roles/secretmanager.');
+}
+
+/** Cloud Run CPU for a memory size: concurrency > 1 needs at least one CPU; more memory needs more. */
+export function cpuForMemory(mib: number): string {
+  if (mib <= 4096) return '1';
+  if (mib <= 8192) return '2';
+  if (mib <= 16384) return '4';
+  return '8';
+}
+
+export function seconds(value: number): string {
+  return `${value}s`;
+}

@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
+import { describe, it } from 'node:test';
+import * as pulumi from '@pulumi/pulumi';
+import { ROUTE_KEYS } from '../../functions/catalog.ts';
+import { ConfigError, DEFAULTS, fingerprintOf, parseSettings, parseSigningSecrets, readSettings, type RawConfig } from '../../infra/config.ts';
+
+const SECRET_A = `whsec_${Buffer.from('aaaaaaaaaaaaaaaaaaaaaaaa').toString('base64')}`;
+const SECRET_B = `whsec_${Buffer.from('bbbbbbbbbbbbbbbbbbbbbbbb').toString('base64')}`;
+const BASE: RawConfig = { 'gcp:project': 'acme-webhooks' };
+
+function errorOf(raw: RawConfig): ConfigError {
+  try {
+    parseSettings({ ...BASE, ...raw });
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail(`expected ${JSON.stringify(Object.keys(raw))} to be rejected`);
+}
+
+describe('parseSettings', () => {
+  it('applies documented defaults', () => {
+    const s = parseSettings(BASE);
+    assert.equal(s.region, 'us-central1');
+    assert.deepEqual(s.schemes, ['static', 'jwt']);
+    assert.equal(s.topicPrefix, 'gemini');
+    assert.deepEqual(s.receiver, { minInstances: 0, maxInstances: 10, concurrency: 80, memory: '512Mi', timeoutSeconds: 60 });
+    assert.equal(s.maxDeliveryAttempts, 5);
+    assert.equal(s.publicInvoker, 'allUsers');
+    assert.equal(s.enableApis, true);
+    assert.deepEqual(s.signingSecrets, []);
+    assert.deepEqual(s.subscriptions, []);
+    assert.equal(s.jwtAudience, undefined);
+  });
+
+  const cases: [string, RawConfig, RegExp][] = [
+    ['gcp:project', { 'gcp:project': '' }, /pulumi config set gcp:project/],
+    ['gcp:project', { 'gcp:project': 'Bad_Project' }, /not a Google Cloud project id/],
+    ['gcp:region', { 'gcp:region': 'mars' }, /not a Google Cloud region/],
+    ['maxDeliveryAttempts', { maxDeliveryAttempts: '4' }, /from 5 to 100/],
+    ['maxDeliveryAttempts', { maxDeliveryAttempts: '101' }, /from 5 to 100/],
+    ['maxDeliveryAttempts', { maxDeliveryAttempts: 'ten' }, /whole number/],
+    ['maxInstances', { minInstances: '5', maxInstances: '2' }, /below minInstances/],
+    ['concurrency', { concurrency: '0' }, /from 1 to 1000/],
+    ['memory', { memory: '512MB' }, /256Mi to 32Gi/],
+    ['timeoutSeconds', { timeoutSeconds: '3601' }, /from 1 to 3600/],
+    ['maximumBackoffSeconds', { minimumBackoffSeconds: '100', maximumBackoffSeconds: '50' }, /below minimumBackoffSeconds/],
+    ['deadLetterRetentionSeconds', { deadLetterRetentionSeconds: String(8 * 24 * 3600) }, /from 600 to 604800/],
+    ['topicPrefix', { topicPrefix: 'Gemini' }, /lowercase/],
+    ['topicPrefix', { topicPrefix: 'goog-x' }, /goog/],
+    ['schemes', { schemes: 'static,hmac' }, /unknown scheme "hmac"/],
+    ['schemes', { schemes: ',' }, /enables no scheme/],
+    ['jwksUrl', { jwksUrl: 'http://example.com/jwks' }, /https:\/\//],
+    ['jwtRequireBodyBinding', { jwtRequireBodyBinding: 'yes' }, /true or false/],
+    ['enableApis', { enableApis: '1' }, /true or false/],
+    ['publicInvoker', { publicInvoker: 'everyone' }, /"allUsers" or "none"/],
+    ['alertEmails', { alertEmails: '["not-an-email"]' }, /email addresses/],
+    ['alertEmails', { alertEmails: 'oncall@example.com' }, /not valid JSON/],
+    ['subscriptions', { subscriptions: '{}' }, /JSON array/],
+    ['subscriptions', { subscriptions: '[{"name":"Billing","eventTypes":["batch.failed"]}]' }, /subscriptions\[0\] name/],
+    ['subscriptions', { subscriptions: '[{"name":"billing","eventTypes":["batch.completed"]}]' }, /unknown event type "batch.completed"/],
+    ['subscriptions', { subscriptions: '[{"name":"billing","eventTypes":[]}]' }, /non-empty `eventTypes`/],
+    ['subscriptions', { subscriptions: '[{"name":"billing","eventTypes":["*"],"push":{"endpoint":"http://x.example.com"}}]' }, /https:\/\//],
+    ['subscriptions', { subscriptions: '[{"name":"billing","eventTypes":["*"],"push":{"endpoint":"https://x.example.com"},"exactlyOnce":true}]' }, /only to pull/],
+    ['subscriptions', { subscriptions: '[{"name":"billing","eventTypes":["*"],"ackDeadline":30}]' }, /unknown field "ackDeadline"/],
+    ['subscriptions', { subscriptions: '[{"name":"a1","eventTypes":["*"]},{"name":"a1","eventTypes":["*"]}]' }, /twice/],
+    ['subscriptions', { subscriptions: `[{"name":"a1","eventTypes":["*"],"filter":"${'x'.repeat(300)}"}]` }, /256 bytes/],
+    ['signingSecrets', { signingSecrets: 'whsec_abc' }, /JSON array/],
+  ];
+  for (const [key, raw, pattern] of cases) {
+    it(`rejects a bad ${key} (${JSON.stringify(raw).slice(0, 60)}) in one sentence naming the key and the fix`, () => {
+      const error = errorOf(raw);
+      assert.equal(error.key, key);
+      assert.match(error.message, pattern);
+      assert.match(error.message, new RegExp(`^Config \`${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\` .*; fix: .*\\.$`));
+      assert.equal(error.message.split('\n').length, 1);
+    });
+  }
+
+  it('parses consumers, expanding "*" to every route in catalog order', () => {
+    const s = parseSettings({ ...BASE, subscriptions: JSON.stringify([
+      { name: 'billing', eventTypes: ['batch.failed', 'batch.succeeded'], push: { endpoint: 'https://b.example.com/x', audience: 'aud' } },
+      { name: 'all', eventTypes: ['*'], exactlyOnce: true, filter: 'attributes.user_metadata_tenant = "acme"' },
+    ]) });
+    assert.deepEqual(s.subscriptions[0], {
+      name: 'billing', eventTypes: ['batch.succeeded', 'batch.failed'], ackDeadlineSeconds: 60, exactlyOnce: false,
+      push: { endpoint: 'https://b.example.com/x', audience: 'aud' },
+    });
+    assert.deepEqual(s.subscriptions[1]?.eventTypes, [...ROUTE_KEYS]);
+  });
+});
+
+describe('signing secrets', () => {
+  it('keeps order (newest first) and derives stable fingerprints independent of position', () => {
+    const [a, b] = parseSigningSecrets(JSON.stringify([SECRET_A, SECRET_B]));
+    const [b2, a2] = parseSigningSecrets(JSON.stringify([SECRET_B, SECRET_A]));
+    assert.equal(a?.reveal(), SECRET_A);
+    assert.equal(a?.fingerprint, a2?.fingerprint);
+    assert.equal(b?.fingerprint, b2?.fingerprint);
+    assert.notEqual(a?.fingerprint, b?.fingerprint);
+    assert.match(a!.fingerprint, /^[0-9a-f]{12}$/);
+    assert.ok(!SECRET_A.includes(a!.fingerprint));
+    assert.equal(fingerprintOf(SECRET_A), a?.fingerprint);
+  });
+
+  it('never prints a secret: not via JSON, string conversion or inspect', () => {
+    const settings = parseSettings({ ...BASE, signingSecrets: JSON.stringify([SECRET_A]) });
+    const body = SECRET_A.slice('whsec_'.length);
+    for (const text of [JSON.stringify(settings), String(settings.signingSecrets[0]), inspect(settings, { depth: 5 }), `${settings.signingSecrets[0]}`]) {
+      assert.ok(!text.includes(body), text);
+    }
+  });
+
+  const bad: [string, string, RegExp][] = [
+    ['missing prefix', JSON.stringify([SECRET_A.slice(6)]), /entry 1 does not start with `whsec_`/],
+    ['not base64', JSON.stringify([SECRET_A, 'whsec_!!!not-base64!!!']), /entry 2 is not `whsec_` followed by base64/],
+    ['too short', JSON.stringify([`whsec_${Buffer.from('short').toString('base64')}`]), /fewer than the 16/],
+    ['not a string', JSON.stringify([42]), /entry 1 is not a string/],
+    ['duplicate', JSON.stringify([SECRET_A, SECRET_A]), /entry 2 repeats/],
+    ['too many', JSON.stringify(Array.from({ length: 6 }, (_, i) => `whsec_${Buffer.from(`secret-number-${i}-0123456789`).toString('base64')}`)), /more than the 5/],
+    ['not json', `["${SECRET_A}"`, /not a JSON array/],
+  ];
+  for (const [label, text, pattern] of bad) {
+    it(`rejects ${label} without echoing any value`, () => {
+      const error = errorOf({ signingSecrets: text });
+      assert.equal(error.key, 'signingSecrets');
+      assert.match(error.message, pattern);
+      assert.ok(!error.message.includes(SECRET_A.slice(6, 20)), 'secret body absent');
+      assert.ok(!error.message.includes('not-base64'), 'bad value absent');
+      assert.match(error.message, /pulumi config set --secret signingSecrets/);
+    });
+  }
+});
+
+describe('readSettings', () => {
+  it('reads the project namespace and gcp:* from the stack config', () => {
+    pulumi.runtime.setAllConfig({
+      'gcp:project': 'acme-webhooks',
+      'gcp:region': 'europe-west1',
+      'gemini-webhooks-pubsub:signingSecrets': JSON.stringify([SECRET_A]),
+      'gemini-webhooks-pubsub:maxDeliveryAttempts': '7',
+      'gemini-webhooks-pubsub:alertEmails': '["a@example.com"]',
+    }, ['gemini-webhooks-pubsub:signingSecrets']);
+    const s = readSettings();
+    assert.equal(s.project, 'acme-webhooks');
+    assert.equal(s.region, 'europe-west1');
+    assert.equal(s.maxDeliveryAttempts, 7);
+    assert.deepEqual(s.alertEmails, ['a@example.com']);
+    assert.equal(s.signingSecrets[0]?.reveal(), SECRET_A);
+    assert.equal(s.topicPrefix, DEFAULTS.topicPrefix);
+  });
+
+  it('fails with the ConfigError sentence for a bad stack value', () => {
+    pulumi.runtime.setAllConfig({ 'gcp:project': 'acme-webhooks', 'gemini-webhooks-pubsub:maxDeliveryAttempts': '200' });
+    assert.throws(() => readSettings(), (e: unknown) => e instanceof ConfigError && /^Config `maxDeliveryAttempts` must be a whole number from 5 to 100/.test(e.message));
+  });
+});

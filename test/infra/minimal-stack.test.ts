@@ -1,0 +1,37 @@
+/**
+ * The first-deploy shape under mocks: no signing secret yet, APIs managed elsewhere, and an
+ * organisation that forbids allUsers.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { fixtureSettings, fixtureSource, installMocks, ofType, recorded, registered, resolve } from './mocks.ts';
+
+await installMocks();
+const { createStack } = await import('../../infra/stack.ts');
+const stack = createStack(fixtureSettings({ signingSecrets: '', publicInvoker: 'none', enableApis: 'false', subscriptions: '', alertEmails: '' }), { source: fixtureSource() });
+await registered(stack.receiver.function, stack.secrets.secret, ...stack.monitoring.alertPolicies, stack.monitoring.dashboard);
+
+describe('minimal stack', () => {
+  it('opens the receiver to nobody when publicInvoker is none', () => {
+    assert.equal(stack.receiver.publicInvokerBinding, undefined);
+    assert.deepEqual(recorded.filter((r) => JSON.stringify(r.inputs).includes('allUsers')), []);
+  });
+
+  it('leaves APIs alone when enableApis is false', () => {
+    assert.equal(stack.apis, undefined);
+    assert.deepEqual(ofType('gcp:projects/service:Service'), []);
+  });
+
+  it('creates the secret without versions and says to register the URL, then set the secret', async () => {
+    assert.equal(ofType('gcp:secretmanager/secret:Secret').length, 1);
+    assert.deepEqual(ofType('gcp:secretmanager/secretVersion:SecretVersion'), []);
+    const next = await resolve(stack.outputs.nextStep);
+    assert.match(next, /Register https:\/\/\S+ as the webhook URI with Gemini/);
+    assert.match(next, /pulumi config set --secret signingSecrets/);
+  });
+
+  it('skips the consumer-lag alert without consumers and creates no notification channel', () => {
+    assert.equal(ofType('gcp:monitoring/alertPolicy:AlertPolicy').length, 3);
+    assert.deepEqual(ofType('gcp:monitoring/notificationChannel:NotificationChannel'), []);
+  });
+});

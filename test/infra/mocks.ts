@@ -1,0 +1,130 @@
+/**
+ * Pulumi mocks for the infra tests. Every `newResource` call is recorded with the inputs the
+ * program really passed; the few outputs GCP would compute (ids, emails, URLs) are filled in so
+ * that dependent resources resolve, and tests never assert on those invented values.
+ *
+ * `setMocks` must run before the program creates resources, and each test file is its own process.
+ */
+import { cpSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as pulumi from '@pulumi/pulumi';
+import type { BuildSourceOptions } from '../../infra/archive.ts';
+import type { Settings } from '../../infra/config.ts';
+import { parseSettings, type RawConfig } from '../../infra/config.ts';
+
+export const PROJECT = 'acme-webhooks';
+export const PROJECT_NUMBER = '123456789012';
+export const PUBSUB_AGENT = `service-${PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com`;
+
+export interface RecordedResource {
+  type: string;
+  name: string;
+  inputs: Record<string, any>;
+  /** URNs the resource was registered as depending on (explicit dependsOn and input dependencies). */
+  dependencies: string[];
+}
+
+const dependenciesByResource = new Map<string, string[]>();
+
+export const recorded: RecordedResource[] = [];
+export const calls: { token: string; inputs: Record<string, any> }[] = [];
+
+export async function installMocks(): Promise<void> {
+  await pulumi.runtime.setMocks({
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
+      recorded.push({ type: args.type, name: args.name, inputs: args.inputs, dependencies: dependenciesByResource.get(`${args.type}::${args.name}`) ?? [] });
+      const state: Record<string, any> = { ...args.inputs };
+      switch (args.type) {
+        case 'gcp:serviceaccount/account:Account':
+          state['email'] = `${args.inputs.accountId}@${args.inputs.project ?? PROJECT}.iam.gserviceaccount.com`;
+          state['name'] = `projects/${args.inputs.project ?? PROJECT}/serviceAccounts/${state['email']}`;
+          break;
+        case 'gcp:cloudfunctionsv2/function:Function':
+          state['url'] = `https://${args.inputs.name}-mock.a.run.app`;
+          state['serviceConfig'] = { ...args.inputs.serviceConfig, service: `projects/${PROJECT}/locations/${args.inputs.location}/services/${args.inputs.name}` };
+          break;
+        case 'gcp:storage/bucket:Bucket':
+          state['name'] = args.inputs.name ?? `${args.name}-mock`;
+          break;
+        default:
+          break;
+      }
+      return { id: `${args.name}-id`, state };
+    },
+    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+      calls.push({ token: args.token, inputs: args.inputs });
+      if (args.token === 'gcp:organizations/getProject:getProject') {
+        return { number: PROJECT_NUMBER, projectId: args.inputs.projectId, name: args.inputs.projectId };
+      }
+      return args.inputs;
+    },
+  }, 'gemini-webhooks-pubsub', 'test');
+  // Mocks do not see dependsOn; the registration request does. Keep its dependency list.
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: any, callback: unknown) => unknown };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, callback: unknown) => {
+    dependenciesByResource.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList());
+    return register(req, callback);
+  };
+}
+
+/** Resolves an Output (or plain value) to its value. */
+export function resolve<T>(value: pulumi.Input<T>): Promise<T> {
+  return new Promise((done) => pulumi.output(value).apply((v) => {
+    done(v as T);
+    return v;
+  }));
+}
+
+/** Waits until every given resource has been registered (so its inputs are recorded). */
+export async function registered(...resources: pulumi.Resource[]): Promise<void> {
+  await Promise.all(resources.map((r) => resolve(r.urn)));
+}
+
+export function ofType(type: string): RecordedResource[] {
+  return recorded.filter((r) => r.type === type);
+}
+
+export function named(type: string, name: string): RecordedResource {
+  const found = recorded.find((r) => r.type === type && r.name === name);
+  if (found === undefined) throw new Error(`no ${type} named ${name}; have: ${ofType(type).map((r) => r.name).join(', ')}`);
+  return found;
+}
+
+/** Test secrets: valid `whsec_` values (24 random-looking bytes). */
+export const SECRET_NEW = `whsec_${Buffer.from('new-secret-0123456789ab').toString('base64')}`;
+export const SECRET_OLD = `whsec_${Buffer.from('old-secret-0123456789ab').toString('base64')}`;
+export const SECRET_NEXT = `whsec_${Buffer.from('next-secret-123456789ab').toString('base64')}`;
+
+export function fixtureSettings(overrides: RawConfig = {}): Settings {
+  return parseSettings({
+    'gcp:project': PROJECT,
+    'gcp:region': 'europe-west1',
+    signingSecrets: JSON.stringify([SECRET_NEW, SECRET_OLD]),
+    jwtAudience: 'https://hooks.example.com',
+    subscriptions: JSON.stringify([
+      { name: 'billing', eventTypes: ['batch.succeeded', 'batch.failed'], push: { endpoint: 'https://billing.example.com/gemini' } },
+      { name: 'analytics', eventTypes: ['*'], filter: 'attributes.user_metadata_tenant = "acme"', exactlyOnce: true, ackDeadlineSeconds: 120 },
+    ]),
+    alertEmails: JSON.stringify(['oncall@example.com']),
+    ...overrides,
+  });
+}
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+/**
+ * A copy of the receiver's sources with a stand-in `index.ts` when the real one has not landed
+ * yet, so archive and mock tests do not depend on the receiver's progress.
+ */
+export function fixtureSource(extraFiles: Record<string, string> = {}): BuildSourceOptions {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gw-functions-'));
+  cpSync(path.join(REPO_ROOT, 'functions'), dir, { recursive: true });
+  const files: Record<string, string> = { ...extraFiles };
+  if (!existsSync(path.join(dir, 'index.ts')) && files['index.ts'] === undefined) {
+    files['index.ts'] = "import { ROUTE_KEYS } from './catalog.ts';\nexport const receiveWebhook = (): number => ROUTE_KEYS.length;\n";
+  }
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  return { sourceDir: dir, lockfile: path.join(REPO_ROOT, 'package-lock.json') };
+}

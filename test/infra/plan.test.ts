@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ROUTE_KEYS, topicPrefixProblem } from '../../functions/catalog.ts';
+import { planRoutes } from '../../functions/topology.ts';
+import {
+  cpuForMemory, fitName, FUNCTION_NAME, isResourceScopedOnlyRole, planAllConsumerSubscriptions, planBuildGrants, planBus, planDeadLetterPublisherGrants,
+  planDeadLetterSubscriberGrants, planNames, planReceiverRuntimeGrants, pubsubServiceAgent, pushServiceAccountIdFor, REPOSITORY_ID, SERVICE_ACCOUNT_ID,
+  serviceAccountIdFor,
+} from '../../infra/plan.ts';
+
+const PREFIXES = ['g', 'gemini', 'acme-prod', `a${'b'.repeat(62)}`, 'x-y-z-0123456789-long-prefix-that-is-still-valid'];
+const TOPIC_ID = /^[a-zA-Z][a-zA-Z0-9\-_.~+%]{2,254}$/;
+
+describe('names respect GCP limits', () => {
+  for (const prefix of PREFIXES) {
+    it(`for prefix ${JSON.stringify(prefix.slice(0, 20))} (${prefix.length} chars)`, () => {
+      assert.equal(topicPrefixProblem(prefix), undefined);
+      const names = planNames(prefix);
+      for (const id of [names.runtimeServiceAccountId, names.buildServiceAccountId]) {
+        assert.match(id, SERVICE_ACCOUNT_ID, id);
+        assert.ok(id.length >= 6 && id.length <= 30, id);
+      }
+      assert.notEqual(names.runtimeServiceAccountId, names.buildServiceAccountId);
+      assert.match(names.functionName, FUNCTION_NAME);
+      assert.match(names.repositoryId, REPOSITORY_ID);
+      assert.ok(names.secretId.length <= 255 && /^[a-zA-Z0-9_-]+$/.test(names.secretId));
+      for (const metric of [names.deliveriesMetric, names.verificationFailuresMetric, names.publishLatencyMetric]) assert.ok(metric.length <= 100, metric);
+      for (const route of planBus(prefix)) {
+        for (const id of [route.topic, route.deadLetterTopic, route.deadLetterSubscription]) {
+          assert.match(id, TOPIC_ID);
+          assert.ok(!id.startsWith('goog'));
+        }
+      }
+      for (const consumer of ['a', 'billing', `c${'d'.repeat(29)}`]) {
+        const id = pushServiceAccountIdFor(prefix, consumer);
+        assert.match(id, SERVICE_ACCOUNT_ID, id);
+        for (const sub of planAllConsumerSubscriptions(prefix, [{ name: consumer, eventTypes: [...ROUTE_KEYS], ackDeadlineSeconds: 60, exactlyOnce: false }])) {
+          assert.match(sub.name, TOPIC_ID);
+        }
+      }
+    });
+  }
+
+  it('keeps distinct long names distinct when shortening', () => {
+    const long = 'p'.repeat(40);
+    assert.notEqual(fitName(`${long}a`, 'receiver', 30), fitName(`${long}b`, 'receiver', 30));
+    assert.equal(fitName('gemini', 'receiver', 30), 'gemini-receiver');
+    assert.equal(serviceAccountIdFor('gemini', 'receiver'), 'gemini-receiver');
+    assert.equal(pushServiceAccountIdFor('gemini', 'billing'), 'gemini-push-billing');
+  });
+
+  it('names the Pub/Sub service agent from the project number', () => {
+    assert.equal(pubsubServiceAgent('123'), 'service-123@gcp-sa-pubsub.iam.gserviceaccount.com');
+  });
+
+  it('picks enough CPU for the memory', () => {
+    assert.deepEqual([256, 4096, 8192, 16384, 32768].map(cpuForMemory), ['1', '1', '2', '4', '8']);
+  });
+});
+
+describe('grant plans', () => {
+  const routes = planRoutes('gemini');
+  const agent = 'serviceAccount:service-1@gcp-sa-pubsub.iam.gserviceaccount.com';
+  const all = [
+    ...planDeadLetterPublisherGrants(routes, agent),
+    ...planDeadLetterSubscriberGrants([{ name: 'gemini-batch-failed-billing' }], agent),
+    ...planReceiverRuntimeGrants(routes, 'gemini-webhook-signing-secrets', 'serviceAccount:r@p.iam.gserviceaccount.com'),
+    ...planBuildGrants('p', 'bucket', 'repo', 'serviceAccount:b@p.iam.gserviceaccount.com'),
+  ];
+
+  it('never plans a Pub/Sub or Secret Manager role at project level', () => {
+    for (const grant of all) {
+      if (grant.scope === 'project') assert.ok(!isResourceScopedOnlyRole(grant.role), grant.role);
+    }
+    assert.deepEqual(all.filter((g) => g.scope === 'project').map((g) => g.role), ['roles/logging.logWriter']);
+  });
+
+  it('lets the service agent publish to every dead-letter topic', () => {
+    const grants = planDeadLetterPublisherGrants(routes, agent);
+    assert.deepEqual(grants.map((g) => g.resource), routes.map((r) => r.deadLetterTopic));
+    assert.ok(grants.every((g) => g.scope === 'topic' && g.role === 'roles/pubsub.publisher' && g.member === agent));
+  });
+
+  it('lets the runtime identity publish to each event topic (not dead-letter topics) and list and read one secret', () => {
+    const grants = planReceiverRuntimeGrants(routes, 's', 'm');
+    assert.deepEqual(grants.filter((g) => g.scope === 'topic').map((g) => g.resource), routes.map((r) => r.topic));
+    assert.deepEqual(grants.filter((g) => g.scope !== 'topic'), [
+      { scope: 'secret', resource: 's', role: 'roles/secretmanager.viewer', member: 'm' },
+      { scope: 'secret', resource: 's', role: 'roles/secretmanager.secretAccessor', member: 'm' },
+    ]);
+    assert.equal(grants.length, ROUTE_KEYS.length + 2);
+  });
+});
+
+describe('push identities', () => {
+  it('stay distinct for long consumer names that share a start', () => {
+    const a = pushServiceAccountIdFor('gemini', `${'c'.repeat(25)}-aaaa`);
+    const b = pushServiceAccountIdFor('gemini', `${'c'.repeat(25)}-bbbb`);
+    assert.notEqual(a, b);
+    assert.notEqual(pushServiceAccountIdFor('prod', 'x'.repeat(30)), pushServiceAccountIdFor('staging', 'x'.repeat(30)));
+  });
+});

@@ -1,0 +1,36 @@
+/**
+ * The real entry point (`infra/index.ts`, Pulumi.yaml's `main`) under mocks, with config as a
+ * stack would hold it and the repository's own receiver sources.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import * as pulumi from '@pulumi/pulumi';
+import { installMocks, ofType, resolve, SECRET_NEW } from './mocks.ts';
+
+const entryPresent = existsSync(path.resolve(import.meta.dirname, '..', '..', 'functions', 'index.ts'));
+
+describe('infra/index.ts', { skip: entryPresent ? false : 'functions/index.ts has not landed yet' }, () => {
+  it('reads the stack config and exports the receiver URL, topics, secret id and next step', async () => {
+    pulumi.runtime.setAllConfig({
+      'gcp:project': 'acme-webhooks',
+      'gcp:region': 'us-central1',
+      'gemini-webhooks-pubsub:signingSecrets': JSON.stringify([SECRET_NEW]),
+    }, ['gemini-webhooks-pubsub:signingSecrets']);
+    await installMocks();
+    const program = await import('../../infra/index.ts');
+    const outputs = await resolve(pulumi.output({
+      receiverUrl: program.receiverUrl, topics: program.topics, signingSecretId: program.signingSecretId, nextStep: program.nextStep,
+      deadLetterSubscriptions: program.deadLetterSubscriptions,
+    }));
+    assert.match(outputs.receiverUrl, /^https:\/\//);
+    assert.equal(outputs.topics['batch.succeeded'], 'gemini-batch-succeeded');
+    assert.equal(outputs.deadLetterSubscriptions['unrouted'], 'gemini-unrouted-dead-letter');
+    assert.equal(outputs.signingSecretId, 'projects/acme-webhooks/secrets/gemini-webhook-signing-secrets');
+    assert.match(outputs.nextStep, /Gemini/);
+    assert.ok(!JSON.stringify(outputs).includes(SECRET_NEW.slice(6)));
+    const fn = ofType('gcp:cloudfunctionsv2/function:Function')[0];
+    assert.match(fn?.inputs.buildConfig.source.storageSource.object, /^receiver-[0-9a-f]{20}\.zip$/);
+  });
+});
