@@ -36,8 +36,15 @@ export async function startReceiverProcess(options: StartReceiverOptions): Promi
     [frameworkCli, '--target=receiveWebhook', `--source=${join(repoRoot, 'functions', 'index.ts')}`, `--port=${options.port}`],
     {
       cwd: repoRoot,
-      // Off GCP there is no metadata server; asking for one only prints warnings.
-      env: { METADATA_SERVER_DETECTION: 'none', ...process.env, ...options.env, PORT: String(options.port) },
+      env: {
+        // Off GCP there is no metadata server; asking for one only prints warnings.
+        METADATA_SERVER_DETECTION: 'none',
+        // As on Cloud Run: Express then answers framework-level errors without stack traces.
+        NODE_ENV: 'production',
+        ...process.env,
+        ...options.env,
+        PORT: String(options.port),
+      },
       stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -51,12 +58,18 @@ export async function startReceiverProcess(options: StartReceiverOptions): Promi
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${options.port}/`;
 
+  // In production mode the framework prints nothing when it is ready: ask the port instead.
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   for (;;) {
     if (child.exitCode !== null) {
       throw new Error(`receiver exited during start (code ${child.exitCode}): ${output.trim().split('\n').slice(-3).join(' | ')}`);
     }
-    if (output.includes('Serving function')) break;
+    try {
+      await fetch(url, { method: 'OPTIONS', signal: AbortSignal.timeout(1000) });
+      break;
+    } catch {
+      // not listening yet
+    }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`receiver did not start within ${options.timeoutMs ?? 30_000} ms: ${output.slice(-500)}`);

@@ -1,0 +1,220 @@
+/**
+ * End to end: signed deliveries over real HTTP into the receiver under the Functions Framework
+ * CLI, published to the real Pub/Sub emulator, read back from the local topology.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { Message } from '@google-cloud/pubsub';
+import { EVENT_TYPES, UNROUTED, type RouteKey } from '../../functions/catalog.ts';
+import { planRoute } from '../../functions/topology.ts';
+import { sampleEvent } from '../../scripts/lib/samples.ts';
+import { newWebhookId, post, signJwt, signStatic } from '../support/deliveries.ts';
+import { PREFIX, PROJECT, startLocalStack, type LocalStack } from '../support/local-stack.ts';
+
+let stack: LocalStack;
+
+before(async () => {
+  stack = await startLocalStack();
+});
+
+after(async () => {
+  await stack?.stop();
+});
+
+function onlyMessage(messages: Message[], webhookId: string): Message {
+  const matching = messages.filter((message) => message.attributes['webhook_id'] === webhookId);
+  assert.equal(matching.length, 1, `exactly one message with webhook_id ${webhookId}`);
+  return matching[0]!;
+}
+
+describe('static (HMAC) deliveries', () => {
+  for (const type of [...EVENT_TYPES, 'batch.completed']) {
+    const route: RouteKey = (EVENT_TYPES as readonly string[]).includes(type) ? (type as RouteKey) : UNROUTED;
+    test(`${type} lands on ${planRoute(PREFIX, route).topic} with the exact bytes and attributes`, async () => {
+      const before = stack.received.get(route)!.length;
+      const event = sampleEvent(type, { userMetadata: { team: 'research', run: 7 } });
+      // Sign with the older of the two configured secrets: rotation must keep it valid.
+      const delivery = signStatic(stack.secrets[1]!, event);
+      const response = await post(stack.receiver.url, delivery);
+      assert.equal(response.status, 200, response.body);
+      assert.equal(JSON.parse(response.body).status, 'published');
+
+      const messages = await stack.waitFor(route, before + 1);
+      const message = onlyMessage(messages, delivery.headers['webhook-id']!);
+      assert.deepEqual(message.data, delivery.body, 'published bytes equal the request body');
+      const a = message.attributes;
+      assert.equal(a['webhook_timestamp'], delivery.headers['webhook-timestamp']);
+      assert.equal(a['event_type'], type);
+      assert.equal(a['event_route'], route);
+      assert.equal(a['event_version'], 'v1');
+      assert.equal(a['verification_scheme'], 'static-v1');
+      assert.equal(a['body_binding'], undefined);
+      assert.ok(!Number.isNaN(Date.parse(a['received_at']!)));
+      assert.equal(a['ce-specversion'], '1.0');
+      assert.equal(a['ce-id'], delivery.headers['webhook-id']);
+      assert.equal(a['ce-type'], type);
+      assert.equal(a['ce-source'], 'https://generativelanguage.googleapis.com');
+      assert.equal(a['ce-time'], event['timestamp']);
+      assert.equal(a['ce-subject'], (event['data'] as { id: string }).id);
+      assert.equal(a['user_metadata_team'], 'research');
+      assert.equal(a['user_metadata_run'], '7');
+    });
+  }
+
+  test('a verified body without a readable type goes to unrouted, unchanged', async () => {
+    const before = stack.received.get(UNROUTED)!.length;
+    const delivery = signStatic(stack.secrets[0]!, 'not json at all \u00e9');
+    delivery.headers['content-type'] = 'text/plain';
+    const response = await post(stack.receiver.url, delivery);
+    assert.equal(response.status, 200, response.body);
+    const message = onlyMessage(await stack.waitFor(UNROUTED, before + 1), delivery.headers['webhook-id']!);
+    assert.deepEqual(message.data, delivery.body);
+    assert.equal(message.attributes['event_type'], undefined);
+    assert.equal(message.attributes['ce-type'], 'unknown');
+  });
+
+  test('the body is read whatever the Content-Type, including none', async () => {
+    for (const contentType of [undefined, 'text/plain; charset=latin1', 'application/x-www-form-urlencoded', 'application/octet-stream']) {
+      const before = stack.received.get('batch.failed')!.length;
+      const delivery = signStatic(stack.secrets[0]!, sampleEvent('batch.failed'));
+      if (contentType === undefined) delete delivery.headers['content-type'];
+      else delivery.headers['content-type'] = contentType;
+      const response = await post(stack.receiver.url, delivery);
+      assert.equal(response.status, 200, `${contentType}: ${response.body}`);
+      const message = onlyMessage(await stack.waitFor('batch.failed', before + 1), delivery.headers['webhook-id']!);
+      assert.deepEqual(message.data, delivery.body, `${contentType}: exact bytes`);
+    }
+  });
+
+  test('a duplicate delivery is answered 2xx and published once', async () => {
+    const before = stack.received.get('interaction.completed')!.length;
+    const id = newWebhookId();
+    const event = sampleEvent('interaction.completed');
+    const first = await post(stack.receiver.url, signStatic(stack.secrets[0]!, event, { id }));
+    // A retry is signed afresh, as Gemini does, but carries the same webhook id.
+    const retry = await post(stack.receiver.url, signStatic(stack.secrets[0]!, event, { id, at: new Date(Date.now() + 1000) }));
+    assert.equal(first.status, 200);
+    assert.equal(retry.status, 200);
+    assert.equal(JSON.parse(retry.body).status, 'duplicate');
+    await stack.waitFor('interaction.completed', before + 1);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(stack.received.get('interaction.completed')!.filter((m) => m.attributes['webhook_id'] === id).length, 1);
+  });
+
+  test('a forged signature is refused with 401 and nothing is published', async () => {
+    const before = stack.received.get('batch.succeeded')!.length;
+    const delivery = signStatic('whsec_' + Buffer.alloc(32, 7).toString('base64'), sampleEvent('batch.succeeded'));
+    const response = await post(stack.receiver.url, delivery);
+    assert.equal(response.status, 401);
+    assert.deepEqual(JSON.parse(response.body), { error: 'verification_failed' });
+    const tampered = signStatic(stack.secrets[0]!, sampleEvent('batch.succeeded'));
+    tampered.body = Buffer.from(tampered.body.toString().replace('batch.succeeded', 'batch.succeedex'));
+    assert.equal((await post(stack.receiver.url, tampered)).status, 401);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(stack.received.get('batch.succeeded')!.length, before);
+  });
+
+  test('a body labelled JSON that is not JSON is refused with 400 by the framework, without a stack trace', async () => {
+    // The Functions Framework parses application/json before any handler runs; Gemini always
+    // sends JSON, so this only ever hits forgeries and broken clients.
+    const delivery = signStatic(stack.secrets[0]!, '{"type": "batch.succeeded",');
+    const response = await post(stack.receiver.url, delivery);
+    assert.equal(response.status, 400);
+    assert.doesNotMatch(response.body, /node_modules|at JSON\.parse/);
+  });
+
+  test('malformed headers are 400, other methods 405, other paths 404', async () => {
+    const delivery = signStatic(stack.secrets[0]!, sampleEvent('batch.succeeded'));
+    const { ['webhook-id']: _, ...withoutId } = delivery.headers;
+    assert.equal((await post(stack.receiver.url, { ...delivery, headers: withoutId })).status, 400);
+    assert.equal((await post(stack.receiver.url, { ...delivery, headers: { ...delivery.headers, 'webhook-timestamp': '12.5' } })).status, 400);
+    const get = await fetch(stack.receiver.url);
+    assert.equal(get.status, 405);
+    assert.equal(get.headers.get('allow'), 'POST');
+    assert.equal((await post(`${stack.receiver.url}other`, delivery)).status, 404);
+  });
+
+  test('a body over the limit is refused with 413, declared or streamed', async () => {
+    const big = signStatic(stack.secrets[0]!, { type: 'batch.succeeded', pad: 'x'.repeat(1_100_000) });
+    assert.equal((await post(stack.receiver.url, big)).status, 413);
+    // Without a Content-Type the framework leaves the stream to us, and we stop at the limit.
+    const { ['content-type']: _, ...untyped } = big.headers;
+    assert.equal((await post(stack.receiver.url, { ...big, headers: untyped })).status, 413);
+  });
+});
+
+describe('dynamic (JWT) deliveries', () => {
+  test('an RS256 token from the JWKS is accepted and its body binding recorded', async () => {
+    const before = stack.received.get('video.generated')!.length;
+    const event = sampleEvent('video.generated');
+    const body = JSON.stringify(event);
+    const digest = await signJwt(stack.jwtKeys.privateJwk, event, { body_sha256: createHash('sha256').update(body).digest('hex') }, { id: newWebhookId() });
+    const claims = await signJwt(stack.jwtKeys.privateJwk, event, { event }, { id: newWebhookId() });
+    const bare = await signJwt(stack.jwtKeys.privateJwk, event, {}, { id: newWebhookId() });
+    const cases = [[digest, 'digest'], [claims, 'claims'], [bare, 'signature-only']] as const;
+    for (const [index, [delivery, binding]] of cases.entries()) {
+      const response = await post(stack.receiver.url, delivery);
+      assert.equal(response.status, 200, response.body);
+      const messages = await stack.waitFor('video.generated', before + index + 1);
+      const message = onlyMessage(messages, delivery.headers['webhook-id']!);
+      assert.deepEqual(message.data, delivery.body);
+      assert.equal(message.attributes['verification_scheme'], 'jwt');
+      assert.equal(message.attributes['body_binding'], binding);
+    }
+  });
+
+  test('a token signed by a key outside the JWKS is refused', async () => {
+    const { generateJwtKeyPair } = await import('../../scripts/lib/dev-keys.ts');
+    const stranger = await generateJwtKeyPair(stack.jwtKeys.kid);
+    const response = await post(stack.receiver.url, await signJwt(stranger.privateJwk, sampleEvent('batch.succeeded')));
+    assert.equal(response.status, 401);
+  });
+});
+
+describe('dead letters on the local topology', () => {
+  test('a message its consumer keeps refusing moves to the dead-letter subscription', async () => {
+    stack.nack.add('batch.expired');
+    const deadLetters: Message[] = [];
+    const deadLetterSubscription = stack.subscription(planRoute(PREFIX, 'batch.expired').deadLetterSubscription);
+    deadLetterSubscription.on('message', (message: Message) => {
+      deadLetters.push(message);
+      message.ack();
+    });
+    try {
+      const delivery = signStatic(stack.secrets[0]!, sampleEvent('batch.expired'));
+      assert.equal((await post(stack.receiver.url, delivery)).status, 200);
+      const deadline = Date.now() + 60_000;
+      while (deadLetters.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(deadLetters.length, 1, 'dead-lettered once');
+      const [dead] = deadLetters;
+      assert.deepEqual(dead!.data, delivery.body);
+      assert.equal(dead!.attributes['webhook_id'], delivery.headers['webhook-id']);
+      assert.equal(
+        dead!.attributes['CloudPubSubDeadLetterSourceSubscription'],
+        `${planRoute(PREFIX, 'batch.expired').topic}-e2e`,
+      );
+      assert.ok(stack.received.get('batch.expired')!.length >= 5, 'delivered max attempts times before dead-lettering');
+    } finally {
+      stack.nack.delete('batch.expired');
+      await deadLetterSubscription.close();
+    }
+  });
+});
+
+describe('when Pub/Sub is down', () => {
+  test('the receiver answers 503 with Retry-After, never 2xx, within the publish deadline', async () => {
+    await stack.emulator.stop();
+    for (const type of ['batch.succeeded', 'something.new']) {
+      const started = Date.now();
+      const response = await post(stack.receiver.url, signStatic(stack.secrets[0]!, sampleEvent(type)), {
+        signal: AbortSignal.timeout(15_000),
+      });
+      assert.equal(response.status, 503, response.body);
+      assert.ok(Number(response.headers.get('retry-after')) > 0);
+      // Generous bound against a 2 s deadline: the point is "does not hang", not speed.
+      assert.ok(Date.now() - started < 10_000, 'answered without hanging');
+    }
+    assert.ok(PROJECT);
+  });
+});
