@@ -3,14 +3,13 @@
  * reused for every request.
  */
 import { PubSub } from '@google-cloud/pubsub';
-import { createRemoteJWKSet } from 'jose';
 import type { ReceiverConfig } from './config.ts';
 import { createPubSubEventBus, type EventBus } from './event-bus.ts';
 import { createJsonLogger, type Logger } from './log.ts';
 import { createWebhookHandler, type WebhookHandler } from './receiver.ts';
 import { createStaticKeyProvider, fixedSecretSource, type SigningSecretSource } from './signing-keys.ts';
-import { distinguishJwksOutages, type JwtOptions } from './verify/jwt.ts';
-import { parseEd25519PublicKeys, parseSigningSecrets } from './verify/keys.ts';
+import { createJwksKeys, type JwtOptions } from './verify/jwt.ts';
+import { parseEd25519PublicKeys } from './verify/keys.ts';
 
 export interface Receiver {
   handler: WebhookHandler;
@@ -20,9 +19,6 @@ export interface Receiver {
 
 /** How long `exp`/`nbf` may be off: senders' and our clocks drift a little. */
 const JWT_CLOCK_TOLERANCE_SECONDS = 60;
-/** jose refetches the JWKS for an unknown `kid` at most this often. */
-const JWKS_COOLDOWN_MS = 30_000;
-const JWKS_MAX_AGE_MS = 10 * 60_000;
 
 async function secretSource(config: ReceiverConfig): Promise<SigningSecretSource | undefined> {
   const { signingSecrets } = config;
@@ -30,8 +26,7 @@ async function secretSource(config: ReceiverConfig): Promise<SigningSecretSource
     case 'none':
       return undefined;
     case 'env':
-      // Fail at start, with the entry's position, rather than on every delivery.
-      parseSigningSecrets(signingSecrets.secrets, 'WEBHOOK_SIGNING_SECRETS');
+      // loadConfig has already checked every entry's format.
       return fixedSecretSource(signingSecrets.secrets);
     case 'secret-manager': {
       // Loaded only when used: the client library is large and slows cold starts.
@@ -46,14 +41,9 @@ async function secretSource(config: ReceiverConfig): Promise<SigningSecretSource
 
 function jwtOptions(config: ReceiverConfig): JwtOptions | undefined {
   if (!config.schemes.has('jwt')) return undefined;
-  const remote = createRemoteJWKSet(config.jwksUrl, {
-    // A JWKS fetch happens inside a request: it must leave time to publish before the deadline.
-    timeoutDuration: Math.min(3000, Math.floor(config.publishTimeoutMs / 2)),
-    cooldownDuration: JWKS_COOLDOWN_MS,
-    cacheMaxAge: JWKS_MAX_AGE_MS,
-  });
   return {
-    keys: distinguishJwksOutages(remote),
+    // A JWKS fetch happens inside a request: it must leave time to publish before the deadline.
+    keys: createJwksKeys(config.jwksUrl, Math.min(3000, Math.floor(config.publishTimeoutMs / 2))),
     ...(config.jwtAudience !== undefined && { audience: config.jwtAudience }),
     ...(config.jwtIssuer !== undefined && { issuer: config.jwtIssuer }),
     clockToleranceSeconds: JWT_CLOCK_TOLERANCE_SECONDS,

@@ -8,7 +8,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { unauthorized, unavailable, type BodyBinding, type JwtVerified, type Rejection } from './result.ts';
 
 export interface JwtOptions {
@@ -43,6 +43,18 @@ export function distinguishJwksOutages(keys: JWTVerifyGetKey): JWTVerifyGetKey {
       throw new JwksUnavailableError(`JWKS unavailable: ${(error as Error).message ?? String(error)}`, { cause: error });
     }
   };
+}
+
+/** jose refetches the JWKS for an unknown `kid` at most this often. */
+export const JWKS_COOLDOWN_MS = 30_000;
+/** A cached JWKS is refetched after this long even when every `kid` is known. */
+export const JWKS_MAX_AGE_MS = 10 * 60_000;
+
+/** Google's JWKS at `url`, cached and rate-limited, with outages told apart from unknown keys. */
+export function createJwksKeys(url: URL, fetchTimeoutMs: number): JWTVerifyGetKey {
+  return distinguishJwksOutages(
+    createRemoteJWKSet(url, { timeoutDuration: fetchTimeoutMs, cooldownDuration: JWKS_COOLDOWN_MS, cacheMaxAge: JWKS_MAX_AGE_MS }),
+  );
 }
 
 const DIGEST_CLAIMS = ['body_sha256', 'payload_sha256', 'sha256', 'body_hash', 'payload_hash', 'digest'] as const;

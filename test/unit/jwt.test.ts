@@ -1,12 +1,12 @@
 // Dynamic (RS256 JWT) verification: tokens made by `jose`, attacks built by hand, JWKS served
-// locally (createLocalJWKSet) or over HTTP on 127.0.0.1 (createRemoteJWKSet, as the receiver does).
+// locally (createLocalJWKSet) or over HTTP on 127.0.0.1 (createJwksKeys, as the receiver does).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { describe, test, type TestContext } from 'node:test';
-import { CompactSign, createLocalJWKSet, createRemoteJWKSet, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { CompactSign, createLocalJWKSet, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import {
-  distinguishJwksOutages,
+  createJwksKeys,
   MAX_JWT_LENGTH,
   verifyJwtDelivery,
   type JwtOptions,
@@ -273,16 +273,16 @@ describe('body binding', () => {
   });
 });
 
-describe('remote JWKS (jose createRemoteJWKSet on 127.0.0.1, wrapped by distinguishJwksOutages)', () => {
+describe('remote JWKS (createJwksKeys, as the receiver wires it, against 127.0.0.1)', () => {
   async function jwksServer(t: TestContext, keys: readonly JWK[]): Promise<JwksServer> {
     const server = await serveJwks(keys);
     t.after(() => server.close());
     return server;
   }
 
-  /** The receiver's settings (functions/app.ts): 30 s cooldown between refetches, 10 min cache. */
+  /** The receiver's own JWKS wiring: 30 s cooldown between refetches, 10 min cache. */
   function remote(url: string, timeoutDuration = 5000): JWTVerifyGetKey {
-    return distinguishJwksOutages(createRemoteJWKSet(new URL(url), { cooldownDuration: 30_000, cacheMaxAge: 600_000, timeoutDuration }));
+    return createJwksKeys(new URL(url), timeoutDuration);
   }
 
   test('a token verifies against a served JWKS, fetched once and then cached', async (t) => {
