@@ -1,0 +1,75 @@
+/** `webhooks create`: registers the receiver with Gemini and stores the one-time secret at once. */
+import { SUBSCRIBABLE_EVENT_TYPES } from '../../functions/catalog.ts';
+import type { CliContext } from '../context.ts';
+import { CliError, UsageError } from '../errors.ts';
+import { GEMINI_OPTIONS, geminiClient, parse, STACK_OPTIONS, stackSelector } from '../options.ts';
+import { readReceiverUrl, RECEIVER_URL_OUTPUTS } from '../pulumi.ts';
+import { bareId, describeWebhook, redacted, storeNewSecret } from './shared.ts';
+
+export const USAGE = `usage: gemini-webhooks webhooks create [--url URL] [--events TYPE,...] [--name NAME]
+                                       [--stack STACK] [--cwd DIR] [--show-secret] [--base-url URL] [--json]
+Registers a static webhook with Gemini for the receiver and stores its signing secret (shown by
+Gemini only once) as the newest entry of the stack config \`signingSecrets\`; then run \`pulumi up\`.
+  --url      receiver URL (default: the stack output ${RECEIVER_URL_OUTPUTS.join(' or ')})
+  --events   comma-separated event types (default: all subscribable: ${SUBSCRIBABLE_EVENT_TYPES.join(', ')})`;
+
+const OPTIONS = {
+  ...GEMINI_OPTIONS,
+  ...STACK_OPTIONS,
+  url: { type: 'string' },
+  events: { type: 'string' },
+  name: { type: 'string' },
+} as const;
+
+function parseEvents(text: string | undefined): string[] {
+  if (text === undefined) return [...SUBSCRIBABLE_EVENT_TYPES];
+  const events = [...new Set(text.split(',').map((item) => item.trim()).filter((item) => item !== ''))];
+  if (events.length === 0) throw new UsageError('--events lists no event type.');
+  const unknown = events.filter((event) => !(SUBSCRIBABLE_EVENT_TYPES as readonly string[]).includes(event));
+  if (unknown.length > 0) {
+    throw new UsageError(`--events: ${unknown.join(', ')} cannot be subscribed to; choose from ${SUBSCRIBABLE_EVENT_TYPES.join(', ')}.`);
+  }
+  return events;
+}
+
+function checkUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`--url is not a URL (got ${JSON.stringify(url)}).`);
+  }
+  if (parsed.protocol !== 'https:') {
+    throw new UsageError(`--url must be https: Gemini delivers only to public HTTPS endpoints (got ${parsed.protocol}//${parsed.host}); for local development use a tunnel.`);
+  }
+  return parsed.toString();
+}
+
+export async function createCommand(argv: readonly string[], context: CliContext): Promise<number> {
+  const { values } = parse('webhooks create', argv, OPTIONS);
+  if (values.help) return context.out(USAGE), 0;
+  const events = parseEvents(values.events);
+  const selector = stackSelector(values);
+  const client = geminiClient(values, context);
+
+  let url = values.url;
+  if (url === undefined) {
+    url = await readReceiverUrl(context.pulumi, selector);
+    if (url === undefined) {
+      throw new UsageError(`--url is required: found no stack output ${RECEIVER_URL_OUTPUTS.join(' or ')} (deploy with \`pulumi up\` first, or pass the receiver URL).`);
+    }
+    context.err(`Using the receiver URL from the stack outputs: ${url}`);
+  }
+  const webhook = await client.create({ uri: checkUrl(url), subscribed_events: events, ...(values.name ? { name: values.name } : {}) });
+  const secret = webhook.new_signing_secret;
+  const showSecret = values['show-secret'] ?? false;
+
+  if (values.json) context.out(JSON.stringify(redacted(webhook, showSecret), null, 2));
+  else for (const line of describeWebhook(webhook, context.now())) context.out(line);
+  if (secret === undefined || secret === '') {
+    throw new CliError(`Gemini created webhook ${bareId(webhook)} but returned no new_signing_secret; rotate it with \`gemini-webhooks webhooks rotate ${bareId(webhook)}\` to get one.`);
+  }
+  const stored = await storeNewSecret(context, selector, secret, showSecret);
+  context.out(`Next: \`pulumi up\` so the receiver accepts the new secret (Gemini retries deliveries that fail until then).`);
+  return stored ? 0 : 1;
+}

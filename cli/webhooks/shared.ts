@@ -1,0 +1,97 @@
+/**
+ * What the webhooks subcommands share: picking the webhook, printing one readably, and storing a
+ * secret Gemini has just shown for the only time.
+ */
+import type { CliContext } from '../context.ts';
+import { UsageError } from '../errors.ts';
+import type { WebhookServiceClient } from '../gemini/client.ts';
+import type { Webhook } from '../gemini/types.ts';
+import {
+  PulumiCommandError,
+  PulumiMissingError,
+  readSigningSecrets,
+  setSecretsCommand,
+  SIGNING_SECRETS_KEY,
+  writeSigningSecrets,
+  type StackSelector,
+} from '../pulumi.ts';
+import { describeSecret, MAX_STORED_SECRETS, prependSecret } from '../signing-secrets.ts';
+
+export function bareId(webhook: Webhook): string {
+  return (webhook.id ?? webhook.name ?? '?').replace(/^webhooks\//, '');
+}
+
+/** The id given, or the project's only webhook when none is given. */
+export async function resolveWebhookId(client: WebhookServiceClient, given: string | undefined, command: string): Promise<string> {
+  if (given !== undefined) return given;
+  const webhooks = await client.list();
+  if (webhooks.length === 1) return bareId(webhooks[0]!);
+  if (webhooks.length === 0) throw new UsageError(`${command}: this project has no webhooks; create one with \`gemini-webhooks webhooks create\`.`);
+  throw new UsageError(`${command}: this project has ${webhooks.length} webhooks; name one: ${webhooks.map(bareId).join(', ')}.`);
+}
+
+export const STATE_ADVICE: Record<string, string> = {
+  disabled: 'Gemini sends nothing to it. Turn it back on with `gemini-webhooks webhooks enable {id}`.',
+  disabled_due_to_failed_deliveries:
+    'Gemini stopped delivering after repeated failed deliveries. Check that the receiver answers (its logs; `gemini-webhooks webhooks ping {id}`), deploy a fix with `pulumi up` if needed, then `gemini-webhooks webhooks enable {id}`. Events produced while it was disabled are not re-sent.',
+};
+
+export function describeWebhook(webhook: Webhook, now: Date): string[] {
+  const id = bareId(webhook);
+  const lines = [`webhook ${id}${webhook.name && webhook.name !== id && webhook.name !== `webhooks/${id}` ? `  "${webhook.name}"` : ''}`];
+  lines.push(`  state:   ${webhook.state ?? 'unknown'}`);
+  lines.push(`  uri:     ${webhook.uri ?? '-'}`);
+  lines.push(`  events:  ${(webhook.subscribed_events ?? []).join(', ') || '-'}`);
+  const secrets = (webhook.signing_secrets ?? []).map((secret) => {
+    const expiry = secret.expire_time;
+    if (expiry === undefined) return `${secret.truncated_secret ?? '?'} (current)`;
+    const passed = Date.parse(expiry) <= now.getTime();
+    return `${secret.truncated_secret ?? '?'} (${passed ? 'expired' : 'valid until'} ${expiry})`;
+  });
+  lines.push(`  secrets: ${secrets.join(', ') || '-'}`);
+  const advice = STATE_ADVICE[webhook.state ?? ''];
+  if (advice) lines.push(`  ! ${advice.replaceAll('{id}', id)}`);
+  return lines;
+}
+
+/** A webhook for `--json`: the one-time secret is never echoed unless asked. */
+export function redacted(webhook: Webhook, showSecret: boolean): Webhook {
+  if (webhook.new_signing_secret === undefined || showSecret) return webhook;
+  return { ...webhook, new_signing_secret: '[stored in the stack config; --show-secret prints it]' };
+}
+
+/**
+ * Puts a freshly issued secret at the front of the stack's `signingSecrets`. When that cannot be
+ * done, prints the exact `pulumi config set` command (the only place the secret then appears) and
+ * returns false, because a secret Gemini will not show again must not be lost.
+ */
+export async function storeNewSecret(context: CliContext, selector: StackSelector, secret: string, showSecret: boolean): Promise<boolean> {
+  let stored: string[] | undefined;
+  let problem: string | undefined;
+  try {
+    stored = await readSigningSecrets(context.pulumi, selector);
+    const next = prependSecret(stored, secret);
+    await writeSigningSecrets(context.pulumi, selector, next);
+    context.out(`Stored the new signing secret ${describeSecret(secret, 0)} as the newest of ${next.length} in the stack config \`${SIGNING_SECRETS_KEY}\`.`);
+    if (next.length > MAX_STORED_SECRETS) {
+      context.err(
+        `warning: the stack now holds ${next.length} signing secrets and \`pulumi up\` accepts at most ${MAX_STORED_SECRETS}; run \`gemini-webhooks webhooks prune\` first (add --drop-unlisted for secrets Gemini no longer lists).`,
+      );
+    }
+    if (showSecret) context.out(`New signing secret: ${secret}`);
+    return true;
+  } catch (error) {
+    if (!(error instanceof PulumiMissingError || error instanceof PulumiCommandError)) throw error;
+    problem = error.message;
+  }
+  const next = prependSecret(stored ?? [], secret);
+  context.out(`Could not store the new signing secret in the stack: ${problem}`);
+  context.out('Gemini shows it only once. Run this now, in the Pulumi project directory:');
+  context.out('');
+  context.out(`  ${setSecretsCommand(selector, next)}`);
+  context.out('');
+  if (stored === undefined) {
+    context.out(`If \`${SIGNING_SECRETS_KEY}\` already holds secrets, keep them after the new one in that JSON array (newest first).`);
+  }
+  return false;
+}

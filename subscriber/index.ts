@@ -1,0 +1,15 @@
+/**
+ * The subscriber kit: typed Gemini events from the Pub/Sub messages the receiver publishes.
+ *
+ *   import { decodeGeminiEvent, createPushHandler } from 'gemini-webhooks-pubsub/subscriber';
+ */
+export { decodeGeminiEvent, GeminiEventDecodeError, type DecodeFailure } from './decode.ts';
+export {
+  createPushHandler,
+  GOOGLE_ISSUERS,
+  GOOGLE_JWKS_URL,
+  type HandlerOutcome,
+  type PushHandlerContext,
+  type PushHandlerOptions,
+} from './push-handler.ts';
+export type * from './types.ts';

@@ -1,0 +1,66 @@
+// Runs the real `gemini-webhooks` program in-process (cli/main.ts `run`) against the fake
+// WebhookService and the fake `pulumi` executable, capturing what it prints.
+import type { TestContext } from 'node:test';
+import type { CliContext } from '../../cli/context.ts';
+import { run } from '../../cli/main.ts';
+import { createPulumiRunner } from '../../cli/pulumi.ts';
+import { installFakePulumi, type FakePulumi, type FakePulumiState } from './fake-pulumi.ts';
+import { startFakeWebhookService, type FakeWebhookService } from './fake-webhook-service.ts';
+
+export interface CliRun {
+  code: number;
+  out: string;
+  err: string;
+}
+
+export interface CliHarness {
+  service: FakeWebhookService;
+  pulumi: FakePulumi;
+  env: Record<string, string | undefined>;
+  /** Every backoff the client waited (it does not really wait). */
+  sleeps: number[];
+  now: { date: Date };
+  run(args: readonly string[], overrides?: Partial<CliContext>): Promise<CliRun>;
+}
+
+export async function cliHarness(t: TestContext, options: { pulumi?: Partial<FakePulumiState>; env?: Record<string, string | undefined> } = {}): Promise<CliHarness> {
+  const service = await startFakeWebhookService();
+  const pulumi = installFakePulumi(options.pulumi);
+  t.after(async () => {
+    await service.close();
+    pulumi.cleanup();
+  });
+  const env: Record<string, string | undefined> = {
+    PATH: pulumi.path,
+    GEMINI_API_KEY: service.apiKey,
+    GEMINI_API_BASE_URL: service.baseUrl,
+    ...options.env,
+  };
+  const sleeps: number[] = [];
+  const now = { date: new Date() };
+  service.now = () => now.date.getTime();
+  return {
+    service,
+    pulumi,
+    env,
+    sleeps,
+    now,
+    async run(args, overrides = {}) {
+      const out: string[] = [];
+      const err: string[] = [];
+      const runEnv = overrides.env ?? env;
+      const code = await run(args, {
+        env: runEnv,
+        out: (line) => out.push(line),
+        err: (line) => err.push(line),
+        fetch: globalThis.fetch,
+        sleep: async (ms) => void sleeps.push(ms),
+        now: () => now.date,
+        pulumi: createPulumiRunner({ env: runEnv }),
+        signal: new AbortController().signal,
+        ...overrides,
+      });
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    },
+  };
+}
