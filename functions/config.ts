@@ -15,7 +15,23 @@ export type SigningSecretsConfig =
   | { source: 'secret-manager'; secretName: string }
   | { source: 'none' };
 
-export interface ReceiverConfig {
+/**
+ * Numeric knobs of the receiver, with their environment variable, default and bounds. The Pulumi
+ * program exposes the same knobs as stack config and validates them against these bounds.
+ */
+export const RECEIVER_TUNABLES = {
+  timestampToleranceSeconds: { env: 'WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS', default: 300, min: 1, max: 86_400 },
+  // Cloud Run refuses HTTP/1 requests over 32 MiB anyway; Pub/Sub messages top out at 10 MB.
+  maxBodyBytes: { env: 'WEBHOOK_MAX_BODY_BYTES', default: 1_048_576, min: 1, max: 9_000_000 },
+  publishTimeoutMs: { env: 'WEBHOOK_PUBLISH_TIMEOUT_MS', default: 5000, min: 100, max: 60_000 },
+  secretRefreshSeconds: { env: 'WEBHOOK_SECRET_REFRESH_SECONDS', default: 300, min: 5, max: 86_400 },
+  maxInFlight: { env: 'WEBHOOK_MAX_IN_FLIGHT', default: 256, min: 1, max: 100_000 },
+} as const;
+
+export type ReceiverTunable = keyof typeof RECEIVER_TUNABLES;
+export type ReceiverTunables = Record<ReceiverTunable, number>;
+
+export interface ReceiverConfig extends ReceiverTunables {
   port: number;
   projectId: string;
   emulatorHost: string | undefined;
@@ -27,11 +43,6 @@ export interface ReceiverConfig {
   jwtIssuer: string | undefined;
   jwtRequireBodyBinding: boolean;
   topicPrefix: string;
-  timestampToleranceSeconds: number;
-  maxBodyBytes: number;
-  publishTimeoutMs: number;
-  secretRefreshSeconds: number;
-  maxInFlight: number;
 }
 
 export class ConfigError extends Error {
@@ -128,6 +139,11 @@ function publicKeys(env: Env): string[] {
   return keys;
 }
 
+function tunables(env: Env): ReceiverTunables {
+  const entries = Object.entries(RECEIVER_TUNABLES).map(([key, t]) => [key, integer(env, t.env, t.default, t.min, t.max)]);
+  return Object.fromEntries(entries) as ReceiverTunables;
+}
+
 export function loadConfig(env: Env): ReceiverConfig {
   const emulatorHost = value(env, 'PUBSUB_EMULATOR_HOST');
   const projectId = value(env, 'GOOGLE_CLOUD_PROJECT') ?? (emulatorHost ? EMULATOR_PROJECT : undefined);
@@ -150,12 +166,7 @@ export function loadConfig(env: Env): ReceiverConfig {
     jwtIssuer: value(env, 'WEBHOOK_JWT_ISSUER'),
     jwtRequireBodyBinding: boolean(env, 'WEBHOOK_JWT_REQUIRE_BODY_BINDING', false),
     topicPrefix,
-    timestampToleranceSeconds: integer(env, 'WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS', 300, 1, 86_400),
-    // Cloud Run refuses HTTP/1 requests over 32 MiB anyway; Pub/Sub messages top out at 10 MB.
-    maxBodyBytes: integer(env, 'WEBHOOK_MAX_BODY_BYTES', 1_048_576, 1, 9_000_000),
-    publishTimeoutMs: integer(env, 'WEBHOOK_PUBLISH_TIMEOUT_MS', 5000, 100, 60_000),
-    secretRefreshSeconds: integer(env, 'WEBHOOK_SECRET_REFRESH_SECONDS', 300, 5, 86_400),
-    maxInFlight: integer(env, 'WEBHOOK_MAX_IN_FLIGHT', 256, 1, 100_000),
+    ...tunables(env),
   };
   if (config.schemes.has('static') && config.signingSecrets.source === 'none' && config.ed25519PublicKeys.length === 0) {
     throw new ConfigError('Static webhooks are enabled but no key is configured: set WEBHOOK_SIGNING_SECRETS (local), WEBHOOK_SIGNING_SECRETS_SECRET (Secret Manager) or WEBHOOK_SIGNING_PUBLIC_KEYS, or set WEBHOOK_SCHEMES=jwt.');

@@ -8,14 +8,16 @@ import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
 import * as pulumi from '@pulumi/pulumi';
 import { DEFAULT_TOPIC_PREFIX, ROUTE_KEYS, topicPrefixProblem, type RouteKey } from '../functions/catalog.ts';
+import { DEFAULT_JWKS_URL, RECEIVER_TUNABLES, type ReceiverTunable, type ReceiverTunables } from '../functions/config.ts';
 import { consumerNameProblem, MAX_DELIVERY_ATTEMPTS, MIN_DELIVERY_ATTEMPTS, TOPOLOGY_DEFAULTS } from '../functions/topology.ts';
+import type { Scheme } from '../functions/verify/result.ts';
 
 /** The Pulumi project name; also the config namespace of every key below except `gcp:*`. */
 export const PROJECT_NAME = 'gemini-webhooks-pubsub';
 
-export const DEFAULT_JWKS_URL = 'https://generativelanguage.googleapis.com/.well-known/jwks.json';
+export { DEFAULT_JWKS_URL };
 
-export type Scheme = 'static' | 'jwt';
+export type { Scheme };
 export const SCHEMES: readonly Scheme[] = ['static', 'jwt'];
 
 export type PublicInvoker = 'allUsers' | 'none';
@@ -119,6 +121,8 @@ export interface Settings {
   jwtRequireBodyBinding: boolean;
   topicPrefix: string;
   receiver: ReceiverSizing;
+  /** The receiver's numeric knobs (functions/config.ts RECEIVER_TUNABLES), passed on as env vars. */
+  tunables: ReceiverTunables;
   maxDeliveryAttempts: number;
   minimumBackoffSeconds: number;
   maximumBackoffSeconds: number;
@@ -168,6 +172,11 @@ export const CONFIG_KEYS = [
   'concurrency',
   'memory',
   'timeoutSeconds',
+  'timestampToleranceSeconds',
+  'maxBodyBytes',
+  'publishTimeoutMs',
+  'secretRefreshSeconds',
+  'maxInFlight',
   'maxDeliveryAttempts',
   'minimumBackoffSeconds',
   'maximumBackoffSeconds',
@@ -420,6 +429,13 @@ export function parseSettings(raw: RawConfig): Settings {
   const mib = memoryMiB(memory);
   if (mib === undefined || mib < 256 || mib > 32768) fail('memory', `must be a quantity from 256Mi to 32Gi such as 512Mi or 1Gi (got ${JSON.stringify(memory)})`, setCmd('memory', DEFAULTS.memory));
   const timeoutSeconds = integer(raw, 'timeoutSeconds', DEFAULTS.timeoutSeconds, 1, 3600);
+  const tunables = Object.fromEntries(
+    Object.entries(RECEIVER_TUNABLES).map(([key, t]) => [key, integer(raw, key as ReceiverTunable, t.default, t.min, t.max)]),
+  ) as ReceiverTunables;
+  // The answer must come before Cloud Run cuts the request off, or Gemini sees a timeout, not a 503.
+  if (tunables.publishTimeoutMs >= timeoutSeconds * 1000) {
+    fail('publishTimeoutMs', `(${tunables.publishTimeoutMs} ms) must be below timeoutSeconds (${timeoutSeconds} s)`, setCmd('publishTimeoutMs', String(RECEIVER_TUNABLES.publishTimeoutMs.default)));
+  }
 
   const maxDeliveryAttempts = integer(raw, 'maxDeliveryAttempts', DEFAULTS.maxDeliveryAttempts, MIN_DELIVERY_ATTEMPTS, MAX_DELIVERY_ATTEMPTS);
   const minimumBackoffSeconds = integer(raw, 'minimumBackoffSeconds', DEFAULTS.minimumBackoffSeconds, 0, 600);
@@ -452,6 +468,7 @@ export function parseSettings(raw: RawConfig): Settings {
     jwtRequireBodyBinding,
     topicPrefix,
     receiver: { minInstances, maxInstances, concurrency, memory, timeoutSeconds },
+    tunables,
     maxDeliveryAttempts,
     minimumBackoffSeconds,
     maximumBackoffSeconds,

@@ -87,6 +87,7 @@ export function createStack(settings: Settings, options: StackOptions = {}): Sta
     ...(settings.jwtIssuer === undefined ? {} : { jwtIssuer: settings.jwtIssuer }),
     jwtRequireBodyBinding: settings.jwtRequireBodyBinding,
     sizing: settings.receiver,
+    tunables: settings.tunables,
     publicInvoker: settings.publicInvoker,
     ...(options.source === undefined ? {} : { source: options.source }),
     labels: LABELS,

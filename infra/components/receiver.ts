@@ -1,6 +1,7 @@
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import type { RouteKey } from '../../functions/catalog.ts';
+import { RECEIVER_TUNABLES, type ReceiverTunable, type ReceiverTunables } from '../../functions/config.ts';
 import { planRoutes } from '../../functions/topology.ts';
 import { buildReceiverSource, DEFAULT_SOURCE_OPTIONS, ENTRY_POINT, FUNCTION_RUNTIME, type BuildSourceOptions, type SourceArchive } from '../archive.ts';
 import type { PublicInvoker, ReceiverSizing, Scheme } from '../config.ts';
@@ -29,6 +30,8 @@ export interface ReceiverArgs {
   /** Refuse JWT deliveries whose body is not bound to the token (`WEBHOOK_JWT_REQUIRE_BODY_BINDING`). */
   jwtRequireBodyBinding: boolean;
   sizing: ReceiverSizing;
+  /** Numeric knobs of the receiver, each set as its environment variable (RECEIVER_TUNABLES). */
+  tunables: ReceiverTunables;
   /**
    * `allUsers`: anyone may invoke (Gemini must reach the URL without credentials). `none`: no
    * invoker binding; for organisations whose domain-restricted sharing forbids allUsers (see docs).
@@ -139,6 +142,7 @@ export class Receiver extends pulumi.ComponentResource {
       WEBHOOK_JWT_REQUIRE_BODY_BINDING: String(args.jwtRequireBodyBinding),
       WEBHOOK_TOPIC_PREFIX: args.topicPrefix,
     };
+    for (const [key, tunable] of Object.entries(RECEIVER_TUNABLES)) env[tunable.env] = String(args.tunables[key as ReceiverTunable]);
     if (args.jwtAudience !== undefined) env['WEBHOOK_JWT_AUDIENCE'] = args.jwtAudience;
     if (args.jwtIssuer !== undefined) env['WEBHOOK_JWT_ISSUER'] = args.jwtIssuer;
 

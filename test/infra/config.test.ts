@@ -27,6 +27,7 @@ describe('parseSettings', () => {
     assert.equal(s.topicPrefix, 'gemini');
     assert.deepEqual(s.receiver, { minInstances: 0, maxInstances: 10, concurrency: 80, memory: '512Mi', timeoutSeconds: 60 });
     assert.equal(s.maxDeliveryAttempts, 5);
+    assert.deepEqual(s.tunables, { timestampToleranceSeconds: 300, maxBodyBytes: 1_048_576, publishTimeoutMs: 5000, secretRefreshSeconds: 300, maxInFlight: 256 });
     assert.equal(s.publicInvoker, 'allUsers');
     assert.equal(s.enableApis, true);
     assert.deepEqual(s.signingSecrets, []);
@@ -45,6 +46,12 @@ describe('parseSettings', () => {
     ['concurrency', { concurrency: '0' }, /from 1 to 1000/],
     ['memory', { memory: '512MB' }, /256Mi to 32Gi/],
     ['timeoutSeconds', { timeoutSeconds: '3601' }, /from 1 to 3600/],
+    ['timestampToleranceSeconds', { timestampToleranceSeconds: '0' }, /from 1 to 86400/],
+    ['maxBodyBytes', { maxBodyBytes: '10000000' }, /from 1 to 9000000/],
+    ['publishTimeoutMs', { publishTimeoutMs: '50' }, /from 100 to 60000/],
+    ['publishTimeoutMs', { timeoutSeconds: '5', publishTimeoutMs: '5000' }, /must be below timeoutSeconds/],
+    ['secretRefreshSeconds', { secretRefreshSeconds: '1' }, /from 5 to 86400/],
+    ['maxInFlight', { maxInFlight: '-1' }, /from 1 to 100000/],
     ['maximumBackoffSeconds', { minimumBackoffSeconds: '100', maximumBackoffSeconds: '50' }, /below minimumBackoffSeconds/],
     ['deadLetterRetentionSeconds', { deadLetterRetentionSeconds: String(8 * 24 * 3600) }, /from 600 to 604800/],
     ['topicPrefix', { topicPrefix: 'Gemini' }, /lowercase/],

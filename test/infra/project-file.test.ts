@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { RECEIVER_TUNABLES } from '../../functions/config.ts';
 import { CONFIG_KEYS, DEFAULTS, parseSettings } from '../../infra/config.ts';
 
 const text = readFileSync(path.resolve(import.meta.dirname, '..', '..', 'Pulumi.yaml'), 'utf8');
@@ -40,6 +41,7 @@ describe('Pulumi.yaml', () => {
     for (const [key, value] of Object.entries(DEFAULTS)) {
       if (key in declared) assert.equal(declared[key], String(value), key);
     }
+    for (const [key, tunable] of Object.entries(RECEIVER_TUNABLES)) assert.equal(declared[key], String(tunable.default), key);
     // The declared defaults, fed back as a stack would, parse to the program's defaults.
     const parsed = parseSettings({ 'gcp:project': 'acme-webhooks', ...declared, alertEmails: '[]' });
     assert.deepEqual(parsed, parseSettings({ 'gcp:project': 'acme-webhooks' }));

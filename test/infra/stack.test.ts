@@ -211,6 +211,11 @@ describe('receiver function', () => {
       WEBHOOK_JWT_AUDIENCE: 'https://hooks.example.com',
       WEBHOOK_JWT_REQUIRE_BODY_BINDING: 'false',
       WEBHOOK_TOPIC_PREFIX: prefix,
+      WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS: '300',
+      WEBHOOK_MAX_BODY_BYTES: '1048576',
+      WEBHOOK_PUBLISH_TIMEOUT_MS: '5000',
+      WEBHOOK_SECRET_REFRESH_SECONDS: '300',
+      WEBHOOK_MAX_IN_FLIGHT: '256',
     });
     const text = JSON.stringify(fn().inputs);
     for (const secret of [SECRET_NEW, SECRET_OLD]) {
