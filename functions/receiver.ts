@@ -3,13 +3,14 @@
  *
  * 2xx means "Pub/Sub has this message"; every other outcome is non-2xx so Gemini retries:
  * 400 malformed headers, 401 failed verification, 404 other paths, 405 other methods,
- * 413 too large, 503 (with Retry-After) when Pub/Sub, the signing secrets or the JWKS are
- * unavailable or the instance is saturated.
+ * 408 body not received within the body timeout, 413 too large, 503 (with Retry-After) when
+ * Pub/Sub, the signing secrets or the JWKS are unavailable or the instance is saturated.
  */
 import { createHash } from 'node:crypto';
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { routeFor } from './catalog.ts';
 import { buildAttributes } from './attributes.ts';
+import { takeOverRequestBodies } from './body-takeover.ts';
 import { readEnvelope } from './envelope.ts';
 import { PublishError, type EventBus, type Published } from './event-bus.ts';
 import type { Logger, LogFields } from './log.ts';
@@ -42,8 +43,8 @@ class BodyTooLarge extends Error {}
 class BodyTimeout extends Error {}
 
 /**
- * The Functions Framework buffers most content types into `req.rawBody` before we run; for the
- * rest (no Content-Type, for instance) the stream is still unread and we read it here, bounded.
+ * Reads the raw body, bounded. `req.rawBody` is only there when body-parser ran first anyway
+ * (a server the takeover in body-takeover.ts does not touch).
  */
 function readBody(req: Request, maxBytes: number, timeoutMs: number): Promise<Buffer> {
   if (req.rawBody) return Promise.resolve(req.rawBody);
@@ -84,6 +85,19 @@ function statusFor(rejection: Rejection): number {
   }
 }
 
+/**
+ * The key under which this instance remembers a published delivery. A static delivery's id is
+ * covered by its signature, so the id alone names it. A JWT delivery's webhook-id header is not
+ * signed: keyed by the id alone, a captured token replayed with the id of a genuine delivery made
+ * that genuine delivery look like a duplicate, and it was answered 2xx without being published
+ * (found by test/reliability/hostile.test.ts). With the body's digest in the key, only the same
+ * bytes under the same id count as already published.
+ */
+function dedupeKey(id: string, verified: Verified, body: Buffer): string {
+  if (verified.scheme !== 'jwt') return id;
+  return `${id} sha256:${createHash('sha256').update(body).digest('hex')}`;
+}
+
 /** A delivery id for messages and dedupe: the Standard Webhooks id when sent, else the token's `jti`, else the body's hash. */
 function deliveryId(verified: Verified, headerId: string | undefined, body: Buffer): string {
   if (verified.scheme !== 'jwt') return verified.webhookId;
@@ -98,12 +112,17 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
   const bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
   const recent = new RecentDeliveries<Published>({ maxEntries: 10_000, ttlMs: 10 * 60_000 });
   let inFlight = 0;
+  // Whoever serves this handler gets bodies read by readBody, not by the framework's body-parser.
+  takeOverRequestBodies();
 
   return async function receiveWebhook(req, res) {
     const started = performance.now();
     const fields: LogFields = {};
     const answer = (status: number, body: Record<string, string>, severity: 'INFO' | 'WARNING' | 'ERROR', message: string): void => {
       if (status === 503) res.set('Retry-After', RETRY_AFTER_SECONDS);
+      // Answered before the body fully arrived (refused early, or dripping): close the connection,
+      // or Node keeps reading and discarding the rest of the body on it for as long as it trickles.
+      if (!req.complete) res.set('Connection', 'close');
       res.status(status).json(body);
       options.log(severity, message, { ...fields, status, latencyMs: Math.round(performance.now() - started) });
     };
@@ -191,7 +210,8 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
       Object.assign(fields, { webhookId: id, route, eventType: envelope.type, verificationScheme: verified.scheme });
       if (verified.scheme === 'jwt') fields['bodyBinding'] = verified.binding;
 
-      if (recent.wasPublished(id)) {
+      const key = dedupeKey(id, verified, body);
+      if (recent.wasPublished(key)) {
         fields['outcome'] = 'duplicate';
         return answer(200, { status: 'duplicate', id }, 'INFO', 'webhook duplicate: already published by this instance');
       }
@@ -205,7 +225,7 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
       });
       const publishStarted = performance.now();
       try {
-        const { value: published, shared } = await recent.once(id, () => options.bus.publish(route, body, attributes));
+        const { value: published, shared } = await recent.once(key, () => options.bus.publish(route, body, attributes));
         fields['publishLatencyMs'] = Math.round(performance.now() - publishStarted);
         fields['outcome'] = shared ? 'duplicate' : 'published';
         fields['topic'] = published.topic;
