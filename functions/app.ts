@@ -34,6 +34,8 @@ async function secretSource(config: ReceiverConfig): Promise<SigningSecretSource
       return createSecretManagerSource({
         secretName: signingSecrets.secretName,
         refreshIntervalMs: config.secretRefreshSeconds * 1000,
+        // A load happens inside a request at worst: it must not outlast the publish deadline.
+        timeoutMs: Math.min(5000, config.publishTimeoutMs),
       });
     }
   }
