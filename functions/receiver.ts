@@ -126,6 +126,13 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
       res.status(status).json(body);
       options.log(severity, message, { ...fields, status, latencyMs: Math.round(performance.now() - started) });
     };
+    /** Refusals decided before verification: the reason is the error code. */
+    const refuse = (status: number, reason: string, message: string, headers: Record<string, string> = {}): void => {
+      fields['outcome'] = status === 503 ? 'unavailable' : 'rejected';
+      fields['reason'] = reason;
+      res.set(headers);
+      answer(status, { error: reason }, 'WARNING', `webhook ${fields['outcome']}: ${message}`);
+    };
     const reject = (rejection: Rejection): void => {
       const status = statusFor(rejection);
       fields['outcome'] = status === 503 ? 'unavailable' : 'rejected';
@@ -141,29 +148,13 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
       answer(status, body, status === 503 ? 'ERROR' : 'WARNING', `webhook ${fields['outcome']}: ${rejection.reason}`);
     };
 
-    if (req.method !== 'POST') {
-      res.set('Allow', 'POST');
-      fields['outcome'] = 'rejected';
-      fields['reason'] = 'method_not_allowed';
-      return answer(405, { error: 'method_not_allowed' }, 'WARNING', `webhook rejected: ${req.method} is not allowed`);
-    }
-    if (req.path !== '/') {
-      fields['outcome'] = 'rejected';
-      fields['reason'] = 'not_found';
-      return answer(404, { error: 'not_found' }, 'WARNING', 'webhook rejected: deliveries go to /');
-    }
+    if (req.method !== 'POST') return refuse(405, 'method_not_allowed', `${req.method} is not allowed`, { Allow: 'POST' });
+    if (req.path !== '/') return refuse(404, 'not_found', 'deliveries go to /');
     const declaredLength = Number(req.headers['content-length'] ?? 0);
     if (declaredLength > options.maxBodyBytes || (req.rawBody?.length ?? 0) > options.maxBodyBytes) {
-      res.set('Connection', 'close');
-      fields['outcome'] = 'rejected';
-      fields['reason'] = 'body_too_large';
-      return answer(413, { error: 'body_too_large' }, 'WARNING', 'webhook rejected: body too large');
+      return refuse(413, 'body_too_large', 'body too large');
     }
-    if (inFlight >= options.maxInFlight) {
-      fields['outcome'] = 'unavailable';
-      fields['reason'] = 'overloaded';
-      return answer(503, { error: 'overloaded' }, 'WARNING', 'webhook refused: too many deliveries in flight');
-    }
+    if (inFlight >= options.maxInFlight) return refuse(503, 'overloaded', 'too many deliveries in flight');
 
     inFlight++;
     try {
@@ -175,15 +166,8 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
       try {
         body = await readBody(req, options.maxBodyBytes, bodyTimeoutMs);
       } catch (error) {
-        fields['outcome'] = 'rejected';
-        if (error instanceof BodyTooLarge) {
-          res.set('Connection', 'close');
-          fields['reason'] = 'body_too_large';
-          return answer(413, { error: 'body_too_large' }, 'WARNING', 'webhook rejected: body too large');
-        }
-        res.set('Connection', 'close');
-        fields['reason'] = error instanceof BodyTimeout ? 'body_timeout' : 'body_read_failed';
-        return answer(408, { error: String(fields['reason']) }, 'WARNING', 'webhook rejected: body not received');
+        if (error instanceof BodyTooLarge) return refuse(413, 'body_too_large', 'body too large');
+        return refuse(408, error instanceof BodyTimeout ? 'body_timeout' : 'body_read_failed', 'body not received');
       }
 
       let verified: Verified | Rejection;
