@@ -15,7 +15,10 @@ export interface ReceiverProcess {
   url: string;
   port: number;
   child: ChildProcess;
-  /** Everything the process printed so far (structured logs included). */
+  /**
+   * What the process printed so far (structured logs included): everything when no `onOutput` is
+   * given (tests read the whole log), otherwise only the last few KiB, for error messages.
+   */
   output(): string;
   /** SIGKILL, as a crash or an instance shutdown would. */
   kill(): Promise<void>;
@@ -25,7 +28,7 @@ export interface ReceiverProcess {
 export interface StartReceiverOptions {
   port: number;
   env: Record<string, string>;
-  /** Print the receiver's output through (default: keep it for output()). */
+  /** Print the receiver's output through; a long-running session then keeps only its tail. */
   onOutput?: (text: string) => void;
   timeoutMs?: number;
 }
@@ -51,6 +54,7 @@ export async function startReceiverProcess(options: StartReceiverOptions): Promi
   const collect = (chunk: Buffer): void => {
     const text = chunk.toString();
     output += text;
+    if (options.onOutput && output.length > 16_384) output = output.slice(-8192);
     options.onOutput?.(text);
   };
   child.stdout?.on('data', collect);
