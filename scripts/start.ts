@@ -7,8 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PubSub, type Message } from '@google-cloud/pubsub';
-import { DEFAULT_TOPIC_PREFIX } from '../functions/catalog.ts';
-import { ConfigError, EMULATOR_PROJECT, loadConfig } from '../functions/config.ts';
+import { ConfigError, loadConfig, type ReceiverConfig } from '../functions/config.ts';
 import { planRoutes } from '../functions/topology.ts';
 import { DEV_STACK_FILE } from './lib/dev-stack-file.ts';
 import { generateJwtKeyPair, generateSigningSecret, serveJwks, type JwksServer } from './lib/dev-keys.ts';
@@ -40,8 +39,27 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown(0));
 
   const env: Record<string, string> = {};
-  const port = Number(process.env['PORT'] ?? 8080);
-  const prefix = process.env['WEBHOOK_TOPIC_PREFIX'] ?? DEFAULT_TOPIC_PREFIX;
+  let secret = process.env['WEBHOOK_SIGNING_SECRETS']?.split(',')[0]?.trim();
+  const generatedSecret = !secret && !process.env['WEBHOOK_SIGNING_SECRETS_SECRET'];
+  if (generatedSecret) {
+    secret = generateSigningSecret();
+    env['WEBHOOK_SIGNING_SECRETS'] = secret;
+  }
+
+  // Check the configuration before starting anything, with stand-ins for what is started below.
+  let config: ReceiverConfig;
+  try {
+    config = loadConfig({
+      ...process.env,
+      PUBSUB_EMULATOR_HOST: process.env['PUBSUB_EMULATOR_HOST'] ?? '127.0.0.1:8085',
+      WEBHOOK_JWKS_URL: process.env['WEBHOOK_JWKS_URL'] ?? 'http://127.0.0.1/.well-known/jwks.json',
+      ...env,
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) return void (await fail(error.message));
+    throw error;
+  }
+  const { port, topicPrefix: prefix } = config;
 
   let emulatorHost = process.env['PUBSUB_EMULATOR_HOST'];
   if (!emulatorHost) {
@@ -59,14 +77,8 @@ async function main(): Promise<void> {
     console.log(`Pub/Sub emulator at PUBSUB_EMULATOR_HOST=${emulatorHost}`);
   }
   env['PUBSUB_EMULATOR_HOST'] = emulatorHost;
-  env['GOOGLE_CLOUD_PROJECT'] = process.env['GOOGLE_CLOUD_PROJECT'] ?? EMULATOR_PROJECT;
-
-  let secret = process.env['WEBHOOK_SIGNING_SECRETS']?.split(',')[0]?.trim();
-  if (!secret && !process.env['WEBHOOK_SIGNING_SECRETS_SECRET']) {
-    secret = generateSigningSecret();
-    env['WEBHOOK_SIGNING_SECRETS'] = secret;
-    console.log(`Generated a signing secret for this session: ${secret}`);
-  }
+  env['GOOGLE_CLOUD_PROJECT'] = config.projectId;
+  if (generatedSecret) console.log(`Generated a signing secret for this session: ${secret}`);
 
   let jwks: JwksServer | undefined;
   const jwtKeys = await generateJwtKeyPair();
@@ -75,13 +87,6 @@ async function main(): Promise<void> {
     stops.push(() => jwks!.close());
     env['WEBHOOK_JWKS_URL'] = jwks.url;
     console.log(`Local JWKS for dynamic (JWT) webhooks: ${jwks.url}`);
-  }
-
-  try {
-    loadConfig({ ...process.env, ...env });
-  } catch (error) {
-    if (error instanceof ConfigError) return void (await fail(error.message));
-    throw error;
   }
 
   const pubsub = new PubSub({ projectId: env['GOOGLE_CLOUD_PROJECT'], apiEndpoint: emulatorHost });
