@@ -36,26 +36,22 @@ export function parseEd25519PublicKey(publicKey: string): KeyObject {
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
 }
 
-/**
- * Parses a list of secrets, newest first. The error names the position (1-based) and the fix,
- * so a misconfigured deployment says which entry is wrong without echoing it.
- */
-export function parseSigningSecrets(secrets: readonly string[], source: string): Buffer[] {
-  return secrets.map((secret, index) => {
+/** Parses each entry; the error names the position (1-based) and the fix, never the value. */
+function parseEach<T>(items: readonly string[], source: string, parse: (item: string) => T): T[] {
+  return items.map((item, index) => {
     try {
-      return parseSigningSecret(secret);
+      return parse(item);
     } catch (error) {
       throw new KeyFormatError(`${source} entry ${index + 1} ${(error as Error).message}`);
     }
   });
 }
 
+/** Parses a list of secrets, newest first, so a misconfigured deployment says which entry is wrong without echoing it. */
+export function parseSigningSecrets(secrets: readonly string[], source: string): Buffer[] {
+  return parseEach(secrets, source, parseSigningSecret);
+}
+
 export function parseEd25519PublicKeys(keys: readonly string[], source: string): KeyObject[] {
-  return keys.map((key, index) => {
-    try {
-      return parseEd25519PublicKey(key);
-    } catch (error) {
-      throw new KeyFormatError(`${source} entry ${index + 1} ${(error as Error).message}`);
-    }
-  });
+  return parseEach(keys, source, parseEd25519PublicKey);
 }

@@ -104,12 +104,7 @@ describe('fault injection', { timeout: 240_000 }, () => {
     const sender = new SenderSimulator({ url: receiver.url, secret, concurrency: 8, attemptTimeoutMs: 5 * PUBLISH_TIMEOUT_MS });
     const run = sender.run(staticEvents(240, 'frozen'));
     await waitUntil(() => acknowledgedCount(sender) >= 40, 60_000, () => 'first 40 acknowledgements');
-    world.emulator.pause();
-    try {
-      await sleep(7000);
-    } finally {
-      world.emulator.resume();
-    }
+    await world.freezeFor(7000);
     await run;
     const report = await finish('emulator-frozen', sender);
     assert.ok((report.statuses['503'] ?? 0) > 0, 'the freeze produced 503 answers');

@@ -54,6 +54,16 @@ export class PubSubWorld {
   #pubsub: PubSub;
   #subscriber: v1.SubscriberClient;
 
+  /** Freezes the emulator (SIGSTOP) for `ms`, then lets it run again, whatever happens meanwhile. */
+  async freezeFor(ms: number): Promise<void> {
+    this.emulator.pause();
+    try {
+      await sleep(ms);
+    } finally {
+      this.emulator.resume();
+    }
+  }
+
   private constructor(emulator: Emulator) {
     this.emulator = emulator;
     this.port = emulator.port;

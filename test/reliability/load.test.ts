@@ -60,12 +60,7 @@ test(`${DELIVERIES} deliveries at ${CONNECTIONS} connections, Pub/Sub frozen twi
   try {
     for (const fraction of [0.25, 0.6]) {
       await waitUntil(() => done >= DELIVERIES * fraction, 120_000, () => `${fraction * 100}% of the deliveries (at ${done})`);
-      world.emulator.pause();
-      try {
-        await sleep(1500);
-      } finally {
-        world.emulator.resume();
-      }
+      await world.freezeFor(1500);
     }
     await run;
   } finally {
