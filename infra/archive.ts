@@ -1,7 +1,9 @@
 /**
  * The receiver's deployable source, built in memory: every `functions/**\/*.ts` (tests excluded)
  * transpiled to ESM JavaScript with its relative `.ts` imports rewritten to `.js`, plus a generated
- * `package.json` whose runtime dependencies are pinned to the exact versions in the root lockfile.
+ * `package.json` whose runtime dependencies are pinned to the exact versions in the root lockfile,
+ * and a `package-lock.json` cut from the root lockfile, so Cloud Build's `npm ci` installs exactly
+ * the dependency tree the tests ran against, transitive packages included.
  * The content hash covers every file name and byte, so the bucket object named after it changes
  * with any source change and with nothing else.
  */
@@ -95,12 +97,77 @@ export function pinnedVersions(lockfileText: string, names: readonly string[]): 
   return pinned;
 }
 
+interface LockEntry {
+  version?: string;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+}
+
+/** Where Node would find `name` when required from the package installed at `from` ('' is the root). */
+function resolveInLock(packages: Record<string, LockEntry>, from: string, name: string): string | undefined {
+  let dir = from;
+  for (;;) {
+    const candidate = dir === '' ? `node_modules/${name}` : `${dir}/node_modules/${name}`;
+    if (packages[candidate] !== undefined) return candidate;
+    if (dir === '') return undefined;
+    const parent = dir.lastIndexOf('/node_modules/');
+    dir = parent === -1 ? '' : dir.slice(0, parent);
+  }
+}
+
+/**
+ * The part of a v2/v3 npm lockfile that `names` need: every package reachable from them, entries
+ * copied unchanged (versions, resolved URLs, integrity hashes), under a root that depends on
+ * `names` at the pinned versions.
+ */
+export function prunedLockfile(lockfileText: string, names: readonly string[], root: { name: string; version: string }): string {
+  const lock = JSON.parse(lockfileText) as { lockfileVersion?: number; packages?: Record<string, LockEntry> };
+  const packages = lock.packages ?? {};
+  if ((lock.lockfileVersion ?? 0) < 2) throw new Error('package-lock.json must be lockfileVersion 2 or 3; run npm install with npm 7 or newer');
+  const kept = new Set<string>();
+  const queue: string[] = [];
+  const need = (from: string, name: string, optional: boolean): void => {
+    const key = resolveInLock(packages, from, name);
+    if (key === undefined) {
+      if (optional) return;
+      throw new Error(`package-lock.json does not resolve ${name} (needed from ${from || 'the root'}); run npm install`);
+    }
+    if (!kept.has(key)) {
+      kept.add(key);
+      queue.push(key);
+    }
+  };
+  for (const name of names) need('', name, false);
+  while (queue.length > 0) {
+    const key = queue.shift()!;
+    const entry = packages[key]!;
+    for (const name of Object.keys(entry.dependencies ?? {})) need(key, name, false);
+    for (const name of Object.keys(entry.optionalDependencies ?? {})) need(key, name, true);
+    for (const name of Object.keys(entry.peerDependencies ?? {})) need(key, name, true);
+  }
+  const dependencies = pinnedVersions(lockfileText, names);
+  const sortedDependencies = Object.fromEntries(Object.entries(dependencies).sort(([a], [b]) => a.localeCompare(b)));
+  const pruned = {
+    name: root.name,
+    version: root.version,
+    lockfileVersion: 3,
+    requires: true,
+    packages: {
+      '': { name: root.name, version: root.version, dependencies: sortedDependencies, engines: { node: `${NODE_MAJOR}.x` } },
+      ...Object.fromEntries([...kept].sort().map((key) => [key, packages[key]])),
+    },
+  };
+  return `${JSON.stringify(pruned, null, 2)}\n`;
+}
+
+const FUNCTION_PACKAGE = { name: 'gemini-webhooks-receiver', version: '0.0.0' } as const;
+
 /** The generated package.json, with stable key order so the hash is stable. */
 export function functionPackageJson(dependencies: Record<string, string>): string {
   const sorted = Object.fromEntries(Object.entries(dependencies).sort(([a], [b]) => a.localeCompare(b)));
   const pkg = {
-    name: 'gemini-webhooks-receiver',
-    version: '0.0.0',
+    ...FUNCTION_PACKAGE,
     private: true,
     type: 'module',
     main: 'index.js',
@@ -139,8 +206,9 @@ export function buildReceiverSource(options: BuildSourceOptions): SourceArchive 
     const text = readFileSync(path.join(options.sourceDir, rel), 'utf8');
     files.set(rel.replace(/\.ts$/, '.js'), transpileSource(rel, text));
   }
-  const dependencies = pinnedVersions(readFileSync(options.lockfile, 'utf8'), RUNTIME_DEPENDENCIES);
-  files.set('package.json', functionPackageJson(dependencies));
+  const lockfile = readFileSync(options.lockfile, 'utf8');
+  files.set('package.json', functionPackageJson(pinnedVersions(lockfile, RUNTIME_DEPENDENCIES)));
+  files.set('package-lock.json', prunedLockfile(lockfile, RUNTIME_DEPENDENCIES, FUNCTION_PACKAGE));
   const sorted = new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   const hash = hashFiles(sorted);
   return { files: sorted, hash, objectName: `receiver-${hash.slice(0, 20)}.zip` };

@@ -92,6 +92,9 @@ export interface StartEmulatorOptions {
 }
 
 export async function startEmulator(options: StartEmulatorOptions = {}): Promise<Emulator> {
+  // Whoever talks to the emulator is off GCP: stop Google's auth library probing for a metadata
+  // server, which only prints a warning per client here.
+  process.env['METADATA_SERVER_DETECTION'] ??= 'none';
   const bin = findEmulator();
   requireJava();
   const port = options.port ?? (await freePort());

@@ -31,14 +31,23 @@ export interface StartReceiverOptions {
   /** Print the receiver's output through; a long-running session then keeps only its tail. */
   onOutput?: (text: string) => void;
   timeoutMs?: number;
+  /**
+   * Run a deployable build instead of this repository's sources: a directory holding the
+   * transpiled function and its own installed node_modules, as Cloud Build leaves it.
+   */
+  deployedDir?: string;
 }
 
 export async function startReceiverProcess(options: StartReceiverOptions): Promise<ReceiverProcess> {
+  const cli = options.deployedDir
+    ? join(options.deployedDir, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js')
+    : frameworkCli;
+  const source = options.deployedDir ?? join(repoRoot, 'functions', 'index.ts');
   const child = spawn(
     process.execPath,
-    [frameworkCli, '--target=receiveWebhook', `--source=${join(repoRoot, 'functions', 'index.ts')}`, `--port=${options.port}`],
+    [cli, '--target=receiveWebhook', `--source=${source}`, `--port=${options.port}`],
     {
-      cwd: repoRoot,
+      cwd: options.deployedDir ?? repoRoot,
       env: {
         // Off GCP there is no metadata server; asking for one only prints warnings.
         METADATA_SERVER_DETECTION: 'none',

@@ -44,7 +44,7 @@ describe('receiver source archive', () => {
     const archive = buildReceiverSource(source);
     const names = [...archive.files.keys()];
     assert.ok(names.includes('index.js') && names.includes('catalog.js') && names.includes('topology.js') && names.includes('package.json'));
-    assert.ok(names.every((n) => n === 'package.json' || n.endsWith('.js')), names.join(','));
+    assert.ok(names.every((n) => n === 'package.json' || n === 'package-lock.json' || n.endsWith('.js')), names.join(','));
     assert.ok(!names.some((n) => n.includes('.test.') || n.endsWith('.d.js')));
     const pkg = JSON.parse(archive.files.get('package.json')!);
     assert.equal(pkg.type, 'module');
@@ -55,6 +55,37 @@ describe('receiver source archive', () => {
     assert.deepEqual(pkg.dependencies, pinnedVersions(lock, RUNTIME_DEPENDENCIES));
     for (const version of Object.values(pkg.dependencies)) assert.match(String(version), /^\d+\.\d+\.\d+$/);
     assert.match(archive.files.get('topology.js')!, /from "\.\/catalog\.js"/);
+  });
+
+  it('ships a lockfile cut from the root one: the runtime dependency tree, entries unchanged, nothing else', () => {
+    const archive = buildReceiverSource(fixtureSource());
+    const root = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8'));
+    const lock = JSON.parse(archive.files.get('package-lock.json')!);
+    const pkg = JSON.parse(archive.files.get('package.json')!);
+    assert.equal(lock.lockfileVersion, 3);
+    assert.equal(lock.name, pkg.name);
+    assert.deepEqual(lock.packages[''].dependencies, pkg.dependencies);
+    const keys = Object.keys(lock.packages).filter((key) => key !== '');
+    for (const name of RUNTIME_DEPENDENCIES) assert.ok(keys.includes(`node_modules/${name}`), name);
+    for (const key of keys) assert.deepEqual(lock.packages[key], root.packages[key], `${key} copied unchanged`);
+    // Every dependency of a kept package resolves to a kept package (Node's lookup, nearest first).
+    const lookupPaths = (from: string, name: string): string[] => {
+      const paths = [`${from}/node_modules/${name}`];
+      for (let dir = from; dir.includes('/node_modules/'); ) {
+        dir = dir.slice(0, dir.lastIndexOf('/node_modules/'));
+        paths.push(`${dir}/node_modules/${name}`);
+      }
+      return [...paths, `node_modules/${name}`];
+    };
+    for (const key of keys) {
+      for (const name of Object.keys(lock.packages[key].dependencies ?? {})) {
+        assert.ok(lookupPaths(key, name).some((candidate) => candidate in lock.packages), `${key} needs ${name}`);
+      }
+    }
+    // Nothing of the deploy tooling or the dev tools goes to the function.
+    for (const unwanted of ['@pulumi/pulumi', '@pulumi/gcp', 'typescript', 'standardwebhooks', 'fast-check']) {
+      assert.ok(!keys.includes(`node_modules/${unwanted}`), unwanted);
+    }
   });
 
   it('names the archive by content: stable across runs, changed by any source change', () => {
