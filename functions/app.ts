@@ -54,6 +54,9 @@ function jwtOptions(config: ReceiverConfig): JwtOptions | undefined {
 }
 
 export async function createReceiver(config: ReceiverConfig, log: Logger = createJsonLogger()): Promise<Receiver> {
+  if (config.schemes.has('jwt') && config.jwtAudience === undefined) {
+    log('WARNING', 'JWT deliveries are accepted without an audience check (WEBHOOK_JWT_ALLOW_ANY_AUDIENCE=true): a token Google minted for another Gemini user would be accepted too', {});
+  }
   const pubsub = new PubSub({ projectId: config.projectId });
   const bus = createPubSubEventBus(pubsub, { topicPrefix: config.topicPrefix, publishTimeoutMs: config.publishTimeoutMs });
   const secrets = await secretSource(config);

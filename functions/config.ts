@@ -42,6 +42,8 @@ export interface ReceiverConfig extends ReceiverTunables {
   jwtAudience: string | undefined;
   jwtIssuer: string | undefined;
   jwtRequireBodyBinding: boolean;
+  /** Accept JWT deliveries without an audience check (an explicit, logged acceptance of the risk). */
+  jwtAllowAnyAudience: boolean;
   topicPrefix: string;
 }
 
@@ -77,8 +79,18 @@ function list(env: Env, name: string): string[] {
   return (value(env, name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
 }
 
+/**
+ * Static (HMAC) only unless JWT is asked for: Google's JWKS signs the dynamic-webhook tokens of
+ * every Gemini user, so a JWT proves "Google sent this to someone", and only an audience check
+ * makes it "sent to this receiver". Enabling `jwt` therefore also takes an audience (below).
+ */
+export const DEFAULT_SCHEMES: readonly Scheme[] = ['static'];
+
+export const JWT_AUDIENCE_REQUIRED =
+  "Google's JWKS signs the dynamic-webhook tokens of every Gemini user, so without an audience check a token minted for someone else's webhook, replayed here, would be accepted";
+
 function schemes(env: Env): Set<Scheme> {
-  const names = value(env, 'WEBHOOK_SCHEMES') === undefined ? ['static', 'jwt'] : list(env, 'WEBHOOK_SCHEMES');
+  const names = value(env, 'WEBHOOK_SCHEMES') === undefined ? DEFAULT_SCHEMES : list(env, 'WEBHOOK_SCHEMES');
   const result = new Set<Scheme>();
   for (const name of names) {
     if (name !== 'static' && name !== 'jwt') {
@@ -165,9 +177,15 @@ export function loadConfig(env: Env): ReceiverConfig {
     jwtAudience: value(env, 'WEBHOOK_JWT_AUDIENCE'),
     jwtIssuer: value(env, 'WEBHOOK_JWT_ISSUER'),
     jwtRequireBodyBinding: boolean(env, 'WEBHOOK_JWT_REQUIRE_BODY_BINDING', false),
+    jwtAllowAnyAudience: boolean(env, 'WEBHOOK_JWT_ALLOW_ANY_AUDIENCE', false),
     topicPrefix,
     ...tunables(env),
   };
+  if (config.schemes.has('jwt') && config.jwtAudience === undefined && !config.jwtAllowAnyAudience) {
+    throw new ConfigError(
+      `WEBHOOK_SCHEMES enables jwt but WEBHOOK_JWT_AUDIENCE is not set: ${JWT_AUDIENCE_REQUIRED}. Set WEBHOOK_JWT_AUDIENCE to the aud your dynamic webhooks carry, or WEBHOOK_JWT_ALLOW_ANY_AUDIENCE=true to accept that risk.`,
+    );
+  }
   if (config.schemes.has('static') && config.signingSecrets.source === 'none' && config.ed25519PublicKeys.length === 0) {
     throw new ConfigError('Static webhooks are enabled but no key is configured: set WEBHOOK_SIGNING_SECRETS (local), WEBHOOK_SIGNING_SECRETS_SECRET (Secret Manager) or WEBHOOK_SIGNING_PUBLIC_KEYS, or set WEBHOOK_SCHEMES=jwt.');
   }

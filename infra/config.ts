@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
 import * as pulumi from '@pulumi/pulumi';
 import { DEFAULT_TOPIC_PREFIX, ROUTE_KEYS, topicPrefixProblem, type RouteKey } from '../functions/catalog.ts';
-import { DEFAULT_JWKS_URL, RECEIVER_TUNABLES, type ReceiverTunable, type ReceiverTunables } from '../functions/config.ts';
+import { DEFAULT_JWKS_URL, DEFAULT_SCHEMES, JWT_AUDIENCE_REQUIRED, RECEIVER_TUNABLES, type ReceiverTunable, type ReceiverTunables } from '../functions/config.ts';
 import { consumerNameProblem, MAX_DELIVERY_ATTEMPTS, MIN_DELIVERY_ATTEMPTS, TOPOLOGY_DEFAULTS } from '../functions/topology.ts';
 import type { Scheme } from '../functions/verify/result.ts';
 
@@ -119,6 +119,8 @@ export interface Settings {
   jwtAudience?: string;
   jwtIssuer?: string;
   jwtRequireBodyBinding: boolean;
+  /** Accept JWT deliveries without an audience check (`WEBHOOK_JWT_ALLOW_ANY_AUDIENCE`). */
+  jwtAllowAnyAudience: boolean;
   topicPrefix: string;
   receiver: ReceiverSizing;
   /** The receiver's numeric knobs (functions/config.ts RECEIVER_TUNABLES), passed on as env vars. */
@@ -137,9 +139,10 @@ export interface Settings {
 /** Defaults of every optional key; `Pulumi.yaml` declares the same values. */
 export const DEFAULTS = {
   'gcp:region': 'us-central1',
-  schemes: 'static,jwt',
+  schemes: DEFAULT_SCHEMES.join(','),
   jwksUrl: DEFAULT_JWKS_URL,
   jwtRequireBodyBinding: false,
+  jwtAllowAnyAudience: false,
   topicPrefix: DEFAULT_TOPIC_PREFIX,
   minInstances: 0,
   maxInstances: 10,
@@ -166,6 +169,7 @@ export const CONFIG_KEYS = [
   'jwtAudience',
   'jwtIssuer',
   'jwtRequireBodyBinding',
+  'jwtAllowAnyAudience',
   'topicPrefix',
   'minInstances',
   'maxInstances',
@@ -416,6 +420,10 @@ export function parseSettings(raw: RawConfig): Settings {
   const jwtAudience = present(raw, 'jwtAudience');
   const jwtIssuer = present(raw, 'jwtIssuer');
   const jwtRequireBodyBinding = boolean(raw, 'jwtRequireBodyBinding', DEFAULTS.jwtRequireBodyBinding);
+  const jwtAllowAnyAudience = boolean(raw, 'jwtAllowAnyAudience', DEFAULTS.jwtAllowAnyAudience);
+  if (schemes.includes('jwt') && jwtAudience === undefined && !jwtAllowAnyAudience) {
+    fail('schemes', `enables jwt but \`jwtAudience\` is not set: ${JWT_AUDIENCE_REQUIRED}`, `${setCmd('jwtAudience', '<the aud your dynamic webhooks carry>')}, or ${setCmd('jwtAllowAnyAudience', 'true')} to accept that risk`);
+  }
 
   const topicPrefix = present(raw, 'topicPrefix') ?? DEFAULTS.topicPrefix;
   const prefixProblem = topicPrefixProblem(topicPrefix);
@@ -466,6 +474,7 @@ export function parseSettings(raw: RawConfig): Settings {
     schemes,
     jwksUrl,
     jwtRequireBodyBinding,
+    jwtAllowAnyAudience,
     topicPrefix,
     receiver: { minInstances, maxInstances, concurrency, memory, timeoutSeconds },
     tunables,

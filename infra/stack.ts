@@ -86,6 +86,7 @@ export function createStack(settings: Settings, options: StackOptions = {}): Sta
     ...(settings.jwtAudience === undefined ? {} : { jwtAudience: settings.jwtAudience }),
     ...(settings.jwtIssuer === undefined ? {} : { jwtIssuer: settings.jwtIssuer }),
     jwtRequireBodyBinding: settings.jwtRequireBodyBinding,
+    jwtAllowAnyAudience: settings.jwtAllowAnyAudience,
     sizing: settings.receiver,
     tunables: settings.tunables,
     publicInvoker: settings.publicInvoker,

@@ -10,7 +10,7 @@ import { importJWK, SignJWT, type JWK } from 'jose';
 import { Webhook } from 'standardwebhooks';
 import { EVENT_TYPES } from '../functions/catalog.ts';
 import { sampleEvent } from './lib/samples.ts';
-import { DEV_STACK_FILE } from './lib/dev-stack-file.ts';
+import { DEV_STACK_FILE, LOCAL_JWT_AUDIENCE } from './lib/dev-stack-file.ts';
 
 const USAGE = `usage: npm run send -- <event type> [--url URL] [--secret whsec_...] [--jwt] [--id WEBHOOK_ID] [--meta key=value]...
 event types: ${EVENT_TYPES.join(', ')} (any other string goes to the unrouted topic)`;
@@ -38,7 +38,7 @@ if (values.help) {
 const [type] = positionals;
 if (!type) die(`no event type given.\n${USAGE}`);
 
-const stack: { url?: string; secret?: string; jwtPrivateJwk?: JWK } = existsSync(DEV_STACK_FILE)
+const stack: { url?: string; secret?: string; jwtPrivateJwk?: JWK; jwtAudience?: string } = existsSync(DEV_STACK_FILE)
   ? JSON.parse(readFileSync(DEV_STACK_FILE, 'utf8'))
   : {};
 const url = values.url ?? stack.url ?? `http://127.0.0.1:${process.env['PORT'] ?? 8080}/`;
@@ -66,6 +66,7 @@ if (values.jwt) {
     .setIssuedAt()
     .setExpirationTime('5m')
     .setJti(webhookId)
+    .setAudience(stack.jwtAudience ?? LOCAL_JWT_AUDIENCE)
     .sign(key);
 } else {
   const secret = values.secret ?? stack.secret ?? process.env['WEBHOOK_SIGNING_SECRETS']?.split(',')[0];

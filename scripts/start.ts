@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { PubSub, type Message } from '@google-cloud/pubsub';
 import { ConfigError, loadConfig, type ReceiverConfig } from '../functions/config.ts';
 import { planRoutes } from '../functions/topology.ts';
-import { DEV_STACK_FILE } from './lib/dev-stack-file.ts';
+import { DEV_STACK_FILE, LOCAL_JWT_AUDIENCE } from './lib/dev-stack-file.ts';
 import { generateJwtKeyPair, generateSigningSecret, serveJwks, type JwksServer } from './lib/dev-keys.ts';
 import { EmulatorUnavailableError, startEmulator, type Emulator } from './lib/emulator.ts';
 import { createLocalTopology } from './lib/local-topology.ts';
@@ -45,6 +45,10 @@ async function main(): Promise<void> {
     secret = generateSigningSecret();
     env['WEBHOOK_SIGNING_SECRETS'] = secret;
   }
+
+  // The local stack shows both kinds of delivery; its tokens (npm run send -- --jwt) carry this audience.
+  env['WEBHOOK_SCHEMES'] = process.env['WEBHOOK_SCHEMES'] ?? 'static,jwt';
+  if (!process.env['WEBHOOK_JWT_AUDIENCE']) env['WEBHOOK_JWT_AUDIENCE'] = LOCAL_JWT_AUDIENCE;
 
   // Check the configuration before starting anything, with stand-ins for what is started below.
   let config: ReceiverConfig;
@@ -109,7 +113,7 @@ async function main(): Promise<void> {
   mkdirSync(dirname(DEV_STACK_FILE), { recursive: true });
   writeFileSync(
     DEV_STACK_FILE,
-    JSON.stringify({ url: receiver.url, secret, jwtPrivateJwk: jwks ? jwtKeys.privateJwk : undefined }, null, 2),
+    JSON.stringify({ url: receiver.url, secret, jwtPrivateJwk: jwks ? jwtKeys.privateJwk : undefined, jwtAudience: config.jwtAudience }, null, 2),
     { mode: 0o600 },
   );
   stops.push(async () => writeFileSync(DEV_STACK_FILE, '{}'));

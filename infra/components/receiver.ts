@@ -29,6 +29,8 @@ export interface ReceiverArgs {
   jwtIssuer?: string;
   /** Refuse JWT deliveries whose body is not bound to the token (`WEBHOOK_JWT_REQUIRE_BODY_BINDING`). */
   jwtRequireBodyBinding: boolean;
+  /** Accept JWT deliveries without an audience check (`WEBHOOK_JWT_ALLOW_ANY_AUDIENCE`). */
+  jwtAllowAnyAudience?: boolean;
   sizing: ReceiverSizing;
   /** Numeric knobs of the receiver, each set as its environment variable (RECEIVER_TUNABLES). */
   tunables: ReceiverTunables;
@@ -140,6 +142,7 @@ export class Receiver extends pulumi.ComponentResource {
       WEBHOOK_SCHEMES: args.schemes.join(','),
       WEBHOOK_JWKS_URL: args.jwksUrl,
       WEBHOOK_JWT_REQUIRE_BODY_BINDING: String(args.jwtRequireBodyBinding),
+      WEBHOOK_JWT_ALLOW_ANY_AUDIENCE: String(args.jwtAllowAnyAudience ?? false),
       WEBHOOK_TOPIC_PREFIX: args.topicPrefix,
     };
     for (const [key, tunable] of Object.entries(RECEIVER_TUNABLES)) env[tunable.env] = String(args.tunables[key as ReceiverTunable]);

@@ -174,6 +174,18 @@ describe('dynamic (JWT) deliveries', () => {
     }
   });
 
+  test("a genuine token minted for another Gemini user's webhook is refused", async () => {
+    // Same JWKS, valid signature, but the audience is someone else's endpoint: the replay a
+    // receiver without an audience check would accept.
+    const event = sampleEvent('batch.succeeded');
+    const body = JSON.stringify(event);
+    const delivery = await signJwt(stack.jwtKeys.privateJwk, event, { body_sha256: createHash('sha256').update(body).digest('hex') }, {
+      audience: 'https://attacker.example/hook',
+    });
+    const response = await post(stack.receiver.url, delivery);
+    assert.equal(response.status, 401);
+  });
+
   test('a token signed by a key outside the JWKS is refused', async () => {
     const { generateJwtKeyPair } = await import('../../scripts/lib/dev-keys.ts');
     const stranger = await generateJwtKeyPair(stack.jwtKeys.kid);

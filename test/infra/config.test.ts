@@ -23,7 +23,8 @@ describe('parseSettings', () => {
   it('applies documented defaults', () => {
     const s = parseSettings(BASE);
     assert.equal(s.region, 'us-central1');
-    assert.deepEqual(s.schemes, ['static', 'jwt']);
+    assert.deepEqual(s.schemes, ['static']);
+    assert.equal(s.jwtAllowAnyAudience, false);
     assert.equal(s.topicPrefix, 'gemini');
     assert.deepEqual(s.receiver, { minInstances: 0, maxInstances: 10, concurrency: 80, memory: '512Mi', timeoutSeconds: 60 });
     assert.equal(s.maxDeliveryAttempts, 5);
@@ -58,6 +59,8 @@ describe('parseSettings', () => {
     ['topicPrefix', { topicPrefix: 'goog-x' }, /goog/],
     ['schemes', { schemes: 'static,hmac' }, /unknown scheme "hmac"/],
     ['schemes', { schemes: ',' }, /enables no scheme/],
+    ['schemes', { schemes: 'static,jwt' }, /enables jwt but `jwtAudience` is not set/],
+    ['jwtAllowAnyAudience', { jwtAllowAnyAudience: 'sure' }, /true or false/],
     ['jwksUrl', { jwksUrl: 'http://example.com/jwks' }, /https:\/\//],
     ['jwtRequireBodyBinding', { jwtRequireBodyBinding: 'yes' }, /true or false/],
     ['enableApis', { enableApis: '1' }, /true or false/],
@@ -75,6 +78,12 @@ describe('parseSettings', () => {
     ['subscriptions', { subscriptions: `[{"name":"a1","eventTypes":["*"],"filter":"${'x'.repeat(300)}"}]` }, /256 bytes/],
     ['signingSecrets', { signingSecrets: 'whsec_abc' }, /JSON array/],
   ];
+  it('accepts jwt with an audience, or with an explicit acceptance of any audience', () => {
+    assert.deepEqual(parseSettings({ ...BASE, schemes: 'static,jwt', jwtAudience: 'https://hooks.example.com' }).schemes, ['static', 'jwt']);
+    const any = parseSettings({ ...BASE, schemes: 'jwt', jwtAllowAnyAudience: 'true' });
+    assert.deepEqual([any.schemes, any.jwtAllowAnyAudience, any.jwtAudience], [['jwt'], true, undefined]);
+  });
+
   for (const [key, raw, pattern] of cases) {
     it(`rejects a bad ${key} (${JSON.stringify(raw).slice(0, 60)}) in one sentence naming the key and the fix`, () => {
       const error = errorOf(raw);

@@ -102,6 +102,7 @@ export function fixtureSettings(overrides: RawConfig = {}): Settings {
     'gcp:project': PROJECT,
     'gcp:region': 'europe-west1',
     signingSecrets: JSON.stringify([SECRET_NEW, SECRET_OLD]),
+    schemes: 'static,jwt',
     jwtAudience: 'https://hooks.example.com',
     subscriptions: JSON.stringify([
       { name: 'billing', eventTypes: ['batch.succeeded', 'batch.failed'], push: { endpoint: 'https://billing.example.com/gemini' } },

@@ -210,6 +210,7 @@ describe('receiver function', () => {
       WEBHOOK_JWKS_URL: 'https://generativelanguage.googleapis.com/.well-known/jwks.json',
       WEBHOOK_JWT_AUDIENCE: 'https://hooks.example.com',
       WEBHOOK_JWT_REQUIRE_BODY_BINDING: 'false',
+      WEBHOOK_JWT_ALLOW_ANY_AUDIENCE: 'false',
       WEBHOOK_TOPIC_PREFIX: prefix,
       WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS: '300',
       WEBHOOK_MAX_BODY_BYTES: '1048576',

@@ -39,6 +39,7 @@ before(async () => {
     WEBHOOK_SIGNING_SECRETS: secret,
     WEBHOOK_SCHEMES: 'static,jwt',
     WEBHOOK_JWKS_URL: jwks.url,
+    WEBHOOK_JWT_AUDIENCE: 'property-receiver',
     WEBHOOK_MAX_BODY_BYTES: '65536',
     WEBHOOK_PUBLISH_TIMEOUT_MS: '3000',
   });

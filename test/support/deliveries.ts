@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { Webhook } from 'standardwebhooks';
+import { JWT_AUDIENCE } from './local-stack.ts';
 
 export interface Delivery {
   headers: Record<string, string>;
@@ -30,13 +31,19 @@ export function signStatic(secret: string, payload: unknown, options: { id?: str
   };
 }
 
-export async function signJwt(privateJwk: JWK, payload: unknown, claims: JWTPayload = {}, options: { id?: string } = {}): Promise<Delivery> {
+export async function signJwt(
+  privateJwk: JWK,
+  payload: unknown,
+  claims: JWTPayload = {},
+  options: { id?: string; audience?: string } = {},
+): Promise<Delivery> {
   const body = Buffer.from(JSON.stringify(payload));
   const key = await importJWK(privateJwk, 'RS256');
   const token = await new SignJWT(claims)
     .setProtectedHeader({ alg: 'RS256', kid: privateJwk.kid ?? 'k', typ: 'JWT' })
     .setIssuedAt()
     .setExpirationTime('5m')
+    .setAudience(options.audience ?? JWT_AUDIENCE)
     .sign(key);
   return {
     body,

@@ -14,6 +14,8 @@ import { startReceiverProcess, type ReceiverProcess } from '../../scripts/lib/re
 export const PROJECT = 'e2e-project';
 export const PREFIX = 'gemini';
 export const CONSUMER = 'e2e';
+/** The `aud` the e2e receiver requires of JWT deliveries. */
+export const JWT_AUDIENCE = 'https://e2e.example/gemini-webhooks';
 
 export interface LocalStack {
   emulator: Emulator;
@@ -51,7 +53,9 @@ export async function startLocalStack(env: Record<string, string> = {}): Promise
       PUBSUB_EMULATOR_HOST: emulator.host,
       GOOGLE_CLOUD_PROJECT: PROJECT,
       WEBHOOK_SIGNING_SECRETS: secrets.join(','),
+      WEBHOOK_SCHEMES: 'static,jwt',
       WEBHOOK_JWKS_URL: jwks.url,
+      WEBHOOK_JWT_AUDIENCE: JWT_AUDIENCE,
       WEBHOOK_PUBLISH_TIMEOUT_MS: '2000',
       ...env,
     },

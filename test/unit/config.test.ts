@@ -37,11 +37,12 @@ describe('defaults', () => {
         emulatorHost: undefined,
         signingSecrets: { source: 'env', secrets: [SECRET] },
         ed25519PublicKeys: [],
-        schemes: ['jwt', 'static'],
+        schemes: ['static'],
         jwksUrl: DEFAULT_JWKS_URL,
         jwtAudience: undefined,
         jwtIssuer: undefined,
         jwtRequireBodyBinding: false,
+        jwtAllowAnyAudience: false,
         topicPrefix: 'gemini',
         timestampToleranceSeconds: 300,
         maxBodyBytes: 1_048_576,
@@ -146,7 +147,7 @@ describe('signing secrets', () => {
 
   test('static webhooks with no key at all is a ConfigError; public keys alone, or JWT only, are fine', async () => {
     assertConfigError({ GOOGLE_CLOUD_PROJECT: 'p' }, 'WEBHOOK_SIGNING_SECRETS');
-    assert.equal(loadConfig({ GOOGLE_CLOUD_PROJECT: 'p', WEBHOOK_SCHEMES: 'jwt' }).signingSecrets.source, 'none');
+    assert.equal(loadConfig({ GOOGLE_CLOUD_PROJECT: 'p', WEBHOOK_SCHEMES: 'jwt', WEBHOOK_JWT_AUDIENCE: 'a' }).signingSecrets.source, 'none');
     const publicKey = (await newEd25519Signer()).publicKey;
     assert.deepEqual(loadConfig({ GOOGLE_CLOUD_PROJECT: 'p', WEBHOOK_SIGNING_PUBLIC_KEYS: publicKey }).ed25519PublicKeys, [publicKey]);
   });
@@ -168,9 +169,20 @@ describe('JWKS URL', () => {
 
 describe('schemes and booleans', () => {
   test('WEBHOOK_SCHEMES takes static and/or jwt', () => {
+    const audience = { WEBHOOK_JWT_AUDIENCE: 'https://hooks.example.com/' };
     assert.deepEqual([...load({ WEBHOOK_SCHEMES: 'static' }).schemes], ['static']);
-    assert.deepEqual([...load({ WEBHOOK_SCHEMES: ' jwt , static ' }).schemes].sort(), ['jwt', 'static']);
-    assert.deepEqual([...load({ WEBHOOK_SCHEMES: 'jwt,jwt' }).schemes], ['jwt']);
+    assert.deepEqual([...load({ WEBHOOK_SCHEMES: ' jwt , static ', ...audience }).schemes].sort(), ['jwt', 'static']);
+    assert.deepEqual([...load({ WEBHOOK_SCHEMES: 'jwt,jwt', ...audience }).schemes], ['jwt']);
+  });
+
+  test('JWT is off by default, and enabling it takes an audience or an explicit acceptance of any audience', () => {
+    assert.deepEqual([...load({}).schemes], ['static']);
+    // Google's JWKS signs every Gemini user's tokens: without aud, someone else's token would pass.
+    assertConfigError({ ...BASE, WEBHOOK_SCHEMES: 'static,jwt' }, 'WEBHOOK_JWT_AUDIENCE');
+    const anyAudience = load({ WEBHOOK_SCHEMES: 'static,jwt', WEBHOOK_JWT_ALLOW_ANY_AUDIENCE: 'true' });
+    assert.equal(anyAudience.jwtAllowAnyAudience, true);
+    assert.equal(anyAudience.jwtAudience, undefined);
+    assertConfigError({ ...BASE, WEBHOOK_JWT_ALLOW_ANY_AUDIENCE: 'maybe' }, 'WEBHOOK_JWT_ALLOW_ANY_AUDIENCE');
   });
 
   test('WEBHOOK_JWT_REQUIRE_BODY_BINDING takes true/false/1/0 in any case', () => {
