@@ -139,7 +139,20 @@ export interface Grant<M = string> {
   resource: string;
   role: string;
   member: M;
+  /** An IAM condition narrowing a grant that cannot be made on one resource. */
+  condition?: { title: string; expression: string };
 }
+
+/**
+ * Cloud Functions (2nd gen) copies the uploaded source into a bucket of its own,
+ * `gcf-v2-sources-<project number>-<region>`, which it creates on the first deploy, and Cloud
+ * Build reads it from there as the build identity. The bucket does not exist before then, so the
+ * grant is made on the project, conditioned on that bucket name.
+ */
+export const FUNCTION_SOURCES_BUCKET_CONDITION = {
+  title: 'gcf-v2-sources buckets only',
+  expression: 'resource.name.startsWith("projects/_/buckets/gcf-v2-sources-")',
+} as const;
 
 /** The Pub/Sub service agent may publish to every dead-letter topic. */
 export function planDeadLetterPublisherGrants<M>(routes: readonly RoutePlan[], serviceAgentMember: M): Grant<M>[] {
@@ -166,12 +179,14 @@ export function planReceiverRuntimeGrants<M>(routes: readonly RoutePlan[], secre
 /**
  * What Cloud Build needs to build the function as the dedicated build identity (Google's "custom
  * build service account" guide): write build logs (a project-level role: Cloud Logging has no
- * narrower resource), read the source archive (on the source bucket only) and push the image (on
- * the function's own Artifact Registry repository only).
+ * narrower resource), read the source archive (on the source bucket, and on the Cloud Functions
+ * copy of it through a conditioned project grant) and push the image (on the function's own
+ * Artifact Registry repository only).
  */
 export function planBuildGrants<M>(project: string, bucket: string, repositoryId: string, buildMember: M): Grant<M>[] {
   return [
     { scope: 'project', resource: project, role: 'roles/logging.logWriter', member: buildMember },
+    { scope: 'project', resource: project, role: 'roles/storage.objectViewer', member: buildMember, condition: FUNCTION_SOURCES_BUCKET_CONDITION },
     { scope: 'bucket', resource: bucket, role: 'roles/storage.objectViewer', member: buildMember },
     { scope: 'repository', resource: repositoryId, role: 'roles/artifactregistry.writer', member: buildMember },
   ];

@@ -224,7 +224,14 @@ export class Receiver extends pulumi.ComponentResource {
   private grantBuild(name: string, grant: Grant<pulumi.Output<string>>, args: ReceiverArgs, repository: gcp.artifactregistry.Repository): pulumi.Resource {
     switch (grant.scope) {
       case 'project':
-        return new gcp.projects.IAMMember(`${name}-build-writes-logs`, { project: args.project, role: grant.role, member: grant.member }, { parent: this });
+        return grant.condition === undefined
+          ? new gcp.projects.IAMMember(`${name}-build-writes-logs`, { project: args.project, role: grant.role, member: grant.member }, { parent: this })
+          : new gcp.projects.IAMMember(`${name}-build-reads-function-sources`, {
+              project: args.project,
+              role: grant.role,
+              member: grant.member,
+              condition: { title: grant.condition.title, expression: grant.condition.expression },
+            }, { parent: this });
       case 'bucket':
         return new gcp.storage.BucketIAMMember(`${name}-build-reads-source`, { bucket: this.sourceBucket.name, role: grant.role, member: grant.member }, { parent: this });
       case 'repository':

@@ -72,7 +72,10 @@ describe('grant plans', () => {
     for (const grant of all) {
       if (grant.scope === 'project') assert.ok(!isResourceScopedOnlyRole(grant.role), grant.role);
     }
-    assert.deepEqual(all.filter((g) => g.scope === 'project').map((g) => g.role), ['roles/logging.logWriter']);
+    assert.deepEqual(all.filter((g) => g.scope === 'project').map((g) => g.role), ['roles/logging.logWriter', 'roles/storage.objectViewer']);
+    // The storage grant reaches only the buckets Cloud Functions copies sources into.
+    const storage = all.find((g) => g.scope === 'project' && g.role === 'roles/storage.objectViewer');
+    assert.match(storage?.condition?.expression ?? '', /^resource\.name\.startsWith\("projects\/_\/buckets\/gcf-v2-sources-"\)$/);
   });
 
   it('lets the service agent publish to every dead-letter topic', () => {

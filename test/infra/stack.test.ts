@@ -161,8 +161,11 @@ describe('IAM', () => {
     assert.deepEqual(held, [
       ['gcp:artifactregistry/repositoryIamMember:RepositoryIamMember', 'roles/artifactregistry.writer'],
       ['gcp:projects/iAMMember:IAMMember', 'roles/logging.logWriter'],
+      ['gcp:projects/iAMMember:IAMMember', 'roles/storage.objectViewer'],
       ['gcp:storage/bucketIAMMember:BucketIAMMember', 'roles/storage.objectViewer'],
     ]);
+    const sources = recorded.find((r) => r.type === 'gcp:projects/iAMMember:IAMMember' && r.inputs.member === member && r.inputs.role === 'roles/storage.objectViewer');
+    assert.equal(sources?.inputs.condition?.expression, 'resource.name.startsWith("projects/_/buckets/gcf-v2-sources-")');
     for (const account of ofType('gcp:serviceaccount/account:Account')) {
       assert.match(account.inputs.accountId, /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/);
     }
@@ -229,7 +232,7 @@ describe('receiver function', () => {
     const deps = new Set(fn().dependencies);
     for (const grant of stack.receiver.grants) assert.ok(deps.has(await resolve(grant.urn)), 'depends on each grant');
     for (const version of stack.secrets.versions.values()) assert.ok(deps.has(await resolve(version.urn)), 'depends on each secret version');
-    assert.equal(stack.receiver.grants.length, routes.length + 2 + 3);
+    assert.equal(stack.receiver.grants.length, routes.length + 2 + 4);
   });
 });
 
