@@ -63,7 +63,11 @@ export async function createReceiver(config: ReceiverConfig, log: Logger = creat
   const staticKeys = createStaticKeyProvider(
     secrets,
     parseEd25519PublicKeys(config.ed25519PublicKeys, 'WEBHOOK_SIGNING_PUBLIC_KEYS'),
+    (problem) => log('ERROR', `unusable signing secret: ${problem}`, {}),
   );
+  // Load the secrets now, not on the first delivery: a cold instance then verifies without
+  // waiting for Secret Manager, and a permission problem shows in the log at start.
+  staticKeys.keys().catch((error: unknown) => log('ERROR', `signing secrets not loaded at start: ${(error as Error).message}`, {}));
   const handler = createWebhookHandler({
     bus,
     staticKeys,

@@ -3,6 +3,7 @@
  * raises ConfigError with one line naming the variable and the fix.
  */
 import { DEFAULT_TOPIC_PREFIX, topicPrefixProblem } from './catalog.ts';
+import { parseSecretName } from './secrets/secret-manager.ts';
 import { KeyFormatError, parseEd25519PublicKeys, parseSigningSecrets } from './verify/keys.ts';
 import type { Scheme } from './verify/result.ts';
 
@@ -117,8 +118,6 @@ function url(env: Env, name: string, fallback: string): URL {
   return parsed;
 }
 
-const SECRET_RESOURCE = /^projects\/[a-z0-9.:-]+\/secrets\/[A-Za-z0-9_-]{1,255}$/;
-
 function signingSecrets(env: Env): SigningSecretsConfig {
   const inline = list(env, 'WEBHOOK_SIGNING_SECRETS');
   const secretName = value(env, 'WEBHOOK_SIGNING_SECRETS_SECRET');
@@ -126,8 +125,11 @@ function signingSecrets(env: Env): SigningSecretsConfig {
     throw new ConfigError('Set either WEBHOOK_SIGNING_SECRETS (local) or WEBHOOK_SIGNING_SECRETS_SECRET (Secret Manager), not both.');
   }
   if (secretName !== undefined) {
-    if (!SECRET_RESOURCE.test(secretName)) {
-      throw new ConfigError(`WEBHOOK_SIGNING_SECRETS_SECRET must look like projects/<project>/secrets/<secret-id> (got ${JSON.stringify(secretName)}).`);
+    // The Secret Manager source's own check, so the two can never disagree.
+    try {
+      parseSecretName(secretName);
+    } catch (error) {
+      throw new ConfigError(`${(error as Error).message}.`);
     }
     return { source: 'secret-manager', secretName };
   }

@@ -4,7 +4,7 @@
  * source hands out a new list.
  */
 import type { KeyObject } from 'node:crypto';
-import { parseSigningSecrets } from './verify/keys.ts';
+import { KeyFormatError, parseSigningSecret } from './verify/keys.ts';
 import type { StaticKeys } from './verify/standard-webhooks.ts';
 
 /** Current HMAC signing secrets as configured (`whsec_...`), newest first. */
@@ -27,17 +27,42 @@ export interface StaticKeyProvider {
   signatureMismatch(): void;
 }
 
-export function createStaticKeyProvider(source: SigningSecretSource | undefined, ed25519Keys: readonly KeyObject[]): StaticKeyProvider {
+/**
+ * Decodes each new list of secrets once. A secret that does not decode (say, a Secret Manager
+ * version added by hand with a typo) is reported through `onUnusable` and skipped, so one bad
+ * entry does not take every static delivery down; only a list with no usable key is an outage.
+ */
+export function createStaticKeyProvider(
+  source: SigningSecretSource | undefined,
+  ed25519Keys: readonly KeyObject[],
+  onUnusable: (problem: string) => void = () => {},
+): StaticKeyProvider {
   let lastSecrets: readonly string[] | undefined;
-  let lastKeys: StaticKeys = { hmacKeys: [], ed25519Keys };
+  let lastKeys: StaticKeys | Error = { hmacKeys: [], ed25519Keys };
+  const decode = (secrets: readonly string[]): StaticKeys | Error => {
+    const hmacKeys: Buffer[] = [];
+    secrets.forEach((secret, index) => {
+      try {
+        hmacKeys.push(parseSigningSecret(secret));
+      } catch (error) {
+        onUnusable(`signing secret ${index + 1} of ${secrets.length} (newest first) ${(error as Error).message}; it is ignored`);
+      }
+    });
+    if (hmacKeys.length === 0 && secrets.length > 0 && ed25519Keys.length === 0) {
+      return new KeyFormatError(`none of the ${secrets.length} configured signing secrets is usable`);
+    }
+    return { hmacKeys, ed25519Keys };
+  };
   return {
     async keys() {
-      if (!source) return lastKeys;
-      const secrets = await source.current();
-      if (secrets !== lastSecrets) {
-        lastKeys = { hmacKeys: parseSigningSecrets(secrets, 'signing secret'), ed25519Keys };
-        lastSecrets = secrets;
+      if (source) {
+        const secrets = await source.current();
+        if (secrets !== lastSecrets) {
+          lastKeys = decode(secrets);
+          lastSecrets = secrets;
+        }
       }
+      if (lastKeys instanceof Error) throw lastKeys;
       return lastKeys;
     },
     signatureMismatch() {

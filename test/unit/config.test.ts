@@ -231,6 +231,8 @@ describe('every bad value is a one-line ConfigError naming its variable', () => 
     ['WEBHOOK_SIGNING_SECRETS', 'not base64!'],
     ['WEBHOOK_SIGNING_PUBLIC_KEYS', 'whpk_tooshort'],
     ['WEBHOOK_SIGNING_SECRETS_SECRET', 'secret-id-only'],
+    ['WEBHOOK_SIGNING_SECRETS_SECRET', 'projects/-x/secrets/y'],
+    ['WEBHOOK_SIGNING_SECRETS_SECRET', 'projects/p/secrets/s/versions/3'],
   ];
   for (const [variable, raw] of cases) {
     test(`${variable}=${JSON.stringify(raw.length > 20 ? `${raw.slice(0, 20)}...` : raw)}`, () => {
