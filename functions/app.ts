@@ -29,7 +29,7 @@ async function secretSource(config: ReceiverConfig): Promise<SigningSecretSource
       // loadConfig has already checked every entry's format.
       return fixedSecretSource(signingSecrets.secrets);
     case 'secret-manager': {
-      // Loaded only when used: the client library is large and slows cold starts.
+      // Loaded only by deployments that use it: the client library is large and slows cold starts.
       const { createSecretManagerSource } = await import('./secrets/secret-manager.ts');
       return createSecretManagerSource({
         secretName: signingSecrets.secretName,

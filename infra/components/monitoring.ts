@@ -92,8 +92,10 @@ export class Monitoring extends pulumi.ComponentResource {
     const verificationFailures = new gcp.logging.Metric(`${name}-verification-failures`, {
       project: args.project,
       name: names.verificationFailuresMetric,
-      description: 'Deliveries the receiver rejected (bad or missing signature, stale timestamp, ...), by reason.',
-      filter: service.apply((s) => receiverLogFilter(s, 'jsonPayload.outcome="rejected"')),
+      description: 'Deliveries the receiver refused as malformed or unverifiable (400/401: bad or missing signature, stale timestamp, ...), by reason.',
+      // 400 and 401 only: 404/405 are scanners probing a public URL, 408/413 are size and time
+      // limits; counting them would page on-call for internet background noise.
+      filter: service.apply((s) => receiverLogFilter(s, 'jsonPayload.outcome="rejected" AND (jsonPayload.status=400 OR jsonPayload.status=401)')),
       metricDescriptor: {
         metricKind: 'DELTA',
         valueType: 'INT64',

@@ -283,6 +283,8 @@ describe('monitoring', () => {
     const metric = named('gcp:logging/metric:Metric', 'monitoring-verification-failures');
     assert.match(metric.inputs.filter, /jsonPayload\.component="gemini-webhooks-receiver"/);
     assert.match(metric.inputs.filter, /jsonPayload\.outcome="rejected"/);
+    // Scanner noise (404/405) and size or time limits (408/413) are not verification failures.
+    assert.match(metric.inputs.filter, /\(jsonPayload\.status=400 OR jsonPayload\.status=401\)/);
     assert.match(metric.inputs.filter, new RegExp(`resource\\.labels\\.service_name="${names.functionName}"`));
     assert.equal(metric.inputs.labelExtractors.reason, 'EXTRACT(jsonPayload.reason)');
     const latency = named('gcp:logging/metric:Metric', 'monitoring-publish-latency');
