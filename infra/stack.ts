@@ -126,8 +126,8 @@ export function createStack(settings: Settings, options: StackOptions = {}): Sta
   }, afterApis);
 
   const nextStep = settings.signingSecrets.length === 0
-    ? pulumi.interpolate`Register ${receiver.url} as the webhook URI with Gemini (POST https://generativelanguage.googleapis.com/v1beta/webhooks), then store the returned signing secret: pulumi config set --secret signingSecrets '["whsec_..."]' && pulumi up. Until then the receiver refuses static-signature deliveries and Gemini retries them.`
-    : pulumi.interpolate`Register ${receiver.url} as the webhook URI with Gemini if you have not yet; deliveries are published to the ${prefix}-* topics (see docs/deploy.md to subscribe a service).`;
+    ? pulumi.interpolate`Register ${receiver.url} with Gemini and store its signing secret: GEMINI_API_KEY=<key> npx gemini-webhooks webhooks create && pulumi up. Until then the receiver refuses static-signature deliveries and Gemini retries them.`
+    : pulumi.interpolate`Register ${receiver.url} with Gemini if you have not yet (npx gemini-webhooks webhooks create); deliveries are published to the ${prefix}-* topics (README, "Subscribe a service").`;
 
   const outputs: StackOutputs = {
     receiverUrl: receiver.url,

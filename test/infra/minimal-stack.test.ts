@@ -22,12 +22,12 @@ describe('minimal stack', () => {
     assert.deepEqual(ofType('gcp:projects/service:Service'), []);
   });
 
-  it('creates the secret without versions and says to register the URL, then set the secret', async () => {
+  it('creates the secret without versions and says to register the URL and store its secret', async () => {
     assert.equal(ofType('gcp:secretmanager/secret:Secret').length, 1);
     assert.deepEqual(ofType('gcp:secretmanager/secretVersion:SecretVersion'), []);
     const next = await resolve(stack.outputs.nextStep);
-    assert.match(next, /Register https:\/\/\S+ as the webhook URI with Gemini/);
-    assert.match(next, /pulumi config set --secret signingSecrets/);
+    assert.match(next, /Register https:\/\/\S+ with Gemini and store its signing secret/);
+    assert.match(next, /npx gemini-webhooks webhooks create && pulumi up/);
   });
 
   it('skips the consumer-lag alert without consumers and creates no notification channel', () => {
