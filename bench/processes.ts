@@ -6,9 +6,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { canConnect } from '../scripts/lib/ports.ts';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const frameworkCli = join(dirname(createRequire(import.meta.url).resolve('@google-cloud/functions-framework')), 'main.js');
@@ -40,18 +40,6 @@ export interface FunctionProcess {
   /** The last few KiB printed on stderr, for error messages. */
   tail(): string;
   stop(): Promise<void>;
-}
-
-/** True when something accepts TCP connections on the loopback port (a refused connect costs microseconds). */
-export function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 export function spawnFunction(contestant: Contestant, port: number, env: Record<string, string>): FunctionProcess {

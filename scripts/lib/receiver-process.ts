@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { canConnect } from './ports.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 // The package exports only its API; its CLI sits beside the main module (`bin` in its package.json).
@@ -71,18 +72,14 @@ export async function startReceiverProcess(options: StartReceiverOptions): Promi
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${options.port}/`;
 
-  // In production mode the framework prints nothing when it is ready: ask the port instead.
+  // In production mode the framework prints nothing when it is ready: watch the port instead.
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   for (;;) {
     if (child.exitCode !== null) {
       throw new Error(`receiver exited during start (code ${child.exitCode}): ${output.trim().split('\n').slice(-3).join(' | ')}`);
     }
-    try {
-      await fetch(url, { method: 'OPTIONS', signal: AbortSignal.timeout(1000) });
-      break;
-    } catch {
-      // not listening yet
-    }
+    // A TCP connect, not a request: a probe request would be logged as a refused delivery.
+    if (await canConnect(options.port)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`receiver did not start within ${options.timeoutMs ?? 30_000} ms: ${output.slice(-500)}`);
