@@ -24,6 +24,3 @@ export function createJsonLogger(write: (line: string) => void = (line) => proce
     write(`${JSON.stringify(entry)}\n`);
   };
 }
-
-/** For tests and benchmarks that want silence. */
-export const silentLogger: Logger = () => {};

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { routeSlug, type RouteKey } from '../functions/catalog.ts';
-import { planRoutes, planSubscription, type RoutePlan, type SubscriptionPlan } from '../functions/topology.ts';
+import { planSubscription, type RoutePlan, type SubscriptionPlan } from '../functions/topology.ts';
 import type { ConsumerSettings } from './config.ts';
 
 function shortHash(text: string, length: number): string {
@@ -36,10 +36,6 @@ export function serviceAccountIdFor(prefix: string, purpose: string): string {
   if (id.length < 6) id = `${id}-sa`.slice(0, 30);
   if (!SERVICE_ACCOUNT_ID.test(id)) throw new Error(`planned service account id ${JSON.stringify(id)} is invalid`);
   return id;
-}
-
-export function serviceAccountEmail(accountId: string, project: string): string {
-  return `${accountId}@${project}.iam.gserviceaccount.com`;
 }
 
 /** The Pub/Sub service agent, which forwards dead letters on the subscriptions' behalf. */
@@ -93,11 +89,6 @@ export const REQUIRED_APIS = [
   'secretmanager.googleapis.com',
   'storage.googleapis.com',
 ] as const;
-
-/** The event bus: one entry per catalog route plus `unrouted`, named by the shared topology. */
-export function planBus(prefix: string): RoutePlan[] {
-  return planRoutes(prefix);
-}
 
 /** One subscription of a consumer on one route. */
 export interface ConsumerSubscriptionPlan extends SubscriptionPlan {
@@ -192,10 +183,6 @@ export function planBuildGrants<M>(project: string, bucket: string, repositoryId
   ];
 }
 
-/** Roles that must never be granted at project level: they would reach every topic or secret. */
-export function isResourceScopedOnlyRole(role: string): boolean {
-  return role.startsWith('roles/pubsub.') || role.startsWith('roles/secretmanager.');
-}
 
 /** Cloud Run CPU for a memory size: concurrency > 1 needs at least one CPU; more memory needs more. */
 export function cpuForMemory(mib: number): string {

@@ -12,7 +12,8 @@ import { Monitoring } from './components/monitoring.ts';
 import { Receiver } from './components/receiver.ts';
 import { RequiredApis } from './components/requiredApis.ts';
 import { SigningSecrets } from './components/signingSecrets.ts';
-import { planAllConsumerSubscriptions, planBus, planNames, pubsubServiceAgent } from './plan.ts';
+import { planRoutes } from '../functions/topology.ts';
+import { planAllConsumerSubscriptions, planNames, pubsubServiceAgent } from './plan.ts';
 
 export interface StackOptions {
   /** Receiver sources; defaults to this repository's `functions/` and lockfile. */
@@ -120,7 +121,7 @@ export function createStack(settings: Settings, options: StackOptions = {}): Sta
     project,
     topicPrefix: prefix,
     receiverServiceName: receiver.serviceName,
-    deadLetterSubscriptions: planBus(prefix).map((route) => route.deadLetterSubscription),
+    deadLetterSubscriptions: planRoutes(prefix).map((route) => route.deadLetterSubscription),
     consumerSubscriptions: planAllConsumerSubscriptions(prefix, settings.subscriptions).map((sub) => sub.name),
     alertEmails: settings.alertEmails,
   }, afterApis);

@@ -22,6 +22,11 @@ export const TYPES = {
 } as const;
 
 const RESOURCE_SCOPED_ROLE = /^roles\/(pubsub|secretmanager)\./;
+
+/** Roles that must never be granted at project level: they would reach every topic or secret. */
+export function isResourceScopedRole(role: string): boolean {
+  return RESOURCE_SCOPED_ROLE.test(role);
+}
 const PUBLIC_MEMBERS = new Set(['allUsers', 'allAuthenticatedUsers']);
 const PUBSUB_AGENT = /^serviceAccount:service-\d+@gcp-sa-pubsub\.iam\.gserviceaccount\.com$/;
 const DEAD_LETTER = /-dead-letter$/;
@@ -69,7 +74,7 @@ export const noProjectLevelPubsubOrSecretGrants: ResourceValidationPolicy = {
   validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
     if (![TYPES.projectMember, TYPES.projectBinding, TYPES.projectPolicy].includes(args.type as never)) return;
     for (const role of rolesOf(args.props)) {
-      if (RESOURCE_SCOPED_ROLE.test(role)) report(`${role} is granted project-wide; grant it on the topic, subscription or secret instead.`);
+      if (isResourceScopedRole(role)) report(`${role} is granted project-wide; grant it on the topic, subscription or secret instead.`);
     }
   },
 };

@@ -1,7 +1,8 @@
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import { routeSlug, type RouteKey } from '../../functions/catalog.ts';
-import { planBus, planDeadLetterPublisherGrants, seconds } from '../plan.ts';
+import { planRoutes } from '../../functions/topology.ts';
+import { planDeadLetterPublisherGrants, seconds } from '../plan.ts';
 
 export interface EventBusArgs {
   /** Project that holds the topics. */
@@ -45,7 +46,7 @@ export class EventBus extends pulumi.ComponentResource {
 
   constructor(name: string, args: EventBusArgs, opts?: pulumi.ComponentResourceOptions) {
     super('gemini-webhooks:pubsub:EventBus', name, {}, opts);
-    const plans = planBus(args.topicPrefix);
+    const plans = planRoutes(args.topicPrefix);
     const member = pulumi.interpolate`serviceAccount:${args.pubsubServiceAgent}`;
     const grants = new Map(planDeadLetterPublisherGrants(plans, member).map((g) => [g.resource, g]));
     const routes = new Map<RouteKey, RouteResources>();
@@ -91,12 +92,5 @@ export class EventBus extends pulumi.ComponentResource {
     this.topicNames = Object.fromEntries([...routes].map(([route, r]) => [route, r.topic.name]));
     this.deadLetterSubscriptionNames = Object.fromEntries([...routes].map(([route, r]) => [route, r.deadLetterSubscription.name]));
     this.registerOutputs({ topicNames: this.topicNames, deadLetterSubscriptionNames: this.deadLetterSubscriptionNames });
-  }
-
-  /** The resources of one route; throws for a route the catalog does not know. */
-  route(route: RouteKey): RouteResources {
-    const found = this.routes.get(route);
-    if (found === undefined) throw new Error(`the event bus has no route ${JSON.stringify(route)}`);
-    return found;
   }
 }

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ROUTE_KEYS, topicPrefixProblem } from '../../functions/catalog.ts';
+import { isResourceScopedRole } from '../../policy/policies.ts';
 import { planRoutes } from '../../functions/topology.ts';
 import {
-  cpuForMemory, fitName, FUNCTION_NAME, isResourceScopedOnlyRole, planAllConsumerSubscriptions, planBuildGrants, planBus, planDeadLetterPublisherGrants,
+  cpuForMemory, fitName, FUNCTION_NAME, planAllConsumerSubscriptions, planBuildGrants, planDeadLetterPublisherGrants,
   planDeadLetterSubscriberGrants, planNames, planReceiverRuntimeGrants, pubsubServiceAgent, pushServiceAccountIdFor, REPOSITORY_ID, SERVICE_ACCOUNT_ID,
   serviceAccountIdFor,
 } from '../../infra/plan.ts';
@@ -25,7 +26,7 @@ describe('names respect GCP limits', () => {
       assert.match(names.repositoryId, REPOSITORY_ID);
       assert.ok(names.secretId.length <= 255 && /^[a-zA-Z0-9_-]+$/.test(names.secretId));
       for (const metric of [names.deliveriesMetric, names.verificationFailuresMetric, names.publishLatencyMetric]) assert.ok(metric.length <= 100, metric);
-      for (const route of planBus(prefix)) {
+      for (const route of planRoutes(prefix)) {
         for (const id of [route.topic, route.deadLetterTopic, route.deadLetterSubscription]) {
           assert.match(id, TOPIC_ID);
           assert.ok(!id.startsWith('goog'));
@@ -70,7 +71,7 @@ describe('grant plans', () => {
 
   it('never plans a Pub/Sub or Secret Manager role at project level', () => {
     for (const grant of all) {
-      if (grant.scope === 'project') assert.ok(!isResourceScopedOnlyRole(grant.role), grant.role);
+      if (grant.scope === 'project') assert.ok(!isResourceScopedRole(grant.role), grant.role);
     }
     assert.deepEqual(all.filter((g) => g.scope === 'project').map((g) => g.role), ['roles/logging.logWriter', 'roles/storage.objectViewer']);
     // The storage grant reaches only the buckets Cloud Functions copies sources into.

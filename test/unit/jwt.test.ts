@@ -21,7 +21,6 @@ import {
   NOW,
   NOW_SECONDS,
   unsecuredToken,
-  type RsaSigner,
 } from '../support/signing.ts';
 
 const body = Buffer.from(BODY);
