@@ -10,6 +10,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { DEFAULT_TOPIC_PREFIX, ROUTE_KEYS, topicPrefixProblem, type RouteKey } from '../functions/catalog.ts';
 import { DEFAULT_JWKS_URL, DEFAULT_SCHEMES, JWT_AUDIENCE_REQUIRED, RECEIVER_TUNABLES, type ReceiverTunable, type ReceiverTunables } from '../functions/config.ts';
 import { consumerNameProblem, MAX_DELIVERY_ATTEMPTS, MIN_DELIVERY_ATTEMPTS, TOPOLOGY_DEFAULTS } from '../functions/topology.ts';
+import { parseSigningSecret } from '../functions/verify/keys.ts';
 import type { Scheme } from '../functions/verify/result.ts';
 
 /** The Pulumi project name; also the config namespace of every key below except `gcp:*`. */
@@ -249,16 +250,18 @@ function httpsUrl(value: string): boolean {
   }
 }
 
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-
 /** Why a signing secret is unusable, without ever quoting it; undefined when fine. */
 export function signingSecretProblem(value: unknown): string | undefined {
   if (typeof value !== 'string') return 'is not a string';
+  // Stricter than the receiver on purpose: what the stack stores must be exactly what Gemini issued.
   if (!value.startsWith('whsec_')) return 'does not start with `whsec_`';
-  const body = value.slice('whsec_'.length);
-  if (!BASE64.test(body)) return 'is not `whsec_` followed by base64';
-  const bytes = Buffer.from(body, 'base64').length;
-  if (bytes < 16) return `decodes to ${bytes} bytes, fewer than the 16 a signing key needs`;
+  let key: Buffer;
+  try {
+    key = parseSigningSecret(value);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  if (key.length < 16) return `decodes to ${key.length} bytes, fewer than the 16 a signing key needs`;
   return undefined;
 }
 

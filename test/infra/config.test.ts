@@ -130,7 +130,7 @@ describe('signing secrets', () => {
 
   const bad: [string, string, RegExp][] = [
     ['missing prefix', JSON.stringify([SECRET_A.slice(6)]), /entry 1 does not start with `whsec_`/],
-    ['not base64', JSON.stringify([SECRET_A, 'whsec_!!!not-base64!!!']), /entry 2 is not `whsec_` followed by base64/],
+    ['not base64', JSON.stringify([SECRET_A, 'whsec_!!!not-base64!!!']), /entry 2 is not a Standard Webhooks secret: expected "whsec_" followed by base64/],
     ['too short', JSON.stringify([`whsec_${Buffer.from('short').toString('base64')}`]), /fewer than the 16/],
     ['not a string', JSON.stringify([42]), /entry 1 is not a string/],
     ['duplicate', JSON.stringify([SECRET_A, SECRET_A]), /entry 2 repeats/],
