@@ -27,7 +27,7 @@ import { startFakeSecretManager } from '../support/fake-secret-manager.ts';
 import { FlakyJwks, TcpGate } from './fault-servers.ts';
 import { recordFigures } from './figures.ts';
 import { logLines, PREFIX, PROJECT, PubSubWorld, sleep, startReceiver, waitUntil, type ReceiverHandle } from './harness.ts';
-import { assertInvariants, checkInvariants, type InvariantReport } from './invariants.ts';
+import { assertInvariants, checkInvariants, figuresFrom, type InvariantReport } from './invariants.ts';
 import { envelope, SenderSimulator, type DeliveryRecord, type Event } from './sender-simulator.ts';
 
 const PUBLISH_TIMEOUT_MS = 1000;
@@ -71,12 +71,7 @@ async function finish(name: string, sender: SenderSimulator, options = { everyDe
       `${report.acknowledged} acknowledged, ${report.duplicates} duplicates, slowest answer ${slowest} ms`,
   );
   recordFigures(`faults-${name}`, {
-    deliveriesSent: report.deliveries,
-    attempts: report.attempts,
-    acknowledged: report.acknowledged,
-    acknowledgedButLost: report.acknowledgedButLost.length,
-    forgedAccepted: report.unexplainedMessages.length,
-    duplicatesSeen: report.duplicates,
+    ...figuresFrom(report),
     neverAcknowledgedByDesign: options.everyDeliveryAcknowledged ? 0 : report.deliveries - report.acknowledged,
   });
   assertInvariants(report, options);

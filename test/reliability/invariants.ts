@@ -4,6 +4,7 @@
  * 2. nothing that was not a correctly signed delivery is ever published.
  * Duplicates are allowed (delivery is at least once) but must carry the same id and bytes.
  */
+import type { Figures } from './figures.ts';
 import type { CollectedMessage } from './harness.ts';
 import type { DeliveryRecord } from './sender-simulator.ts';
 
@@ -70,6 +71,18 @@ export function checkInvariants(records: Iterable<DeliveryRecord>, messages: rea
 }
 
 /** Asserts both invariants plus "everything eventually delivered"; the message says what broke. */
+/** A scenario's share of the published figures, as far as the invariant report tells it. */
+export function figuresFrom(report: InvariantReport): Partial<Figures> {
+  return {
+    deliveriesSent: report.deliveries,
+    attempts: report.attempts,
+    acknowledged: report.acknowledged,
+    acknowledgedButLost: report.acknowledgedButLost.length,
+    forgedAccepted: report.unexplainedMessages.length,
+    duplicatesSeen: report.duplicates,
+  };
+}
+
 export function assertInvariants(report: InvariantReport, options: { everyDeliveryAcknowledged: boolean }): void {
   const problems: string[] = [];
   if (report.acknowledgedButLost.length > 0) {

@@ -10,7 +10,7 @@ import { EVENT_TYPES } from '../../functions/catalog.ts';
 import { generateSigningSecret } from '../../scripts/lib/dev-keys.ts';
 import { recordFigures } from './figures.ts';
 import { logLines, PubSubWorld, residentBytes, sleep, startReceiver, waitUntil, type ReceiverHandle } from './harness.ts';
-import { assertInvariants, checkInvariants } from './invariants.ts';
+import { assertInvariants, checkInvariants, figuresFrom } from './invariants.ts';
 import { envelope, SenderSimulator, type Event } from './sender-simulator.ts';
 
 const DELIVERIES = Number(process.env['RELIABILITY_LOAD_DELIVERIES'] ?? 5000);
@@ -74,12 +74,7 @@ test(`${DELIVERIES} deliveries at ${CONNECTIONS} connections, Pub/Sub frozen twi
   const peakMiB = Math.round(peakRss / 1024 / 1024);
   console.log(`load: ${report.deliveries} deliveries, ${report.attempts} attempts, answers ${JSON.stringify(report.statuses)}, ${overloaded} refused over the in-flight cap, ${report.duplicates} duplicates, peak RSS ${peakMiB} MiB`);
   recordFigures('load', {
-    deliveriesSent: report.deliveries,
-    attempts: report.attempts,
-    acknowledged: report.acknowledged,
-    acknowledgedButLost: report.acknowledgedButLost.length,
-    forgedAccepted: report.unexplainedMessages.length,
-    duplicatesSeen: report.duplicates,
+    ...figuresFrom(report),
     peakReceiverRssMiB: peakMiB,
   });
   assertInvariants(report, { everyDeliveryAcknowledged: true });
