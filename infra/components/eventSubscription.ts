@@ -10,7 +10,10 @@ export interface EventSubscriptionPushArgs {
   endpoint: pulumi.Input<string>;
   /**
    * Service account whose OIDC token Pub/Sub attaches to each push. Omit it to have this component
-   * create a dedicated one (grant it access to your endpoint, e.g. roles/run.invoker).
+   * create a dedicated one (grant it access to your endpoint, e.g. roles/run.invoker). An account
+   * you pass is yours to manage: in a project created before April 2021 the Pub/Sub service agent
+   * also needs roles/iam.serviceAccountTokenCreator on it, which this component grants only on the
+   * account it creates (yours may live in another project, where it has no say).
    */
   serviceAccountEmail?: pulumi.Input<string>;
   /** `aud` of the OIDC token; Pub/Sub uses the endpoint URL when omitted. */
