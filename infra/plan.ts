@@ -4,9 +4,8 @@
  * into resources, so everything a reviewer cares about is unit-tested without a Pulumi runtime.
  */
 import { createHash } from 'node:crypto';
-import { routeSlug, type RouteKey } from '../functions/catalog.ts';
+import { ROUTE_KEYS, routeSlug, type RouteKey } from '../functions/catalog.ts';
 import { planSubscription, type RoutePlan, type SubscriptionPlan } from '../functions/topology.ts';
-import type { ConsumerSettings } from './config.ts';
 
 function shortHash(text: string, length: number): string {
   return createHash('sha256').update(text).digest('hex').slice(0, length);
@@ -101,11 +100,6 @@ export function planConsumerSubscriptions(prefix: string, consumer: string, rout
   return routes.map((route) => ({ ...planSubscription(prefix, route, consumer), consumer, slug: routeSlug(route) }));
 }
 
-/** Every consumer subscription the stack config declares. */
-export function planAllConsumerSubscriptions(prefix: string, consumers: readonly ConsumerSettings[]): ConsumerSubscriptionPlan[] {
-  return consumers.flatMap((consumer) => planConsumerSubscriptions(prefix, consumer.name, consumer.eventTypes));
-}
-
 /**
  * A service account id for a consumer's push identity: `<prefix>-push-<consumer>` when that fits in
  * 30 characters, else `push-<start of consumer>-<hash of prefix and consumer>`.
@@ -194,4 +188,16 @@ export function cpuForMemory(mib: number): string {
 
 export function seconds(value: number): string {
   return `${value}s`;
+}
+
+/**
+ * An RE2 pattern matching every subscription these consumers can hold, `<prefix>-<route>-<consumer>`,
+ * for monitoring filters. Listing the subscriptions one by one instead grows by ten names per
+ * consumer and soon passes Cloud Monitoring's filter length limit; a route a consumer does not
+ * subscribe to matches nothing, since no such subscription exists.
+ */
+export function consumerSubscriptionPattern(prefix: string, consumers: readonly string[]): string {
+  if (consumers.length === 0) throw new Error('consumerSubscriptionPattern needs at least one consumer');
+  const slugs = ROUTE_KEYS.map(routeSlug).join('|');
+  return `${prefix}-(${slugs})-(${[...consumers].sort().join('|')})`;
 }

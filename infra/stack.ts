@@ -13,7 +13,7 @@ import { Receiver } from './components/receiver.ts';
 import { RequiredApis } from './components/requiredApis.ts';
 import { SigningSecrets } from './components/signingSecrets.ts';
 import { planRoutes } from '../functions/topology.ts';
-import { planAllConsumerSubscriptions, planNames, pubsubServiceAgent } from './plan.ts';
+import { planNames, pubsubServiceAgent } from './plan.ts';
 
 export interface StackOptions {
   /** Receiver sources; defaults to this repository's `functions/` and lockfile. */
@@ -122,7 +122,7 @@ export function createStack(settings: Settings, options: StackOptions = {}): Sta
     topicPrefix: prefix,
     receiverServiceName: receiver.serviceName,
     deadLetterSubscriptions: planRoutes(prefix).map((route) => route.deadLetterSubscription),
-    consumerSubscriptions: planAllConsumerSubscriptions(prefix, settings.subscriptions).map((sub) => sub.name),
+    consumers: settings.subscriptions.map((consumer) => consumer.name),
     alertEmails: settings.alertEmails,
   }, afterApis);
 

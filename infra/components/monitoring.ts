@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
-import { planNames } from '../plan.ts';
+import { consumerSubscriptionPattern, planNames } from '../plan.ts';
 import { inheritedDependsOn } from './options.ts';
 
 /** The receiver's log lines carry this `component` (see the receiver contract). */
@@ -14,8 +14,8 @@ export interface MonitoringArgs {
   receiverServiceName: pulumi.Input<string>;
   /** Every dead-letter subscription id; any message in one of them raises an alert. */
   deadLetterSubscriptions: readonly string[];
-  /** Consumer subscription ids watched for old unacked messages; the alert is skipped when empty. */
-  consumerSubscriptions: readonly string[];
+  /** Consumers whose subscriptions are watched for old unacked messages; the alert is skipped when empty. */
+  consumers: readonly string[];
   /** Email addresses notified by every alert. */
   alertEmails: readonly string[];
   /** Alert when the oldest unacked message of a consumer subscription is older than this. Default 900. */
@@ -194,7 +194,7 @@ export class Monitoring extends pulumi.ComponentResource {
       }],
     }, [verificationFailures]);
 
-    if (args.consumerSubscriptions.length > 0) {
+    if (args.consumers.length > 0) {
       policy('oldest-unacked', {
         displayName: `Gemini webhooks (${args.topicPrefix}): a consumer is falling behind`,
         severity: 'WARNING',
@@ -205,7 +205,7 @@ export class Monitoring extends pulumi.ComponentResource {
         conditions: [{
           displayName: 'Oldest unacked message age',
           conditionThreshold: {
-            filter: `metric.type="pubsub.googleapis.com/subscription/oldest_unacked_message_age" AND resource.type="pubsub_subscription" AND resource.labels.subscription_id=${anyOf(args.consumerSubscriptions)}`,
+            filter: `metric.type="pubsub.googleapis.com/subscription/oldest_unacked_message_age" AND resource.type="pubsub_subscription" AND resource.labels.subscription_id=monitoring.regex.full_match("${consumerSubscriptionPattern(args.topicPrefix, args.consumers)}")`,
             comparison: 'COMPARISON_GT',
             thresholdValue: args.oldestUnackedAgeSeconds ?? 900,
             duration: '300s',

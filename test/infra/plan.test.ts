@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ROUTE_KEYS, topicPrefixProblem } from '../../functions/catalog.ts';
 import { isResourceScopedRole } from '../../policy/policies.ts';
-import { planRoutes } from '../../functions/topology.ts';
+import { consumerNameProblem, planRoutes, planSubscription } from '../../functions/topology.ts';
 import {
-  cpuForMemory, fitName, FUNCTION_NAME, planAllConsumerSubscriptions, planBuildGrants, planDeadLetterPublisherGrants,
+  consumerSubscriptionPattern, cpuForMemory, fitName, FUNCTION_NAME, planBuildGrants, planConsumerSubscriptions, planDeadLetterPublisherGrants,
   planDeadLetterSubscriberGrants, planNames, planReceiverRuntimeGrants, pubsubServiceAgent, pushServiceAccountIdFor, REPOSITORY_ID, SERVICE_ACCOUNT_ID,
   serviceAccountIdFor,
 } from '../../infra/plan.ts';
@@ -35,7 +35,7 @@ describe('names respect GCP limits', () => {
       for (const consumer of ['a', 'billing', `c${'d'.repeat(29)}`]) {
         const id = pushServiceAccountIdFor(prefix, consumer);
         assert.match(id, SERVICE_ACCOUNT_ID, id);
-        for (const sub of planAllConsumerSubscriptions(prefix, [{ name: consumer, eventTypes: [...ROUTE_KEYS], ackDeadlineSeconds: 60, exactlyOnce: false }])) {
+        for (const sub of planConsumerSubscriptions(prefix, consumer, ROUTE_KEYS)) {
           assert.match(sub.name, TOPIC_ID);
         }
       }
@@ -102,5 +102,24 @@ describe('push identities', () => {
     const b = pushServiceAccountIdFor('gemini', `${'c'.repeat(25)}-bbbb`);
     assert.notEqual(a, b);
     assert.notEqual(pushServiceAccountIdFor('prod', 'x'.repeat(30)), pushServiceAccountIdFor('staging', 'x'.repeat(30)));
+  });
+});
+
+describe('consumer subscription pattern (monitoring filters)', () => {
+  it('matches every subscription the consumers can hold and nothing else, at a size that does not grow per route', () => {
+    const consumers = ['billing', 'analytics', 'audit', 'search', 'ops', 'ml', 'reporting', 'archive'];
+    const pattern = new RegExp(`^${consumerSubscriptionPattern('gemini', consumers)}$`);
+    for (const consumer of consumers) {
+      for (const route of ROUTE_KEYS) assert.ok(pattern.test(planSubscription('gemini', route, consumer).name), `${route} ${consumer}`);
+    }
+    for (const route of planRoutes('gemini')) {
+      assert.ok(!pattern.test(route.deadLetterSubscription), route.deadLetterSubscription);
+      assert.ok(!pattern.test(planSubscription('gemini', route.route, 'local').name));
+    }
+    assert.ok(consumerSubscriptionPattern('gemini', consumers).length < 400, 'well inside a 2,048-character filter');
+  });
+
+  it('refuses "dead-letter" as a consumer name: it would collide with the dead-letter subscriptions', () => {
+    assert.match(consumerNameProblem('dead-letter') ?? '', /dead-letter/);
   });
 });

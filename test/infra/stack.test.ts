@@ -273,7 +273,10 @@ describe('monitoring', () => {
     assert.ok(filters.some((f) => f.includes('subscription/num_undelivered_messages') && routes.every((r) => f.includes(r.deadLetterSubscription))));
     assert.ok(filters.some((f) => f.includes('run.googleapis.com/request_count') && f.includes('"5xx"') && f.includes(`service_name="${names.functionName}"`)));
     assert.ok(filters.some((f) => f.includes(`logging.googleapis.com/user/${names.verificationFailuresMetric}`)));
-    assert.ok(filters.some((f) => f.includes('oldest_unacked_message_age') && f.includes(`${prefix}-batch-failed-billing`) && !f.includes('dead-letter')));
+    const lag = filters.find((f) => f.includes('oldest_unacked_message_age'));
+    const pattern = new RegExp(`^${/monitoring\.regex\.full_match\("([^"]+)"\)/.exec(lag ?? '')?.[1]}$`);
+    assert.ok(pattern.test(`${prefix}-batch-failed-billing`) && pattern.test(`${prefix}-interaction-requires-action-analytics`), String(pattern));
+    assert.ok(!pattern.test(`${prefix}-batch-failed-dead-letter`) && !pattern.test(`${prefix}-batch-failed`), 'not dead-letter or other subscriptions');
     const channel = ofType('gcp:monitoring/notificationChannel:NotificationChannel');
     assert.deepEqual(channel.map((c) => c.inputs.labels.email_address), ['oncall@example.com']);
     for (const policy of policies) assert.equal(policy.inputs.notificationChannels.length, 1);
