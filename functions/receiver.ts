@@ -17,6 +17,7 @@ import type { Logger, LogFields } from './log.ts';
 import { RecentDeliveries } from './recent-deliveries.ts';
 import type { StaticKeyProvider } from './signing-keys.ts';
 import { detectScheme, verifyDetected, type DistinctHeaders } from './verify/delivery.ts';
+import { isWellFormedTimestamp, isWellFormedWebhookId } from './verify/standard-webhooks.ts';
 import type { JwtOptions } from './verify/jwt.ts';
 import type { Rejection, Scheme, Verified } from './verify/result.ts';
 
@@ -86,25 +87,26 @@ function statusFor(rejection: Rejection): number {
 }
 
 /**
- * The key under which this instance remembers a published delivery. A static delivery's id is
- * covered by its signature, so the id alone names it. A JWT delivery's webhook-id header is not
- * signed: keyed by the id alone, a captured token replayed with the id of a genuine delivery made
- * that genuine delivery look like a duplicate, and it was answered 2xx without being published
- * (found by test/reliability/hostile.test.ts). With the body's digest in the key, only the same
+ * A delivery's id (for messages) and the key under which this instance remembers it as published.
+ *
+ * Static: the signed webhook id is both. JWT: the id is the webhook-id header when well formed,
+ * else the token's `jti`, else the body's hash. That header is not signed: keyed by the id alone, a
+ * captured token replayed with the id of a genuine delivery made that genuine delivery look like a
+ * duplicate, and it was answered 2xx without being published (found by
+ * test/reliability/hostile.test.ts). So the key also carries the body's digest: only the same
  * bytes under the same id count as already published.
  */
-function dedupeKey(id: string, verified: Verified, body: Buffer): string {
-  if (verified.scheme !== 'jwt') return id;
-  return `${id} sha256:${createHash('sha256').update(body).digest('hex')}`;
-}
-
-/** A delivery id for messages and dedupe: the Standard Webhooks id when sent, else the token's `jti`, else the body's hash. */
-function deliveryId(verified: Verified, headerId: string | undefined, body: Buffer): string {
-  if (verified.scheme !== 'jwt') return verified.webhookId;
-  if (headerId !== undefined && /^[\x21-\x7e]{1,256}$/.test(headerId)) return headerId;
+function deliveryIdentity(verified: Verified, headerId: string | undefined, body: Buffer): { id: string; dedupeKey: string } {
+  if (verified.scheme !== 'jwt') return { id: verified.webhookId, dedupeKey: verified.webhookId };
+  const digest = createHash('sha256').update(body).digest('hex');
   const jti = verified.claims['jti'];
-  if (typeof jti === 'string' && jti !== '') return jti.slice(0, 256);
-  return `sha256-${createHash('sha256').update(body).digest('hex')}`;
+  const id =
+    headerId !== undefined && isWellFormedWebhookId(headerId)
+      ? headerId
+      : typeof jti === 'string' && jti !== ''
+        ? jti.slice(0, 256)
+        : `sha256-${digest}`;
+  return { id, dedupeKey: `${id} sha256:${digest}` };
 }
 
 export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
@@ -188,14 +190,13 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
       if (!verified.ok) return reject(verified);
 
       // Verified: only now is the body read as JSON, and only to route and describe it.
-      const id = deliveryId(verified, detected.scheme === 'jwt' ? detected.webhookId : undefined, body);
+      const { id, dedupeKey } = deliveryIdentity(verified, detected.scheme === 'jwt' ? detected.webhookId : undefined, body);
       const envelope = readEnvelope(body);
       const route = routeFor(envelope.type);
       Object.assign(fields, { webhookId: id, route, eventType: envelope.type, verificationScheme: verified.scheme });
       if (verified.scheme === 'jwt') fields['bodyBinding'] = verified.binding;
 
-      const key = dedupeKey(id, verified, body);
-      if (recent.wasPublished(key)) {
+      if (recent.wasPublished(dedupeKey)) {
         fields['outcome'] = 'duplicate';
         return answer(200, { status: 'duplicate', id }, 'INFO', 'webhook duplicate: already published by this instance');
       }
@@ -209,7 +210,7 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
       });
       const publishStarted = performance.now();
       try {
-        const { value: published, shared } = await recent.once(key, () => options.bus.publish(route, body, attributes));
+        const { value: published, shared } = await recent.once(dedupeKey, () => options.bus.publish(route, body, attributes));
         fields['publishLatencyMs'] = Math.round(performance.now() - publishStarted);
         fields['outcome'] = shared ? 'duplicate' : 'published';
         fields['topic'] = published.topic;
@@ -237,5 +238,5 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
 
 /** A JWT delivery's webhook-timestamp is unsigned: pass it on only when it is well formed. */
 function wellFormedTimestamp(timestamp: string | undefined): string | undefined {
-  return timestamp !== undefined && /^[0-9]{1,12}$/.test(timestamp) ? timestamp : undefined;
+  return timestamp !== undefined && isWellFormedTimestamp(timestamp) ? timestamp : undefined;
 }

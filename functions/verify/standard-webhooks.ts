@@ -74,12 +74,20 @@ function parseSignatureHeader(header: string): SignatureEntries | Rejection {
   return entries;
 }
 
+export function isWellFormedWebhookId(id: string): boolean {
+  return WEBHOOK_ID.test(id);
+}
+
+export function isWellFormedTimestamp(timestamp: string): boolean {
+  return TIMESTAMP.test(timestamp);
+}
+
 /** Checks the three Standard Webhooks headers' shapes before any cryptography. */
 export function checkStaticHeaders(headers: StaticHeaders): Rejection | undefined {
-  if (!WEBHOOK_ID.test(headers.id)) {
+  if (!isWellFormedWebhookId(headers.id)) {
     return malformed('malformed_webhook_id', 'webhook-id must be 1-256 printable ASCII characters without spaces');
   }
-  if (!TIMESTAMP.test(headers.timestamp)) {
+  if (!isWellFormedTimestamp(headers.timestamp)) {
     return malformed('malformed_timestamp', 'webhook-timestamp must be an integer number of Unix seconds');
   }
   return undefined;
