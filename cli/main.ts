@@ -3,10 +3,8 @@
  * its signing secrets (WebhookService REST API + the Pulumi stack config), and works the Pub/Sub
  * side: dead letters and a live tail.
  *
- * `run(argv, context)` is the whole program; the bottom of this file is the process wrapper.
+ * `run(argv, context)` is the whole program; `main` is the process wrapper that cli/bin.js calls.
  */
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { defaultContext, type CliContext } from './context.ts';
 import { CliError } from './errors.ts';
 import { GeminiApiError } from './gemini/client.ts';
@@ -105,16 +103,6 @@ export async function run(argv: readonly string[], context: CliContext = default
   }
 }
 
-function isEntryPoint(): boolean {
-  const invoked = process.argv[1];
-  if (invoked === undefined) return false;
-  try {
-    return realpathSync(invoked) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
 /** The process wrapper: Ctrl-C aborts the context's signal (a second one exits at once). */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   const controller = new AbortController();
@@ -133,5 +121,3 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   process.off('SIGTERM', onSignal);
   process.exitCode = code;
 }
-
-if (isEntryPoint()) await main();
