@@ -14,6 +14,7 @@ import { deleteCommand, disableCommand, enableCommand, pingCommand } from './web
 import { pruneCommand } from './webhooks/prune.ts';
 import { rotateCommand } from './webhooks/rotate.ts';
 import { getCommand, listCommand } from './webhooks/show.ts';
+import { updateCommand } from './webhooks/update.ts';
 import { dlqListCommand } from './dlq/list.ts';
 import { dlqReplayCommand } from './dlq/replay.ts';
 import { tailCommand } from './tail.ts';
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, Record<string, Command> | Command> = {
     create: createCommand,
     list: listCommand,
     get: getCommand,
+    update: updateCommand,
     ping: pingCommand,
     enable: enableCommand,
     disable: disableCommand,
@@ -42,7 +44,8 @@ export const USAGE = `usage: gemini-webhooks <command> [options]     (\`<command
 Register with Gemini (WebhookService API; key from GEMINI_API_KEY):
   webhooks create [--url URL] [--events T,...]   register the receiver; stores the secret in the stack
   webhooks list | get [ID]                       show webhooks, their state and what to do about it
-  webhooks ping [ID]                             ask Gemini for a test delivery
+  webhooks update [ID] [--events T,...]          change events, --url or --name in place (same secret)
+  webhooks ping [ID]                             ask Gemini for a test delivery (lands on the unrouted topic)
   webhooks enable [ID] | disable [ID]            turn deliveries on or off
   webhooks delete ID
   webhooks rotate [ID] [--immediately]           new signing secret, stored as the newest in the stack
