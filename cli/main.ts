@@ -1,7 +1,7 @@
 /**
  * `gemini-webhooks`: the operator's command line. Registers the receiver with Gemini and rotates
  * its signing secrets (WebhookService REST API + the Pulumi stack config), and works the Pub/Sub
- * side: dead letters and a live tail.
+ * side: dead letters, a live tail, and live events forwarded to a consumer in development.
  *
  * `run(argv, context)` is the whole program; `main` is the process wrapper that cli/bin.js calls.
  */
@@ -17,6 +17,7 @@ import { getCommand, listCommand } from './webhooks/show.ts';
 import { updateCommand } from './webhooks/update.ts';
 import { dlqListCommand } from './dlq/list.ts';
 import { dlqReplayCommand } from './dlq/replay.ts';
+import { listenCommand } from './listen.ts';
 import { tailCommand } from './tail.ts';
 import { PubSubSetupError } from './pubsub.ts';
 
@@ -37,6 +38,7 @@ const COMMANDS: Record<string, Record<string, Command> | Command> = {
   },
   dlq: { list: dlqListCommand, replay: dlqReplayCommand },
   tail: tailCommand,
+  listen: listenCommand,
 };
 
 export const USAGE = `usage: gemini-webhooks <command> [options]     (\`<command> --help\` for details)
@@ -54,10 +56,12 @@ Register with Gemini (WebhookService API; key from GEMINI_API_KEY):
 Pub/Sub (GOOGLE_CLOUD_PROJECT or --project; PUBSUB_EMULATOR_HOST for the emulator):
   dlq list                                       dead letters per event type: count, oldest age
   dlq replay --type T [--limit N] [--dry-run]    republish dead letters to the topic they came from
-  tail [--type T]                                print events as they arrive (Ctrl-C stops)
+  tail [--type T ...]                            print events as they arrive (Ctrl-C stops)
+  listen --forward-to URL [--type T ...]         push events to a consumer on this machine (Ctrl-C stops)
 
 Environment: GEMINI_API_KEY, GEMINI_API_BASE_URL, GOOGLE_CLOUD_PROJECT, PUBSUB_EMULATOR_HOST,
-WEBHOOK_TOPIC_PREFIX (default gemini). Secrets are never printed unless --show-secret is given.`;
+WEBHOOK_TOPIC_PREFIX (default gemini), GEMINI_WEBHOOKS_LISTEN_SECRET (listen). Signing secrets are
+never printed unless --show-secret is given.`;
 
 /** Runs one command line; returns the exit code. Never throws for an error a user can act on. */
 export async function run(argv: readonly string[], context: CliContext = defaultContext()): Promise<number> {
