@@ -140,17 +140,19 @@ export async function listenCommand(argv: readonly string[], context: CliContext
       const a = message.attributes;
       const attempt = attempts.next(message.id);
       const what = `${context.now().toISOString()} ${a['event_type'] ?? '-'} webhook_id=${a['webhook_id'] ?? '-'}${attempt > 1 ? ` attempt ${attempt}` : ''}`;
+      const headers = {
+        'content-type': 'application/json',
+        authorization: `Bearer ${await signListenToken(secret, context.now())}`,
+        'user-agent': 'gemini-webhooks-listen',
+      };
+      const body = JSON.stringify(pushRequestBody(message, target.name));
       const started = performance.now();
       let status: number;
       try {
         const response = await context.fetch(url, {
           method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            authorization: `Bearer ${await signListenToken(secret, context.now())}`,
-            'user-agent': 'gemini-webhooks-listen',
-          },
-          body: JSON.stringify(pushRequestBody(message, target.name)),
+          headers,
+          body,
           redirect: 'manual',
           signal: AbortSignal.any([AbortSignal.timeout(timeoutSeconds * 1000), context.signal]),
         });
@@ -172,7 +174,10 @@ export async function listenCommand(argv: readonly string[], context: CliContext
       context.out(`${what} -> ${status} ${took} nacked, Pub/Sub redelivers it`);
       if ((status === 401 || status === 403) && !hinted) {
         hinted = true;
-        context.err(`listen: ${url.href} refused the request (${status}): does your consumer have ${LISTEN_SECRET_ENV} set to this session's listen secret, and \`development: { listenSecret }\` in createPushHandler?`);
+        context.err(
+          `listen: ${url.href} refused the request (${status}): does your consumer have ${LISTEN_SECRET_ENV} set to this ` +
+            "session's listen secret, and `development: { listenSecret }` in createPushHandler?",
+        );
       }
     };
 
@@ -191,7 +196,10 @@ export async function listenCommand(argv: readonly string[], context: CliContext
       context.err(`Forwarding events from ${describeTopics(routes, prefix)} in project ${handle.projectId} to ${url.href}; Ctrl-C stops.`);
       if (given === undefined) {
         context.err(`Listen secret for this session: ${secret}`);
-        context.err(`  Run your consumer with ${LISTEN_SECRET_ENV}=${secret} and createPushHandler({ ..., development: { listenSecret: process.env.${LISTEN_SECRET_ENV} } }); export it in both shells to keep it across sessions.`);
+        context.err(
+          `  Run your consumer with ${LISTEN_SECRET_ENV}=${secret} and createPushHandler({ ..., development: { listenSecret } }); ` +
+            'export it in both shells to keep it across sessions.',
+        );
       }
       await stopped(context.signal);
       await Promise.allSettled(pending);

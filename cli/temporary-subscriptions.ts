@@ -63,7 +63,10 @@ export async function createTemporarySubscriptions(
         })
         .catch((error: unknown) => {
           if (grpcCode(error) === NOT_FOUND) {
-            throw new PubSubSetupError(`Topic ${route.topic} does not exist in project ${handle.projectId}: check --prefix and --project, and that the topology is deployed (\`pulumi up\` or \`npm start\`).`);
+            throw new PubSubSetupError(
+              `Topic ${route.topic} does not exist in project ${handle.projectId}: check --prefix and --project, ` +
+                'and that the topology is deployed (`pulumi up` or `npm start`).',
+            );
           }
           throw new PubSubSetupError(describePubSubError(error, `creating a subscription on ${route.topic}`));
         });

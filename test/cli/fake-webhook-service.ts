@@ -1,14 +1,14 @@
-// A local stand-in for the Gemini WebhookService REST API (fact sheet "WebhookService"), served over
-// real HTTP on 127.0.0.1 so the CLI's real fetch-based client is exercised end to end: the
-// `x-goog-api-key` header, snake_case bodies (camelCase keys are refused like Google's JSON
+// A local stand-in for the Gemini WebhookService REST API (https://ai.google.dev/api/webhooks),
+// served over real HTTP on 127.0.0.1 so the CLI's real fetch-based client is exercised end to end:
+// the `x-goog-api-key` header, snake_case bodies (camelCase keys are refused like Google's JSON
 // mapping refuses unknown fields), `{error: {code, message, status}}` errors, paging with
 // `next_page_token`, `new_signing_secret` on create, `:rotateSigningSecret` with
 // `revocation_behavior`, `signing_secrets[].expire_time`, the three webhook states, and PATCH with
 // `update_mask` as Google's update methods do it (https://google.aip.dev/134): only the masked
 // fields change, a masked field missing from the body is cleared (refused for required ones), an
 // unknown or output-only field in the mask is a 400, and no mask means "the fields in the body".
-// Shapes follow https://ai.google.dev/api/webhooks: `id` is assigned by the service, `name` is an
-// optional user label, a secret is listed as `whsec_...` plus its last four characters.
+// As in the reference, `id` is assigned by the service, `name` is an optional user label, and a
+// secret is listed as `whsec_...` plus its last four characters.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
