@@ -1,12 +1,10 @@
 /**
  * `gemini-webhooks`: the operator's command line. Registers the receiver with Gemini and rotates
  * its signing secrets (WebhookService REST API + the Pulumi stack config), and works the Pub/Sub
- * side: dead letters and a live tail.
+ * side: dead letters, a live tail, and live events forwarded to a consumer in development.
  *
- * `run(argv, context)` is the whole program; the bottom of this file is the process wrapper.
+ * `run(argv, context)` is the whole program; `main` is the process wrapper that cli/bin.js calls.
  */
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { defaultContext, type CliContext } from './context.ts';
 import { CliError } from './errors.ts';
 import { GeminiApiError } from './gemini/client.ts';
@@ -16,8 +14,10 @@ import { deleteCommand, disableCommand, enableCommand, pingCommand } from './web
 import { pruneCommand } from './webhooks/prune.ts';
 import { rotateCommand } from './webhooks/rotate.ts';
 import { getCommand, listCommand } from './webhooks/show.ts';
+import { updateCommand } from './webhooks/update.ts';
 import { dlqListCommand } from './dlq/list.ts';
 import { dlqReplayCommand } from './dlq/replay.ts';
+import { listenCommand } from './listen.ts';
 import { tailCommand } from './tail.ts';
 import { PubSubSetupError } from './pubsub.ts';
 
@@ -28,6 +28,7 @@ const COMMANDS: Record<string, Record<string, Command> | Command> = {
     create: createCommand,
     list: listCommand,
     get: getCommand,
+    update: updateCommand,
     ping: pingCommand,
     enable: enableCommand,
     disable: disableCommand,
@@ -37,6 +38,7 @@ const COMMANDS: Record<string, Record<string, Command> | Command> = {
   },
   dlq: { list: dlqListCommand, replay: dlqReplayCommand },
   tail: tailCommand,
+  listen: listenCommand,
 };
 
 export const USAGE = `usage: gemini-webhooks <command> [options]     (\`<command> --help\` for details)
@@ -44,7 +46,8 @@ export const USAGE = `usage: gemini-webhooks <command> [options]     (\`<command
 Register with Gemini (WebhookService API; key from GEMINI_API_KEY):
   webhooks create [--url URL] [--events T,...]   register the receiver; stores the secret in the stack
   webhooks list | get [ID]                       show webhooks, their state and what to do about it
-  webhooks ping [ID]                             ask Gemini for a test delivery
+  webhooks update [ID] [--events T,...]          change events, --url or --name in place (same secret)
+  webhooks ping [ID]                             ask Gemini for a test delivery (lands on the unrouted topic)
   webhooks enable [ID] | disable [ID]            turn deliveries on or off
   webhooks delete ID
   webhooks rotate [ID] [--immediately]           new signing secret, stored as the newest in the stack
@@ -53,10 +56,12 @@ Register with Gemini (WebhookService API; key from GEMINI_API_KEY):
 Pub/Sub (GOOGLE_CLOUD_PROJECT or --project; PUBSUB_EMULATOR_HOST for the emulator):
   dlq list                                       dead letters per event type: count, oldest age
   dlq replay --type T [--limit N] [--dry-run]    republish dead letters to the topic they came from
-  tail [--type T]                                print events as they arrive (Ctrl-C stops)
+  tail [--type T ...]                            print events as they arrive (Ctrl-C stops)
+  listen --forward-to URL [--type T ...]         push events to a consumer on this machine (Ctrl-C stops)
 
 Environment: GEMINI_API_KEY, GEMINI_API_BASE_URL, GOOGLE_CLOUD_PROJECT, PUBSUB_EMULATOR_HOST,
-WEBHOOK_TOPIC_PREFIX (default gemini). Secrets are never printed unless --show-secret is given.`;
+WEBHOOK_TOPIC_PREFIX (default gemini), GEMINI_WEBHOOKS_LISTEN_SECRET (listen). Signing secrets are
+never printed unless --show-secret is given.`;
 
 /** Runs one command line; returns the exit code. Never throws for an error a user can act on. */
 export async function run(argv: readonly string[], context: CliContext = defaultContext()): Promise<number> {
@@ -105,16 +110,6 @@ export async function run(argv: readonly string[], context: CliContext = default
   }
 }
 
-function isEntryPoint(): boolean {
-  const invoked = process.argv[1];
-  if (invoked === undefined) return false;
-  try {
-    return realpathSync(invoked) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
 /** The process wrapper: Ctrl-C aborts the context's signal (a second one exits at once). */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   const controller = new AbortController();
@@ -133,5 +128,3 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   process.off('SIGTERM', onSignal);
   process.exitCode = code;
 }
-
-if (isEntryPoint()) await main();

@@ -4,6 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_TOPIC_PREFIX, ROUTE_KEYS, topicPrefixProblem, type RouteKey } from '../functions/catalog.ts';
+import { planRoutes, type RoutePlan } from '../functions/topology.ts';
 import type { CliContext } from './context.ts';
 import { UsageError } from './errors.ts';
 import { DEFAULT_GEMINI_API_BASE_URL, WebhookServiceClient } from './gemini/client.ts';
@@ -64,6 +65,12 @@ export function routeOption(value: string | undefined, flag = '--type'): RouteKe
     throw new UsageError(`${flag} must be one of ${ROUTE_KEYS.join(', ')} (got ${JSON.stringify(value)}).`);
   }
   return value as RouteKey;
+}
+
+/** `--type T` given any number of times: those routes, in catalog order; all of them when none is given. */
+export function selectRoutes(prefix: string, types: readonly string[] | undefined): RoutePlan[] {
+  const wanted = new Set((types ?? []).map((type) => routeOption(type)));
+  return planRoutes(prefix).filter((plan) => wanted.size === 0 || wanted.has(plan.route));
 }
 
 export function positiveInteger(value: string | undefined, flag: string): number | undefined {

@@ -3,8 +3,9 @@
  * passed.
  *
  * Gemini never shows a secret again after create/rotate; a webhook lists its secrets only as
- * `signing_secrets[].truncated_secret` with an `expire_time`. A stored (full) secret matches a
- * truncated one when:
+ * `signing_secrets[].truncated_secret` with an `expire_time`, today `whsec_...` followed by the
+ * last four characters (e.g. `whsec_...3frh`, the cookbook's output). Other masks are accepted in
+ * case that rendering changes. A stored (full) secret matches a truncated one when:
  *  - the truncated value is split into visible fragments at its mask runs (`…`, two or more dots,
  *    `*`, `•`); the fragments must occur in the full secret in order, the first one at the very
  *    start unless the truncated value starts with a mask, the last one at the very end unless it

@@ -150,4 +150,4 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stop());
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.main) await main();

@@ -10,6 +10,8 @@ export {
   GOOGLE_JWKS_URL,
   type HandlerOutcome,
   type PushHandlerContext,
+  type PushHandlerDevelopmentOptions,
   type PushHandlerOptions,
 } from './push-handler.ts';
+export { generateListenSecret, LISTEN_SECRET_ENV } from './listen-token.ts';
 export type * from './types.ts';

@@ -18,10 +18,16 @@
  *
  * Works as `(req, res)` for node:http, Express and the Functions Framework: a body already parsed
  * by a framework (`req.body`, or `req.rawBody`) is used, otherwise the request stream is read.
+ *
+ * Local development: `gemini-webhooks listen --forward-to <url>` delivers live events in the same
+ * push format, signed with a development secret instead of by Google (subscriber/listen-token.ts).
+ * The handler accepts those requests only when given `development: { listenSecret }`, and says so
+ * once in its log; without that option it behaves exactly as above and refuses them (401).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { decodeGeminiEvent, GeminiEventDecodeError } from './decode.ts';
+import { LISTEN_SECRET_ENV, listenSecretProblem, looksLikeListenToken, verifyListenToken } from './listen-token.ts';
 import type { GeminiEvent } from './types.ts';
 
 export const GOOGLE_JWKS_URL = 'https://www.googleapis.com/oauth2/v3/certs';
@@ -49,6 +55,18 @@ export interface PushHandlerOptions {
   log?: (entry: Record<string, unknown>) => void;
   /** Largest accepted body (default 16 MiB: a 10 MB message, base64-encoded, plus the wrapper). */
   maxBodyBytes?: number;
+  /**
+   * Local development only: also accept the requests `gemini-webhooks listen` forwards, signed with
+   * this secret (it prints one, or takes it from GEMINI_WEBHOOKS_LISTEN_SECRET). Google-signed
+   * pushes keep working beside them. Leave it unset in production, e.g.
+   * `development: process.env.GEMINI_WEBHOOKS_LISTEN_SECRET ? { listenSecret: ... } : undefined`.
+   */
+  development?: PushHandlerDevelopmentOptions;
+}
+
+export interface PushHandlerDevelopmentOptions {
+  /** The secret shared with `gemini-webhooks listen` (at least 32 characters). */
+  listenSecret: string;
 }
 
 type FrameworkRequest = IncomingMessage & { body?: unknown; rawBody?: Buffer };
@@ -97,6 +115,18 @@ const defaultLog = (entry: Record<string, unknown>): void => {
   process.stderr.write(`${JSON.stringify({ component: 'gemini-webhooks-consumer', ...entry })}\n`);
 };
 
+/** Checks the development option and announces, once and loudly, that it is on. */
+function developmentSecret(development: PushHandlerDevelopmentOptions, log: (entry: Record<string, unknown>) => void): string {
+  const secret = development.listenSecret;
+  const problem = typeof secret === 'string' ? listenSecretProblem(secret) : 'must be a string';
+  if (problem !== undefined) throw new TypeError(`createPushHandler: development.listenSecret ${problem}.`);
+  log({
+    severity: 'WARNING',
+    message: `createPushHandler: DEVELOPMENT MODE: requests signed by \`gemini-webhooks listen\` with the listen secret are accepted besides Google-signed pushes. Never set \`development\` (or ${LISTEN_SECRET_ENV}) in production.`,
+  });
+  return secret;
+}
+
 export function createPushHandler(options: PushHandlerOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   if (!options.serviceAccountEmail) throw new TypeError('createPushHandler: serviceAccountEmail is required.');
   const audience = typeof options.audience === 'string' ? [options.audience] : [...options.audience];
@@ -105,11 +135,22 @@ export function createPushHandler(options: PushHandlerOptions): (req: IncomingMe
   const log = options.log ?? defaultLog;
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
   const malformedStatus = options.onMalformed === 'ack' ? 204 : 400;
+  const listenSecret = options.development === undefined ? undefined : developmentSecret(options.development, log);
 
   async function authenticate(req: IncomingMessage): Promise<{ status: number; reason: string } | undefined> {
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) return { status: 401, reason: 'missing_bearer_token' };
+    // Reached only with the development option: without it a listen token meets the Google checks
+    // below and fails them (RS256 only), as any other foreign token does.
+    if (listenSecret !== undefined && looksLikeListenToken(match[1]!)) {
+      try {
+        await verifyListenToken(match[1]!, listenSecret);
+        return undefined;
+      } catch (error) {
+        return { status: 401, reason: `invalid_listen_token:${(error as errors.JOSEError).code ?? 'unknown'}` };
+      }
+    }
     try {
       const { payload } = await jwtVerify(match[1]!, jwks, { issuer: GOOGLE_ISSUERS, audience, algorithms: ['RS256'], clockTolerance: 30 });
       if (payload['email'] !== options.serviceAccountEmail) return { status: 403, reason: 'wrong_service_account' };

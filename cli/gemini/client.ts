@@ -15,6 +15,7 @@ import type {
   RotateSigningSecretResponse,
   Webhook,
   WebhookState,
+  WebhookUpdate,
 } from './types.ts';
 
 export const DEFAULT_GEMINI_API_BASE_URL = 'https://generativelanguage.googleapis.com/v1beta';
@@ -53,9 +54,10 @@ interface CallOptions {
 const MAX_BACKOFF_MS = 20_000;
 
 function webhookPath(id: string): string {
-  // Accept both `abc` and the resource name `webhooks/abc`.
+  // The id is the webhook's `id` field; its REST path form `webhooks/<id>` is accepted too. The
+  // `name` field is a free-form label and never an id.
   const bare = id.replace(/^webhooks\//, '');
-  if (bare === '' || bare.includes('/')) throw new GeminiApiError(`"${id}" is not a webhook id (expected e.g. "abc123" or "webhooks/abc123").`);
+  if (bare === '' || bare.includes('/')) throw new GeminiApiError(`"${id}" is not a webhook id (the \`id\` that \`gemini-webhooks webhooks list\` shows).`);
   return `/webhooks/${encodeURIComponent(bare)}`;
 }
 
@@ -129,8 +131,16 @@ export class WebhookServiceClient {
     return this.#call<Webhook>('GET', webhookPath(id), { idempotent: true });
   }
 
+  /** Changes exactly the fields given: they make up the `update_mask`, so the others stay as they are. */
+  update(id: string, update: WebhookUpdate): Promise<Webhook> {
+    const body = Object.fromEntries(Object.entries(update).filter(([, value]) => value !== undefined));
+    const mask = Object.keys(body);
+    if (mask.length === 0) throw new TypeError('WebhookServiceClient.update: nothing to update.');
+    return this.#call<Webhook>('PATCH', webhookPath(id), { idempotent: true, body, query: { update_mask: mask.join(',') } });
+  }
+
   setState(id: string, state: WebhookState): Promise<Webhook> {
-    return this.#call<Webhook>('PATCH', webhookPath(id), { idempotent: true, body: { state }, query: { update_mask: 'state' } });
+    return this.update(id, { state });
   }
 
   async delete(id: string): Promise<void> {

@@ -4,14 +4,15 @@ import type { CliContext } from '../context.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { GEMINI_OPTIONS, geminiClient, parse, STACK_OPTIONS, stackSelector } from '../options.ts';
 import { readReceiverUrl, RECEIVER_URL_OUTPUTS } from '../pulumi.ts';
-import { bareId, describeWebhook, redacted, storeNewSecret } from './shared.ts';
+import { checkUrl, describeWebhook, parseEvents, redacted, storeNewSecret, webhookId } from './shared.ts';
 
 export const USAGE = `usage: gemini-webhooks webhooks create [--url URL] [--events TYPE,...] [--name NAME]
                                        [--stack STACK] [--cwd DIR] [--show-secret] [--base-url URL] [--json]
 Registers a static webhook with Gemini for the receiver and stores its signing secret (shown by
 Gemini only once) as the newest entry of the stack config \`signingSecrets\`; then run \`pulumi up\`.
   --url      receiver URL (default: the stack output ${RECEIVER_URL_OUTPUTS.join(' or ')})
-  --events   comma-separated event types (default: all subscribable: ${SUBSCRIBABLE_EVENT_TYPES.join(', ')})`;
+  --events   comma-separated event types (default: all the API reference lists: ${SUBSCRIBABLE_EVENT_TYPES.join(', ')})
+  --name     a label of your choice (the webhook's id is assigned by Gemini)`;
 
 const OPTIONS = {
   ...GEMINI_OPTIONS,
@@ -21,34 +22,10 @@ const OPTIONS = {
   name: { type: 'string' },
 } as const;
 
-function parseEvents(text: string | undefined): string[] {
-  if (text === undefined) return [...SUBSCRIBABLE_EVENT_TYPES];
-  const events = [...new Set(text.split(',').map((item) => item.trim()).filter((item) => item !== ''))];
-  if (events.length === 0) throw new UsageError('--events lists no event type.');
-  const unknown = events.filter((event) => !(SUBSCRIBABLE_EVENT_TYPES as readonly string[]).includes(event));
-  if (unknown.length > 0) {
-    throw new UsageError(`--events: ${unknown.join(', ')} cannot be subscribed to; choose from ${SUBSCRIBABLE_EVENT_TYPES.join(', ')}.`);
-  }
-  return events;
-}
-
-function checkUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(`--url is not a URL (got ${JSON.stringify(url)}).`);
-  }
-  if (parsed.protocol !== 'https:') {
-    throw new UsageError(`--url must be https: Gemini delivers only to public HTTPS endpoints (got ${parsed.protocol}//${parsed.host}); for local development use a tunnel.`);
-  }
-  return parsed.toString();
-}
-
 export async function createCommand(argv: readonly string[], context: CliContext): Promise<number> {
   const { values } = parse('webhooks create', argv, OPTIONS);
   if (values.help) return context.out(USAGE), 0;
-  const events = parseEvents(values.events);
+  const events = values.events === undefined ? [...SUBSCRIBABLE_EVENT_TYPES] : parseEvents(values.events, context);
   const selector = stackSelector(values);
   const client = geminiClient(values, context);
 
@@ -67,7 +44,7 @@ export async function createCommand(argv: readonly string[], context: CliContext
   if (values.json) context.out(JSON.stringify(redacted(webhook, showSecret), null, 2));
   else for (const line of describeWebhook(webhook, context.now())) context.out(line);
   if (secret === undefined || secret === '') {
-    throw new CliError(`Gemini created webhook ${bareId(webhook)} but returned no new_signing_secret; rotate it with \`gemini-webhooks webhooks rotate ${bareId(webhook)}\` to get one.`);
+    throw new CliError(`Gemini created webhook ${webhookId(webhook)} but returned no new_signing_secret; rotate it with \`gemini-webhooks webhooks rotate ${webhookId(webhook)}\` to get one.`);
   }
   const stored = await storeNewSecret(context, selector, secret, showSecret);
   context.out(`Next: \`pulumi up\` so the receiver accepts the new secret (Gemini retries deliveries that fail until then).`);

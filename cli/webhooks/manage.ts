@@ -5,8 +5,9 @@ import { GEMINI_OPTIONS, geminiClient, parse } from '../options.ts';
 import { describeWebhook, resolveWebhookId } from './shared.ts';
 
 export const PING_USAGE = `usage: gemini-webhooks webhooks ping [ID] [--base-url URL] [--json]
-Asks Gemini to send a test delivery to the webhook (default: the project's only one). Watch the
-receiver's logs (or \`gemini-webhooks tail\`) for it.`;
+Asks Gemini to send a test delivery to the webhook (default: the project's only one). Gemini does
+not document the event type of a ping, so the receiver publishes it to the unrouted topic: watch
+for it with \`gemini-webhooks tail --type unrouted\` (or in the receiver's logs).`;
 export const ENABLE_USAGE = `usage: gemini-webhooks webhooks enable [ID] [--base-url URL] [--json]
 Turns deliveries back on, also after Gemini disabled the webhook for failed deliveries.`;
 export const DISABLE_USAGE = `usage: gemini-webhooks webhooks disable [ID] [--base-url URL] [--json]
@@ -21,7 +22,7 @@ export async function pingCommand(argv: readonly string[], context: CliContext):
   const id = await resolveWebhookId(client, positionals[0], 'webhooks ping');
   const answer = await client.ping(id);
   if (values.json) return context.out(JSON.stringify(answer, null, 2)), 0;
-  context.out(`Gemini accepted a test delivery for webhook ${id}; the receiver should log it within seconds.`);
+  context.out(`Gemini accepted a test delivery for webhook ${id}; it should reach the unrouted topic within seconds (\`gemini-webhooks tail --type unrouted\`).`);
   return 0;
 }
 

@@ -7,7 +7,7 @@ import { describeSecret, planPrune, type SecretVerdict } from '../signing-secret
 export const USAGE = `usage: gemini-webhooks webhooks prune [--dry-run] [--drop-unlisted] [--stack STACK] [--cwd DIR] [--base-url URL]
 Removes from the stack config \`signingSecrets\` every secret whose \`expire_time\` (as Gemini lists
 it under the webhooks' \`signing_secrets\`) has passed, then tells you to \`pulumi up\`.
-A stored secret is matched to Gemini's \`truncated_secret\` by its visible beginning and end.
+A stored secret is matched to Gemini's \`truncated_secret\` (\`whsec_...\` and its last four characters).
   --drop-unlisted  also drop secrets no webhook of this project lists any more (never the newest)
   --dry-run        show what would be dropped, change nothing`;
 

@@ -1,7 +1,8 @@
 /**
- * What the webhooks subcommands share: picking the webhook, printing one readably, and storing a
- * secret Gemini has just shown for the only time.
+ * What the webhooks subcommands share: checking the event types and URL a webhook is given, picking
+ * the webhook, printing one readably, and storing a secret Gemini has just shown for the only time.
  */
+import { CATALOGUED_ONLY_EVENT_TYPES, EVENT_TYPES } from '../../functions/catalog.ts';
 import type { CliContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import type { WebhookServiceClient } from '../gemini/client.ts';
@@ -17,28 +18,65 @@ import {
 } from '../pulumi.ts';
 import { describeSecret, MAX_STORED_SECRETS, prependSecret } from '../signing-secrets.ts';
 
-export function bareId(webhook: Webhook): string {
-  return (webhook.id ?? webhook.name ?? '?').replace(/^webhooks\//, '');
+const GUIDE = 'https://ai.google.dev/gemini-api/docs/webhooks';
+const REFERENCE = 'https://ai.google.dev/api/webhooks';
+
+/**
+ * `--events`: a comma-separated list of catalog event types. The two the guide's catalog lists but
+ * the API reference's enum does not (`batch.cancelled`, `interaction.cancelled`) are allowed, with
+ * a one-line note on stderr, since Gemini may or may not accept them.
+ */
+export function parseEvents(text: string, context: CliContext): string[] {
+  const events = [...new Set(text.split(',').map((item) => item.trim()).filter((item) => item !== ''))];
+  if (events.length === 0) throw new UsageError('--events lists no event type.');
+  const unknown = events.filter((event) => !(EVENT_TYPES as readonly string[]).includes(event));
+  if (unknown.length > 0) {
+    throw new UsageError(`--events: ${unknown.join(', ')} cannot be subscribed to; choose from ${EVENT_TYPES.join(', ')}.`);
+  }
+  const unlisted = events.filter((event) => (CATALOGUED_ONLY_EVENT_TYPES as readonly string[]).includes(event));
+  if (unlisted.length > 0) {
+    context.err(`note: ${unlisted.join(' and ')} ${unlisted.length === 1 ? 'is' : 'are'} in the event catalog of the Gemini guide (${GUIDE}) but not in the API reference's list (${REFERENCE}); Gemini may refuse ${unlisted.length === 1 ? 'it' : 'them'}.`);
+  }
+  return events;
+}
+
+/** `--url`: Gemini delivers only to public HTTPS endpoints. */
+export function checkUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`--url is not a URL (got ${JSON.stringify(url)}).`);
+  }
+  if (parsed.protocol !== 'https:') {
+    throw new UsageError(`--url must be https: Gemini delivers only to public HTTPS endpoints (got ${parsed.protocol}//${parsed.host}); for local development use a tunnel, or \`gemini-webhooks listen\` to consume events locally.`);
+  }
+  return parsed.toString();
+}
+
+/** The webhook's `id` (never its `name`, which is only a label). */
+export function webhookId(webhook: Webhook): string {
+  return webhook.id ?? '?';
 }
 
 /** The id given, or the project's only webhook when none is given. */
 export async function resolveWebhookId(client: WebhookServiceClient, given: string | undefined, command: string): Promise<string> {
   if (given !== undefined) return given;
   const webhooks = await client.list();
-  if (webhooks.length === 1) return bareId(webhooks[0]!);
+  if (webhooks.length === 1) return webhookId(webhooks[0]!);
   if (webhooks.length === 0) throw new UsageError(`${command}: this project has no webhooks; create one with \`gemini-webhooks webhooks create\`.`);
-  throw new UsageError(`${command}: this project has ${webhooks.length} webhooks; name one: ${webhooks.map(bareId).join(', ')}.`);
+  throw new UsageError(`${command}: this project has ${webhooks.length} webhooks; name one by id: ${webhooks.map(webhookId).join(', ')}.`);
 }
 
 export const STATE_ADVICE: Record<string, string> = {
   disabled: 'Gemini sends nothing to it. Turn it back on with `gemini-webhooks webhooks enable {id}`.',
   disabled_due_to_failed_deliveries:
-    'Gemini stopped delivering after repeated failed deliveries. Check that the receiver answers (its logs; `gemini-webhooks webhooks ping {id}`), deploy a fix with `pulumi up` if needed, then `gemini-webhooks webhooks enable {id}`. Events produced while it was disabled are not re-sent.',
+    "Gemini stopped delivering after repeated failed deliveries. Check that the receiver answers (its logs; `gemini-webhooks webhooks ping {id}`), deploy a fix with `pulumi up` if needed, then `gemini-webhooks webhooks enable {id}`. Gemini's documentation does not say whether events from while it was disabled are sent later.",
 };
 
 export function describeWebhook(webhook: Webhook, now: Date): string[] {
-  const id = bareId(webhook);
-  const lines = [`webhook ${id}${webhook.name && webhook.name !== id && webhook.name !== `webhooks/${id}` ? `  "${webhook.name}"` : ''}`];
+  const id = webhookId(webhook);
+  const lines = [`webhook ${id}${webhook.name ? `  "${webhook.name}"` : ''}`];
   lines.push(`  state:   ${webhook.state ?? 'unknown'}`);
   lines.push(`  uri:     ${webhook.uri ?? '-'}`);
   lines.push(`  events:  ${(webhook.subscribed_events ?? []).join(', ') || '-'}`);
@@ -49,6 +87,9 @@ export function describeWebhook(webhook: Webhook, now: Date): string[] {
     return `${secret.truncated_secret ?? '?'} (${passed ? 'expired' : 'valid until'} ${expiry})`;
   });
   lines.push(`  secrets: ${secrets.join(', ') || '-'}`);
+  if (webhook.create_time || webhook.update_time) {
+    lines.push(`  created: ${webhook.create_time ?? '-'}${webhook.update_time ? `, updated ${webhook.update_time}` : ''}`);
+  }
   const advice = STATE_ADVICE[webhook.state ?? ''];
   if (advice) lines.push(`  ! ${advice.replaceAll('{id}', id)}`);
   return lines;

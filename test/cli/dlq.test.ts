@@ -4,12 +4,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { PubSub, type Message, type Subscription } from '@google-cloud/pubsub';
-import { run } from '../../cli/main.ts';
-import { createPulumiRunner } from '../../cli/pulumi.ts';
 import { planRoute, planSubscription } from '../../functions/topology.ts';
 import { startEmulator, type Emulator } from '../../scripts/lib/emulator.ts';
 import { createLocalTopology } from '../../scripts/lib/local-topology.ts';
 import { sampleEvent } from '../../scripts/lib/samples.ts';
+import { runCli, type CliRun } from './harness.ts';
 
 const PROJECT = 'local-project';
 let emulator: Emulator;
@@ -26,30 +25,9 @@ after(async () => {
   await emulator?.stop();
 });
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function cli(args: readonly string[], signal = new AbortController().signal, onOut?: (line: string) => void): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
+function cli(args: readonly string[], signal = new AbortController().signal, onOut?: (line: string) => void): Promise<CliRun> {
   const env = { PUBSUB_EMULATOR_HOST: emulator.host, GOOGLE_CLOUD_PROJECT: PROJECT, PATH: process.env['PATH'] };
-  const code = await run(args, {
-    env,
-    out: (line) => {
-      out.push(line);
-      onOut?.(line);
-    },
-    err: (line) => err.push(line),
-    fetch: globalThis.fetch,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    now: () => new Date(),
-    pulumi: createPulumiRunner({ env }),
-    signal,
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+  return runCli(args, { env, signal, ...(onOut ? { onOut } : {}) });
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
@@ -203,20 +181,9 @@ test('tail prints events from its own subscription and deletes it when stopped',
 });
 
 test('Pub/Sub commands need a project and a real prefix', async () => {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await run(['dlq', 'list'], {
-    env: {},
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    fetch: globalThis.fetch,
-    sleep: async () => {},
-    now: () => new Date(),
-    pulumi: createPulumiRunner({ env: {} }),
-    signal: new AbortController().signal,
-  });
-  assert.equal(code, 1);
-  assert.match(err.join('\n'), /No Google Cloud project: pass --project or set GOOGLE_CLOUD_PROJECT/);
+  const noProject = await runCli(['dlq', 'list'], { env: {} });
+  assert.equal(noProject.code, 1);
+  assert.match(noProject.err, /No Google Cloud project: pass --project or set GOOGLE_CLOUD_PROJECT/);
   const bad = await cli(['dlq', 'replay', '--type', 'batch.completed']);
   assert.equal(bad.code, 2);
   assert.match(bad.err, /--type must be one of/);

@@ -1,9 +1,14 @@
-// A local stand-in for the Gemini WebhookService REST API (fact sheet "WebhookService"), served over
-// real HTTP on 127.0.0.1 so the CLI's real fetch-based client is exercised end to end: the
-// `x-goog-api-key` header, snake_case bodies (camelCase keys are refused like Google's JSON
+// A local stand-in for the Gemini WebhookService REST API (https://ai.google.dev/api/webhooks),
+// served over real HTTP on 127.0.0.1 so the CLI's real fetch-based client is exercised end to end:
+// the `x-goog-api-key` header, snake_case bodies (camelCase keys are refused like Google's JSON
 // mapping refuses unknown fields), `{error: {code, message, status}}` errors, paging with
 // `next_page_token`, `new_signing_secret` on create, `:rotateSigningSecret` with
-// `revocation_behavior`, `signing_secrets[].expire_time` and the three webhook states.
+// `revocation_behavior`, `signing_secrets[].expire_time`, the three webhook states, and PATCH with
+// `update_mask` as Google's update methods do it (https://google.aip.dev/134): only the masked
+// fields change, a masked field missing from the body is cleared (refused for required ones), an
+// unknown or output-only field in the mask is a 400, and no mask means "the fields in the body".
+// As in the reference, `id` is assigned by the service, `name` is an optional user label, and a
+// secret is listed as `whsec_...` plus its last four characters.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +25,8 @@ export interface FakeWebhook {
   subscribed_events: string[];
   state: string;
   secrets: FakeSecret[];
+  createTime: string;
+  updateTime: string;
 }
 
 export interface RecordedRequest {
@@ -49,10 +56,13 @@ export interface FakeWebhookService {
 
 const SNAKE = /^[a-z0-9_]+$/;
 
+/** As Gemini shows a secret (the cookbook's real output, e.g. `whsec_...3frh`). */
 export function defaultTruncate(secret: string): string {
-  const body = secret.slice('whsec_'.length);
-  return `whsec_${body.slice(0, 4)}...${body.slice(-4)}`;
+  return `whsec_...${secret.slice(-4)}`;
 }
+
+/** The fields PATCH may name in `update_mask`; everything else of the resource is output only. */
+const UPDATABLE = new Set(['name', 'uri', 'subscribed_events', 'state']);
 
 export function newSecret(): string {
   return `whsec_${randomBytes(24).toString('base64')}`;
@@ -61,7 +71,7 @@ export function newSecret(): string {
 function render(service: FakeWebhookService, webhook: FakeWebhook): Record<string, unknown> {
   return {
     id: webhook.id,
-    name: webhook.name ?? `webhooks/${webhook.id}`,
+    ...(webhook.name !== undefined ? { name: webhook.name } : {}),
     uri: webhook.uri,
     subscribed_events: webhook.subscribed_events,
     state: webhook.state,
@@ -69,6 +79,8 @@ function render(service: FakeWebhookService, webhook: FakeWebhook): Record<strin
       truncated_secret: service.truncate(s.secret),
       ...(s.expireTime ? { expire_time: s.expireTime } : {}),
     })),
+    create_time: webhook.createTime,
+    update_time: webhook.updateTime,
   };
 }
 
@@ -156,12 +168,15 @@ export async function startFakeWebhookService(options: { apiKey?: string } = {})
           if (!Array.isArray(input['subscribed_events']) || input['subscribed_events'].length === 0) {
             return error(res, 400, '`subscribed_events` must list at least one event.');
           }
+          const created = new Date(service.now()).toISOString();
           const webhook: FakeWebhook = {
             id: `wh${++counter}`,
             uri: input['uri'],
             subscribed_events: input['subscribed_events'] as string[],
             state: 'enabled',
             secrets: [{ secret: newSecret() }],
+            createTime: created,
+            updateTime: created,
           };
           if (typeof input['name'] === 'string') webhook.name = input['name'];
           service.webhooks.set(webhook.id, webhook);
@@ -198,18 +213,34 @@ export async function startFakeWebhookService(options: { apiKey?: string } = {})
         return send(res, 200, {});
       }
       if (req.method === 'PATCH') {
-        const mask = url.searchParams.get('update_mask')?.split(',') ?? Object.keys(input);
+        const given = url.searchParams.get('update_mask');
+        const mask = given === null ? Object.keys(input) : given.split(',').map((field) => field.trim());
+        const unknown = mask.find((field) => !UPDATABLE.has(field));
+        if (unknown !== undefined) return error(res, 400, `Invalid update_mask: "${unknown}" is not a field of Webhook that can be updated.`);
+        // Validate every masked field before changing any: an update applies whole or not at all.
+        const next = { ...webhook };
         for (const field of mask) {
-          if (field === 'state') {
-            const state = input['state'];
-            if (state !== 'enabled' && state !== 'disabled') return error(res, 400, `state cannot be set to ${JSON.stringify(state)}.`);
-            webhook.state = state;
-          } else if (field === 'uri' && typeof input['uri'] === 'string') webhook.uri = input['uri'];
-          else if (field === 'name' && typeof input['name'] === 'string') webhook.name = input['name'];
-          else if (field === 'subscribed_events' && Array.isArray(input['subscribed_events'])) webhook.subscribed_events = input['subscribed_events'] as string[];
-          else return error(res, 400, `Unknown field in update_mask: ${field}`);
+          const value = input[field];
+          if (field === 'name') {
+            if (value === undefined) delete next.name;
+            else if (typeof value === 'string') next.name = value;
+            else return error(res, 400, 'Invalid value at \'webhook.name\'.');
+          } else if (field === 'uri') {
+            if (typeof value !== 'string' || value === '') return error(res, 400, '`uri` is required.');
+            next.uri = value;
+          } else if (field === 'subscribed_events') {
+            if (!Array.isArray(value) || value.length === 0 || !value.every((event) => typeof event === 'string')) {
+              return error(res, 400, '`subscribed_events` must list at least one event.');
+            }
+            next.subscribed_events = value as string[];
+          } else if (field === 'state') {
+            if (value !== 'enabled' && value !== 'disabled') return error(res, 400, `state cannot be set to ${JSON.stringify(value)}.`);
+            next.state = value;
+          }
         }
-        return send(res, 200, render(service, webhook));
+        next.updateTime = new Date(service.now()).toISOString();
+        service.webhooks.set(id, next);
+        return send(res, 200, render(service, next));
       }
       return error(res, 404, 'Method not allowed.');
     })().catch((e: unknown) => error(res, 500, String(e)));

@@ -1,5 +1,6 @@
-// Runs the real `gemini-webhooks` program in-process (cli/main.ts `run`) against the fake
-// WebhookService and the fake `pulumi` executable, capturing what it prints.
+// Runs the real `gemini-webhooks` program in-process (cli/main.ts `run`), capturing what it
+// prints: against the fake WebhookService and the fake `pulumi` executable (cliHarness), or with
+// an environment of the caller's (runCli, for the Pub/Sub commands on the emulator).
 import type { TestContext } from 'node:test';
 import type { CliContext } from '../../cli/context.ts';
 import { run } from '../../cli/main.ts';
@@ -63,4 +64,34 @@ export async function cliHarness(t: TestContext, options: { pulumi?: Partial<Fak
       return { code, out: out.join('\n'), err: err.join('\n') };
     },
   };
+}
+
+export interface RunCliOptions {
+  env: Record<string, string | undefined>;
+  /** Aborting it is Ctrl-C. */
+  signal?: AbortSignal;
+  onOut?: (line: string) => void;
+  onErr?: (line: string) => void;
+}
+
+export async function runCli(args: readonly string[], options: RunCliOptions): Promise<CliRun> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await run(args, {
+    env: options.env,
+    out: (line) => {
+      out.push(line);
+      options.onOut?.(line);
+    },
+    err: (line) => {
+      err.push(line);
+      options.onErr?.(line);
+    },
+    fetch: globalThis.fetch,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    now: () => new Date(),
+    pulumi: createPulumiRunner({ env: options.env }),
+    signal: options.signal ?? new AbortController().signal,
+  });
+  return { code, out: out.join('\n'), err: err.join('\n') };
 }

@@ -45,13 +45,27 @@ test('create takes the receiver URL from the stack output and --events narrows t
   const post = cli.service.requests.find((r) => r.method === 'POST');
   assert.deepEqual(post?.body, { uri: RECEIVER, subscribed_events: ['batch.succeeded', 'video.generated'], name: 'prod' });
   assert.equal(storedSecrets(cli.pulumi)?.length, 1);
+  // The id is Gemini's; the name is only a label shown beside it.
+  assert.match(result.out, /^webhook wh1 {2}"prod"$/m);
+  assert.equal(result.err.includes('note:'), false, 'no note for event types the reference lists');
+});
+
+test('--events may name the cancelled types of the guide\'s catalog, with a one-line note', async (t) => {
+  const cli = await cliHarness(t);
+  const result = await cli.run(['webhooks', 'create', '--url', RECEIVER, '--events', 'batch.succeeded,batch.cancelled,interaction.cancelled']);
+  assert.equal(result.code, 0, result.err);
+  const post = cli.service.requests.find((r) => r.method === 'POST');
+  assert.deepEqual((post?.body as { subscribed_events: string[] }).subscribed_events, ['batch.succeeded', 'batch.cancelled', 'interaction.cancelled']);
+  const notes = result.err.split('\n').filter((line) => line.startsWith('note:'));
+  assert.equal(notes.length, 1);
+  assert.match(notes[0]!, /batch\.cancelled and interaction\.cancelled are in the event catalog of the Gemini guide \(https:\/\/ai\.google\.dev\/gemini-api\/docs\/webhooks\) but not in the API reference's list \(https:\/\/ai\.google\.dev\/api\/webhooks\)/);
 });
 
 test('create refuses bad input before calling Gemini', async (t) => {
   const cli = await cliHarness(t);
   const unknown = await cli.run(['webhooks', 'create', '--url', RECEIVER, '--events', 'batch.completed']);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.err, /batch\.completed cannot be subscribed to/);
+  assert.match(unknown.err, /batch\.completed cannot be subscribed to; choose from batch\.succeeded, .*batch\.cancelled, interaction\.cancelled\./);
   const http = await cli.run(['webhooks', 'create', '--url', 'http://localhost:8080/']);
   assert.equal(http.code, 2);
   assert.match(http.err, /must be https/);
@@ -106,9 +120,14 @@ test('list follows next_page_token and explains disabled_due_to_failed_deliverie
   assert.equal(result.code, 0, result.err);
   assert.equal(cli.service.requests.filter((r) => r.method === 'GET').length, 2, 'two pages');
   assert.deepEqual(cli.service.requests[1]?.query, { page_token: '2' });
-  for (const id of ['wh1', 'wh2', 'wh3']) assert.match(result.out, new RegExp(`webhook ${id}`));
+  for (const id of ['wh1', 'wh2', 'wh3']) assert.match(result.out, new RegExp(`^webhook ${id}$`, 'm'), 'no label: the id alone');
   assert.match(result.out, /state: {3}disabled_due_to_failed_deliveries/);
   assert.match(result.out, /gemini-webhooks webhooks enable wh3/);
+  // No public source says whether events from while it was disabled come later; the advice says so.
+  assert.match(result.out, /documentation does not say whether events from while it was disabled are sent later/);
+  const secret = cli.service.webhooks.get('wh1')!.secrets[0]!.secret;
+  assert.ok(result.out.includes(`secrets: whsec_...${secret.slice(-4)} (current)`), 'the secret as Gemini truncates it');
+  assert.match(result.out, /created: \d{4}-\d\d-\d\dT[^,]+, updated \d{4}-/);
   assert.doesNotMatch(result.out, /enable wh1/);
   const json = JSON.parse((await cli.run(['webhooks', 'list', '--json'])).out) as { webhooks: Array<{ state: string }> };
   assert.deepEqual(json.webhooks.map((w) => w.state), ['enabled', 'enabled', 'disabled_due_to_failed_deliveries']);
@@ -134,6 +153,7 @@ test('get, ping, enable, disable default to the only webhook; delete needs an id
   assert.match(get.out, /uri: {5}https:\/\/receiver-abc/);
   const ping = await cli.run(['webhooks', 'ping', 'wh1']);
   assert.equal(ping.code, 0);
+  assert.match(ping.out, /unrouted topic .*tail --type unrouted/);
   assert.ok(cli.service.requests.some((r) => r.method === 'POST' && r.path === '/v1beta/webhooks/wh1:ping'));
 
   const noId = await cli.run(['webhooks', 'delete']);
@@ -146,13 +166,93 @@ test('get, ping, enable, disable default to the only webhook; delete needs an id
   assert.match(missing.err, /404.*Webhook webhooks\/nope not found/);
 });
 
+test('update changes only the fields given, with a snake_case update_mask, and keeps id and secrets', async (t) => {
+  const cli = await cliHarness(t);
+  assert.equal((await cli.run(['webhooks', 'create', '--url', RECEIVER, '--name', 'prod'])).code, 0);
+  const before = structuredClone(cli.service.webhooks.get('wh1')!);
+  const stored = storedSecrets(cli.pulumi);
+  cli.now.date = new Date(cli.now.date.getTime() + 60_000);
+  cli.service.requests.length = 0;
+
+  const events = await cli.run(['webhooks', 'update', '--events', 'batch.succeeded,batch.failed']);
+  assert.equal(events.code, 0, events.err);
+  const patch = cli.service.requests.find((r) => r.method === 'PATCH');
+  assert.equal(patch?.path, '/v1beta/webhooks/wh1');
+  assert.deepEqual(patch?.query, { update_mask: 'subscribed_events' });
+  assert.deepEqual(patch?.body, { subscribed_events: ['batch.succeeded', 'batch.failed'] });
+  const after = cli.service.webhooks.get('wh1')!;
+  assert.deepEqual(after.subscribed_events, ['batch.succeeded', 'batch.failed']);
+  assert.equal(after.uri, before.uri);
+  assert.equal(after.name, 'prod');
+  assert.deepEqual(after.secrets, before.secrets, 'the signing secret is unchanged');
+  assert.deepEqual(storedSecrets(cli.pulumi), stored, 'nothing to store or deploy');
+  assert.match(events.out, /^Updated subscribed_events of webhook wh1\.$/m);
+  assert.match(events.out, /events: {2}batch\.succeeded, batch\.failed$/m);
+  assert.ok(events.out.includes(`updated ${new Date(cli.now.date).toISOString()}`));
+
+  const both = await cli.run(['webhooks', 'update', 'wh1', '--url', 'https://receiver-new-uc.a.run.app/', '--name', 'staging', '--json']);
+  assert.equal(both.code, 0, both.err);
+  const second = cli.service.requests.filter((r) => r.method === 'PATCH').at(-1);
+  assert.deepEqual(second?.query, { update_mask: 'uri,name' });
+  assert.deepEqual(second?.body, { uri: 'https://receiver-new-uc.a.run.app/', name: 'staging' });
+  const json = JSON.parse(both.out) as { id: string; name: string; uri: string; subscribed_events: string[] };
+  assert.deepEqual([json.id, json.name, json.uri, json.subscribed_events], ['wh1', 'staging', 'https://receiver-new-uc.a.run.app/', ['batch.succeeded', 'batch.failed']]);
+
+  assert.equal((await cli.run(['webhooks', 'update', '--name', ''])).code, 0);
+  assert.equal(cli.service.webhooks.get('wh1')!.name, '', 'an empty label is sent, not dropped');
+});
+
+test('update refuses bad input before calling Gemini', async (t) => {
+  const cli = await cliHarness(t);
+  await cli.run(['webhooks', 'create', '--url', RECEIVER]);
+  cli.service.requests.length = 0;
+  const nothing = await cli.run(['webhooks', 'update', 'wh1']);
+  assert.equal(nothing.code, 2);
+  assert.match(nothing.err, /say what to change with --events, --url or --name/);
+  const http = await cli.run(['webhooks', 'update', 'wh1', '--url', 'http://localhost:8080/']);
+  assert.equal(http.code, 2);
+  assert.match(http.err, /must be https.*gemini-webhooks listen/);
+  const unknown = await cli.run(['webhooks', 'update', 'wh1', '--events', 'batch.completed']);
+  assert.equal(unknown.code, 2);
+  assert.equal(cli.service.requests.length, 0);
+  const cancelled = await cli.run(['webhooks', 'update', 'wh1', '--events', 'batch.cancelled']);
+  assert.equal(cancelled.code, 0, cancelled.err);
+  assert.match(cancelled.err, /^note: batch\.cancelled is in the event catalog of the Gemini guide/m);
+});
+
+test('the fake WebhookService applies update_mask as Google does', async (t) => {
+  // The update tests above mean something only if the fake refuses what Gemini would refuse.
+  const cli = await cliHarness(t);
+  await cli.run(['webhooks', 'create', '--url', RECEIVER, '--name', 'prod']);
+  const patch = (mask: string | undefined, body: unknown) =>
+    fetch(`${cli.service.baseUrl}/webhooks/wh1${mask === undefined ? '' : `?update_mask=${mask}`}`, {
+      method: 'PATCH',
+      headers: { 'x-goog-api-key': cli.service.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const unmasked = await patch('name', { name: 'renamed', uri: 'https://elsewhere.example.com/' });
+  assert.equal(unmasked.status, 200);
+  assert.equal(cli.service.webhooks.get('wh1')!.uri, RECEIVER, 'a field outside the mask is ignored');
+  assert.equal(cli.service.webhooks.get('wh1')!.name, 'renamed');
+  for (const mask of ['subscribedEvents', 'id', 'signing_secrets', 'create_time', 'bogus']) {
+    const refused = await patch(mask, {});
+    assert.equal(refused.status, 400, mask);
+    assert.match(((await refused.json()) as { error: { message: string } }).error.message, /Invalid update_mask/);
+  }
+  assert.equal((await patch('uri', {})).status, 400, 'a required field cannot be cleared');
+  assert.equal((await patch('name', {})).status, 200);
+  assert.equal(cli.service.webhooks.get('wh1')!.name, undefined, 'a masked field missing from the body is cleared');
+  assert.equal((await patch(undefined, { state: 'disabled' })).status, 200, 'no mask: the fields in the body');
+  assert.equal(cli.service.webhooks.get('wh1')!.state, 'disabled');
+});
+
 test('with several webhooks, a command without an id names them instead of guessing', async (t) => {
   const cli = await cliHarness(t);
   await cli.run(['webhooks', 'create', '--url', RECEIVER]);
   await cli.run(['webhooks', 'create', '--url', RECEIVER]);
   const result = await cli.run(['webhooks', 'rotate']);
   assert.equal(result.code, 2);
-  assert.match(result.err, /2 webhooks; name one: wh1, wh2/);
+  assert.match(result.err, /2 webhooks; name one by id: wh1, wh2/);
 });
 
 test('rotate keeps the old secrets valid 24 h by default, prepends the new one, and says what to do next', async (t) => {

@@ -1,6 +1,7 @@
 // createPushHandler over real HTTP: a node:http server and the Functions Framework's own Express
 // server, with OIDC tokens signed by jose the way Google signs Pub/Sub push tokens.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
@@ -177,4 +178,57 @@ test('works as a Functions Framework (Express) handler with the body already par
 test('createPushHandler refuses a configuration without audience or service account', () => {
   assert.throws(() => createPushHandler({ audience: '', serviceAccountEmail: SA, handler: () => {} }), /audience is required/);
   assert.throws(() => createPushHandler({ audience: AUDIENCE, serviceAccountEmail: '', handler: () => {} }), /serviceAccountEmail is required/);
+});
+
+// `gemini-webhooks listen` signs with a shared secret (HS256). These tokens are made here with jose
+// from the claims its documentation states, not by the code under test.
+const LISTEN_SECRET = `listen_${randomBytes(32).toString('base64url')}`;
+
+async function listenToken(options: { secret?: string; iss?: string; aud?: string; expired?: boolean; alg?: 'HS256' | 'HS512' } = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: options.alg ?? 'HS256', typ: 'JWT' })
+    .setIssuer(options.iss ?? 'gemini-webhooks listen')
+    .setAudience(options.aud ?? 'gemini-webhooks-pubsub development push')
+    .setIssuedAt(options.expired ? now - 600 : now)
+    .setExpirationTime(options.expired ? now - 300 : now + 120)
+    .sign(new TextEncoder().encode(options.secret ?? LISTEN_SECRET));
+}
+
+test('without the development option a listen token is refused like any foreign token', async (t) => {
+  const h = await nodeServer(t);
+  const response = await h.post(pushBody(), `Bearer ${await listenToken()}`);
+  assert.equal(response.status, 401);
+  assert.equal(h.events.length, 0);
+  assert.deepEqual(h.logs, [{ severity: 'WARNING', message: 'push request refused', reason: 'invalid_token:ERR_JOSE_ALG_NOT_ALLOWED', status: 401 }]);
+});
+
+test('development: { listenSecret } accepts listen tokens beside Google tokens, and says so once', async (t) => {
+  const h = await nodeServer(t, { development: { listenSecret: LISTEN_SECRET } });
+  assert.equal(h.logs.length, 1, 'announced when the handler is created');
+  assert.equal(h.logs[0]?.['severity'], 'WARNING');
+  assert.match(String(h.logs[0]?.['message']), /DEVELOPMENT MODE.*gemini-webhooks listen.*Never set `development` \(or GEMINI_WEBHOOKS_LISTEN_SECRET\) in production/);
+
+  assert.equal((await h.post(pushBody('batch.succeeded', 'msg_dev'), `Bearer ${await listenToken()}`)).status, 204);
+  assert.equal((await h.post(pushBody('batch.succeeded', 'msg_google'), `Bearer ${await token()}`)).status, 204);
+  assert.deepEqual(h.events.map((event) => event.delivery.webhookId), ['msg_dev', 'msg_google']);
+  assert.equal(h.logs.length, 1, 'nothing logged per accepted request');
+
+  const refused: Array<[string, string]> = [
+    [await listenToken({ secret: `listen_${randomBytes(32).toString('base64url')}` }), 'another secret'],
+    [await listenToken({ iss: 'https://accounts.google.com' }), 'another issuer'],
+    [await listenToken({ aud: AUDIENCE }), 'another audience'],
+    [await listenToken({ expired: true }), 'expired'],
+    [await listenToken({ alg: 'HS512' }), 'another algorithm'],
+    [await token({}, { key: otherKeys.privateKey }), 'a forged Google token'],
+  ];
+  for (const [jwt, why] of refused) assert.equal((await h.post(pushBody(), `Bearer ${jwt}`)).status, 401, why);
+  assert.equal(h.events.length, 2, 'the handler never ran for them');
+  assert.ok(h.logs.slice(1).every((entry) => entry['status'] === 401 && String(entry['reason']).startsWith('invalid_')));
+});
+
+test('a weak or missing listen secret stops the handler from being created', () => {
+  const base = { audience: AUDIENCE, serviceAccountEmail: SA, jwks, log: () => {}, handler: () => {} };
+  assert.throws(() => createPushHandler({ ...base, development: { listenSecret: 'short' } }), /development\.listenSecret must be at least 32 characters/);
+  assert.throws(() => createPushHandler({ ...base, development: { listenSecret: process.env['NO_SUCH_VARIABLE_SET'] as string } }), /development\.listenSecret must be a string/);
 });
