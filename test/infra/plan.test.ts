@@ -5,7 +5,7 @@ import { isResourceScopedRole } from '../../policy/policies.ts';
 import { consumerNameProblem, planRoutes, planSubscription } from '../../functions/topology.ts';
 import {
   consumerSubscriptionPattern, cpuForMemory, fitName, FUNCTION_NAME, planBuildGrants, planConsumerSubscriptions, planDeadLetterPublisherGrants,
-  planDeadLetterSubscriberGrants, planNames, planReceiverRuntimeGrants, pubsubServiceAgent, pushServiceAccountIdFor, REPOSITORY_ID, SERVICE_ACCOUNT_ID,
+  planDeadLetterSubscriberGrants, planNames, planReceiverRuntimeGrants, pushServiceAccountIdFor, REPOSITORY_ID, SERVICE_ACCOUNT_ID,
   serviceAccountIdFor,
 } from '../../infra/plan.ts';
 
@@ -48,10 +48,6 @@ describe('names respect GCP limits', () => {
     assert.equal(fitName('gemini', 'receiver', 30), 'gemini-receiver');
     assert.equal(serviceAccountIdFor('gemini', 'receiver'), 'gemini-receiver');
     assert.equal(pushServiceAccountIdFor('gemini', 'billing'), 'gemini-push-billing');
-  });
-
-  it('names the Pub/Sub service agent from the project number', () => {
-    assert.equal(pubsubServiceAgent('123'), 'service-123@gcp-sa-pubsub.iam.gserviceaccount.com');
   });
 
   it('picks enough CPU for the memory', () => {
