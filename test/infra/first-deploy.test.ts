@@ -204,6 +204,21 @@ describe("a consumer's filter", () => {
   });
 });
 
+describe('a domain-scoped project', () => {
+  it('deploys, with the project id as Google writes it in every resource path', () => {
+    const project = `example.com:${PROJECT}`;
+    const run = runProgram({ program: 'stack', config: { ...FULL, 'gcp:project': project } });
+    assertAccepted(run);
+    const fn = byName(run, TYPES.function, 'receiver');
+    assert.match(fn.inputs['buildConfig'].serviceAccount, new RegExp(`^projects/${project}/serviceAccounts/[^/]+$`));
+    assert.equal(fn.inputs['buildConfig'].dockerRepository, `projects/${project}/locations/europe-west1/repositories/gemini-receiver-builds`);
+    assert.equal(fn.inputs['serviceConfig'].environmentVariables.WEBHOOK_SIGNING_SECRETS_SECRET, `projects/${project}/secrets/gemini-webhook-signing-secrets`);
+    for (const subscription of run.records.filter((r) => r.type === TYPES.subscription && r.inputs['deadLetterPolicy'] !== undefined)) {
+      assert.match(subscription.inputs['deadLetterPolicy'].deadLetterTopic, new RegExp(`^projects/${project}/topics/gemini-[a-z-]+-dead-letter$`));
+    }
+  });
+});
+
 describe('EventSubscription on its own', () => {
   it('creates the Pub/Sub service agent it grants to', () => {
     const run = runProgram({ program: 'subscription', config: { 'gcp:project': `example.com:${PROJECT}`, subscriptions: JSON.stringify([{ name: 'billing', eventTypes: ['batch.failed'], push: { endpoint: 'https://billing.example.com/gemini' } }]) } });
