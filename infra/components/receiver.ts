@@ -62,7 +62,7 @@ export class Receiver extends pulumi.ComponentResource {
   public readonly archive: SourceArchive;
   /** The HTTPS URL to register with Gemini. */
   public readonly url: pulumi.Output<string>;
-  /** Name of the Cloud Run service behind the function (for logs and metrics). */
+  /** Name of the Cloud Run service behind the function, once it is deployed (for its invoker binding). */
   public readonly serviceName: pulumi.Output<string>;
   /** Every grant resource the receiver's identities hold; the function waits for all of them. */
   public readonly grants: pulumi.Resource[];
