@@ -12,6 +12,8 @@ import { DEFAULT_JWKS_URL, DEFAULT_SCHEMES, JWT_AUDIENCE_REQUIRED, RECEIVER_TUNA
 import { consumerNameProblem, MAX_DELIVERY_ATTEMPTS, MIN_DELIVERY_ATTEMPTS, TOPOLOGY_DEFAULTS } from '../functions/topology.ts';
 import { parseSigningSecret } from '../functions/verify/keys.ts';
 import type { Scheme } from '../functions/verify/result.ts';
+import { parseGoDuration } from './durations.ts';
+import { isProjectId, isServiceAccountEmail } from './gcp-ids.ts';
 
 /** The Pulumi project name; also the config namespace of every key below except `gcp:*`. */
 export const PROJECT_NAME = 'gemini-webhooks-pubsub';
@@ -110,7 +112,22 @@ export interface ReceiverSizing {
   timeoutSeconds: number;
 }
 
+/**
+ * How long the program waits where Google Cloud applies a change after reporting it done, as Go
+ * duration strings (`90s`, `5m`). Each wait runs only when what it waits for is created or
+ * replaced, never on an update that changes nothing; docs/first-deploy.md has the sources.
+ */
+export interface Waits {
+  /** After the APIs are enabled, before anything calls them. */
+  apiEnablement: string;
+  /** After the build identity's grants, before the function is built. */
+  buildGrants: string;
+  /** After the log-based metrics are created, before an alert policy uses one. */
+  logMetrics: string;
+}
+
 export interface Settings {
+  /** Project id; domain-scoped ids (`example.com:my-project`) included. */
   project: string;
   region: string;
   /** Newest first. Possibly empty: the first deploy happens before Gemini has issued a secret. */
@@ -135,6 +152,7 @@ export interface Settings {
   alertEmails: string[];
   enableApis: boolean;
   publicInvoker: PublicInvoker;
+  waits: Waits;
 }
 
 /** Defaults of every optional key; `Pulumi.yaml` declares the same values. */
@@ -158,6 +176,9 @@ export const DEFAULTS = {
   ackDeadlineSeconds: 60,
   enableApis: true,
   publicInvoker: 'allUsers' as PublicInvoker,
+  apiEnablementWait: '60s',
+  buildGrantsWait: '120s',
+  logMetricsWait: '10m',
 } as const;
 
 /** Every key `readSettings` reads, in the order `Pulumi.yaml` documents them. */
@@ -191,6 +212,9 @@ export const CONFIG_KEYS = [
   'alertEmails',
   'enableApis',
   'publicInvoker',
+  'apiEnablementWait',
+  'buildGrantsWait',
+  'logMetricsWait',
 ] as const;
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -229,6 +253,19 @@ function boolean(raw: RawConfig, key: ConfigKey, fallback: boolean): boolean {
   if (text === 'true') return true;
   if (text === 'false') return false;
   return fail(key, `must be true or false (got ${JSON.stringify(text)})`, setCmd(key, String(fallback)));
+}
+
+/** Longest wait a key accepts: a deploy that sleeps longer is waiting for something else. */
+export const MAX_WAIT_MS = 3_600_000;
+
+function duration(raw: RawConfig, key: ConfigKey, fallback: string): string {
+  const text = present(raw, key);
+  if (text === undefined) return fallback;
+  const ms = parseGoDuration(text);
+  if (ms === undefined || ms > MAX_WAIT_MS) {
+    fail(key, `must be a Go duration such as 90s or 10m, from 0s to 1h (got ${JSON.stringify(text)})`, setCmd(key, fallback));
+  }
+  return text;
 }
 
 function json(raw: RawConfig, key: ConfigKey, example: string): unknown {
@@ -295,6 +332,9 @@ export function parseSigningSecrets(text: string | undefined): SigningSecret[] {
 }
 
 const EMAIL = /^[^\s@"',]+@[^\s@"',]+\.[^\s@"',]+$/;
+// `alertEmails` is declared as an array in Pulumi.yaml: `pulumi config set alertEmails '[...]'`
+// would store a string, which Pulumi then rejects against the declared type; `--path` sets an element.
+const ALERT_EMAILS_EXAMPLE = `pulumi config set --path 'alertEmails[0]' oncall@example.com`;
 const CONSUMERS_EXAMPLE = `pulumi config set subscriptions '[{"name":"billing","eventTypes":["batch.succeeded"],"push":{"endpoint":"https://billing.example.com/gemini"}}]'`;
 const CONSUMER_FIELDS = new Set(['name', 'eventTypes', 'push', 'filter', 'ackDeadlineSeconds', 'exactlyOnce']);
 const PUSH_FIELDS = new Set(['endpoint', 'serviceAccountEmail', 'audience']);
@@ -341,8 +381,8 @@ export function parseConsumer(value: unknown, where: string): ConsumerSettings {
     push = { endpoint };
     const email = p['serviceAccountEmail'];
     if (email !== undefined) {
-      if (typeof email !== 'string' || !/^[a-z0-9-]+@[a-z0-9-]+\.iam\.gserviceaccount\.com$/.test(email)) {
-        bad('push.serviceAccountEmail must be a service account email (…@<project>.iam.gserviceaccount.com)');
+      if (typeof email !== 'string' || !isServiceAccountEmail(email)) {
+        bad('push.serviceAccountEmail must be a service account email (…@<project>.iam.gserviceaccount.com, …@developer.gserviceaccount.com or …@appspot.gserviceaccount.com)');
       }
       push.serviceAccountEmail = email as string;
     }
@@ -404,14 +444,13 @@ export function memoryMiB(memory: string): number | undefined {
   return Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1);
 }
 
-const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const REGION = /^[a-z]+-[a-z]+\d+$/;
 
 /** Turns raw config strings into validated settings, or throws a ConfigError naming the key. */
 export function parseSettings(raw: RawConfig): Settings {
   const project = present(raw, 'gcp:project');
   if (project === undefined) fail('gcp:project', 'is not set', 'pulumi config set gcp:project <your-project-id>');
-  if (!PROJECT_ID.test(project)) fail('gcp:project', `is not a Google Cloud project id (got ${JSON.stringify(project)})`, 'pulumi config set gcp:project <your-project-id>');
+  if (!isProjectId(project)) fail('gcp:project', `is not a Google Cloud project id (got ${JSON.stringify(project)})`, 'pulumi config set gcp:project <your-project-id>');
   const region = present(raw, 'gcp:region') ?? DEFAULTS['gcp:region'];
   if (!REGION.test(region)) fail('gcp:region', `is not a Google Cloud region (got ${JSON.stringify(region)})`, setCmd('gcp:region', 'us-central1'));
 
@@ -458,13 +497,18 @@ export function parseSettings(raw: RawConfig): Settings {
 
   const subscriptions = parseConsumers(json(raw, 'subscriptions', CONSUMERS_EXAMPLE));
 
-  const emails = json(raw, 'alertEmails', `pulumi config set alertEmails '["oncall@example.com"]'`) ?? [];
+  const emails = json(raw, 'alertEmails', ALERT_EMAILS_EXAMPLE) ?? [];
   if (!Array.isArray(emails) || emails.some((e) => typeof e !== 'string' || !EMAIL.test(e))) {
-    fail('alertEmails', 'must be a JSON array of email addresses', `pulumi config set alertEmails '["oncall@example.com"]'`);
+    fail('alertEmails', 'must be a list of email addresses', ALERT_EMAILS_EXAMPLE);
   }
   const alertEmails = [...new Set(emails as string[])];
 
   const enableApis = boolean(raw, 'enableApis', DEFAULTS.enableApis);
+  const waits: Waits = {
+    apiEnablement: duration(raw, 'apiEnablementWait', DEFAULTS.apiEnablementWait),
+    buildGrants: duration(raw, 'buildGrantsWait', DEFAULTS.buildGrantsWait),
+    logMetrics: duration(raw, 'logMetricsWait', DEFAULTS.logMetricsWait),
+  };
   const invoker = present(raw, 'publicInvoker') ?? DEFAULTS.publicInvoker;
   if (invoker !== 'allUsers' && invoker !== 'none') {
     fail('publicInvoker', `must be "allUsers" or "none" (got ${JSON.stringify(invoker)})`, `${setCmd('publicInvoker', 'none')} when your organisation forbids allUsers`);
@@ -490,6 +534,7 @@ export function parseSettings(raw: RawConfig): Settings {
     alertEmails,
     enableApis,
     publicInvoker: invoker,
+    waits,
   };
   if (jwtAudience !== undefined) settings.jwtAudience = jwtAudience;
   if (jwtIssuer !== undefined) settings.jwtIssuer = jwtIssuer;

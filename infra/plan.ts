@@ -37,11 +37,6 @@ export function serviceAccountIdFor(prefix: string, purpose: string): string {
   return id;
 }
 
-/** The Pub/Sub service agent, which forwards dead letters on the subscriptions' behalf. */
-export function pubsubServiceAgent(projectNumber: string): string {
-  return `service-${projectNumber}@gcp-sa-pubsub.iam.gserviceaccount.com`;
-}
-
 // Cloud Functions (2nd gen) names: letters, digits, hyphens; start with a letter; at most 63.
 export const FUNCTION_NAME = /^[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
 // Secret ids: letters, digits, `-` and `_`, at most 255. Artifact Registry repository ids: lowercase

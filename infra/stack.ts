@@ -11,9 +11,10 @@ import { EventSubscription } from './components/eventSubscription.ts';
 import { Monitoring } from './components/monitoring.ts';
 import { Receiver } from './components/receiver.ts';
 import { RequiredApis } from './components/requiredApis.ts';
+import { pubsubServiceIdentity } from './components/serviceAgent.ts';
 import { SigningSecrets } from './components/signingSecrets.ts';
 import { planRoutes } from '../functions/topology.ts';
-import { planNames, pubsubServiceAgent } from './plan.ts';
+import { planNames } from './plan.ts';
 
 export interface StackOptions {
   /** Receiver sources; defaults to this repository's `functions/` and lockfile. */
@@ -41,6 +42,8 @@ export interface StackOutputs {
 /** The components (for tests and for programs that embed the deployment) and the outputs. */
 export interface Stack {
   apis?: RequiredApis;
+  /** The Pub/Sub service agent; every grant to it takes its member from here. */
+  pubsubServiceAgent: gcp.projects.ServiceIdentity;
   bus: EventBus;
   secrets: SigningSecrets;
   receiver: Receiver;
@@ -54,16 +57,17 @@ const LABELS = { app: 'gemini-webhooks-pubsub' };
 export function createStack(settings: Settings, options: StackOptions = {}): Stack {
   const project = settings.project;
   const prefix = settings.topicPrefix;
-  const apis = settings.enableApis ? new RequiredApis('apis', { project }) : undefined;
-  const afterApis = apis === undefined ? {} : { dependsOn: apis.services };
+  // Order on a fresh project: APIs, then (after their wait) everything else in parallel. The build
+  // identity's wait and the log metrics' wait overlap with each other and with the function build.
+  const apis = settings.enableApis ? new RequiredApis('apis', { project, wait: settings.waits.apiEnablement }) : undefined;
+  const afterApis = apis === undefined ? {} : { dependsOn: [apis.ready] };
 
-  const projectNumber = gcp.organizations.getProjectOutput({ projectId: project }, apis === undefined ? {} : { dependsOn: apis.services }).number;
-  const agent = projectNumber.apply(pubsubServiceAgent);
+  const pubsubServiceAgent = pubsubServiceIdentity('pubsub-service-agent', project, afterApis);
 
   const bus = new EventBus('bus', {
     project,
     topicPrefix: prefix,
-    pubsubServiceAgent: agent,
+    pubsubServiceAgentMember: pubsubServiceAgent.member,
     topicRetentionSeconds: settings.topicRetentionSeconds,
     deadLetterRetentionSeconds: settings.deadLetterRetentionSeconds,
     labels: LABELS,
@@ -92,6 +96,7 @@ export function createStack(settings: Settings, options: StackOptions = {}): Sta
     tunables: settings.tunables,
     publicInvoker: settings.publicInvoker,
     ...(options.source === undefined ? {} : { source: options.source }),
+    buildGrantsWait: settings.waits.buildGrants,
     labels: LABELS,
   }, afterApis);
 
@@ -100,7 +105,7 @@ export function createStack(settings: Settings, options: StackOptions = {}): Sta
   for (const consumer of settings.subscriptions) {
     const subscription = new EventSubscription(`consumer-${consumer.name}`, {
       project,
-      projectNumber,
+      pubsubServiceAgentMember: pubsubServiceAgent.member,
       topicPrefix: prefix,
       consumer: consumer.name,
       eventTypes: consumer.eventTypes,
@@ -112,7 +117,7 @@ export function createStack(settings: Settings, options: StackOptions = {}): Sta
       minimumBackoffSeconds: settings.minimumBackoffSeconds,
       maximumBackoffSeconds: settings.maximumBackoffSeconds,
       labels: LABELS,
-    }, { dependsOn: [bus, ...(apis?.services ?? [])] });
+    }, { dependsOn: [bus, ...(apis === undefined ? [] : [apis.ready])] });
     consumerSubscriptions[consumer.name] = subscription.subscriptionNames;
     consumers.push(subscription);
   }
@@ -120,10 +125,10 @@ export function createStack(settings: Settings, options: StackOptions = {}): Sta
   const monitoring = new Monitoring('monitoring', {
     project,
     topicPrefix: prefix,
-    receiverServiceName: receiver.serviceName,
     deadLetterSubscriptions: planRoutes(prefix).map((route) => route.deadLetterSubscription),
     consumers: settings.subscriptions.map((consumer) => consumer.name),
     alertEmails: settings.alertEmails,
+    logMetricsWait: settings.waits.logMetrics,
   }, afterApis);
 
   const nextStep = settings.signingSecrets.length === 0
@@ -142,5 +147,5 @@ export function createStack(settings: Settings, options: StackOptions = {}): Sta
     dashboardId: monitoring.dashboard.id,
     nextStep,
   };
-  return { ...(apis === undefined ? {} : { apis }), bus, secrets, receiver, consumers, monitoring, outputs };
+  return { ...(apis === undefined ? {} : { apis }), pubsubServiceAgent, bus, secrets, receiver, consumers, monitoring, outputs };
 }

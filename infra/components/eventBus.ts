@@ -3,14 +3,18 @@ import * as pulumi from '@pulumi/pulumi';
 import { routeSlug, type RouteKey } from '../../functions/catalog.ts';
 import { planRoutes } from '../../functions/topology.ts';
 import { planDeadLetterPublisherGrants, seconds } from '../plan.ts';
+import { inheritedDependsOn } from './options.ts';
 
 export interface EventBusArgs {
   /** Project that holds the topics. */
   project: pulumi.Input<string>;
   /** Topic prefix shared with the receiver (`WEBHOOK_TOPIC_PREFIX`). */
   topicPrefix: string;
-  /** Pub/Sub service agent email (`service-<number>@gcp-sa-pubsub.iam.gserviceaccount.com`). */
-  pubsubServiceAgent: pulumi.Input<string>;
+  /**
+   * IAM member of the Pub/Sub service agent: the `member` output of a `gcp.projects.ServiceIdentity`
+   * for `pubsub.googleapis.com`, so that the grants wait until the agent exists.
+   */
+  pubsubServiceAgentMember: pulumi.Input<string>;
   /** How long each event topic keeps messages, so a subscription created later can seek back. */
   topicRetentionSeconds: number;
   /** How long each dead-letter subscription keeps dead letters (Pub/Sub allows at most 7 days). */
@@ -47,8 +51,8 @@ export class EventBus extends pulumi.ComponentResource {
   constructor(name: string, args: EventBusArgs, opts?: pulumi.ComponentResourceOptions) {
     super('gemini-webhooks:pubsub:EventBus', name, {}, opts);
     const plans = planRoutes(args.topicPrefix);
-    const member = pulumi.interpolate`serviceAccount:${args.pubsubServiceAgent}`;
-    const grants = new Map(planDeadLetterPublisherGrants(plans, member).map((g) => [g.resource, g]));
+    const child = { parent: this, dependsOn: inheritedDependsOn(opts) };
+    const grants = new Map(planDeadLetterPublisherGrants(plans, args.pubsubServiceAgentMember).map((g) => [g.resource, g]));
     const routes = new Map<RouteKey, RouteResources>();
     const labels = { ...args.labels };
 
@@ -59,13 +63,13 @@ export class EventBus extends pulumi.ComponentResource {
         name: plan.topic,
         messageRetentionDuration: seconds(args.topicRetentionSeconds),
         labels: { ...labels, route: slug },
-      }, { parent: this });
+      }, child);
       const deadLetterTopic = new gcp.pubsub.Topic(`${name}-${slug}-dead-letter`, {
         project: args.project,
         name: plan.deadLetterTopic,
         messageRetentionDuration: seconds(args.topicRetentionSeconds),
         labels: { ...labels, route: slug, role: 'dead-letter' },
-      }, { parent: this });
+      }, child);
       const deadLetterSubscription = new gcp.pubsub.Subscription(`${name}-${slug}-dead-letter`, {
         project: args.project,
         name: plan.deadLetterSubscription,
@@ -76,7 +80,7 @@ export class EventBus extends pulumi.ComponentResource {
         // Subscriptions expire after 31 idle days by default; a dead-letter queue is idle by design.
         expirationPolicy: { ttl: '' },
         labels: { ...labels, route: slug, role: 'dead-letter' },
-      }, { parent: this });
+      }, child);
       const grant = grants.get(plan.deadLetterTopic);
       if (grant === undefined) throw new Error(`no publisher grant planned for ${plan.deadLetterTopic}`);
       const deadLetterPublisherGrant = new gcp.pubsub.TopicIAMMember(`${name}-${slug}-dead-letter-publisher`, {

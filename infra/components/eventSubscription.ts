@@ -2,8 +2,10 @@ import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import { isEventType, UNROUTED, type RouteKey } from '../../functions/catalog.ts';
 import { consumerNameProblem, MAX_DELIVERY_ATTEMPTS, MIN_DELIVERY_ATTEMPTS, TOPOLOGY_DEFAULTS } from '../../functions/topology.ts';
-import { planConsumerSubscriptions, planDeadLetterSubscriberGrants, pubsubServiceAgent, pushServiceAccountIdFor, seconds } from '../plan.ts';
+import { planConsumerSubscriptions, planDeadLetterSubscriberGrants, pushServiceAccountIdFor, seconds } from '../plan.ts';
+import { filterChangeProblem } from '../subscription-filter.ts';
 import { inheritedDependsOn } from './options.ts';
+import { pubsubServiceIdentity } from './serviceAgent.ts';
 
 export interface EventSubscriptionPushArgs {
   /** HTTPS endpoint Pub/Sub pushes each event to. */
@@ -21,13 +23,15 @@ export interface EventSubscriptionPushArgs {
 }
 
 export interface EventSubscriptionArgs {
-  /** Project of the deployed event bus. */
+  /** Project of the deployed event bus (domain-scoped ids such as `example.com:my-project` too). */
   project: pulumi.Input<string>;
   /**
-   * Project number, for the Pub/Sub service agent that forwards dead letters. Looked up with
-   * `gcp.organizations.getProject` when omitted.
+   * IAM member of the Pub/Sub service agent, which forwards dead letters and mints push tokens:
+   * pass the `member` output of your `gcp.projects.ServiceIdentity` for `pubsub.googleapis.com`.
+   * When omitted, this component creates that ServiceIdentity itself (a no-op when the agent
+   * exists), so that no grant runs before Google has created the agent.
    */
-  projectNumber?: pulumi.Input<string>;
+  pubsubServiceAgentMember?: pulumi.Input<string>;
   /** The bus's topic prefix (stack output `topicPrefix`, default `gemini`). */
   topicPrefix: string;
   /** Consumer name: 1-30 lowercase letters, digits or '-'. Part of every subscription id. */
@@ -36,7 +40,11 @@ export interface EventSubscriptionArgs {
   eventTypes: readonly RouteKey[];
   /** Push delivery with an OIDC token; pull when omitted. */
   push?: EventSubscriptionPushArgs;
-  /** Pub/Sub filter on message attributes, e.g. `attributes.user_metadata_tenant = "acme"`. */
+  /**
+   * Pub/Sub filter on message attributes, e.g. `attributes.user_metadata_tenant = "acme"`. Fixed
+   * once a subscription exists: changing it later fails the update with the ways forward, rather
+   * than replace the subscriptions and delete their backlog.
+   */
   filter?: string;
   /** Seconds a consumer has to ack (10-600). Default 60. */
   ackDeadlineSeconds?: number;
@@ -71,6 +79,11 @@ export class EventSubscription extends pulumi.ComponentResource {
   public readonly pushServiceAccount?: gcp.serviceaccount.Account;
   /** Email of the identity in the push OIDC token, when pushing. */
   public readonly pushServiceAccountEmail?: pulumi.Output<string>;
+  /**
+   * The filter of each subscription, in plan order ('' for none); fails with a RunError when a
+   * deployed subscription's filter differs from the configured one.
+   */
+  public readonly deployedFilters: pulumi.Output<string[]>;
 
   constructor(name: string, args: EventSubscriptionArgs, opts?: pulumi.ComponentResourceOptions) {
     super('gemini-webhooks:pubsub:EventSubscription', name, {}, opts);
@@ -78,9 +91,7 @@ export class EventSubscription extends pulumi.ComponentResource {
     const after = inheritedDependsOn(opts);
     const child = { parent: this, dependsOn: after };
 
-    const projectNumber = args.projectNumber ?? gcp.organizations.getProjectOutput({ projectId: args.project }, { parent: this }).number;
-    const agent = pulumi.output(projectNumber).apply(pubsubServiceAgent);
-    const agentMember = pulumi.interpolate`serviceAccount:${agent}`;
+    const agentMember = args.pubsubServiceAgentMember ?? pubsubServiceIdentity(`${name}-pubsub-agent`, args.project, child).member;
 
     let pushEmail: pulumi.Output<string> | undefined;
     if (args.push !== undefined) {
@@ -108,6 +119,7 @@ export class EventSubscription extends pulumi.ComponentResource {
     const plans = planConsumerSubscriptions(args.topicPrefix, args.consumer, args.eventTypes);
     const grants = new Map(planDeadLetterSubscriberGrants(plans, agentMember).map((g) => [g.resource, g]));
     const subscriptions = new Map<RouteKey, gcp.pubsub.Subscription>();
+    const deployedFilters: pulumi.Output<{ subscription: string; filter: string }>[] = [];
     for (const plan of plans) {
       const subscriptionArgs: gcp.pubsub.SubscriptionArgs = {
         project: args.project,
@@ -133,7 +145,12 @@ export class EventSubscription extends pulumi.ComponentResource {
         if (args.push.audience !== undefined) oidcToken.audience = args.push.audience;
         subscriptionArgs.pushConfig = { pushEndpoint: args.push.endpoint, oidcToken };
       }
-      const subscription = new gcp.pubsub.Subscription(`${name}-${plan.slug}`, subscriptionArgs, child);
+      // Pulumi diffs an ignored property against the value in the state, and still uses the
+      // program's value when it creates the resource
+      // (https://www.pulumi.com/docs/iac/concepts/options/ignorechanges/): a filter change never
+      // plans a replacement, and the resource's `filter` output stays the deployed filter.
+      const subscription = new gcp.pubsub.Subscription(`${name}-${plan.slug}`, subscriptionArgs, { ...child, ignoreChanges: ['filter'] });
+      deployedFilters.push(subscription.filter.apply((filter) => ({ subscription: plan.name, filter: filter ?? '' })));
       const grant = grants.get(plan.name);
       if (grant === undefined) throw new Error(`EventSubscription ${name}: no subscriber grant planned for ${plan.name}`);
       new gcp.pubsub.SubscriptionIAMMember(`${name}-${plan.slug}-dead-letter-subscriber`, {
@@ -146,6 +163,15 @@ export class EventSubscription extends pulumi.ComponentResource {
     }
     this.subscriptions = subscriptions;
     this.subscriptionNames = Object.fromEntries([...subscriptions].map(([route, sub]) => [route, sub.name]));
+    // On create a subscription's outputs are its inputs, so a fresh deploy always passes; later,
+    // `filter` is the deployed filter (from the state, also in `pulumi preview`), and a different
+    // configured one is refused. The RunError fails the run like any error in the program, and
+    // Pulumi prints a RunError as its message alone.
+    this.deployedFilters = pulumi.all(deployedFilters).apply((deployed) => {
+      const problem = filterChangeProblem(args.consumer, args.filter ?? '', deployed);
+      if (problem !== undefined) throw new pulumi.RunError(problem);
+      return deployed.map((d) => d.filter);
+    });
     this.registerOutputs({ subscriptionNames: this.subscriptionNames, pushServiceAccountEmail: this.pushServiceAccountEmail });
   }
 }

@@ -3,15 +3,20 @@ import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import { consumerSubscriptionPattern, planNames } from '../plan.ts';
 import { inheritedDependsOn } from './options.ts';
+import { joinedIds, propagationWait } from './propagationWait.ts';
 
 /** The receiver's log lines carry this `component` (see the receiver contract). */
 export const RECEIVER_LOG_COMPONENT = 'gemini-webhooks-receiver';
 
 export interface MonitoringArgs {
   project: pulumi.Input<string>;
+  /**
+   * Topic prefix of the deployment. It also names the receiver's function, and a 2nd gen function
+   * runs as the Cloud Run service of the same name (`gcloud run deploy FUNCTION_NAME` manages it:
+   * https://cloud.google.com/functions/docs/managing), so logs and request metrics are scoped to
+   * that name without waiting for the function to be built.
+   */
   topicPrefix: string;
-  /** The receiver's Cloud Run service name (its logs and request metrics are scoped to it). */
-  receiverServiceName: pulumi.Input<string>;
   /** Every dead-letter subscription id; any message in one of them raises an alert. */
   deadLetterSubscriptions: readonly string[];
   /** Consumers whose subscriptions are watched for old unacked messages; the alert is skipped when empty. */
@@ -24,6 +29,8 @@ export interface MonitoringArgs {
   serverErrorRatePerSecond?: number;
   /** Alert when more deliveries than this are rejected within 5 minutes. Default 20. */
   verificationFailuresPer5Min?: number;
+  /** How long to wait after creating the log-based metrics before an alert uses one (Go duration, e.g. `10m`). */
+  logMetricsWait: pulumi.Input<string>;
 }
 
 /** Exact-match regex over a list of ids (ids are `[a-z0-9-]`, so nothing needs escaping). */
@@ -52,6 +59,8 @@ export class Monitoring extends pulumi.ComponentResource {
   public readonly notificationChannels: gcp.monitoring.NotificationChannel[];
   public readonly alertPolicies: gcp.monitoring.AlertPolicy[];
   public readonly logMetrics: gcp.logging.Metric[];
+  /** The wait between the log-based metrics and the alert policies that use them. */
+  public readonly logMetricsPropagation: pulumi.CustomResource;
   public readonly dashboard: gcp.monitoring.Dashboard;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -59,7 +68,7 @@ export class Monitoring extends pulumi.ComponentResource {
     const after = inheritedDependsOn(opts);
     const child = { parent: this, dependsOn: after };
     const names = planNames(args.topicPrefix);
-    const service = pulumi.output(args.receiverServiceName);
+    const service = names.functionName;
 
     // Channels are keyed by a hash of the address, so adding or removing one leaves the others alone.
     this.notificationChannels = args.alertEmails.map((email) => new gcp.monitoring.NotificationChannel(
@@ -73,7 +82,7 @@ export class Monitoring extends pulumi.ComponentResource {
       project: args.project,
       name: names.deliveriesMetric,
       description: 'Webhook deliveries handled by the receiver, by outcome, route and status.',
-      filter: service.apply((s) => receiverLogFilter(s)),
+      filter: receiverLogFilter(service),
       metricDescriptor: {
         metricKind: 'DELTA',
         valueType: 'INT64',
@@ -95,7 +104,7 @@ export class Monitoring extends pulumi.ComponentResource {
       description: 'Deliveries the receiver refused as malformed or unverifiable (400/401: bad or missing signature, stale timestamp, ...), by reason.',
       // 400 and 401 only: 404/405 are scanners probing a public URL, 408/413 are size and time
       // limits; counting them would page on-call for internet background noise.
-      filter: service.apply((s) => receiverLogFilter(s, 'jsonPayload.outcome="rejected" AND (jsonPayload.status=400 OR jsonPayload.status=401)')),
+      filter: receiverLogFilter(service, 'jsonPayload.outcome="rejected" AND (jsonPayload.status=400 OR jsonPayload.status=401)'),
       metricDescriptor: {
         metricKind: 'DELTA',
         valueType: 'INT64',
@@ -110,7 +119,7 @@ export class Monitoring extends pulumi.ComponentResource {
       project: args.project,
       name: names.publishLatencyMetric,
       description: 'Time the receiver spent publishing a verified delivery to Pub/Sub.',
-      filter: service.apply((s) => receiverLogFilter(s, 'jsonPayload.outcome="published"')),
+      filter: receiverLogFilter(service, 'jsonPayload.outcome="published"'),
       metricDescriptor: {
         metricKind: 'DELTA',
         valueType: 'DISTRIBUTION',
@@ -122,6 +131,16 @@ export class Monitoring extends pulumi.ComponentResource {
       bucketOptions: { exponentialBuckets: { numFiniteBuckets: 24, growthFactor: 1.6, scale: 1 } },
     }, child);
     this.logMetrics = [deliveries, verificationFailures, publishLatency];
+    // Cloud Monitoring learns of a new log-based metric only after a while: an alert policy created
+    // at once fails with "Error 404: Cannot find metric(s) that match type =
+    // "logging.googleapis.com/user/...". If a metric was created recently, it could take up to 10
+    // minutes to become available" (https://github.com/hashicorp/terraform-provider-google/issues/11102,
+    // still open). The metrics do not wait for the function, so this runs while it builds.
+    this.logMetricsPropagation = propagationWait(`${name}-log-metrics-propagation`, {
+      duration: args.logMetricsWait,
+      triggers: { metrics: joinedIds(this.logMetrics) },
+      waitFor: this.logMetrics,
+    }, child);
 
     const deadLetterFilter = `resource.type="pubsub_subscription" AND resource.labels.subscription_id=${anyOf(args.deadLetterSubscriptions)}`;
     const policies: gcp.monitoring.AlertPolicy[] = [];
@@ -164,7 +183,7 @@ export class Monitoring extends pulumi.ComponentResource {
       conditions: [{
         displayName: '5xx responses per second',
         conditionThreshold: {
-          filter: service.apply((s) => `metric.type="run.googleapis.com/request_count" AND resource.type="cloud_run_revision" AND resource.labels.service_name="${s}" AND metric.labels.response_code_class="5xx"`),
+          filter: `metric.type="run.googleapis.com/request_count" AND resource.type="cloud_run_revision" AND resource.labels.service_name="${service}" AND metric.labels.response_code_class="5xx"`,
           comparison: 'COMPARISON_GT',
           thresholdValue: args.serverErrorRatePerSecond ?? 0.05,
           duration: '300s',
@@ -192,7 +211,7 @@ export class Monitoring extends pulumi.ComponentResource {
           trigger: { count: 1 },
         },
       }],
-    }, [verificationFailures]);
+    }, [this.logMetricsPropagation]);
 
     if (args.consumers.length > 0) {
       policy('oldest-unacked', {

@@ -8,6 +8,7 @@ import type { PublicInvoker, ReceiverSizing, Scheme } from '../config.ts';
 import { memoryMiB } from '../config.ts';
 import { cpuForMemory, planBuildGrants, planNames, planReceiverRuntimeGrants, type Grant } from '../plan.ts';
 import { inheritedDependsOn } from './options.ts';
+import { joinedIds, propagationWait } from './propagationWait.ts';
 import type { SigningSecrets } from './signingSecrets.ts';
 
 export interface ReceiverArgs {
@@ -41,6 +42,8 @@ export interface ReceiverArgs {
   publicInvoker: PublicInvoker;
   /** Where the receiver's sources and the lockfile live; defaults to this repository's. */
   source?: BuildSourceOptions;
+  /** How long to wait after the build identity's grants before the build (Go duration, e.g. `120s`). */
+  buildGrantsWait: pulumi.Input<string>;
   labels?: Record<string, string>;
 }
 
@@ -59,10 +62,14 @@ export class Receiver extends pulumi.ComponentResource {
   public readonly archive: SourceArchive;
   /** The HTTPS URL to register with Gemini. */
   public readonly url: pulumi.Output<string>;
-  /** Name of the Cloud Run service behind the function (for logs and metrics). */
+  /** Name of the Cloud Run service behind the function, once it is deployed (for its invoker binding). */
   public readonly serviceName: pulumi.Output<string>;
   /** Every grant resource the receiver's identities hold; the function waits for all of them. */
   public readonly grants: pulumi.Resource[];
+  /** The build identity's grants, which the build needs to have taken effect. */
+  public readonly buildGrants: pulumi.CustomResource[];
+  /** The wait between the build identity's grants and the function's build. */
+  public readonly buildGrantsPropagation: pulumi.CustomResource;
   /** The allUsers invoker binding, when enabled. */
   public readonly publicInvokerBinding?: gcp.cloudrunv2.ServiceIamMember;
 
@@ -123,16 +130,24 @@ export class Receiver extends pulumi.ComponentResource {
 
     const runtimeMember = pulumi.interpolate`serviceAccount:${this.runtimeServiceAccount.email}`;
     const buildMember = pulumi.interpolate`serviceAccount:${this.buildServiceAccount.email}`;
-    const grants: pulumi.Resource[] = [];
     const topicByName = new Map(planRoutes(args.topicPrefix).map((plan) => [plan.topic, args.topics.get(plan.route)] as const));
+    const runtimeGrants = planReceiverRuntimeGrants(planRoutes(args.topicPrefix), names.secretId, runtimeMember)
+      .map((grant) => this.grantRuntime(name, grant, topicByName, args));
+    this.buildGrants = planBuildGrants(args.project, '(source bucket)', names.repositoryId, buildMember)
+      .map((grant) => this.grantBuild(name, grant, args, repository));
+    this.grants = [...runtimeGrants, ...this.buildGrants];
 
-    for (const grant of planReceiverRuntimeGrants(planRoutes(args.topicPrefix), names.secretId, runtimeMember)) {
-      grants.push(this.grantRuntime(name, grant, topicByName, args));
-    }
-    for (const grant of planBuildGrants(args.project, '(source bucket)', names.repositoryId, buildMember)) {
-      grants.push(this.grantBuild(name, grant, args, repository));
-    }
-    this.grants = grants;
+    // A new grant takes a while to reach Cloud Build: building at once fails with "Access to bucket
+    // gcf-v2-sources-... denied. You must grant Storage Object Viewer permission to <build identity>"
+    // (https://github.com/hashicorp/terraform-provider-google/issues/20571, where the provider's
+    // own test failed half the time). The provider's tests now wait 120 seconds after such grants
+    // (https://github.com/GoogleCloudPlatform/magic-modules/pull/11909 doubled it from 60). The
+    // identity's unique id changes when the account is re-created, as do the grants' ids.
+    this.buildGrantsPropagation = propagationWait(`${name}-build-grants-propagation`, {
+      duration: args.buildGrantsWait,
+      triggers: { buildIdentity: this.buildServiceAccount.uniqueId, grants: joinedIds(this.buildGrants) },
+      waitFor: this.buildGrants,
+    }, child);
 
     const env: Record<string, pulumi.Input<string>> = {
       GOOGLE_CLOUD_PROJECT: args.project,
@@ -174,7 +189,7 @@ export class Receiver extends pulumi.ComponentResource {
         environmentVariables: env,
       },
       labels: { ...args.labels },
-    }, { parent: this, dependsOn: [...after, ...grants, ...args.signingSecrets.versions.values()] });
+    }, { parent: this, dependsOn: [...after, ...runtimeGrants, this.buildGrantsPropagation, ...args.signingSecrets.versions.values()] });
 
     this.url = this.function.url;
     // A 2nd gen function runs as a Cloud Run service of the same name.
@@ -198,7 +213,7 @@ export class Receiver extends pulumi.ComponentResource {
     grant: Grant<pulumi.Output<string>>,
     topicByName: ReadonlyMap<string, gcp.pubsub.Topic | undefined>,
     args: ReceiverArgs,
-  ): pulumi.Resource {
+  ): pulumi.CustomResource {
     if (grant.scope === 'topic') {
       const topic = topicByName.get(grant.resource);
       if (topic === undefined) throw new Error(`Receiver ${name}: no topic resource for ${grant.resource}`);
@@ -221,7 +236,7 @@ export class Receiver extends pulumi.ComponentResource {
     throw new Error(`Receiver ${name}: unexpected runtime grant scope ${grant.scope}`);
   }
 
-  private grantBuild(name: string, grant: Grant<pulumi.Output<string>>, args: ReceiverArgs, repository: gcp.artifactregistry.Repository): pulumi.Resource {
+  private grantBuild(name: string, grant: Grant<pulumi.Output<string>>, args: ReceiverArgs, repository: gcp.artifactregistry.Repository): pulumi.CustomResource {
     switch (grant.scope) {
       case 'project':
         return grant.condition === undefined

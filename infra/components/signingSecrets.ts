@@ -1,5 +1,6 @@
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
+import { inheritedDependsOn } from './options.ts';
 
 /** One secret to store: a stable non-secret identity and the value (kept secret by this component). */
 export interface SigningSecretInput {
@@ -50,7 +51,7 @@ export class SigningSecrets extends pulumi.ComponentResource {
       secretId: args.secretId,
       replication: { auto: {} },
       labels: { ...args.labels },
-    }, { parent: this });
+    }, { parent: this, dependsOn: inheritedDependsOn(opts) });
 
     // Create oldest first, so that on a first deploy Secret Manager's version numbers follow the
     // configured order (newest = highest). A secret added later is created after the ones that
@@ -60,6 +61,11 @@ export class SigningSecrets extends pulumi.ComponentResource {
     for (const s of [...args.secrets].reverse()) {
       const version = new gcp.secretmanager.SecretVersion(`${name}-${s.id}`, {
         secret: this.secret.id,
+        // `secretData`, a Pulumi secret, not the write-only `secretDataWo`: Pulumi still writes a
+        // write-only input's value into the state's inputs (encrypted, as a secret) and can no
+        // longer see when it changes (https://www.pulumi.com/docs/iac/concepts/secrets/write-only-fields/,
+        // https://github.com/pulumi/pulumi-terraform-bridge/issues/3201, open). So the value would
+        // be in the state either way, encrypted; `secretData` at least keeps the diff.
         secretData: pulumi.secret(s.value),
         enabled: true,
         // Removing the secret from config disables this version instead of destroying it.

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
 import { ROUTE_KEYS } from '../../functions/catalog.ts';
 import { ConfigError, DEFAULTS, fingerprintOf, parseSettings, parseSigningSecrets, readSettings, type RawConfig } from '../../infra/config.ts';
+import { parseGoDuration } from '../../infra/durations.ts';
 
 const SECRET_A = `whsec_${Buffer.from('aaaaaaaaaaaaaaaaaaaaaaaa').toString('base64')}`;
 const SECRET_B = `whsec_${Buffer.from('bbbbbbbbbbbbbbbbbbbbbbbb').toString('base64')}`;
@@ -34,11 +35,15 @@ describe('parseSettings', () => {
     assert.deepEqual(s.signingSecrets, []);
     assert.deepEqual(s.subscriptions, []);
     assert.equal(s.jwtAudience, undefined);
+    assert.deepEqual(s.waits, { apiEnablement: '60s', buildGrants: '120s', logMetrics: '10m' });
   });
 
   const cases: [string, RawConfig, RegExp][] = [
     ['gcp:project', { 'gcp:project': '' }, /pulumi config set gcp:project/],
     ['gcp:project', { 'gcp:project': 'Bad_Project' }, /not a Google Cloud project id/],
+    ['gcp:project', { 'gcp:project': 'example.com:Bad_Project' }, /not a Google Cloud project id/],
+    ['gcp:project', { 'gcp:project': 'example:my-project' }, /not a Google Cloud project id/],
+    ['gcp:project', { 'gcp:project': ':my-project' }, /not a Google Cloud project id/],
     ['gcp:region', { 'gcp:region': 'mars' }, /not a Google Cloud region/],
     ['maxDeliveryAttempts', { maxDeliveryAttempts: '4' }, /from 5 to 100/],
     ['maxDeliveryAttempts', { maxDeliveryAttempts: '101' }, /from 5 to 100/],
@@ -66,7 +71,14 @@ describe('parseSettings', () => {
     ['enableApis', { enableApis: '1' }, /true or false/],
     ['publicInvoker', { publicInvoker: 'everyone' }, /"allUsers" or "none"/],
     ['alertEmails', { alertEmails: '["not-an-email"]' }, /email addresses/],
-    ['alertEmails', { alertEmails: 'oncall@example.com' }, /not valid JSON/],
+    ['alertEmails', { alertEmails: 'oncall@example.com' }, /not valid JSON.*pulumi config set --path 'alertEmails\[0\]' oncall@example\.com\.$/],
+    ['alertEmails', { alertEmails: '["not-an-email"]' }, /pulumi config set --path 'alertEmails\[0\]' oncall@example\.com\.$/],
+    ['apiEnablementWait', { apiEnablementWait: '60' }, /Go duration such as 90s or 10m.*pulumi config set apiEnablementWait 60s\.$/],
+    ['buildGrantsWait', { buildGrantsWait: '-5s' }, /Go duration/],
+    ['logMetricsWait', { logMetricsWait: '2h' }, /from 0s to 1h \(got "2h"\)/],
+    ['logMetricsWait', { logMetricsWait: '10 m' }, /Go duration/],
+    ['subscriptions', { subscriptions: '[{"name":"a1","eventTypes":["*"],"push":{"endpoint":"https://x.example.com","serviceAccountEmail":"someone@gmail.com"}}]' }, /serviceAccountEmail must be a service account email/],
+    ['subscriptions', { subscriptions: '[{"name":"a1","eventTypes":["*"],"push":{"endpoint":"https://x.example.com","serviceAccountEmail":"push@acme.iam.gserviceaccount.com.evil.example"}}]' }, /serviceAccountEmail/],
     ['subscriptions', { subscriptions: '{}' }, /JSON array/],
     ['subscriptions', { subscriptions: '[{"name":"Billing","eventTypes":["batch.failed"]}]' }, /subscriptions\[0\] name/],
     ['subscriptions', { subscriptions: '[{"name":"billing","eventTypes":["batch.completed"]}]' }, /unknown event type "batch.completed"/],
@@ -93,6 +105,30 @@ describe('parseSettings', () => {
       assert.equal(error.message.split('\n').length, 1);
     });
   }
+
+  it('accepts domain-scoped project ids', () => {
+    assert.equal(parseSettings({ 'gcp:project': 'example.com:acme-webhooks' }).project, 'example.com:acme-webhooks');
+    assert.equal(parseSettings({ 'gcp:project': 'corp.example.co.uk:acme-webhooks' }).project, 'corp.example.co.uk:acme-webhooks');
+  });
+
+  it('accepts every form of service-account email Google issues as a push identity', () => {
+    const emails = [
+      'push@acme-webhooks.iam.gserviceaccount.com',
+      'push@acme-webhooks.example.com.iam.gserviceaccount.com',
+      '123456789012-compute@developer.gserviceaccount.com',
+      'acme-webhooks@appspot.gserviceaccount.com',
+      '123456789012@cloudbuild.gserviceaccount.com',
+    ];
+    for (const email of emails) {
+      const s = parseSettings({ ...BASE, subscriptions: JSON.stringify([{ name: 'a1', eventTypes: ['*'], push: { endpoint: 'https://x.example.com', serviceAccountEmail: email } }]) });
+      assert.equal(s.subscriptions[0]?.push?.serviceAccountEmail, email);
+    }
+  });
+
+  it('takes the waits as Go durations, kept as written', () => {
+    const s = parseSettings({ ...BASE, apiEnablementWait: '90s', buildGrantsWait: '1m30s', logMetricsWait: '0s' });
+    assert.deepEqual(s.waits, { apiEnablement: '90s', buildGrants: '1m30s', logMetrics: '0s' });
+  });
 
   it('parses consumers, expanding "*" to every route in catalog order', () => {
     const s = parseSettings({ ...BASE, subscriptions: JSON.stringify([
@@ -170,5 +206,15 @@ describe('readSettings', () => {
   it('fails with the ConfigError sentence for a bad stack value', () => {
     pulumi.runtime.setAllConfig({ 'gcp:project': 'acme-webhooks', 'gemini-webhooks-pubsub:maxDeliveryAttempts': '200' });
     assert.throws(() => readSettings(), (e: unknown) => e instanceof ConfigError && /^Config `maxDeliveryAttempts` must be a whole number from 5 to 100/.test(e.message));
+  });
+});
+
+describe('parseGoDuration', () => {
+  it('reads the forms time.ParseDuration reads', () => {
+    assert.deepEqual(['0', '0s', '90s', '5m', '1m30s', '1.5h', '250ms', '.5s', '1h0m0s'].map(parseGoDuration), [0, 0, 90_000, 300_000, 90_000, 5_400_000, 250, 500, 3_600_000]);
+  });
+
+  it('refuses what it does not', () => {
+    for (const text of ['', '60', 's', '5 m', '-5s', '+5s', '5min', '1d', '5s ', 'm5']) assert.equal(parseGoDuration(text), undefined, text);
   });
 });

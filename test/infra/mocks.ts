@@ -1,7 +1,8 @@
 /**
- * Pulumi mocks for the infra tests. Every `newResource` call is recorded with the inputs the
- * program really passed; the few outputs GCP would compute (ids, emails, URLs) are filled in so
- * that dependent resources resolve, and tests never assert on those invented values.
+ * Pulumi mocks for the infra tests: the model of a fresh Google Cloud project in gcp-model.ts.
+ * Every registration is recorded with the inputs the program really passed and checked against
+ * the model's rules; the few outputs Google computes (ids, emails, URLs) are filled in so that
+ * dependent resources resolve, and tests never assert on those invented values.
  *
  * `setMocks` must run before the program creates resources, and each test file is its own process.
  */
@@ -12,61 +13,21 @@ import * as pulumi from '@pulumi/pulumi';
 import type { BuildSourceOptions } from '../../infra/archive.ts';
 import type { Settings } from '../../infra/config.ts';
 import { parseSettings, type RawConfig } from '../../infra/config.ts';
+import { installGcpModel, type GcpModel, type ModelRecord } from './gcp-model.ts';
 
 export const PROJECT = 'acme-webhooks';
-export const PROJECT_NUMBER = '123456789012';
-export const PUBSUB_AGENT = `service-${PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com`;
 
-export interface RecordedResource {
-  type: string;
-  name: string;
-  inputs: Record<string, any>;
-  /** URNs the resource was registered as depending on (explicit dependsOn and input dependencies). */
-  dependencies: string[];
-}
+export type RecordedResource = ModelRecord;
 
-const dependenciesByResource = new Map<string, string[]>();
+/** Every registration of this process, in order (the model's records). */
+export let recorded: RecordedResource[] = [];
+export let model: GcpModel | undefined;
 
-export const recorded: RecordedResource[] = [];
-export const calls: { token: string; inputs: Record<string, any> }[] = [];
-
-export async function installMocks(): Promise<void> {
-  await pulumi.runtime.setMocks({
-    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
-      recorded.push({ type: args.type, name: args.name, inputs: args.inputs, dependencies: dependenciesByResource.get(`${args.type}::${args.name}`) ?? [] });
-      const state: Record<string, any> = { ...args.inputs };
-      switch (args.type) {
-        case 'gcp:serviceaccount/account:Account':
-          state['email'] = `${args.inputs.accountId}@${args.inputs.project ?? PROJECT}.iam.gserviceaccount.com`;
-          state['name'] = `projects/${args.inputs.project ?? PROJECT}/serviceAccounts/${state['email']}`;
-          break;
-        case 'gcp:cloudfunctionsv2/function:Function':
-          state['url'] = `https://${args.inputs.name}-mock.a.run.app`;
-          state['serviceConfig'] = { ...args.inputs.serviceConfig, service: `projects/${PROJECT}/locations/${args.inputs.location}/services/${args.inputs.name}` };
-          break;
-        case 'gcp:storage/bucket:Bucket':
-          state['name'] = args.inputs.name ?? `${args.name}-mock`;
-          break;
-        default:
-          break;
-      }
-      return { id: `${args.name}-id`, state };
-    },
-    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
-      calls.push({ token: args.token, inputs: args.inputs });
-      if (args.token === 'gcp:organizations/getProject:getProject') {
-        return { number: PROJECT_NUMBER, projectId: args.inputs.projectId, name: args.inputs.projectId };
-      }
-      return args.inputs;
-    },
-  }, 'gemini-webhooks-pubsub', 'test');
-  // Mocks do not see dependsOn; the registration request does. Keep its dependency list.
-  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: any, callback: unknown) => unknown };
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req: any, callback: unknown) => {
-    dependenciesByResource.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList());
-    return register(req, callback);
-  };
+/** Installs the model of a fresh project as Pulumi's mocks. */
+export async function installMocks(): Promise<GcpModel> {
+  model = await installGcpModel({ project: PROJECT });
+  recorded = model.records;
+  return model;
 }
 
 /** Resolves an Output (or plain value) to its value. */

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ROUTE_KEYS, topicPrefixProblem } from '../../functions/catalog.ts';
 import { isResourceScopedRole } from '../../policy/policies.ts';
+import { filterChangeProblem } from '../../infra/subscription-filter.ts';
 import { consumerNameProblem, planRoutes, planSubscription } from '../../functions/topology.ts';
 import {
   consumerSubscriptionPattern, cpuForMemory, fitName, FUNCTION_NAME, planBuildGrants, planConsumerSubscriptions, planDeadLetterPublisherGrants,
-  planDeadLetterSubscriberGrants, planNames, planReceiverRuntimeGrants, pubsubServiceAgent, pushServiceAccountIdFor, REPOSITORY_ID, SERVICE_ACCOUNT_ID,
+  planDeadLetterSubscriberGrants, planNames, planReceiverRuntimeGrants, pushServiceAccountIdFor, REPOSITORY_ID, SERVICE_ACCOUNT_ID,
   serviceAccountIdFor,
 } from '../../infra/plan.ts';
 
@@ -48,10 +49,6 @@ describe('names respect GCP limits', () => {
     assert.equal(fitName('gemini', 'receiver', 30), 'gemini-receiver');
     assert.equal(serviceAccountIdFor('gemini', 'receiver'), 'gemini-receiver');
     assert.equal(pushServiceAccountIdFor('gemini', 'billing'), 'gemini-push-billing');
-  });
-
-  it('names the Pub/Sub service agent from the project number', () => {
-    assert.equal(pubsubServiceAgent('123'), 'service-123@gcp-sa-pubsub.iam.gserviceaccount.com');
   });
 
   it('picks enough CPU for the memory', () => {
@@ -121,5 +118,22 @@ describe('consumer subscription pattern (monitoring filters)', () => {
 
   it('refuses "dead-letter" as a consumer name: it would collide with the dead-letter subscriptions', () => {
     assert.match(consumerNameProblem('dead-letter') ?? '', /dead-letter/);
+  });
+});
+
+describe('filter change refusal', () => {
+  const deployed = (filter: string) => ['gemini-batch-failed-billing', 'gemini-batch-succeeded-billing'].map((subscription) => ({ subscription, filter }));
+
+  it('says nothing while every deployed filter is the configured one', () => {
+    assert.equal(filterChangeProblem('billing', 'attributes.a = "1"', deployed('attributes.a = "1"')), undefined);
+    assert.equal(filterChangeProblem('billing', '', deployed('')), undefined);
+  });
+
+  it('names the consumer, a subscription, both filters and the ways forward in one line', () => {
+    const problem = filterChangeProblem('billing', '', deployed('attributes.a = "1"'))!;
+    assert.match(problem, /^Consumer "billing": subscription gemini-batch-failed-billing \(and 1 more of its subscriptions\) was created with filter "attributes\.a = \\"1\\"" and the config now asks for no filter;/);
+    assert.doesNotMatch(problem, /\n/);
+    const one = filterChangeProblem('billing', 'attributes.a = "2"', [{ subscription: 'gemini-batch-failed-billing', filter: '' }])!;
+    assert.match(one, /subscription gemini-batch-failed-billing was created with no filter and the config now asks for filter "attributes\.a = \\"2\\""/);
   });
 });

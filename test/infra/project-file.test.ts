@@ -1,49 +1,114 @@
-/** Pulumi.yaml declares exactly the settings infra/config.ts reads, with the same defaults. */
+/**
+ * Pulumi.yaml declares exactly the settings infra/config.ts reads, with the same defaults, and
+ * Pulumi.dev.yaml.example works as copied: the config Pulumi would hand the program from it passes
+ * Pulumi's own checks and `parseSettings`.
+ */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { parse } from 'yaml';
 import { RECEIVER_TUNABLES } from '../../functions/config.ts';
-import { CONFIG_KEYS, DEFAULTS, parseSettings } from '../../infra/config.ts';
+import { CONFIG_KEYS, DEFAULTS, parseSettings, PROJECT_NAME, type RawConfig } from '../../infra/config.ts';
 
-const text = readFileSync(path.resolve(import.meta.dirname, '..', '..', 'Pulumi.yaml'), 'utf8');
-const configBlock = text.slice(text.indexOf('\nconfig:\n'));
-/** key -> its declaration lines (the block is two-space indented YAML). */
-const declarations = new Map<string, string>();
-for (const chunk of configBlock.split(/\n(?=  [A-Za-z]+:\n)/).slice(1)) {
-  const key = /^ {2}([A-Za-z]+):/.exec(chunk)?.[1];
-  if (key !== undefined) declarations.set(key, chunk);
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+interface Declaration {
+  type?: 'string' | 'integer' | 'boolean' | 'array';
+  items?: { type: string };
+  default?: unknown;
+  secret?: boolean;
+  description?: string;
+}
+
+const project = parse(readFileSync(path.join(ROOT, 'Pulumi.yaml'), 'utf8')) as { name: string; main: string; runtime: any; config: Record<string, Declaration> };
+const declarations = new Map(Object.entries(project.config));
+const example = (parse(readFileSync(path.join(ROOT, 'Pulumi.dev.yaml.example'), 'utf8')) as { config: Record<string, unknown> }).config;
+
+/**
+ * A config value as the program receives it: Pulumi formats a primitive with Go's `%v` and hands
+ * arrays and objects over as JSON (`createConfigValue` in
+ * https://github.com/pulumi/pulumi/blob/master/sdk/go/common/workspace/config.go).
+ */
+function asProgramSees(value: unknown): string {
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+}
+
+/** Pulumi's check of a stack value against a declared type (`ValidateConfigValue`, same source). */
+function fitsDeclaredType(declaration: Declaration, value: unknown): boolean {
+  switch (declaration.type) {
+    case 'string': return typeof value === 'string';
+    case 'integer': return Number.isInteger(value) || (typeof value === 'string' && /^[-+]?\d+$/.test(value));
+    case 'boolean': return typeof value === 'boolean' || value === 'true' || value === 'false';
+    case 'array': return Array.isArray(value) && value.every((item) => typeof item === declaration.items?.type);
+    default: return false;
+  }
+}
+
+/** The config the program gets from a stack file: its values, then Pulumi.yaml's defaults for the rest. */
+function stackConfig(values: Record<string, unknown>): RawConfig {
+  const raw: Record<string, string> = {};
+  for (const [key, declaration] of declarations) if (declaration.default !== undefined) raw[key] = asProgramSees(declaration.default);
+  for (const [key, value] of Object.entries(values)) raw[key.replace(`${PROJECT_NAME}:`, '')] = asProgramSees(value);
+  return raw as RawConfig;
 }
 
 describe('Pulumi.yaml', () => {
   it('runs infra/index.ts with Node type stripping, not ts-node', () => {
-    assert.match(text, /^name: gemini-webhooks-pubsub$/m);
-    assert.match(text, /^main: infra\/index\.ts$/m);
-    assert.match(text, /^runtime:\n {2}name: nodejs\n {2}options:\n {4}typescript: false$/m);
+    assert.equal(project.name, PROJECT_NAME);
+    assert.equal(project.main, 'infra/index.ts');
+    assert.deepEqual(project.runtime, { name: 'nodejs', options: { typescript: false } });
   });
 
   it('declares every project setting with a type and a description', () => {
     const own = CONFIG_KEYS.filter((k) => !k.startsWith('gcp:'));
     assert.deepEqual([...declarations.keys()].sort(), [...own].sort());
-    for (const [key, block] of declarations) {
-      assert.match(block, /\n {4}type: (string|integer|boolean|array)\n/, key);
-      assert.match(block, /\n {4}description: /, key);
+    for (const [key, declaration] of declarations) {
+      assert.match(String(declaration.type), /^(string|integer|boolean|array)$/, key);
+      assert.ok((declaration.description ?? '').length > 20, key);
     }
-    assert.match(declarations.get('signingSecrets')!, /secret: true/);
+  });
+
+  it('declares no secret key with a default, which Pulumi would refuse on every stack that leaves it unset', () => {
+    // Pulumi sets the default as a plain value, then requires a `secret: true` key to be encrypted.
+    for (const [key, declaration] of declarations) assert.ok(!(declaration.secret === true && declaration.default !== undefined), key);
   });
 
   it('declares the same defaults the program applies', () => {
-    const declared: Record<string, string> = {};
-    for (const [key, block] of declarations) {
-      const value = /\n {4}default: (.*)\n?/.exec(block)?.[1];
-      if (value !== undefined) declared[key] = value.replace(/^"(.*)"$/, '$1');
-    }
+    const declared = Object.fromEntries([...declarations].filter(([, d]) => d.default !== undefined).map(([key, d]) => [key, asProgramSees(d.default)]));
     for (const [key, value] of Object.entries(DEFAULTS)) {
       if (key in declared) assert.equal(declared[key], String(value), key);
     }
     for (const [key, tunable] of Object.entries(RECEIVER_TUNABLES)) assert.equal(declared[key], String(tunable.default), key);
     // The declared defaults, fed back as a stack would, parse to the program's defaults.
-    const parsed = parseSettings({ 'gcp:project': 'acme-webhooks', ...declared, alertEmails: '[]' });
-    assert.deepEqual(parsed, parseSettings({ 'gcp:project': 'acme-webhooks' }));
+    assert.deepEqual(parseSettings({ 'gcp:project': 'acme-webhooks', ...stackConfig({}) }), parseSettings({ 'gcp:project': 'acme-webhooks' }));
+  });
+});
+
+describe('Pulumi.dev.yaml.example', () => {
+  const own = Object.entries(example).filter(([key]) => key.startsWith(`${PROJECT_NAME}:`));
+
+  it('sets every declared key that has no default, so no "missing configuration value"', () => {
+    const set = new Set(own.map(([key]) => key.slice(PROJECT_NAME.length + 1)));
+    for (const [key, declaration] of declarations) {
+      if (declaration.default === undefined) assert.ok(set.has(key), `${key} has no default and is not set in the example`);
+    }
+  });
+
+  it('sets only declared keys, each of its declared type', () => {
+    for (const [key, value] of own) {
+      const declaration = declarations.get(key.slice(PROJECT_NAME.length + 1));
+      assert.ok(declaration !== undefined, `${key} is not declared in Pulumi.yaml`);
+      assert.ok(fitsDeclaredType(declaration, value), `${key} is not a ${declaration.type}`);
+      assert.notEqual(declaration.secret, true, `${key} is secret and cannot be shipped in an example`);
+    }
+  });
+
+  it('parses, once the user has set gcp:project, into the settings it documents', () => {
+    const settings = parseSettings({ ...stackConfig(example), 'gcp:project': 'acme-webhooks' });
+    assert.equal(settings.region, example['gcp:region']);
+    assert.deepEqual(settings.signingSecrets, []);
+    assert.deepEqual(settings.alertEmails, example[`${PROJECT_NAME}:alertEmails`]);
+    assert.deepEqual(settings.subscriptions.map((s) => s.name), ['billing', 'analytics']);
   });
 });

@@ -11,7 +11,7 @@ import { buildReceiverSource } from '../../infra/archive.ts';
 import { planNames, REQUIRED_APIS } from '../../infra/plan.ts';
 import type { Stack } from '../../infra/stack.ts';
 import {
-  fixtureSettings, fixtureSource, installMocks, named, ofType, PROJECT, PUBSUB_AGENT, recorded, registered, resolve, SECRET_NEW, SECRET_OLD,
+  fixtureSettings, fixtureSource, installMocks, named, ofType, PROJECT, recorded, registered, resolve, SECRET_NEW, SECRET_OLD,
 } from './mocks.ts';
 
 await installMocks();
@@ -46,7 +46,8 @@ const SUBSCRIPTION = 'gcp:pubsub/subscription:Subscription';
 const TOPIC_MEMBER = 'gcp:pubsub/topicIAMMember:TopicIAMMember';
 const SUBSCRIPTION_MEMBER = 'gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember';
 const FUNCTION = 'gcp:cloudfunctionsv2/function:Function';
-const agentMember = `serviceAccount:${PUBSUB_AGENT}`;
+/** The member the Pub/Sub ServiceIdentity answered with: every agent grant must carry exactly this. */
+const agentMember = (): string => named('gcp:projects/serviceIdentity:ServiceIdentity', 'pubsub-service-agent').state['member'];
 
 describe('event bus', () => {
   it('creates a topic and a dead-letter topic per catalog route, named by the shared topology', () => {
@@ -76,7 +77,7 @@ describe('event bus', () => {
   it('lets the Pub/Sub service agent publish to each dead-letter topic, on that topic only', () => {
     for (const route of routes) {
       const grants = ofType(TOPIC_MEMBER).filter((g) => g.inputs.topic === route.deadLetterTopic);
-      assert.deepEqual(grants.map((g) => [g.inputs.role, g.inputs.member]), [['roles/pubsub.publisher', agentMember]]);
+      assert.deepEqual(grants.map((g) => [g.inputs.role, g.inputs.member]), [['roles/pubsub.publisher', agentMember()]]);
     }
   });
 });
@@ -117,7 +118,7 @@ describe('consumer subscriptions', () => {
   it('lets the Pub/Sub service agent subscribe to each subscription that dead-letters', () => {
     for (const sub of consumerSubs()) {
       const grants = ofType(SUBSCRIPTION_MEMBER).filter((g) => g.inputs.subscription === sub.inputs.name);
-      assert.deepEqual(grants.map((g) => [g.inputs.role, g.inputs.member]), [['roles/pubsub.subscriber', agentMember]], sub.inputs.name);
+      assert.deepEqual(grants.map((g) => [g.inputs.role, g.inputs.member]), [['roles/pubsub.subscriber', agentMember()]], sub.inputs.name);
     }
     assert.equal(ofType(SUBSCRIPTION_MEMBER).length, consumerSubs().length);
   });
@@ -228,11 +229,17 @@ describe('receiver function', () => {
     assert.equal(fn().inputs.serviceConfig.secretEnvironmentVariables, undefined);
   });
 
-  it('waits for every grant and every secret version before deploying', async () => {
+  it('waits for every grant, for the build grants to take effect, and for every secret version before deploying', async () => {
     const deps = new Set(fn().dependencies);
-    for (const grant of stack.receiver.grants) assert.ok(deps.has(await resolve(grant.urn)), 'depends on each grant');
+    const buildGrants = new Set(stack.receiver.buildGrants);
+    for (const grant of stack.receiver.grants.filter((g) => !buildGrants.has(g as never))) assert.ok(deps.has(await resolve(grant.urn)), 'depends on each runtime grant');
+    const wait = await resolve(stack.receiver.buildGrantsPropagation.urn);
+    assert.ok(deps.has(wait), 'depends on the wait after the build grants');
+    const waitDeps = new Set(recorded.find((r) => r.urn === wait)!.dependencies);
+    for (const grant of stack.receiver.buildGrants) assert.ok(waitDeps.has(await resolve(grant.urn)), 'the wait follows each build grant');
     for (const version of stack.secrets.versions.values()) assert.ok(deps.has(await resolve(version.urn)), 'depends on each secret version');
     assert.equal(stack.receiver.grants.length, routes.length + 2 + 4);
+    assert.equal(stack.receiver.buildGrants.length, 4);
   });
 });
 

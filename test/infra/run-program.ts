@@ -1,0 +1,92 @@
+/**
+ * Runs the Pulumi program once against the Google Cloud model, in a process of its own (Pulumi's
+ * mocks are per process, and a program runs once per `pulumi up`), and writes what happened:
+ * every registration with its action, the model's violations, the errors the program failed with,
+ * and the state to hand the next run. `runProgram` is the caller's side; the file is also the
+ * child's entry point.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RawConfig } from '../../infra/config.ts';
+import type { ModelRecord, PriorResource } from './gcp-model.ts';
+
+export interface ProgramRun {
+  /** `stack`: the whole deployment (createStack); `subscription`: one EventSubscription on its own. */
+  program: 'stack' | 'subscription';
+  config: RawConfig;
+  /** The state of the previous run; a fresh project when absent. */
+  prior?: PriorResource[];
+}
+
+export interface ProgramResult {
+  records: ModelRecord[];
+  /** What the model refused, as Google would have. */
+  violations: string[];
+  /** Distinct errors the program failed with, first line of each (as `pulumi up` prints a RunError). */
+  errors: string[];
+  state: PriorResource[];
+}
+
+const SELF = fileURLToPath(import.meta.url);
+
+export function runProgram(run: ProgramRun): ProgramResult {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gw-program-'));
+  try {
+    const spec = path.join(dir, 'run.json');
+    const out = path.join(dir, 'result.json');
+    writeFileSync(spec, JSON.stringify(run));
+    const child = spawnSync(process.execPath, [SELF, spec, out], { encoding: 'utf8', timeout: 120_000 });
+    if (child.status !== 0) throw new Error(`the program run failed (${child.status ?? child.signal}):\n${child.stdout}\n${child.stderr}`);
+    return JSON.parse(readFileSync(out, 'utf8')) as ProgramResult;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(specPath: string, outPath: string): Promise<void> {
+  const run = JSON.parse(readFileSync(specPath, 'utf8')) as ProgramRun;
+  const errors = new Set<string>();
+  // What the Pulumi language host does with a failed registration or a RunError: report it, once.
+  const report = (error: unknown): void => {
+    errors.add(String(error instanceof Error ? error.message : error).split('\n')[0]!);
+  };
+  process.on('unhandledRejection', report);
+  process.on('uncaughtException', report);
+
+  const pulumi = await import('@pulumi/pulumi');
+  const { installGcpModel } = await import('./gcp-model.ts');
+  const { fixtureSource, PROJECT } = await import('./mocks.ts');
+  const { parseSettings } = await import('../../infra/config.ts');
+  const model = await installGcpModel({ project: PROJECT, ...(run.prior === undefined ? {} : { prior: run.prior }) });
+  if (run.program === 'stack') {
+    const { createStack } = await import('../../infra/stack.ts');
+    createStack(parseSettings(run.config), { source: fixtureSource() });
+  } else {
+    const { EventSubscription } = await import('../../infra/components/eventSubscription.ts');
+    const settings = parseSettings(run.config);
+    for (const consumer of settings.subscriptions) {
+      new EventSubscription(consumer.name, {
+        project: settings.project,
+        topicPrefix: settings.topicPrefix,
+        consumer: consumer.name,
+        eventTypes: consumer.eventTypes,
+        ...(consumer.push === undefined ? {} : { push: consumer.push }),
+        ...(consumer.filter === undefined ? {} : { filter: consumer.filter }),
+      });
+    }
+  }
+  // Every registration and output registration has been answered once the RPC queue drains.
+  await pulumi.runtime.disconnect();
+  await new Promise((done) => setImmediate(done));
+  const result: ProgramResult = { records: model.records, violations: model.violations, errors: [...errors], state: model.state() };
+  writeFileSync(outPath, JSON.stringify(result));
+}
+
+if (process.argv[1] === SELF) {
+  const [specPath, outPath] = process.argv.slice(2);
+  if (specPath === undefined || outPath === undefined) throw new Error('usage: node run-program.ts <run.json> <result.json>');
+  await main(specPath, outPath);
+}
