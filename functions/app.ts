@@ -8,7 +8,8 @@ import { createPubSubEventBus, type EventBus } from './event-bus.ts';
 import { createJsonLogger, type Logger } from './log.ts';
 import { createWebhookHandler, type WebhookHandler } from './receiver.ts';
 import { createStaticKeyProvider, fixedSecretSource, type SigningSecretSource } from './signing-keys.ts';
-import { createJwksKeys, type JwtOptions } from './verify/jwt.ts';
+import { createJwksKeys } from './verify/jwks.ts';
+import type { JwtOptions } from './verify/jwt.ts';
 import { parseEd25519PublicKeys } from './verify/keys.ts';
 
 export interface Receiver {
