@@ -5,12 +5,17 @@
  */
 import * as functions from '@google-cloud/functions-framework';
 import { createReceiver } from './app.ts';
+import { listensOn, takeOverRequestBodies } from './body-takeover.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { KeyFormatError } from './verify/keys.ts';
 
 async function start() {
   try {
-    return await createReceiver(loadConfig(process.env));
+    const config = loadConfig(process.env);
+    // The framework serves this process's one function on the configured port: bodies of requests
+    // to that server are read by the receiver, not by the framework's parsers (body-takeover.ts).
+    takeOverRequestBodies(listensOn(config.port));
+    return await createReceiver(config);
   } catch (error) {
     if (error instanceof ConfigError || error instanceof KeyFormatError) {
       console.error(`gemini-webhooks-pubsub: ${error.message}`);

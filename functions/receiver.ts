@@ -3,16 +3,17 @@
  *
  * 2xx means "Pub/Sub has this message"; every other outcome is non-2xx so Gemini retries:
  * 400 malformed headers, 401 failed verification, 404 other paths, 405 other methods,
- * 408 body not received within the body timeout, 413 too large, 503 (with Retry-After) when
- * Pub/Sub, the signing secrets or the JWKS are unavailable or the instance is saturated.
+ * 408 body not received within its deadline, 413 too large, 503 (with Retry-After) when
+ * Pub/Sub, the signing secrets or the JWKS are unavailable, or the instance is saturated (every
+ * delivery slot taken, or the memory for incomplete bodies spent).
  */
 import { createHash } from 'node:crypto';
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { routeFor } from './catalog.ts';
-import { buildAttributes } from './attributes.ts';
-import { takeOverRequestBodies } from './body-takeover.ts';
+import { buildAttributes, minimalAttributes } from './attributes.ts';
+import { BodyBudgetExceeded, BodyTimeout, BodyTooLarge, PendingBodies, readBody, type BodyLimits } from './body-reader.ts';
 import { readEnvelope } from './envelope.ts';
-import { PublishError, type EventBus, type Published } from './event-bus.ts';
+import { GRPC_INVALID_ARGUMENT, PublishError, type EventBus, type Published } from './event-bus.ts';
 import type { Logger, LogFields } from './log.ts';
 import { RecentDeliveries } from './recent-deliveries.ts';
 import type { StaticKeyProvider } from './signing-keys.ts';
@@ -32,47 +33,23 @@ export interface ReceiverOptions {
   maxInFlight: number;
   log: Logger;
   now?: () => Date;
-  /** How long to wait for a body that is not already buffered before answering 408. */
+  /** Time any body gets before 408, however small (default BODY_BASE_TIMEOUT_MS). */
   bodyTimeoutMs?: number;
+  /** Bytes of incomplete bodies the instance holds at most (default: pendingBodyBudget(maxBodyBytes)). */
+  pendingBodyBudgetBytes?: number;
 }
 
 export type WebhookHandler = (req: Request, res: Response) => Promise<void>;
 
 const RETRY_AFTER_SECONDS = '10';
 
-class BodyTooLarge extends Error {}
-class BodyTimeout extends Error {}
-
-/**
- * Reads the raw body, bounded. `req.rawBody` is only there when body-parser ran first anyway
- * (a server the takeover in body-takeover.ts does not touch).
- */
-function readBody(req: Request, maxBytes: number, timeoutMs: number): Promise<Buffer> {
-  if (req.rawBody) return Promise.resolve(req.rawBody);
-  if ((req as { _body?: boolean })._body || req.readableEnded) return Promise.resolve(Buffer.alloc(0));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const timer = setTimeout(() => finish(new BodyTimeout()), timeoutMs);
-    const finish = (error?: Error): void => {
-      clearTimeout(timer);
-      req.off('data', onData).off('end', onEnd).off('error', onError);
-      if (error) {
-        req.resume(); // drain and discard the rest rather than hold the socket's buffers
-        reject(error);
-      } else {
-        resolve(Buffer.concat(chunks, size));
-      }
-    };
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > maxBytes) finish(new BodyTooLarge());
-      else chunks.push(chunk);
-    };
-    const onEnd = (): void => finish();
-    const onError = (error: Error): void => finish(error);
-    req.on('data', onData).on('end', onEnd).on('error', onError);
-  });
+/** Gemini's envelopes are a few KiB and arrive in one go: two seconds is generous for them. */
+export const BODY_BASE_TIMEOUT_MS = 2000;
+/** Beyond the base deadline, a body must keep arriving at this rate (1 MiB: 16 s more). */
+export const MIN_BODY_BYTES_PER_SECOND = 64 * 1024;
+/** Incomplete bodies share 16 MiB per instance, and at least two bodies of the largest size. */
+export function pendingBodyBudget(maxBodyBytes: number): number {
+  return Math.max(16 * 1024 * 1024, 2 * maxBodyBytes);
 }
 
 function statusFor(rejection: Rejection): number {
@@ -86,36 +63,57 @@ function statusFor(rejection: Rejection): number {
   }
 }
 
+/** Every id of a JWT delivery starts with this; see deliveryIdentity. */
+export const JWT_ID_PREFIX = 'jwt:';
+
 /**
- * A delivery's id (for messages) and the key under which this instance remembers it as published.
+ * A delivery's id (the `webhook_id` consumers dedupe on) and the key under which this instance
+ * remembers it as published. Both come from signed data only.
  *
- * Static: the signed webhook id is both. JWT: the id is the webhook-id header when well formed,
- * else the token's `jti`, else the body's hash. That header is not signed: keyed by the id alone, a
- * captured token replayed with the id of a genuine delivery made that genuine delivery look like a
- * duplicate, and it was answered 2xx without being published (found by
- * test/reliability/hostile.test.ts). So the key also carries the body's digest: only the same
- * bytes under the same id count as already published.
+ * Static: the signed webhook id is both. JWT: `jwt:<jti>` when the token carries a usable `jti`,
+ * else `jwt:body-sha256:<hex>`. The `webhook-id` header of a JWT delivery is signed by nothing:
+ * when it chose the id, one captured token was published under any id the sender liked, including
+ * the id of an upcoming static delivery (found by test/reliability/hostile.test.ts). The `jwt:`
+ * prefix keeps the two schemes apart: a static id is whatever the HMAC-signed `webhook-id` says, so
+ * only the holder of the signing secret could make one that starts with `jwt:`.
+ *
+ * The instance's memory key adds the body's digest: a captured token replayed with another body
+ * (a signature-only token binds none) is never mistaken for the delivery already published.
  */
-function deliveryIdentity(verified: Verified, headerId: string | undefined, body: Buffer): { id: string; dedupeKey: string } {
+function deliveryIdentity(verified: Verified, body: Buffer): { id: string; dedupeKey: string } {
   if (verified.scheme !== 'jwt') return { id: verified.webhookId, dedupeKey: verified.webhookId };
   const digest = createHash('sha256').update(body).digest('hex');
   const jti = verified.claims['jti'];
-  const id =
-    headerId !== undefined && isWellFormedWebhookId(headerId)
-      ? headerId
-      : typeof jti === 'string' && jti !== ''
-        ? jti.slice(0, 256)
-        : `sha256-${digest}`;
+  // The same shape as a static id (printable ASCII, no spaces), and room for the prefix.
+  const usableJti = typeof jti === 'string' && isWellFormedWebhookId(jti) && jti.length <= 256 - JWT_ID_PREFIX.length;
+  const id = usableJti ? `${JWT_ID_PREFIX}${jti}` : `${JWT_ID_PREFIX}body-sha256:${digest}`;
   return { id, dedupeKey: `${id} sha256:${digest}` };
+}
+
+/**
+ * The attributes for a verified delivery. Building them reads a body only the sender shaped; if
+ * that fails in any way we did not foresee, the delivery is still published, with the routing
+ * attributes alone.
+ */
+function attributesFor(input: Parameters<typeof buildAttributes>[0], log: Logger): Record<string, string> {
+  try {
+    return buildAttributes(input);
+  } catch (error) {
+    log('ERROR', 'attributes could not be built; publishing with the routing attributes only', { webhookId: input.webhookId, detail: (error as Error)?.message });
+    return minimalAttributes(input);
+  }
 }
 
 export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
   const now = options.now ?? (() => new Date());
-  const bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
+  const bodyLimits: BodyLimits = {
+    maxBytes: options.maxBodyBytes,
+    baseTimeoutMs: options.bodyTimeoutMs ?? BODY_BASE_TIMEOUT_MS,
+    minBytesPerSecond: MIN_BODY_BYTES_PER_SECOND,
+  };
+  const pending = new PendingBodies(options.pendingBodyBudgetBytes ?? pendingBodyBudget(options.maxBodyBytes));
   const recent = new RecentDeliveries<Published>({ maxEntries: 10_000, ttlMs: 10 * 60_000 });
   let inFlight = 0;
-  // Whoever serves this handler gets bodies read by readBody, not by the framework's body-parser.
-  takeOverRequestBodies();
 
   return async function receiveWebhook(req, res) {
     const started = performance.now();
@@ -156,22 +154,24 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
     if (declaredLength > options.maxBodyBytes || (req.rawBody?.length ?? 0) > options.maxBodyBytes) {
       return refuse(413, 'body_too_large', 'body too large');
     }
+    const detected = detectScheme(req.headersDistinct as DistinctHeaders, options.schemes);
+    if ('ok' in detected) return reject(detected);
+    fields['scheme'] = detected.scheme;
+
+    // The body is read before a delivery slot is taken: a sender that never finishes its body holds
+    // no slot, only (briefly) a connection and the bytes it really sent.
+    let body: Buffer;
+    try {
+      body = await readBody(req, bodyLimits, pending);
+    } catch (error) {
+      if (error instanceof BodyTooLarge) return refuse(413, 'body_too_large', 'body too large');
+      if (error instanceof BodyBudgetExceeded) return refuse(503, 'overloaded', 'too many bytes of incomplete bodies held');
+      return refuse(408, error instanceof BodyTimeout ? 'body_timeout' : 'body_read_failed', 'body not received');
+    }
     if (inFlight >= options.maxInFlight) return refuse(503, 'overloaded', 'too many deliveries in flight');
 
     inFlight++;
     try {
-      const detected = detectScheme(req.headersDistinct as DistinctHeaders, options.schemes);
-      if ('ok' in detected) return reject(detected);
-      fields['scheme'] = detected.scheme;
-
-      let body: Buffer;
-      try {
-        body = await readBody(req, options.maxBodyBytes, bodyTimeoutMs);
-      } catch (error) {
-        if (error instanceof BodyTooLarge) return refuse(413, 'body_too_large', 'body too large');
-        return refuse(408, error instanceof BodyTimeout ? 'body_timeout' : 'body_read_failed', 'body not received');
-      }
-
       let verified: Verified | Rejection;
       if (detected.scheme === 'static') {
         fields['webhookId'] = detected.headers.id;
@@ -184,13 +184,14 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
         verified = await verifyDetected(detected, body, { static: keys }, { toleranceSeconds: options.toleranceSeconds }, now());
         if (!verified.ok && verified.reason === 'signature_mismatch') options.staticKeys.signatureMismatch();
       } else {
-        fields['webhookId'] = detected.webhookId;
+        // Unsigned: logged to help match Gemini's delivery records, never used as the id.
+        if (detected.webhookId !== undefined && isWellFormedWebhookId(detected.webhookId)) fields['unsignedWebhookId'] = detected.webhookId;
         verified = await verifyDetected(detected, body, options.jwt ? { jwt: options.jwt } : {}, { toleranceSeconds: options.toleranceSeconds }, now());
       }
       if (!verified.ok) return reject(verified);
 
       // Verified: only now is the body read as JSON, and only to route and describe it.
-      const { id, dedupeKey } = deliveryIdentity(verified, detected.scheme === 'jwt' ? detected.webhookId : undefined, body);
+      const { id, dedupeKey } = deliveryIdentity(verified, body);
       const envelope = readEnvelope(body);
       const route = routeFor(envelope.type);
       Object.assign(fields, { webhookId: id, route, eventType: envelope.type, verificationScheme: verified.scheme });
@@ -200,17 +201,33 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
         fields['outcome'] = 'duplicate';
         return answer(200, { status: 'duplicate', id }, 'INFO', 'webhook duplicate: already published by this instance');
       }
-      const attributes = buildAttributes({
-        webhookId: id,
-        webhookTimestamp: detected.scheme === 'jwt' ? wellFormedTimestamp(detected.timestamp) : detected.headers.timestamp,
-        route,
-        envelope,
-        verified,
-        receivedAt: now(),
-      });
+      const receivedAt = now();
+      const attributes = attributesFor(
+        {
+          webhookId: id,
+          webhookTimestamp: detected.scheme === 'jwt' ? wellFormedTimestamp(detected.timestamp) : detected.headers.timestamp,
+          route,
+          envelope,
+          verified,
+          receivedAt,
+        },
+        options.log,
+      );
+      // Pub/Sub refusing the message itself (INVALID_ARGUMENT, after the bus retried it alone) is
+      // about its attributes, never its bytes: a verified delivery is still published, with the
+      // routing attributes only.
+      const publish = async (): Promise<Published> => {
+        try {
+          return await options.bus.publish(route, body, attributes);
+        } catch (error) {
+          if (!(error instanceof PublishError) || error.code !== GRPC_INVALID_ARGUMENT) throw error;
+          fields['attributesIncomplete'] = true;
+          return await options.bus.publish(route, body, minimalAttributes({ webhookId: id, route, verified, receivedAt }));
+        }
+      };
       const publishStarted = performance.now();
       try {
-        const { value: published, shared } = await recent.once(dedupeKey, () => options.bus.publish(route, body, attributes));
+        const { value: published, shared } = await recent.once(dedupeKey, publish);
         fields['publishLatencyMs'] = Math.round(performance.now() - publishStarted);
         fields['outcome'] = shared ? 'duplicate' : 'published';
         fields['topic'] = published.topic;
