@@ -7,12 +7,15 @@
  *   claim with an equal value (or an `event` claim equals the body), and no key repeats;
  * - `digest`: a claim carries the body's SHA-256, and it matches;
  * - `signature-only`: neither; the token proves Google sent *a* delivery, not this body.
+ * Which claims might carry the event or a digest is guessed in jwt-binding-heuristics.ts; the
+ * rules for what counts as bound are here.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { findDuplicateKey, nestsDeeperThan } from '../json-limits.ts';
 import { JwksUnavailableError } from './jwks.ts';
+import { decodeDigest, DIGEST_CLAIMS, EVENT_CLAIM } from './jwt-binding-heuristics.ts';
 import { unauthorized, unavailable, type BodyBinding, type JwtVerified, type Rejection } from './result.ts';
 
 export interface JwtOptions {
@@ -31,18 +34,6 @@ export const COMPACT_JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** Tokens above this size are refused before any decoding. */
 export const MAX_JWT_LENGTH = 8192;
 
-const DIGEST_CLAIMS = ['body_sha256', 'payload_sha256', 'sha256', 'body_hash', 'payload_hash', 'digest'] as const;
-const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
-const B64_SHA256 = /^[A-Za-z0-9+/_-]{43}=?$/;
-
-function decodeDigest(value: string): Buffer | undefined {
-  // Accept RFC 9530 style `sha-256=<base64>` as well as bare hex or base64(url).
-  const text = value.replace(/^sha-?256[=:]/i, '').replace(/^:(.*):$/, '$1');
-  if (HEX_SHA256.test(text)) return Buffer.from(text, 'hex');
-  if (B64_SHA256.test(text)) return Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-  return undefined;
-}
-
 function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString('utf8'));
@@ -56,12 +47,12 @@ export const MAX_COMPARED_DEPTH = 64;
 
 /**
  * Whether the claims carry the event, and if so whether they cover the whole body. Claims carry
- * the event as an `event` object, or as top-level `type` and `data` claims; in the second form the
- * body's other fields (`timestamp`, `user_metadata`, ...) must be claims too, with equal values,
- * or a captured token would vouch for fields it never signed.
+ * the event as an EVENT_CLAIM object, or as top-level `type` and `data` claims (the envelope's own
+ * field names); in the second form the body's other fields (`timestamp`, `user_metadata`, ...)
+ * must be claims too, with equal values, or a captured token would vouch for fields it never signed.
  */
 function claimsBinding(claims: JWTPayload, body: Buffer): 'claims' | Rejection | undefined {
-  const event = claims['event'];
+  const event = claims[EVENT_CLAIM];
   const carriesEvent = event !== null && typeof event === 'object';
   if (!carriesEvent && !(typeof claims['type'] === 'string' && 'data' in claims)) return undefined;
   const mismatch = (detail: string) => unauthorized('body_binding_mismatch', detail);
