@@ -13,7 +13,7 @@ import { createHash, createHmac, createPrivateKey, createPublicKey, randomBytes,
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { Webhook } from 'standardwebhooks';
 import type { RouteKey } from '../../functions/catalog.ts';
-import type { RawRequest } from './raw-http.ts';
+import type { RawRequest } from '../support/raw-http.ts';
 
 export interface CorpusKeys {
   secret: string;

@@ -16,7 +16,7 @@ import { freePort } from '../../scripts/lib/emulator.ts';
 import { FlakyJwks } from './fault-servers.ts';
 import { recordFigures } from './figures.ts';
 import { logLines, startReceiver, type ReceiverHandle } from './harness.ts';
-import { sendRaw } from './raw-http.ts';
+import { sendRaw } from '../support/raw-http.ts';
 
 const AUDIENCE = 'hostile-jwks-receiver';
 const TOKENS = 200;

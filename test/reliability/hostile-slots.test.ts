@@ -14,7 +14,7 @@ import { generateSigningSecret } from '../../scripts/lib/dev-keys.ts';
 import { recordFigures } from './figures.ts';
 import { PubSubWorld, startReceiver, type ReceiverHandle } from './harness.ts';
 import { assertInvariants, checkInvariants } from './invariants.ts';
-import { sendRaw, type RawRequest, type RawResponse } from './raw-http.ts';
+import { sendRaw, type RawRequest, type RawResponse } from '../support/raw-http.ts';
 import { envelope, SenderSimulator, type DeliveryRecord } from './sender-simulator.ts';
 
 const secret = generateSigningSecret();

@@ -16,7 +16,7 @@ import { generateJwtKeyPair, generateSigningSecret, serveJwks, type JwksServer }
 import { recordFigures } from './figures.ts';
 import { buildCorpus, type Expected, type HostileCase } from './hostile-corpus.ts';
 import { logLines, PREFIX, PROJECT, PubSubWorld, startReceiver, type ReceiverHandle } from './harness.ts';
-import { sendRaw, type RawResponse } from './raw-http.ts';
+import { sendRaw, type RawResponse } from '../support/raw-http.ts';
 import { envelope, newWebhookId, SenderSimulator } from './sender-simulator.ts';
 
 const ISSUER = 'https://generativelanguage.googleapis.com';
