@@ -130,9 +130,3 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     },
   };
 }
-
-/** Google's JWKS at `url` as a jose key resolver: cached, rate-limited, outages told apart from unknown keys. */
-export function createJwksKeys(url: URL, fetchTimeoutMs: number, cooldownMs = JWKS_COOLDOWN_MS): JWTVerifyGetKey {
-  const cache = createJwksCache({ url, fetchTimeoutMs, cooldownMs });
-  return async (header, token) => (await cache.keySetFor(typeof header.kid === 'string' ? header.kid : undefined))(header, token);
-}

@@ -21,7 +21,7 @@ import { createPubSubEventBus } from '../../functions/event-bus.ts';
 import { createWebhookHandler } from '../../functions/receiver.ts';
 import { createSecretManagerSource } from '../../functions/secrets/secret-manager.ts';
 import { createStaticKeyProvider, fixedSecretSource } from '../../functions/signing-keys.ts';
-import { createJwksKeys } from '../../functions/verify/jwks.ts';
+import { createJwksCache } from '../../functions/verify/jwks.ts';
 import { generateJwtKeyPair, generateSigningSecret, type JwtKeyPair } from '../../scripts/lib/dev-keys.ts';
 import { freePort } from '../../scripts/lib/emulator.ts';
 import { startFakeSecretManager } from '../support/fake-secret-manager.ts';
@@ -138,7 +138,7 @@ describe('fault injection', { timeout: 240_000 }, () => {
         bus,
         staticKeys: createStaticKeyProvider(fixedSecretSource([secret]), []),
         jwt: {
-          keys: createJwksKeys(new URL(jwks.url), PUBLISH_TIMEOUT_MS / 2, 1000),
+          jwks: createJwksCache({ url: new URL(jwks.url), fetchTimeoutMs: PUBLISH_TIMEOUT_MS / 2, cooldownMs: 1000 }),
           issuer: 'https://generativelanguage.googleapis.com',
           audience: 'reliability-receiver',
           clockToleranceSeconds: 60,

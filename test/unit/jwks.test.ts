@@ -1,12 +1,13 @@
-// The JWKS cache as the receiver wires it (createJwksKeys), against a JWKS served on 127.0.0.1.
-// Fetches are counted at the server; the cooldown is driven with mocked Date timers.
+// The JWKS cache as the receiver uses it (the key set for a token's kid, then jose verifies with
+// it), against a JWKS served on 127.0.0.1. Fetches are counted at the server; the cooldown is
+// driven with mocked Date timers.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { describe, test, type TestContext } from 'node:test';
-import type { JWK, JWTPayload, JWTVerifyGetKey } from 'jose';
-import { createJwksKeys, JWKS_COOLDOWN_MS, JWKS_MAX_AGE_MS } from '../../functions/verify/jwks.ts';
+import type { JWK, JWTPayload } from 'jose';
+import { createJwksCache, JwksUnavailableError, JWKS_COOLDOWN_MS, JWKS_MAX_AGE_MS, kidOf, type JwksCache } from '../../functions/verify/jwks.ts';
 import { verifyJwtDelivery } from '../../functions/verify/jwt.ts';
-import type { VerificationResult } from '../../functions/verify/result.ts';
+import { unavailable, type VerificationResult } from '../../functions/verify/result.ts';
 import { serveJwks, type JwksServer } from '../../scripts/lib/dev-keys.ts';
 import { BODY, newRsaSigner, NOW, NOW_SECONDS } from '../support/signing.ts';
 
@@ -17,7 +18,15 @@ function claims(extra: JWTPayload = {}): JWTPayload {
   return { iat: NOW_SECONDS, exp: NOW_SECONDS + 300, ...extra };
 }
 
-function verify(token: string, keys: JWTVerifyGetKey): Promise<VerificationResult> {
+/** As the receiver does it: the key set for the token's kid (503 when there is none), then verification. */
+async function verify(token: string, cache: JwksCache): Promise<VerificationResult> {
+  let keys;
+  try {
+    keys = await cache.keySetFor(kidOf(token));
+  } catch (error) {
+    if (error instanceof JwksUnavailableError) return unavailable('jwks_unavailable', error.message);
+    throw error;
+  }
   // The clock is NOW whatever the mocked Date says: only the cache's cooldown moves with it.
   return verifyJwtDelivery(token, Buffer.from(BODY), { keys, clockToleranceSeconds: 60 * 60 * 24, requireBodyBinding: false }, NOW);
 }
@@ -38,9 +47,9 @@ async function jwksServer(t: TestContext, keys: readonly JWK[]): Promise<JwksSer
   return server;
 }
 
-/** The receiver's own wiring: 30 s cooldown between attempts, 10 min maximum age. */
-function remote(url: string, timeoutDuration = 5000): JWTVerifyGetKey {
-  return createJwksKeys(new URL(url), timeoutDuration);
+/** The receiver's defaults: 30 s cooldown between attempts, 10 min maximum age. */
+function remote(url: string, fetchTimeoutMs = 5000): JwksCache {
+  return createJwksCache({ url: new URL(url), fetchTimeoutMs });
 }
 
 describe('JWKS cache', () => {
