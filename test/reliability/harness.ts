@@ -230,9 +230,12 @@ export interface ReceiverHandle {
   stop(): Promise<void>;
 }
 
-/** The receiver under the real Functions Framework CLI, restartable on the same port. */
-export async function startReceiver(env: Record<string, string>, port?: number): Promise<ReceiverHandle> {
-  const chosenPort = port ?? (await freePort());
+/**
+ * The receiver under the real Functions Framework CLI, restartable on the same port. `source`
+ * serves another entry module than functions/index.ts (a fixture that injects a fault).
+ */
+export async function startReceiver(env: Record<string, string>, options: { port?: number; source?: string } = {}): Promise<ReceiverHandle> {
+  const chosenPort = options.port ?? (await freePort());
   const fullEnv: Record<string, string> = {
     GOOGLE_CLOUD_PROJECT: PROJECT,
     WEBHOOK_TOPIC_PREFIX: PREFIX,
@@ -245,7 +248,7 @@ export async function startReceiver(env: Record<string, string>, port?: number):
   const launch = async (): Promise<ReceiverProcess> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await startReceiverProcess({ port: chosenPort, env: fullEnv, timeoutMs: 60_000 });
+        return await startReceiverProcess({ port: chosenPort, env: fullEnv, timeoutMs: 60_000, ...(options.source !== undefined && { source: options.source }) });
       } catch (error) {
         // EADDRINUSE right after a kill: the port is released a moment later.
         if (attempt >= 5) throw error;
