@@ -19,7 +19,7 @@ import { decodeDigest, DIGEST_CLAIMS, EVENT_CLAIM } from './jwt-binding-heuristi
 import { unauthorized, unavailable, type BodyBinding, type JwtVerified, type Rejection } from './result.ts';
 
 export interface JwtOptions {
-  /** Resolves the verification key from the token header (a remote JWKS in production). */
+  /** Picks the verification key for the token header: the key set verify/jwks.ts loaded for its `kid`. */
   keys: JWTVerifyGetKey;
   audience?: string;
   issuer?: string;
