@@ -6,9 +6,9 @@ import { PubSub } from '@google-cloud/pubsub';
 import type { ReceiverConfig } from './config.ts';
 import { createPubSubEventBus, type EventBus } from './event-bus.ts';
 import { createJsonLogger, type Logger } from './log.ts';
-import { createWebhookHandler, type WebhookHandler } from './receiver.ts';
+import { createWebhookHandler, type JwtSettings, type WebhookHandler } from './receiver.ts';
 import { createStaticKeyProvider, fixedSecretSource, type SigningSecretSource } from './signing-keys.ts';
-import { createJwksKeys, type JwtOptions } from './verify/jwt.ts';
+import { createJwksCache } from './verify/jwks.ts';
 import { parseEd25519PublicKeys } from './verify/keys.ts';
 
 export interface Receiver {
@@ -41,11 +41,11 @@ async function secretSource(config: ReceiverConfig): Promise<SigningSecretSource
   }
 }
 
-function jwtOptions(config: ReceiverConfig): JwtOptions | undefined {
+function jwtSettings(config: ReceiverConfig): JwtSettings | undefined {
   if (!config.schemes.has('jwt')) return undefined;
   return {
     // A JWKS fetch happens inside a request: it must leave time to publish before the deadline.
-    keys: createJwksKeys(config.jwksUrl, Math.min(3000, Math.floor(config.publishTimeoutMs / 2))),
+    jwks: createJwksCache({ url: config.jwksUrl, fetchTimeoutMs: Math.min(3000, Math.floor(config.publishTimeoutMs / 2)) }),
     ...(config.jwtAudience !== undefined && { audience: config.jwtAudience }),
     ...(config.jwtIssuer !== undefined && { issuer: config.jwtIssuer }),
     clockToleranceSeconds: JWT_CLOCK_TOLERANCE_SECONDS,
@@ -53,12 +53,20 @@ function jwtOptions(config: ReceiverConfig): JwtOptions | undefined {
   };
 }
 
-export async function createReceiver(config: ReceiverConfig, log: Logger = createJsonLogger()): Promise<Receiver> {
+export interface ReceiverParts {
+  log?: Logger;
+  /** Wraps the Pub/Sub event bus before the handler gets it (tests inject faults through it). */
+  wrapBus?: (bus: EventBus) => EventBus;
+}
+
+export async function createReceiver(config: ReceiverConfig, parts: ReceiverParts = {}): Promise<Receiver> {
+  const log = parts.log ?? createJsonLogger();
   if (config.schemes.has('jwt') && config.jwtAudience === undefined) {
     log('WARNING', 'JWT deliveries are accepted without an audience check (WEBHOOK_JWT_ALLOW_ANY_AUDIENCE=true): a token Google minted for another Gemini user would be accepted too', {});
   }
   const pubsub = new PubSub({ projectId: config.projectId });
-  const bus = createPubSubEventBus(pubsub, { topicPrefix: config.topicPrefix, publishTimeoutMs: config.publishTimeoutMs });
+  const pubsubBus = createPubSubEventBus(pubsub, { topicPrefix: config.topicPrefix, publishTimeoutMs: config.publishTimeoutMs });
+  const bus = parts.wrapBus ? parts.wrapBus(pubsubBus) : pubsubBus;
   const secrets = await secretSource(config);
   const staticKeys = createStaticKeyProvider(
     secrets,
@@ -71,7 +79,7 @@ export async function createReceiver(config: ReceiverConfig, log: Logger = creat
   const handler = createWebhookHandler({
     bus,
     staticKeys,
-    jwt: jwtOptions(config),
+    jwt: jwtSettings(config),
     schemes: config.schemes,
     toleranceSeconds: config.timestampToleranceSeconds,
     maxBodyBytes: config.maxBodyBytes,

@@ -1,19 +1,27 @@
 /**
  * Pub/Sub attributes for a published delivery: routing and filtering facts, the CloudEvents
  * Pub/Sub binding (`ce-*`), and `user_metadata` flattened for native subscription filters.
- * Pub/Sub allows at most 100 attributes, 256-byte keys and 1024-byte values: what does not fit is
- * cut or dropped, flagged with `user_metadata_truncated`, and the message is still published.
+ * Within Pub/Sub's limits (pubsub-limits.ts): what does not fit is cut or dropped, flagged with
+ * `user_metadata_truncated`, and the message is still published. Every key and value is
+ * well-formed UTF-8: a lone UTF-16 surrogate from the body (`"\ud800"` is valid JSON) becomes
+ * U+FFFD in a value, and a key holding one is dropped.
  */
 import type { RouteKey } from './catalog.ts';
 import { isRecord, type Envelope } from './envelope.ts';
+import { nestsDeeperThan } from './json-limits.ts';
+import { MAX_ATTRIBUTE_KEY_BYTES, MAX_ATTRIBUTE_VALUE_BYTES, MAX_ATTRIBUTES } from './pubsub-limits.ts';
 import type { Verified } from './verify/result.ts';
 
-export const MAX_ATTRIBUTES = 100;
-export const MAX_ATTRIBUTE_KEY_BYTES = 256;
-export const MAX_ATTRIBUTE_VALUE_BYTES = 1024;
 export const USER_METADATA_PREFIX = 'user_metadata_';
 export const USER_METADATA_TRUNCATED = 'user_metadata_truncated';
 export const CLOUDEVENTS_SOURCE = 'https://generativelanguage.googleapis.com';
+/** Set on a message published with only the routing attributes (see minimalAttributes). */
+export const ATTRIBUTES_INCOMPLETE = 'attributes_incomplete';
+/**
+ * `user_metadata` values nested deeper than this are dropped (and flagged) rather than serialised:
+ * JSON.stringify recurses, and a few thousand levels overflow the stack.
+ */
+export const MAX_METADATA_DEPTH = 32;
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -46,15 +54,50 @@ function cloudEventTime(input: AttributeInput): string {
   return input.receivedAt.toISOString();
 }
 
-function metadataValue(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value) ?? 'null';
+/** A value as an attribute string, or undefined when it is too deeply nested to serialise safely. */
+function metadataValue(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (nestsDeeperThan(value, MAX_METADATA_DEPTH)) return undefined;
+  return JSON.stringify(value) ?? 'null';
 }
 
+/**
+ * The `user_metadata` to flatten. A JWT delivery whose token carries `user_metadata` takes it from
+ * the (signed) claims, never from the body: with a signature-only token the body is the sender's
+ * word alone. Otherwise the body's, at the top level or inside `data`.
+ */
 function userMetadata(input: AttributeInput): Readonly<Record<string, unknown>> | undefined {
-  if (input.envelope.userMetadata) return input.envelope.userMetadata;
-  // Dynamic webhooks may carry it in the (verified) token instead of the body.
-  const claimed = input.verified.scheme === 'jwt' ? input.verified.claims['user_metadata'] : undefined;
-  return isRecord(claimed) ? claimed : undefined;
+  const { verified } = input;
+  if (verified.scheme === 'jwt' && Object.hasOwn(verified.claims, 'user_metadata')) {
+    const claimed = verified.claims['user_metadata'];
+    return isRecord(claimed) ? claimed : undefined;
+  }
+  return input.envelope.userMetadata;
+}
+
+/** Attribute values are cut to Pub/Sub's limit, as well-formed UTF-8. */
+function attributeValue(value: string): string {
+  return truncateUtf8(value.toWellFormed(), MAX_ATTRIBUTE_VALUE_BYTES);
+}
+
+/**
+ * The attributes routing needs and nothing else, from values that are well-formed by
+ * construction: the fallback when the full set cannot be built or is refused, so a verified
+ * delivery is still published.
+ */
+export function minimalAttributes(input: Pick<AttributeInput, 'webhookId' | 'route' | 'verified' | 'receivedAt'>): Record<string, string> {
+  const attributes: Record<string, string> = {
+    webhook_id: attributeValue(input.webhookId),
+    event_route: input.route,
+    verification_scheme: input.verified.scheme,
+    received_at: input.receivedAt.toISOString(),
+    'ce-specversion': '1.0',
+    'ce-id': attributeValue(input.webhookId),
+    'ce-source': CLOUDEVENTS_SOURCE,
+    [ATTRIBUTES_INCOMPLETE]: 'true',
+  };
+  if (input.verified.scheme === 'jwt') attributes['body_binding'] = input.verified.binding;
+  return attributes;
 }
 
 export function buildAttributes(input: AttributeInput): Record<string, string> {
@@ -62,8 +105,7 @@ export function buildAttributes(input: AttributeInput): Record<string, string> {
   let truncated = false;
   const set = (key: string, value: string | undefined): void => {
     if (value === undefined) return;
-    const cut = truncateUtf8(value, MAX_ATTRIBUTE_VALUE_BYTES);
-    attributes[key] = cut;
+    attributes[key] = attributeValue(value);
   };
   const { envelope, verified } = input;
 
@@ -91,13 +133,22 @@ export function buildAttributes(input: AttributeInput): Record<string, string> {
     let used = 0;
     for (const key of keys) {
       const name = USER_METADATA_PREFIX + key;
-      // A user key `truncated` would collide with (and could forge) the flag: it is dropped, and flagged.
-      if (used >= room || key === '' || CONTROL.test(key) || name === USER_METADATA_TRUNCATED || Buffer.byteLength(name) > MAX_ATTRIBUTE_KEY_BYTES) {
+      // A user key `truncated` would collide with (and could forge) the flag: it is dropped, and
+      // flagged. A key that is not well-formed UTF-16 cannot be a Pub/Sub key: dropped, flagged.
+      if (
+        used >= room ||
+        key === '' ||
+        CONTROL.test(key) ||
+        !key.isWellFormed() ||
+        name === USER_METADATA_TRUNCATED ||
+        Buffer.byteLength(name) > MAX_ATTRIBUTE_KEY_BYTES
+      ) {
         truncated = true;
         continue;
       }
       const value = metadataValue(metadata[key]);
-      if (Buffer.byteLength(value) > MAX_ATTRIBUTE_VALUE_BYTES) truncated = true;
+      if (value === undefined || Buffer.byteLength(value) > MAX_ATTRIBUTE_VALUE_BYTES) truncated = true;
+      if (value === undefined) continue;
       set(name, value);
       used++;
     }

@@ -1,44 +1,51 @@
 /**
- * Keeps the Functions Framework's body-parser away from webhook bodies.
+ * Keeps the Functions Framework's body parsers away from webhook bodies.
  *
- * The framework runs body-parser before our handler on every request that has a
- * Content-Type. body-parser buffers up to 1 GiB with no time limit, so a body dripped byte by byte
- * holds the request until Node's 5-minute request timeout, and it answers 400/415 itself (HTML,
- * before any verification) for bodies it cannot parse: bad JSON, an unknown charset or encoding,
- * even when the delivery is validly signed, so such a delivery could never be published.
- * (Found by test/reliability/hostile.test.ts.)
+ * The framework runs body-parser (json, text, urlencoded, then raw for any other type) before our
+ * handler on every request that has a Content-Type. body-parser buffers up to 1 GiB with no time
+ * limit, so a body dripped byte by byte holds the request until Cloud Run's request timeout; and
+ * it answers 400/415 itself (before any verification) for bodies it cannot parse: bad JSON, an
+ * unknown charset or encoding, even when the delivery is validly signed, so such a delivery could
+ * never be published. docs/architecture.md has the details and the tests that show it.
  *
- * So the Content-Type is taken off each request as it starts, before the framework's middleware
- * runs; body-parser then skips the request and the receiver's readBody reads the raw bytes itself: bounded
- * in size (maxBodyBytes), in time (bodyTimeoutMs) and in number (maxInFlight). Nothing downstream
- * needs the Content-Type: the body is published byte for byte whatever it claims to be.
+ * So the Content-Type is taken off each request of the receiver's own server as the request
+ * starts, before the framework's middleware runs; body-parser then skips the request, and
+ * functions/body-reader.ts reads the raw bytes itself, bounded in size, time and memory. Nothing
+ * downstream needs the Content-Type: the body is published byte for byte whatever it claims to be.
  *
- * The hook sees the requests of every HTTP server in the process, so it only touches servers whose
- * request listener is an Express app (the Functions Framework's); deployed, that is the only one.
+ * The hook sees the requests of every HTTP server in the process, so it touches only the servers
+ * the caller names (functions/index.ts: the one listening on the configured port). Any other
+ * server in the process, an Express app with `express.json()` for instance, keeps its parsing.
  */
-import { subscribe } from 'node:diagnostics_channel';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, Server } from 'node:http';
 
-let installed = false;
-const expressServers = new WeakMap<Server, boolean>();
+const REQUEST_START = 'http.server.request.start';
 
-function servesExpressApp(server: Server): boolean {
-  let known = expressServers.get(server);
-  if (known === undefined) {
-    known = server
-      .listeners('request')
-      .some((listener) => typeof (listener as { handle?: unknown }).handle === 'function' && typeof (listener as { use?: unknown }).use === 'function');
-    expressServers.set(server, known);
-  }
-  return known;
+/** True when `server` is listening on `port`: how the entry point recognises its own server. */
+export function listensOn(port: number): (server: Server) => boolean {
+  return (server) => {
+    const address = server.address();
+    return address !== null && typeof address === 'object' && address.port === port;
+  };
 }
 
-export function takeOverRequestBodies(): void {
-  if (installed) return;
-  installed = true;
-  subscribe('http.server.request.start', (message) => {
+/**
+ * Takes the body away from the framework's parsers on the servers `isReceiverServer` accepts
+ * (asked once per server). Returns the function that removes the takeover again.
+ */
+export function takeOverRequestBodies(isReceiverServer: (server: Server) => boolean): () => void {
+  const decided = new WeakMap<Server, boolean>();
+  const onRequestStart = (message: unknown): void => {
     const { request, server } = message as { request: IncomingMessage; server: Server };
-    if (request.headers['content-type'] !== undefined && servesExpressApp(server)) delete request.headers['content-type'];
-  });
+    if (request.headers['content-type'] === undefined) return;
+    let ours = decided.get(server);
+    if (ours === undefined) {
+      ours = isReceiverServer(server);
+      decided.set(server, ours);
+    }
+    if (ours) delete request.headers['content-type'];
+  };
+  subscribe(REQUEST_START, onRequestStart);
+  return () => unsubscribe(REQUEST_START, onRequestStart);
 }
-

@@ -1,9 +1,21 @@
 /**
  * Publishing to Pub/Sub: one `Topic` per route, created once and reused, tuned for latency
  * (a webhook sender is waiting on every publish). Knows nothing about HTTP.
+ *
+ * Messages published in the same tick share one Publish RPC, and Pub/Sub refuses a whole RPC for
+ * one message outside its limits, failing every message batched with it (the emulator answers a
+ * retryable error, so they all wait out the deadline). So a message is checked against those
+ * limits before it joins a batch, and one that fails is refused on its own, at once.
  */
 import type { PubSub, Topic } from '@google-cloud/pubsub';
 import { ROUTE_KEYS, topicFor, type RouteKey } from './catalog.ts';
+import { messageProblem } from './pubsub-limits.ts';
+
+/**
+ * gRPC status INVALID_ARGUMENT (https://grpc.github.io/grpc/core/md_doc_statuscodes.html): the
+ * message itself is unacceptable, as checked here or as Pub/Sub answered.
+ */
+export const GRPC_INVALID_ARGUMENT = 3;
 
 export class PublishError extends Error {
   override name = 'PublishError';
@@ -34,6 +46,11 @@ export interface PubSubEventBusOptions {
   publishTimeoutMs: number;
 }
 
+function grpcCode(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
 export function createPubSubEventBus(pubsub: PubSub, options: PubSubEventBusOptions): EventBus {
   const topics = new Map<RouteKey, Topic>();
   for (const route of ROUTE_KEYS) {
@@ -54,6 +71,10 @@ export function createPubSubEventBus(pubsub: PubSub, options: PubSubEventBusOpti
     async publish(route, data, attributes) {
       const topic = topics.get(route);
       if (!topic) throw new PublishError(`no topic for route ${route}`, {});
+      const problem = messageProblem(data, attributes);
+      if (problem !== undefined) {
+        throw new PublishError(`message for ${topic.name} not sent: Pub/Sub would refuse ${problem}`, { code: GRPC_INVALID_ARGUMENT });
+      }
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(
@@ -66,11 +87,7 @@ export function createPubSubEventBus(pubsub: PubSub, options: PubSubEventBusOpti
         return { messageId, topic: topic.name };
       } catch (error) {
         if (error instanceof PublishError) throw error;
-        const code = (error as { code?: unknown }).code;
-        throw new PublishError(`publish to ${topic.name} failed: ${(error as Error).message}`, {
-          code: typeof code === 'number' ? code : undefined,
-          cause: error,
-        });
+        throw new PublishError(`publish to ${topic.name} failed: ${(error as Error).message}`, { code: grpcCode(error), cause: error });
       } finally {
         clearTimeout(timer);
       }

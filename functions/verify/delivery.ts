@@ -1,8 +1,9 @@
 /**
  * One entry point for verifying a delivery: detect the scheme from `webhook-signature`
  * (Standard Webhooks `v1,`/`v1a,` entries, or a three-segment JWT), check it is enabled, then
- * hand over to the scheme's verifier. Key material arrives as arguments; loading it is the
- * caller's business, so the static path stays pure.
+ * hand over to the scheme's verifier. Key material arrives as arguments (the signing secrets, or
+ * the JWKS key set loaded for the token's `kid`); loading it is the caller's business, so
+ * verification stays pure.
  */
 /** Header values as Node's `req.headersDistinct` gives them: repeated headers stay separate. */
 export type DistinctHeaders = Readonly<Record<string, readonly string[] | undefined>>;

@@ -1,18 +1,25 @@
 /**
  * Dynamic (per-request) Gemini webhooks: an RS256 JWT in `webhook-signature`, checked with `jose`
- * against Google's JWKS. What the claims contain is not published (see the fact sheet), so after
- * the signature we record how strongly the body is bound to the token:
- * - `claims`: the claims carry the event, and it equals the body;
+ * against Google's JWKS. What the claims contain is not published (the Gemini guide,
+ * https://ai.google.dev/gemini-api/docs/webhooks, shows only the signature check), so after the
+ * signature we record how strongly the body is bound to the token:
+ * - `claims`: the claims carry the event and cover the whole body: every field of the body is a
+ *   claim with an equal value (or an `event` claim equals the body), and no key repeats;
  * - `digest`: a claim carries the body's SHA-256, and it matches;
  * - `signature-only`: neither; the token proves Google sent *a* delivery, not this body.
+ * Which claims might carry the event or a digest is guessed in jwt-binding-heuristics.ts; the
+ * rules for what counts as bound are here.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { findDuplicateKey, nestsDeeperThan } from '../json-limits.ts';
+import { JwksUnavailableError } from './jwks.ts';
+import { decodeDigest, DIGEST_CLAIMS, EVENT_CLAIM } from './jwt-binding-heuristics.ts';
 import { unauthorized, unavailable, type BodyBinding, type JwtVerified, type Rejection } from './result.ts';
 
 export interface JwtOptions {
-  /** Resolves the verification key from the token header (a remote JWKS in production). */
+  /** Picks the verification key for the token header: the key set verify/jwks.ts loaded for its `kid`. */
   keys: JWTVerifyGetKey;
   audience?: string;
   issuer?: string;
@@ -27,48 +34,6 @@ export const COMPACT_JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** Tokens above this size are refused before any decoding. */
 export const MAX_JWT_LENGTH = 8192;
 
-/** Raised by a key resolver when the JWKS itself cannot be had (network, timeout, garbage). */
-export class JwksUnavailableError extends Error {}
-
-/**
- * Wraps jose's remote JWKS so that "the JWKS cannot be fetched" (503, the sender retries) is told
- * apart from "this token names a key Google does not have" (401).
- */
-export function distinguishJwksOutages(keys: JWTVerifyGetKey): JWTVerifyGetKey {
-  return async (header, token) => {
-    try {
-      return await keys(header, token);
-    } catch (error) {
-      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
-      throw new JwksUnavailableError(`JWKS unavailable: ${(error as Error).message ?? String(error)}`, { cause: error });
-    }
-  };
-}
-
-/** jose refetches the JWKS for an unknown `kid` at most this often. */
-export const JWKS_COOLDOWN_MS = 30_000;
-/** A cached JWKS is refetched after this long even when every `kid` is known. */
-export const JWKS_MAX_AGE_MS = 10 * 60_000;
-
-/** Google's JWKS at `url`, cached and rate-limited, with outages told apart from unknown keys. */
-export function createJwksKeys(url: URL, fetchTimeoutMs: number): JWTVerifyGetKey {
-  return distinguishJwksOutages(
-    createRemoteJWKSet(url, { timeoutDuration: fetchTimeoutMs, cooldownDuration: JWKS_COOLDOWN_MS, cacheMaxAge: JWKS_MAX_AGE_MS }),
-  );
-}
-
-const DIGEST_CLAIMS = ['body_sha256', 'payload_sha256', 'sha256', 'body_hash', 'payload_hash', 'digest'] as const;
-const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
-const B64_SHA256 = /^[A-Za-z0-9+/_-]{43}=?$/;
-
-function decodeDigest(value: string): Buffer | undefined {
-  // Accept RFC 9530 style `sha-256=<base64>` as well as bare hex or base64(url).
-  const text = value.replace(/^sha-?256[=:]/i, '').replace(/^:(.*):$/, '$1');
-  if (HEX_SHA256.test(text)) return Buffer.from(text, 'hex');
-  if (B64_SHA256.test(text)) return Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-  return undefined;
-}
-
 function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString('utf8'));
@@ -77,31 +42,43 @@ function parseJson(body: Buffer): unknown {
   }
 }
 
-/** The event the claims carry, if they carry one: an `event` object, or top-level `type` and `data`. */
-function claimedEvent(claims: JWTPayload): { compare: (body: unknown) => boolean } | undefined {
-  const event = claims['event'];
-  if (event !== null && typeof event === 'object') {
-    return { compare: (body) => isDeepStrictEqual(body, event) };
+/** Envelopes are three levels deep; anything past this is not an event the claims could carry. */
+export const MAX_COMPARED_DEPTH = 64;
+
+/**
+ * Whether the claims carry the event, and if so whether they cover the whole body. Claims carry
+ * the event as an EVENT_CLAIM object, or as top-level `type` and `data` claims (the envelope's own
+ * field names); in the second form the body's other fields (`timestamp`, `user_metadata`, ...)
+ * must be claims too, with equal values, or a captured token would vouch for fields it never signed.
+ */
+function claimsBinding(claims: JWTPayload, body: Buffer): 'claims' | Rejection | undefined {
+  const event = claims[EVENT_CLAIM];
+  const carriesEvent = event !== null && typeof event === 'object';
+  if (!carriesEvent && !(typeof claims['type'] === 'string' && 'data' in claims)) return undefined;
+  const mismatch = (detail: string) => unauthorized('body_binding_mismatch', detail);
+  const parsed = parseJson(body);
+  if (parsed === null || typeof parsed !== 'object') return mismatch('the token carries the event but the body is not a JSON object');
+  // isDeepStrictEqual recurses: compare nothing deeper than an event can be.
+  if (nestsDeeperThan(parsed, MAX_COMPARED_DEPTH) || nestsDeeperThan(carriesEvent ? event : claims, MAX_COMPARED_DEPTH)) {
+    return mismatch(`the body or the claims nest deeper than ${MAX_COMPARED_DEPTH} levels`);
   }
-  if (typeof claims['type'] === 'string' && 'data' in claims) {
-    return {
-      compare: (body) =>
-        body !== null &&
-        typeof body === 'object' &&
-        (body as Record<string, unknown>)['type'] === claims['type'] &&
-        isDeepStrictEqual((body as Record<string, unknown>)['data'], claims['data']),
-    };
+  if (carriesEvent) {
+    if (!isDeepStrictEqual(parsed, event)) return mismatch('the event in the token claims differs from the body');
+  } else {
+    if (Array.isArray(parsed)) return mismatch('the token carries the event but the body is not a JSON object');
+    const uncovered = Object.keys(parsed).find((key) => !Object.hasOwn(claims, key) || !isDeepStrictEqual((parsed as Record<string, unknown>)[key], claims[key]));
+    if (uncovered !== undefined) return mismatch(`body field ${JSON.stringify(uncovered.slice(0, 40))} is not a claim with the same value`);
   }
-  return undefined;
+  // JSON.parse kept the last of any repeated key; a consumer whose parser keeps the first would
+  // read a body the claims never covered.
+  const repeated = findDuplicateKey(body.toString('utf8'));
+  if (repeated !== undefined) return mismatch(`the body repeats the key ${JSON.stringify(repeated.slice(0, 40))}`);
+  return 'claims';
 }
 
 function bindBody(claims: JWTPayload, body: Buffer): BodyBinding | Rejection {
-  const event = claimedEvent(claims);
-  if (event) {
-    return event.compare(parseJson(body))
-      ? 'claims'
-      : unauthorized('body_binding_mismatch', 'the event in the token claims differs from the body');
-  }
+  const bound = claimsBinding(claims, body);
+  if (bound !== undefined) return bound;
   for (const name of DIGEST_CLAIMS) {
     const value = claims[name];
     if (typeof value !== 'string') continue;

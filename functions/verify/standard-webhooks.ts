@@ -40,15 +40,22 @@ const TIMESTAMP = /^[0-9]{1,12}$/;
 const ENTRY = /^(v[0-9]+[a-z]?),([A-Za-z0-9+/]+={0,2})$/;
 /** A header with more entries than this is noise, not key rotation. */
 export const MAX_SIGNATURE_ENTRIES = 32;
+/**
+ * Distinct `v1a` signatures checked per request, each against every public key. A sender signs once
+ * per key it holds: one signature, two while it rotates keys. Every ed25519 check hashes the whole
+ * body, so this caps what an unsigned request can make the receiver compute.
+ */
+export const MAX_V1A_SIGNATURES_CHECKED = 2;
 const HMAC_LENGTH = 32;
 const ED25519_SIGNATURE_LENGTH = 64;
 
-interface SignatureEntries {
+/** The header's entries, each distinct payload once, in the order sent. */
+export interface SignatureEntries {
   v1: Buffer[];
   v1a: Buffer[];
 }
 
-function parseSignatureHeader(header: string): SignatureEntries | Rejection {
+export function parseSignatureHeader(header: string): SignatureEntries | Rejection {
   const parts = header.trim().split(/\s+/);
   if (parts.length === 0 || parts[0] === '') {
     return malformed('malformed_signature_header', 'webhook-signature is empty');
@@ -57,6 +64,7 @@ function parseSignatureHeader(header: string): SignatureEntries | Rejection {
     return malformed('malformed_signature_header', `webhook-signature has ${parts.length} entries; at most ${MAX_SIGNATURE_ENTRIES} are accepted`);
   }
   const entries: SignatureEntries = { v1: [], v1a: [] };
+  const seen = new Set<string>();
   let wellFormed = 0;
   for (const part of parts) {
     // Junk next to a valid entry is skipped (as the reference libraries do); the strict pattern
@@ -64,6 +72,9 @@ function parseSignatureHeader(header: string): SignatureEntries | Rejection {
     const match = ENTRY.exec(part);
     if (!match) continue;
     wellFormed++;
+    // The same entry twice is one signature: checking it again only costs CPU.
+    if (seen.has(part)) continue;
+    seen.add(part);
     const [, version, payload = ''] = match;
     if (version === 'v1') entries.v1.push(Buffer.from(payload, 'base64'));
     else if (version === 'v1a') entries.v1a.push(Buffer.from(payload, 'base64'));
@@ -72,6 +83,29 @@ function parseSignatureHeader(header: string): SignatureEntries | Rejection {
     return malformed('malformed_signature_header', 'webhook-signature has no "<version>,<base64>" entry');
   }
   return entries;
+}
+
+/**
+ * The cryptography one request costs, decided before any of it runs: one HMAC-SHA256 of the
+ * signed content per signing secret (compared with every `v1` signature, which costs next to
+ * nothing), and one ed25519 verification per public key for each of at most
+ * MAX_V1A_SIGNATURES_CHECKED distinct `v1a` signatures. Signatures of the wrong length are left
+ * out: they could never match.
+ */
+export interface SignatureChecks {
+  hmacKeys: readonly Buffer[];
+  v1Signatures: readonly Buffer[];
+  ed25519: ReadonlyArray<{ key: KeyObject; signature: Buffer }>;
+}
+
+export function planSignatureChecks(entries: SignatureEntries, keys: StaticKeys): SignatureChecks {
+  const v1Signatures = entries.v1.filter((entry) => entry.length === HMAC_LENGTH);
+  const v1aSignatures = entries.v1a.filter((entry) => entry.length === ED25519_SIGNATURE_LENGTH).slice(0, MAX_V1A_SIGNATURES_CHECKED);
+  return {
+    hmacKeys: v1Signatures.length > 0 ? keys.hmacKeys : [],
+    v1Signatures,
+    ed25519: keys.ed25519Keys.flatMap((key) => v1aSignatures.map((signature) => ({ key, signature }))),
+  };
 }
 
 export function isWellFormedWebhookId(id: string): boolean {
@@ -131,8 +165,6 @@ export function verifyStandardWebhook(
 
   // A v1/v1a entry of the wrong length is a bad signature (signature_mismatch), not an
   // unsupported one: it is only left out of the cryptography, which could never match it.
-  const hmacEntries = entries.v1.filter((entry) => entry.length === HMAC_LENGTH);
-  const edEntries = entries.v1a.filter((entry) => entry.length === ED25519_SIGNATURE_LENGTH);
   const canCheckV1 = entries.v1.length > 0 && keys.hmacKeys.length > 0;
   const canCheckV1a = entries.v1a.length > 0 && keys.ed25519Keys.length > 0;
   if (!canCheckV1 && !canCheckV1a) {
@@ -142,23 +174,18 @@ export function verifyStandardWebhook(
     return unauthorized('no_supported_signature', 'webhook-signature has no entry this receiver has a key for');
   }
 
+  const checks = planSignatureChecks(entries, keys);
   const prefix = signedContentParts(headers);
-  if (canCheckV1) {
-    let matched = false;
-    for (const key of keys.hmacKeys) {
-      const digest = createHmac('sha256', key).update(prefix).update(body).digest();
-      if (anyEqual(digest, hmacEntries)) matched = true;
-    }
-    if (matched) return { ok: true, scheme: 'static-v1', webhookId: headers.id, timestamp };
+  let matched = false;
+  for (const key of checks.hmacKeys) {
+    const digest = createHmac('sha256', key).update(prefix).update(body).digest();
+    if (anyEqual(digest, checks.v1Signatures)) matched = true;
   }
-  if (canCheckV1a) {
+  if (matched) return { ok: true, scheme: 'static-v1', webhookId: headers.id, timestamp };
+  if (checks.ed25519.length > 0) {
     const content = Buffer.concat([Buffer.from(prefix), body]);
-    for (const key of keys.ed25519Keys) {
-      for (const signature of edEntries) {
-        if (verifySignature(null, content, key, signature)) {
-          return { ok: true, scheme: 'static-v1a', webhookId: headers.id, timestamp };
-        }
-      }
+    for (const { key, signature } of checks.ed25519) {
+      if (verifySignature(null, content, key, signature)) return { ok: true, scheme: 'static-v1a', webhookId: headers.id, timestamp };
     }
   }
   return unauthorized('signature_mismatch', 'no signature entry matches any current key');

@@ -37,13 +37,15 @@ export interface StartReceiverOptions {
    * transpiled function and its own installed node_modules, as Cloud Build leaves it.
    */
   deployedDir?: string;
+  /** Serve another entry module of this repository instead of functions/index.ts (test fixtures). */
+  source?: string;
 }
 
 export async function startReceiverProcess(options: StartReceiverOptions): Promise<ReceiverProcess> {
   const cli = options.deployedDir
     ? join(options.deployedDir, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js')
     : frameworkCli;
-  const source = options.deployedDir ?? join(repoRoot, 'functions', 'index.ts');
+  const source = options.deployedDir ?? options.source ?? join(repoRoot, 'functions', 'index.ts');
   const child = spawn(
     process.execPath,
     [cli, '--target=receiveWebhook', `--source=${source}`, `--port=${options.port}`],

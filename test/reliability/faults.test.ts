@@ -20,7 +20,8 @@ import { EVENT_TYPES } from '../../functions/catalog.ts';
 import { createPubSubEventBus } from '../../functions/event-bus.ts';
 import { createWebhookHandler } from '../../functions/receiver.ts';
 import { createSecretManagerSource } from '../../functions/secrets/secret-manager.ts';
-import { createStaticKeyProvider } from '../../functions/signing-keys.ts';
+import { createStaticKeyProvider, fixedSecretSource } from '../../functions/signing-keys.ts';
+import { createJwksCache } from '../../functions/verify/jwks.ts';
 import { generateJwtKeyPair, generateSigningSecret, type JwtKeyPair } from '../../scripts/lib/dev-keys.ts';
 import { freePort } from '../../scripts/lib/emulator.ts';
 import { startFakeSecretManager } from '../support/fake-secret-manager.ts';
@@ -125,16 +126,36 @@ describe('fault injection', { timeout: 240_000 }, () => {
   });
 
   test('JWKS down, slow, garbage, failing: JWT deliveries get 503 + Retry-After, static ones flow, all arrive after recovery', async () => {
+    // In process, with the receiver's JWKS cache at a 1 s cooldown instead of 30 s, so every failure
+    // mode below (1.5 s each) is really fetched. The 30 s cooldown itself, counted against a
+    // receiver process, is in test/reliability/hostile-jwks.test.ts.
     const jwks = new FlakyJwks(await freePort(), [jwtKeys.publicJwk], { slowMs: 4000 });
-    const jwtReceiver = await startReceiver({
-      ...baseEnv(),
-      WEBHOOK_SCHEMES: 'static,jwt',
-      WEBHOOK_JWKS_URL: jwks.url,
-      WEBHOOK_JWT_ISSUER: 'https://generativelanguage.googleapis.com',
-      WEBHOOK_JWT_AUDIENCE: 'reliability-receiver',
-    });
+    const pubsub = new PubSub({ projectId: PROJECT, apiEndpoint: world.host });
+    const bus = createPubSubEventBus(pubsub, { topicPrefix: PREFIX, publishTimeoutMs: PUBLISH_TIMEOUT_MS });
+    functions.http(
+      'reliabilityJwks',
+      createWebhookHandler({
+        bus,
+        staticKeys: createStaticKeyProvider(fixedSecretSource([secret]), []),
+        jwt: {
+          jwks: createJwksCache({ url: new URL(jwks.url), fetchTimeoutMs: PUBLISH_TIMEOUT_MS / 2, cooldownMs: 1000 }),
+          issuer: 'https://generativelanguage.googleapis.com',
+          audience: 'reliability-receiver',
+          clockToleranceSeconds: 60,
+          requireBodyBinding: false,
+        },
+        schemes: new Set(['static', 'jwt']),
+        toleranceSeconds: 300,
+        maxBodyBytes: 1_048_576,
+        maxInFlight: 64,
+        log: () => {},
+      }),
+    );
+    const server = getTestServer('reliabilityJwks');
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
     const sender = new SenderSimulator({
-      url: jwtReceiver.url,
+      url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`,
       secret,
       jwt: { privateJwk: jwtKeys.privateJwk, issuer: 'https://generativelanguage.googleapis.com', audience: 'reliability-receiver' },
       concurrency: 8,
@@ -151,6 +172,7 @@ describe('fault injection', { timeout: 240_000 }, () => {
         await jwks.set(mode);
         await sleep(1500);
       }
+      const fetchesDuringOutage = jwks.requests;
       const staticAckedDuringOutage = [...sender.records.values()].filter((r) => r.scheme === 'static' && r.acknowledged).length;
       const jwtAckedDuringOutage = [...sender.records.values()].filter((r) => r.scheme === 'jwt' && r.acknowledged).length;
       await jwks.set('up');
@@ -158,15 +180,21 @@ describe('fault injection', { timeout: 240_000 }, () => {
       const report = await finish('jwks-outage', sender);
       assert.equal(jwtAckedDuringOutage, 0, 'no JWT delivery is acknowledged while the JWKS cannot be had');
       assert.ok(staticAckedDuringOutage > 0, 'static deliveries do not depend on the JWKS');
+      // HTTP answers only: a keep-alive connection closed under the sender is a network error any sender retries.
       const jwtStatuses = new Set(
-        [...sender.records.values()].filter((r) => r.scheme === 'jwt').flatMap((r) => r.attempts.map((a) => a.status)),
+        [...sender.records.values()].filter((r) => r.scheme === 'jwt').flatMap((r) => r.attempts.map((a) => a.status).filter((s) => typeof s === 'number')),
       );
       assert.deepEqual([...jwtStatuses].sort(), [200, 503], 'JWT deliveries were answered 503 during the outage, 200 after');
       assert.equal(report.statuses['timeout'] ?? 0, 0, 'a slow JWKS does not hold requests past the sender timeout');
-      assert.ok(jwks.requests > 0);
+      // slow, garbage, not-a-key-set and error were each fetched (down refuses connections, uncounted).
+      assert.ok(fetchesDuringOutage >= 4, `the JWKS was fetched in each failure mode (${fetchesDuringOutage} fetches)`);
+      assert.ok(fetchesDuringOutage <= 8, `but at most about once per cooldown (${fetchesDuringOutage} fetches in 7.5 s)`);
     } finally {
       sender.destroy();
-      await jwtReceiver.stop();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await bus.close();
+      await pubsub.close();
       await jwks.close();
     }
   });

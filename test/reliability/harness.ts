@@ -11,6 +11,7 @@ import { planSubscription } from '../../functions/topology.ts';
 import { freePort, startEmulator, type Emulator } from '../../scripts/lib/emulator.ts';
 import { createLocalTopology } from '../../scripts/lib/local-topology.ts';
 import { startReceiverProcess, type ReceiverProcess } from '../../scripts/lib/receiver-process.ts';
+import { TcpGate } from './fault-servers.ts';
 
 // Off GCP there is no metadata server; the client libraries in this process need not look for one.
 process.env['METADATA_SERVER_DETECTION'] ??= 'none';
@@ -42,15 +43,21 @@ export interface CollectedMessage {
 }
 
 /**
- * A Pub/Sub emulator plus the local topology, with a synchronous-pull collector. `kill()` and
+ * A Pub/Sub emulator plus the local topology, with a synchronous-pull collector. `killHard()` and
  * `restart()` model the emulator dying and coming back on the same address (empty, as the emulator
  * keeps nothing on disk), after which the topology is created again.
+ *
+ * Receivers reach the emulator through a gate on a fixed port (`host`), which stays closed while a
+ * restarted emulator gets its topology back. Real Pub/Sub keeps its subscriptions through an
+ * outage; the emulator comes back with none, and a message published to a topic before its
+ * subscription exists again is dropped. Without the gate a receiver could publish into that window,
+ * answer 2xx, and the test would count a loss that only the emulator's restart caused.
  */
 export class PubSubWorld {
   emulator: Emulator;
-  readonly port: number;
   /** Every message pulled (and acknowledged) so far, across restarts. */
   readonly collected: CollectedMessage[] = [];
+  #gate: TcpGate;
   #pubsub: PubSub;
   #subscriber: v1.SubscriberClient;
 
@@ -64,21 +71,24 @@ export class PubSubWorld {
     }
   }
 
-  private constructor(emulator: Emulator) {
+  private constructor(emulator: Emulator, gate: TcpGate) {
     this.emulator = emulator;
-    this.port = emulator.port;
+    this.#gate = gate;
     this.#pubsub = new PubSub({ projectId: PROJECT, apiEndpoint: emulator.host });
     this.#subscriber = new v1.SubscriberClient(this.#pubsub.options as SubscriberOptions);
   }
 
   static async start(): Promise<PubSubWorld> {
-    const world = new PubSubWorld(await startEmulator({ timeoutMs: 120_000 }));
+    const emulator = await startEmulator({ timeoutMs: 120_000 });
+    const world = new PubSubWorld(emulator, new TcpGate(await freePort(), emulator.port));
     await world.createTopology();
+    await world.#gate.open();
     return world;
   }
 
+  /** Where receivers find Pub/Sub (PUBSUB_EMULATOR_HOST): the gate in front of the emulator. */
   get host(): string {
-    return this.emulator.host;
+    return `127.0.0.1:${this.#gate.port}`;
   }
 
   async createTopology(): Promise<void> {
@@ -97,29 +107,35 @@ export class PubSubWorld {
    * script `exec`s java, so the child we spawned is the JVM: found by parent id and `--port`.
    */
   killHard(): void {
-    const pid = childPidWithArgument(`--port=${this.port}`);
-    if (pid === undefined) throw new Error(`no emulator child process listening on port ${this.port}`);
+    const pid = childPidWithArgument(`--port=${this.emulator.port}`);
+    if (pid === undefined) throw new Error(`no emulator child process listening on port ${this.emulator.port}`);
     process.kill(pid, 'SIGKILL');
   }
 
-  /** Starts a fresh emulator on the same port and creates the topology again. */
+  /**
+   * Starts a fresh emulator and creates the topology again; receivers get through (on the same
+   * address) only once it is complete.
+   */
   async restart(): Promise<void> {
+    await this.#gate.close();
     await this.emulator.stop(); // reaps the killed child; a no-op when it already exited
     await this.#subscriber.close().catch(() => {});
     await this.#pubsub.close().catch(() => {});
-    // The port was just released; another process could take it, so retry a few times.
+    this.emulator = await startEmulator({ timeoutMs: 120_000 });
+    this.#pubsub = new PubSub({ projectId: PROJECT, apiEndpoint: this.emulator.host });
+    this.#subscriber = new v1.SubscriberClient(this.#pubsub.options as SubscriberOptions);
+    await this.createTopology();
+    this.#gate = new TcpGate(this.#gate.port, this.emulator.port);
+    // The port was just released; another process could hold it a moment, so retry a few times.
     for (let attempt = 1; ; attempt++) {
       try {
-        this.emulator = await startEmulator({ port: this.port, timeoutMs: 120_000 });
+        await this.#gate.open();
         break;
       } catch (error) {
         if (attempt >= 5) throw error;
         await sleep(1000);
       }
     }
-    this.#pubsub = new PubSub({ projectId: PROJECT, apiEndpoint: this.emulator.host });
-    this.#subscriber = new v1.SubscriberClient(this.#pubsub.options as SubscriberOptions);
-    await this.createTopology();
   }
 
   /** One synchronous pull round over every consumer subscription; returns how many were pulled. */
@@ -166,6 +182,7 @@ export class PubSubWorld {
   }
 
   async stop(): Promise<void> {
+    await this.#gate.close();
     await this.#subscriber.close().catch(() => {});
     await this.#pubsub.close().catch(() => {});
     await this.emulator.stop();
@@ -213,9 +230,12 @@ export interface ReceiverHandle {
   stop(): Promise<void>;
 }
 
-/** The receiver under the real Functions Framework CLI, restartable on the same port. */
-export async function startReceiver(env: Record<string, string>, port?: number): Promise<ReceiverHandle> {
-  const chosenPort = port ?? (await freePort());
+/**
+ * The receiver under the real Functions Framework CLI, restartable on the same port. `source`
+ * serves another entry module than functions/index.ts (a fixture that injects a fault).
+ */
+export async function startReceiver(env: Record<string, string>, options: { port?: number; source?: string } = {}): Promise<ReceiverHandle> {
+  const chosenPort = options.port ?? (await freePort());
   const fullEnv: Record<string, string> = {
     GOOGLE_CLOUD_PROJECT: PROJECT,
     WEBHOOK_TOPIC_PREFIX: PREFIX,
@@ -228,7 +248,7 @@ export async function startReceiver(env: Record<string, string>, port?: number):
   const launch = async (): Promise<ReceiverProcess> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await startReceiverProcess({ port: chosenPort, env: fullEnv, timeoutMs: 60_000 });
+        return await startReceiverProcess({ port: chosenPort, env: fullEnv, timeoutMs: 60_000, ...(options.source !== undefined && { source: options.source }) });
       } catch (error) {
         // EADDRINUSE right after a kill: the port is released a moment later.
         if (attempt >= 5) throw error;

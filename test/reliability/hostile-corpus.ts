@@ -13,7 +13,7 @@ import { createHash, createHmac, createPrivateKey, createPublicKey, randomBytes,
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { Webhook } from 'standardwebhooks';
 import type { RouteKey } from '../../functions/catalog.ts';
-import type { RawRequest } from './raw-http.ts';
+import type { RawRequest } from '../support/raw-http.ts';
 
 export interface CorpusKeys {
   secret: string;
@@ -212,7 +212,11 @@ export async function buildCorpus(keys: CorpusKeys): Promise<HostileCase[]> {
   sigCase('signature with extra bytes', 401, (v) => `v1,${Buffer.concat([Buffer.from(v.signature.slice(3), 'base64'), Buffer.from([0])]).toString('base64')}`);
   sigCase('1,500 entries (too many)', 400, () => Array.from({ length: 1500 }, () => 'v1,AA==').join(' '));
   sigCase('valid entry hidden after 40 junk entries', 400, (v) => [...Array.from({ length: 40 }, () => 'v1,AA=='), v.signature].join(' '));
-  sigCase('v1a entry (no ed25519 key configured)', 401, () => `v1a,${randomBytes(64).toString('base64')}`);
+  sigCase('v1a entry by a key that is not configured', 401, () => `v1a,${randomBytes(64).toString('base64')}`);
+  // The adversarial pass: 32 copies of one v1a entry cost 32 ed25519 checks of the whole body.
+  // Entries are deduplicated now (the count of checks is asserted in hostile.test.ts).
+  const repeatedV1a = `v1a,${randomBytes(64).toString('base64')}`;
+  sigCase('32 identical v1a entries', 401, () => Array(32).fill(repeatedV1a).join(' '));
   sigCase('unknown secret', 401, (v) => signV1(unknownSecret, v.id, v.timestamp, v.body));
   sigCase('secret used without base64-decoding', 401, (v) => {
     const wrongKey = Buffer.from(keys.secret.replace(/^whsec_/, ''), 'utf8');
@@ -379,6 +383,24 @@ export async function buildCorpus(keys: CorpusKeys): Promise<HostileCase[]> {
     });
   }
 
+  // Lone UTF-16 surrogates: valid JSON escapes that JSON.parse turns into unpaired code units. Signed,
+  // they must be published whole; their attributes must still be UTF-8 (they used to poison the
+  // whole publish batch).
+  const surrogateCase = (name: string, json: string, route: RouteKey, group = 'surrogates'): void =>
+    staticCase(group, name, 200, (v) => ({ headers: staticHeaders(v.id, v.timestamp, v.signature) }), { publish: { route }, body: Buffer.from(json) });
+  surrogateCase('type "batch.\\ud800"', '{"type":"batch.\\ud800","version":"v1","data":{"id":"batches/surrogate-type"}}', 'unrouted');
+  surrogateCase('data.id "\\ud800"', '{"type":"batch.succeeded","version":"v1","data":{"id":"\\ud800"}}', 'batch.succeeded');
+  surrogateCase('user_metadata value "\\udc00"', '{"type":"batch.succeeded","version":"v1","user_metadata":{"v":"\\udc00"},"data":{"id":"batches/surrogate-value"}}', 'batch.succeeded');
+  // A key that is not UTF-8 cannot be an attribute: dropped and flagged, so this one is in the user_metadata group.
+  surrogateCase('user_metadata key "\\ud800"', '{"type":"batch.failed","version":"v1","user_metadata":{"\\ud800":"v"},"data":{"id":"batches/surrogate-key"}}', 'batch.failed', 'user_metadata');
+  // 4,500 levels (9 KiB) of user_metadata: JSON.stringify overflowed the stack, a permanent 500.
+  surrogateCase(
+    'user_metadata nested 4,500 levels deep',
+    `{"type":"interaction.failed","version":"v1","user_metadata":{"deep":${'{"a":'.repeat(4500)}1${'}'.repeat(4500)}},"data":{"id":"interactions/deep"}}`,
+    'interaction.failed',
+    'user_metadata',
+  );
+
   // --- dynamic (JWT) ---------------------------------------------------------------------------
   const jwtCase = async (
     name: string,
@@ -482,6 +504,27 @@ export async function buildCorpus(keys: CorpusKeys): Promise<HostileCase[]> {
     good({ event: { type: 'batch.succeeded', data: { id: 'batches/other' } } }).sign(rsa),
   );
   await jwtCase('four segments', [400, 401], async (body) => `${await good(digestClaim(body)).sign(rsa)}.AAAA`);
+
+  // Claims binding must cover the whole body. The adversarial pass: a captured token whose claims are
+  // {type, data, user_metadata: acme} was accepted as `claims` with another tenant and added fields.
+  {
+    const captured = { type: 'batch.failed', data: { id: 'batches/claims-captured' } };
+    const token = () => good({ ...captured, user_metadata: { tenant: 'acme' } }).sign(rsa);
+    const altered = Buffer.from(
+      JSON.stringify({ user_metadata: { tenant: 'globex' }, ...captured, timestamp: '2001-01-01T00:00:00Z', note: 'added' }),
+    );
+    await jwtCase('claims-bound token, body with another user_metadata and added fields', 401, token, { body: altered });
+    await jwtCase('claims-bound token, body with added fields only', 401, token, {
+      body: Buffer.from(JSON.stringify({ ...captured, user_metadata: { tenant: 'acme' }, note: 'added' })),
+    });
+    // A body that repeats "type": JSON.parse keeps the last (covered), a first-key parser reads the first.
+    await jwtCase('claims-bound token, body repeating the "type" key', 401, () => good({ ...captured }).sign(rsa), {
+      body: Buffer.from(`{"type":"interaction.requires_action","type":"batch.failed","data":{"id":"batches/claims-captured"}}`),
+    });
+    await jwtCase('claims-bound token, body nested 20,000 levels deep', 401, () => good({ ...captured }).sign(rsa), {
+      body: Buffer.from(`{"type":"batch.failed","data":${'['.repeat(20_000)}${']'.repeat(20_000)}}`),
+    });
+  }
 
   return cases;
 }

@@ -5,14 +5,18 @@
  * receiver is alive and a valid delivery still gets 2xx.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { importJWK, SignJWT, type CryptoKey } from 'jose';
+import { PubSub } from '@google-cloud/pubsub';
+import { importJWK, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
+import { createPubSubEventBus, GRPC_INVALID_ARGUMENT, PublishError } from '../../functions/event-bus.ts';
+import { parseEd25519PublicKeys } from '../../functions/verify/keys.ts';
+import { parseSignatureHeader, planSignatureChecks } from '../../functions/verify/standard-webhooks.ts';
 import { generateJwtKeyPair, generateSigningSecret, serveJwks, type JwksServer } from '../../scripts/lib/dev-keys.ts';
 import { recordFigures } from './figures.ts';
 import { buildCorpus, type Expected, type HostileCase } from './hostile-corpus.ts';
-import { logLines, PubSubWorld, startReceiver, type ReceiverHandle } from './harness.ts';
-import { sendRaw, type RawResponse } from './raw-http.ts';
+import { logLines, PREFIX, PROJECT, PubSubWorld, startReceiver, type ReceiverHandle } from './harness.ts';
+import { sendRaw, type RawResponse } from '../support/raw-http.ts';
 import { envelope, newWebhookId, SenderSimulator } from './sender-simulator.ts';
 
 const ISSUER = 'https://generativelanguage.googleapis.com';
@@ -22,6 +26,10 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 const secret = generateSigningSecret();
 const jwtKeys = await generateJwtKeyPair('hostile-key');
+// An ed25519 public key is configured too, so that v1a entries cost real verifications.
+const ed25519PublicKey = `whpk_${Buffer.from(
+  await webcrypto.subtle.exportKey('raw', ((await webcrypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair).publicKey),
+).toString('base64')}`;
 const corpus = await buildCorpus({
   secret,
   jwtPrivateJwk: jwtKeys.privateJwk,
@@ -38,6 +46,7 @@ const answers = new Map<HostileCase, RawResponse>();
 let forgedAccepted = 0;
 let controlDeliveries = 0;
 
+
 const expected = (c: HostileCase): readonly Expected[] => (Array.isArray(c.expect) ? c.expect : [c.expect as Expected]);
 
 before(async () => {
@@ -50,6 +59,7 @@ before(async () => {
   receiver = await startReceiver({
     PUBSUB_EMULATOR_HOST: world.host,
     WEBHOOK_SIGNING_SECRETS: secret,
+    WEBHOOK_SIGNING_PUBLIC_KEYS: ed25519PublicKey,
     WEBHOOK_SCHEMES: 'static,jwt',
     WEBHOOK_JWKS_URL: jwks.url,
     WEBHOOK_JWT_ISSUER: ISSUER,
@@ -135,22 +145,21 @@ describe('after the corpus', { timeout: 120_000 }, () => {
     assert.ok(!text.includes('batches/meta-top'), 'bodies never appear in the output');
   });
 
+  /** A token from the JWKS key, for this receiver, with `claims`. */
+  async function token(claims: JWTPayload): Promise<string> {
+    const key = (await importJWK(jwtKeys.privateJwk, 'RS256')) as CryptoKey;
+    return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: jwtKeys.kid }).setIssuedAt().setExpirationTime('5m').setIssuer(ISSUER).setAudience(AUDIENCE).sign(key);
+  }
+  const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
   test('a replayed JWT carrying a borrowed webhook id cannot suppress the genuine delivery with that id', async () => {
     // For JWT deliveries the webhook-id header is not covered by any signature. A captured (still
     // valid) token replayed with the id of a genuine static delivery must not make the receiver
     // answer that genuine delivery "duplicate" without publishing it.
     const borrowedId = newWebhookId();
     const capturedBody = envelope('batch.failed', 'captured');
-    const key = (await importJWK(jwtKeys.privateJwk, 'RS256')) as CryptoKey;
-    const token = await new SignJWT({ body_sha256: createHash('sha256').update(capturedBody).digest('hex') })
-      .setProtectedHeader({ alg: 'RS256', kid: jwtKeys.kid })
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .setIssuer(ISSUER)
-      .setAudience(AUDIENCE)
-      .sign(key);
     const replay = await sendRaw(receiver.port, {
-      headers: [['Content-Type', 'application/json'], ['webhook-id', borrowedId], ['webhook-signature', token]],
+      headers: [['Content-Type', 'application/json'], ['webhook-id', borrowedId], ['webhook-signature', await token({ body_sha256: sha256(capturedBody) })]],
       body: capturedBody,
     });
     assert.equal(replay.status, 200, 'the token is genuine, so the replay itself is accepted (at least once)');
@@ -165,6 +174,115 @@ describe('after the corpus', { timeout: 120_000 }, () => {
       messages.some((m) => m.attributes['webhook_id'] === borrowedId && m.data.equals(genuine.body)),
       'the genuine delivery that was acknowledged is in Pub/Sub',
     );
+  });
+
+  test('the unsigned webhook-id of a JWT delivery never becomes its id: one token, four headers, one message under its jti', async () => {
+    // The adversarial pass: one digest-bound token sent with webhook-id evt_A, evt_B, evt_C and
+    // none was published four times under four ids.
+    const jti = `hostile-${newWebhookId()}`;
+    const body = envelope('batch.expired', 'four-headers');
+    const signature = await token({ body_sha256: sha256(body), jti });
+    for (const headerId of ['evt_A', 'evt_B', 'evt_C', undefined]) {
+      const headers: [string, string][] = [['Content-Type', 'application/json'], ['webhook-signature', signature]];
+      if (headerId) headers.push(['webhook-id', headerId]);
+      const answer = await sendRaw(receiver.port, { headers, body });
+      assert.equal(answer.status, 200, answer.body);
+      assert.equal(JSON.parse(answer.body).id, `jwt:${jti}`);
+    }
+    controlDeliveries++;
+    const published = (await world.drain()).filter((m) => m.data.equals(body));
+    assert.deepEqual(published.map((m) => m.attributes['webhook_id']), [`jwt:${jti}`], 'published once, under the signed jti');
+  });
+
+  test('a signature-only JWT carrying the id of an upcoming static delivery cannot take that id', async () => {
+    const upcoming = newWebhookId();
+    const forgedBody = envelope('batch.succeeded', 'attacker-copy');
+    const answer = await sendRaw(receiver.port, {
+      headers: [['Content-Type', 'application/json'], ['webhook-id', upcoming], ['webhook-signature', await token({})]],
+      body: forgedBody,
+    });
+    assert.equal(answer.status, 200, 'a signature-only token is accepted while body binding is not required');
+    const sender = new SenderSimulator({ url: receiver.url, secret, concurrency: 1, maxAttempts: 5 });
+    const genuine = await sender.deliver({ id: upcoming, body: envelope('batch.succeeded', 'genuine-upcoming') });
+    sender.destroy();
+    controlDeliveries += 2;
+    assert.ok(genuine.acknowledged);
+    const messages = await world.drain();
+    assert.deepEqual(
+      messages.filter((m) => m.attributes['webhook_id'] === upcoming).map((m) => m.data.toString()),
+      [genuine.body.toString()],
+      'only the genuine delivery carries its id',
+    );
+    const attackerCopy = messages.find((m) => m.data.equals(forgedBody));
+    assert.equal(attackerCopy?.attributes['webhook_id'], `jwt:body-sha256:${sha256(forgedBody)}`);
+  });
+
+  test('user_metadata comes from the signed claims whenever the token carries it', async () => {
+    const body = Buffer.from(JSON.stringify({ type: 'batch.succeeded', user_metadata: { tenant: 'globex' }, data: { id: 'batches/tenant' } }));
+    for (const claims of [{}, { body_sha256: sha256(body) }]) {
+      const jti = `tenant-${newWebhookId()}`;
+      const answer = await sendRaw(receiver.port, {
+        headers: [['Content-Type', 'application/json'], ['webhook-signature', await token({ ...claims, jti, user_metadata: { tenant: 'acme' } })]],
+        body,
+      });
+      assert.equal(answer.status, 200, answer.body);
+      controlDeliveries++;
+      const message = (await world.drain()).find((m) => m.attributes['webhook_id'] === `jwt:${jti}`);
+      assert.equal(message?.attributes['user_metadata_tenant'], 'acme', JSON.stringify(claims));
+      assert.ok(message?.data.equals(body), 'the body is still published whole');
+    }
+  });
+
+  test('one delivery with lone surrogates among 30 concurrent genuine ones: all 31 acknowledged and published', async () => {
+    // The adversarial pass: 28 of the 30 genuine deliveries failed with the bad one, sharing its
+    // publish batch ("Protocol message had invalid UTF-8").
+    const sender = new SenderSimulator({ url: receiver.url, secret, concurrency: 31, maxAttempts: 1 });
+    const bad = Buffer.from('{"type":"batch.\\ud800","user_metadata":{"\\ud800":"\\udc00"},"data":{"id":"\\ud800"}}');
+    const records = await Promise.all([
+      sender.deliver({ body: bad }),
+      ...Array.from({ length: 30 }, (_, i) => sender.deliver({ body: envelope('batch.succeeded', `neighbour-${i}`) })),
+    ]);
+    sender.destroy();
+    controlDeliveries += records.length;
+    assert.deepEqual(records.filter((r) => !r.acknowledged).map((r) => r.attempts.map((a) => a.status)), [], 'every delivery answered 2xx at once');
+    const messages = await world.drain();
+    for (const record of records) assert.ok(messages.some((m) => m.attributes['webhook_id'] === record.id && m.data.equals(record.body)), record.id);
+  });
+
+  test('the event bus: a message Pub/Sub would refuse never joins a batch, and the 30 published beside it succeed', async () => {
+    // Attributes the receiver no longer produces (a lone surrogate is invalid UTF-8 on the wire),
+    // published straight through the bus alongside 30 good messages in one tick. Sent, it would
+    // fail the whole batch: the emulator answers UNKNOWN, retried until the deadline.
+    const pubsub = new PubSub({ projectId: PROJECT, apiEndpoint: world.host });
+    const bus = createPubSubEventBus(pubsub, { topicPrefix: PREFIX, publishTimeoutMs: 3000 });
+    try {
+      const ids = Array.from({ length: 30 }, () => newWebhookId());
+      const results = await Promise.allSettled([
+        bus.publish('batch.failed', Buffer.from('{}'), { webhook_id: 'poison', bad: '\ud800' }),
+        ...ids.map((id) => bus.publish('batch.failed', Buffer.from(`{"id":"${id}"}`), { webhook_id: id })),
+      ]);
+      const [poison, ...good] = results;
+      assert.equal(poison?.status, 'rejected');
+      const reason = poison?.status === 'rejected' ? poison.reason : undefined;
+      assert.ok(reason instanceof PublishError && reason.code === GRPC_INVALID_ARGUMENT && !reason.timedOut, `refused as invalid, at once: ${String(reason)}`);
+      assert.deepEqual(good.filter((r) => r.status !== 'fulfilled').map((r) => String(r.status === 'rejected' ? r.reason : '')), []);
+      const messages = await world.drain();
+      for (const id of ids) assert.ok(messages.some((m) => m.attributes['webhook_id'] === id), id);
+    } finally {
+      await bus.close();
+      await pubsub.close();
+    }
+  });
+
+  test('32 identical v1a entries cost one ed25519 verification per configured key', () => {
+    const keys = { hmacKeys: [], ed25519Keys: parseEd25519PublicKeys([ed25519PublicKey], 'hostile') };
+    const repeated = corpus.find((c) => c.name === '32 identical v1a entries');
+    const header = repeated?.request.headers.find(([name]) => name === 'webhook-signature')?.[1];
+    assert.ok(header, 'the corpus row exists');
+    const entries = parseSignatureHeader(header);
+    assert.ok(!('ok' in entries));
+    assert.equal(planSignatureChecks(entries, keys).ed25519.length, 1, 'one verification, not 32');
+    assert.equal(answers.get(repeated!)?.status, 401);
   });
 
   test('after the whole corpus a valid delivery still gets 2xx and is published', async () => {

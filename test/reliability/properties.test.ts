@@ -13,7 +13,7 @@ import { EVENT_TYPES } from '../../functions/catalog.ts';
 import { generateJwtKeyPair, generateSigningSecret, serveJwks, type JwksServer } from '../../scripts/lib/dev-keys.ts';
 import { recordFigures } from './figures.ts';
 import { PubSubWorld, startReceiver, type ReceiverHandle } from './harness.ts';
-import { sendRaw, type RawRequest, type RawResponse } from './raw-http.ts';
+import { sendRaw, type RawRequest, type RawResponse } from '../support/raw-http.ts';
 import { envelope, newWebhookId, SenderSimulator } from './sender-simulator.ts';
 
 /** Every status the receiver documents; anything else (500, 415, a hang) is a bug. */

@@ -51,6 +51,7 @@ export interface Attempt {
 export type DeliveryScheme = 'static' | 'jwt';
 
 export interface DeliveryRecord {
+  /** The id the receiver publishes the delivery under: the webhook id, `jwt:<jti>` for JWT deliveries. */
   id: string;
   scheme: DeliveryScheme;
   body: Buffer;
@@ -130,11 +131,12 @@ export class SenderSimulator {
     if (!jwt) throw new Error('no JWT key configured for dynamic deliveries');
     this.#privateKey ??= (await importJWK(jwt.privateJwk, 'RS256')) as CryptoKey;
     // The body is bound to the token by its digest, one of the bindings the receiver understands.
+    // The jti names the delivery and is kept across retries, like the webhook id of a static one.
     let token = new SignJWT({ body_sha256: createHash('sha256').update(body).digest('hex') })
       .setProtectedHeader({ alg: 'RS256', kid: jwt.privateJwk.kid ?? 'k', typ: 'JWT' })
       .setIssuedAt()
       .setExpirationTime('5m')
-      .setJti(randomUUID());
+      .setJti(id);
     if (jwt.issuer !== undefined) token = token.setIssuer(jwt.issuer);
     if (jwt.audience !== undefined) token = token.setAudience(jwt.audience);
     return {
@@ -148,22 +150,24 @@ export class SenderSimulator {
   /** Delivers one event until it is acknowledged or the attempts run out. */
   async deliver(event: Event): Promise<DeliveryRecord> {
     const id = event.id ?? newWebhookId();
+    const scheme = event.scheme ?? 'static';
     const record: DeliveryRecord = {
-      id,
-      scheme: event.scheme ?? 'static',
+      // The receiver publishes a JWT delivery under its signed jti, never the unsigned header.
+      id: scheme === 'jwt' ? `jwt:${id}` : id,
+      scheme,
       body: event.body,
       attempts: [],
       acknowledged: false,
       acknowledgedAt: undefined,
       gaveUp: false,
     };
-    this.records.set(id, record);
+    this.records.set(record.id, record);
     const maxAttempts = this.#options.maxAttempts ?? 40;
     const base = this.#options.baseDelayMs ?? 25;
     const max = this.#options.maxDelayMs ?? 1000;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       while (this.#gate) await this.#gate;
-      const headers = await this.sign(id, record.scheme, record.body);
+      const headers = await this.sign(id, scheme, record.body);
       this.#inFlight++;
       let result: Attempt;
       try {

@@ -5,14 +5,14 @@ import fc from 'fast-check';
 import {
   buildAttributes,
   CLOUDEVENTS_SOURCE,
-  MAX_ATTRIBUTE_KEY_BYTES,
-  MAX_ATTRIBUTE_VALUE_BYTES,
-  MAX_ATTRIBUTES,
+  MAX_METADATA_DEPTH,
+  minimalAttributes,
   truncateUtf8,
   type AttributeInput,
 } from '../../functions/attributes.ts';
 import { routeFor } from '../../functions/catalog.ts';
 import { readEnvelope } from '../../functions/envelope.ts';
+import { MAX_ATTRIBUTE_KEY_BYTES, MAX_ATTRIBUTE_VALUE_BYTES, MAX_ATTRIBUTES, messageProblem } from '../../functions/pubsub-limits.ts';
 import type { Verified } from '../../functions/verify/result.ts';
 import { BODY, NOW, NOW_SECONDS } from '../support/signing.ts';
 
@@ -51,6 +51,7 @@ function assertWithinPubSubLimits(attributes: Record<string, string>): void {
     assert.ok(!key.startsWith('goog'), key);
     assert.equal(Buffer.from(value).toString('utf8'), value, `value of ${key} is not well-formed UTF-8`);
   }
+  assert.equal(messageProblem(Buffer.from(BODY), attributes), undefined, 'the event bus would send it');
 }
 
 describe('readEnvelope', () => {
@@ -178,12 +179,19 @@ describe('buildAttributes', () => {
       assert.equal(attributes['user_metadata_job'], 'nightly');
     });
 
-    test('entries in the (verified) JWT claims are used when the body has none', () => {
+    test('a JWT whose claims carry user_metadata: the claims, never the body', () => {
       const attributes = attributesFor(BODY, { verified: jwt({ user_metadata: { from: 'claims' } }) });
       assert.equal(attributes['user_metadata_from'], 'claims');
-      const both = attributesFor({ type: 'x', user_metadata: { from: 'body' } }, { verified: jwt({ user_metadata: { from: 'claims' } }) });
-      assert.equal(both['user_metadata_from'], 'body');
-      assert.deepEqual(metadataKeys(attributesFor(BODY, { verified: jwt({ user_metadata: 'not an object' }) })), []);
+      // The adversarial pass: a body with another tenant under a token that names one.
+      for (const binding of ['claims', 'digest', 'signature-only'] as const) {
+        const both = attributesFor({ type: 'x', user_metadata: { tenant: 'globex', extra: 'body' } }, { verified: jwt({ user_metadata: { tenant: 'acme' } }, binding) });
+        assert.equal(both['user_metadata_tenant'], 'acme', binding);
+        assert.ok(!('user_metadata_extra' in both), binding);
+      }
+      // A token that carries user_metadata that is not an object flattens nothing, not the body's.
+      assert.deepEqual(metadataKeys(attributesFor({ type: 'x', user_metadata: { a: '1' } }, { verified: jwt({ user_metadata: 'not an object' }) })), []);
+      // A token without user_metadata leaves the body's.
+      assert.equal(attributesFor({ type: 'x', user_metadata: { from: 'body' } }, { verified: jwt({}) })['user_metadata_from'], 'body');
     });
 
     test('an empty user_metadata adds nothing', () => {
@@ -301,6 +309,68 @@ describe('buildAttributes', () => {
         { numRuns: 300 },
       );
     });
+  });
+});
+
+describe('hostile strings and shapes', () => {
+  test('lone UTF-16 surrogates in the type, subject and user_metadata become U+FFFD; bad keys are dropped and flagged', () => {
+    // Valid JSON escapes for unpaired surrogates: JSON.parse turns them into lone code units.
+    const body = '{"type":"batch.\\ud800","data":{"id":"\\ud800"},"user_metadata":{"v":"\\udc00","\\ud800":"k","ok":"fine \\ud83c\\udfac"}}';
+    const attributes = attributesFor(body);
+    assertWithinPubSubLimits(attributes);
+    assert.equal(attributes['event_type'], 'batch.\ufffd');
+    assert.equal(attributes['ce-type'], 'batch.\ufffd');
+    assert.equal(attributes['ce-subject'], '\ufffd');
+    assert.equal(attributes['user_metadata_v'], '\ufffd');
+    assert.equal(attributes['user_metadata_ok'], 'fine 🎬', 'a proper surrogate pair is kept');
+    assert.deepEqual(metadataKeys(attributes).sort(), ['user_metadata_ok', 'user_metadata_v']);
+    assert.equal(attributes['user_metadata_truncated'], 'true');
+  });
+
+  test('property: any string anywhere, lone surrogates included, gives well-formed attributes within limits', () => {
+    const units = fc.oneof(fc.integer({ min: 0xd800, max: 0xdfff }).map((code) => String.fromCharCode(code)), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }));
+    const text = fc.string({ unit: units, maxLength: 300 });
+    fc.assert(
+      fc.property(text, text, fc.dictionary(text, fc.oneof(text, fc.jsonValue({ maxDepth: 2 })), { maxKeys: 20 }), (type, id, metadata) => {
+        assertWithinPubSubLimits(attributesFor({ type, data: { id }, user_metadata: metadata }));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test(`user_metadata nested 4,500 levels deep: dropped and flagged, not a stack overflow; ${MAX_METADATA_DEPTH} levels still serialise`, () => {
+    const deep = `{"type":"batch.succeeded","user_metadata":{"deep":${'{"a":'.repeat(4500)}1${'}'.repeat(4500)},"ok":"yes"}}`;
+    const attributes = attributesFor(deep);
+    assert.equal(attributes['user_metadata_ok'], 'yes');
+    assert.ok(!('user_metadata_deep' in attributes));
+    assert.equal(attributes['user_metadata_truncated'], 'true');
+    const fits = JSON.parse(`${'{"a":'.repeat(MAX_METADATA_DEPTH)}1${'}'.repeat(MAX_METADATA_DEPTH)}`) as unknown;
+    const kept = attributesFor({ type: 'x', user_metadata: { fits } });
+    assert.equal(kept['user_metadata_fits'], JSON.stringify(fits));
+    assert.ok(!('user_metadata_truncated' in kept));
+  });
+
+  test('the same depth in JWT claims is bounded the same way', () => {
+    const deep = JSON.parse(`${'['.repeat(4500)}${']'.repeat(4500)}`) as unknown;
+    const attributes = attributesFor(BODY, { verified: jwt({ user_metadata: { deep, ok: 'yes' } }, 'digest') });
+    assert.equal(attributes['user_metadata_ok'], 'yes');
+    assert.equal(attributes['user_metadata_truncated'], 'true');
+  });
+
+  test('minimal attributes: routing facts only, flagged incomplete', () => {
+    const minimal = minimalAttributes({ webhookId: 'jwt:abc', route: 'unrouted', verified: jwt({}, 'digest'), receivedAt: RECEIVED });
+    assert.deepEqual(minimal, {
+      webhook_id: 'jwt:abc',
+      event_route: 'unrouted',
+      verification_scheme: 'jwt',
+      body_binding: 'digest',
+      received_at: RECEIVED.toISOString(),
+      'ce-specversion': '1.0',
+      'ce-id': 'jwt:abc',
+      'ce-source': CLOUDEVENTS_SOURCE,
+      attributes_incomplete: 'true',
+    });
+    assertWithinPubSubLimits(minimal);
   });
 });
 

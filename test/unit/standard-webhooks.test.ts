@@ -8,8 +8,12 @@ import { parseEd25519PublicKeys, parseSigningSecrets } from '../../functions/ver
 import type { VerificationResult } from '../../functions/verify/result.ts';
 import {
   MAX_SIGNATURE_ENTRIES,
+  MAX_V1A_SIGNATURES_CHECKED,
+  parseSignatureHeader,
+  planSignatureChecks,
   verifyStandardWebhook,
   type StaticHeaders,
+  type StaticKeys,
 } from '../../functions/verify/standard-webhooks.ts';
 import { BODY, newEd25519Signer, newSecret, NOW_SECONDS, signV1, staticHeaders } from '../support/signing.ts';
 
@@ -373,5 +377,49 @@ describe('v1a (ed25519) signatures', () => {
       'unauthorized',
       'no_supported_signature',
     );
+  });
+});
+
+describe('verification work per request', () => {
+  /** The checks a header costs under `keys`, as the verifier plans and then runs them. */
+  function work(signature: string, keys: StaticKeys): { hmacs: number; ed25519: number } {
+    const entries = parseSignatureHeader(signature);
+    assert.ok(!('ok' in entries), 'well-formed header');
+    const checks = planSignatureChecks(entries, keys);
+    return { hmacs: checks.hmacKeys.length, ed25519: checks.ed25519.length };
+  }
+
+  test('repeated entries are checked once', async () => {
+    const publicKeys = parseEd25519PublicKeys([(await newEd25519Signer()).publicKey, (await newEd25519Signer()).publicKey], 'test');
+    const hmacKeys = parseSigningSecrets([SECRET, OLD_SECRET], 'test');
+    const v1a = `v1a,${Buffer.alloc(64, 1).toString('base64')}`;
+    assert.deepEqual(work(Array(32).fill(v1a).join(' '), { hmacKeys, ed25519Keys: publicKeys }), { hmacs: 0, ed25519: 2 });
+    const v1 = bogusV1();
+    const entries = parseSignatureHeader(Array(32).fill(v1).join(' '));
+    assert.ok(!('ok' in entries));
+    assert.equal(entries.v1.length, 1);
+    assert.deepEqual(work(Array(32).fill(v1).join(' '), { hmacKeys, ed25519Keys: publicKeys }), { hmacs: 2, ed25519: 0 });
+  });
+
+  test(`at most ${MAX_V1A_SIGNATURES_CHECKED} distinct v1a signatures are checked, against each public key`, async () => {
+    const publicKeys = parseEd25519PublicKeys([(await newEd25519Signer()).publicKey], 'test');
+    const distinct = Array.from({ length: 32 }, (_, i) => `v1a,${Buffer.alloc(64, i).toString('base64')}`).join(' ');
+    assert.deepEqual(work(distinct, { hmacKeys: [], ed25519Keys: publicKeys }), { hmacs: 0, ed25519: MAX_V1A_SIGNATURES_CHECKED });
+  });
+
+  test('signatures of the wrong length cost nothing', () => {
+    const hmacKeys = parseSigningSecrets([SECRET], 'test');
+    assert.deepEqual(work('v1,AAAA v1,AAAAAAAA', { hmacKeys, ed25519Keys: [] }), { hmacs: 0, ed25519: 0 });
+  });
+
+  test('a genuine v1a signature among the checked ones verifies; one sent after the cap does not', async () => {
+    const signer = await newEd25519Signer();
+    const genuine = await signer.sign(ID, NOW_SECONDS, BODY);
+    const junk = (n: number) => Array.from({ length: n }, (_, i) => `v1a,${Buffer.alloc(64, i + 1).toString('base64')}`);
+    const options = { secrets: [], publicKeys: parseEd25519PublicKeys([signer.publicKey], 'test') };
+    const headers = (signature: string) => ({ id: ID, timestamp: String(NOW_SECONDS), signature });
+    assertAccepted(verify(headers([...junk(MAX_V1A_SIGNATURES_CHECKED - 1), genuine].join(' ')), BODY, options), 'static-v1a');
+    assertAccepted(verify(headers([genuine, genuine, ...junk(20)].join(' ')), BODY, options), 'static-v1a');
+    assertRejected(verify(headers([...junk(MAX_V1A_SIGNATURES_CHECKED), genuine].join(' ')), BODY, options), 'unauthorized', 'signature_mismatch');
   });
 });

@@ -17,6 +17,8 @@ export interface RawRequest {
   dripIntervalMs?: number;
   /** Send only this many body bytes, then close the connection. */
   hangUpAfterBytes?: number;
+  /** Send only this many body bytes, then send nothing more but wait for the answer. */
+  stallAfterBytes?: number;
   /**
    * Leave out `Connection: close`: the request then only completes once the server closes the
    * connection, so a server that keeps a half-received request open shows up as `timeout`.
@@ -69,6 +71,10 @@ export function sendRaw(port: number, request: RawRequest, timeoutMs = 60_000): 
       const payload = framing === 'chunked' ? chunked(body) : body;
       if (request.hangUpAfterBytes !== undefined) {
         socket.write(payload.subarray(0, request.hangUpAfterBytes), () => setTimeout(() => socket.destroy(), 200));
+        return;
+      }
+      if (request.stallAfterBytes !== undefined) {
+        socket.write(payload.subarray(0, request.stallAfterBytes));
         return;
       }
       if (request.dripIntervalMs === undefined) {
