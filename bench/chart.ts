@@ -59,7 +59,9 @@ function panel(input: ChartInput, spec: Panel): string {
     parts.push(`<line x1="${x}" y1="${gy}" x2="${x + width}" y2="${gy}" class="grid"/>`);
     parts.push(`<text x="${x - 6}" y="${gy + 4}" class="axis" text-anchor="end">${formatValue(value)}</text>`);
   }
-  parts.push(`<text x="${x - 44}" y="${y + height / 2}" class="axis" text-anchor="middle" transform="rotate(-90 ${x - 44} ${y + height / 2})">${escape(spec.unit)}</text>`);
+  parts.push(
+    `<text x="${x - 44}" y="${y + height / 2}" class="axis" text-anchor="middle" transform="rotate(-90 ${x - 44} ${y + height / 2})">${escape(spec.unit)}</text>`,
+  );
   const groups = input.connections.length;
   const groupWidth = width / groups;
   const barWidth = Math.min(46, (groupWidth * 0.8) / input.series.length);
@@ -69,10 +71,16 @@ function panel(input: ChartInput, spec: Panel): string {
       const value = spec.values(series)[g] ?? Number.NaN;
       const barHeight = Number.isFinite(value) ? (height * value) / max : 0;
       const bx = groupX + s * barWidth;
-      parts.push(`<rect x="${bx.toFixed(1)}" y="${(y + height - barHeight).toFixed(1)}" width="${(barWidth - 3).toFixed(1)}" height="${barHeight.toFixed(1)}" fill="${series.color}"><title>${escape(`${series.label}, ${connections} conn: ${formatValue(value)} ${spec.unit}`)}</title></rect>`);
-      parts.push(`<text x="${(bx + (barWidth - 3) / 2).toFixed(1)}" y="${(y + height - barHeight - 4).toFixed(1)}" class="value" text-anchor="middle">${formatValue(value)}</text>`);
+      parts.push(
+        `<rect x="${bx.toFixed(1)}" y="${(y + height - barHeight).toFixed(1)}" width="${(barWidth - 3).toFixed(1)}" height="${barHeight.toFixed(1)}" fill="${series.color}"><title>${escape(`${series.label}, ${connections} conn: ${formatValue(value)} ${spec.unit}`)}</title></rect>`,
+      );
+      parts.push(
+        `<text x="${(bx + (barWidth - 3) / 2).toFixed(1)}" y="${(y + height - barHeight - 4).toFixed(1)}" class="value" text-anchor="middle">${formatValue(value)}</text>`,
+      );
     });
-    parts.push(`<text x="${x + g * groupWidth + groupWidth / 2}" y="${y + height + 18}" class="axis" text-anchor="middle">${connections} connection${connections === 1 ? '' : 's'}</text>`);
+    parts.push(
+      `<text x="${x + g * groupWidth + groupWidth / 2}" y="${y + height + 18}" class="axis" text-anchor="middle">${connections} connection${connections === 1 ? '' : 's'}</text>`,
+    );
   });
   parts.push(`<line x1="${x}" y1="${y + height}" x2="${x + width}" y2="${y + height}" class="baseline"/>`);
   return parts.join('\n  ');

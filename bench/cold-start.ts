@@ -32,23 +32,33 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-export async function coldStartOnce(contestant: Contestant, port: number, env: Record<string, string>, sign: () => SignedDelivery): Promise<ColdStartRun> {
+export async function coldStartOnce(
+  contestant: Contestant,
+  port: number,
+  env: Record<string, string>,
+  sign: () => SignedDelivery,
+): Promise<ColdStartRun> {
   const fn = spawnFunction(contestant, port, env);
   try {
     const listening = await fn.listening;
     let firstSuccess: number | undefined;
     let cpuMs = 0;
     while (firstSuccess === undefined) {
-      if (performance.now() - fn.spawnedAt > 30_000) throw new Error(`${contestant.key} gave no 2xx within 30 s: ${fn.tail().slice(-600)}`);
-      if (fn.child.exitCode !== null) throw new Error(`${contestant.key} exited during cold start: ${fn.tail().slice(-600)}`);
+      if (performance.now() - fn.spawnedAt > 30_000)
+        throw new Error(`${contestant.key} gave no 2xx within 30 s: ${fn.tail().slice(-600)}`);
+      if (fn.child.exitCode !== null)
+        throw new Error(`${contestant.key} exited during cold start: ${fn.tail().slice(-600)}`);
       const status = await post(`${fn.url}/`, sign()).catch(() => 0);
       if (status >= 200 && status < 300) {
         firstSuccess = performance.now();
         cpuMs = cpuTimeMs(fn.pid);
-      }
-      else await sleep(2);
+      } else await sleep(2);
     }
-    return { listeningMs: Math.round(listening - fn.spawnedAt), firstSuccessMs: Math.round(firstSuccess - fn.spawnedAt), cpuMs: Math.round(cpuMs) };
+    return {
+      listeningMs: Math.round(listening - fn.spawnedAt),
+      firstSuccessMs: Math.round(firstSuccess - fn.spawnedAt),
+      cpuMs: Math.round(cpuMs),
+    };
   } finally {
     await fn.stop();
   }

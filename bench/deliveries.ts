@@ -31,7 +31,10 @@ export function createSigner(secret: string): (sequence: number) => SignedDelive
         type,
         version: 'v1',
         timestamp: new Date().toISOString(),
-        data: { id: `batches/${run}-${sequence}`, output_file_uri: `gs://bench-bucket/batches/${run}-${sequence}/results.jsonl` },
+        data: {
+          id: `batches/${run}-${sequence}`,
+          output_file_uri: `gs://bench-bucket/batches/${run}-${sequence}/results.jsonl`,
+        },
       }),
     );
     const signature = createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest('base64');
@@ -52,7 +55,12 @@ export function post(url: string, delivery: SignedDelivery, timeoutMs = 10_000):
   return new Promise((resolve, reject) => {
     const req = request(
       url,
-      { method: 'POST', headers: { ...delivery.headers, 'content-length': String(delivery.body.length) }, agent: false, timeout: timeoutMs },
+      {
+        method: 'POST',
+        headers: { ...delivery.headers, 'content-length': String(delivery.body.length) },
+        agent: false,
+        timeout: timeoutMs,
+      },
       (res) => {
         res.resume();
         res.once('end', () => resolve(res.statusCode ?? 0));

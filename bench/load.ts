@@ -81,7 +81,9 @@ async function fire(target: FunctionProcess, options: LoadOptions): Promise<RawR
 export async function warmUp(target: FunctionProcess, options: LoadOptions): Promise<void> {
   const run = await fire(target, options);
   if (run.non2xx > 0 || run.errors > 0) {
-    throw new Error(`warm-up against ${target.url}: ${run.non2xx} non-2xx, ${run.errors} errors; process said: ${target.tail().slice(-800)}`);
+    throw new Error(
+      `warm-up against ${target.url}: ${run.non2xx} non-2xx, ${run.errors} errors; process said: ${target.tail().slice(-800)}`,
+    );
   }
 }
 
@@ -97,7 +99,11 @@ export interface RawMeasurement {
   emulatorCpuMs: number | undefined;
 }
 
-export async function measureRaw(target: FunctionProcess, options: LoadOptions, emulatorPid?: number): Promise<RawMeasurement> {
+export async function measureRaw(
+  target: FunctionProcess,
+  options: LoadOptions,
+  emulatorPid?: number,
+): Promise<RawMeasurement> {
   const cpuBefore = cpuTimeMs(target.pid);
   const emulatorBefore = emulatorPid === undefined ? undefined : cpuTimeMs(emulatorPid);
   const rss = sampleRss(target.pid);
@@ -118,7 +124,9 @@ export function summarize(connections: number, raws: readonly RawMeasurement[]):
   const non2xx = raws.reduce((sum, r) => sum + r.non2xx, 0);
   const cpuMs = raws.reduce((sum, r) => sum + r.cpuMs, 0);
   const answered = latencies.length + non2xx;
-  const emulator = raws.every((r) => r.emulatorCpuMs !== undefined) ? raws.reduce((sum, r) => sum + r.emulatorCpuMs!, 0) : undefined;
+  const emulator = raws.every((r) => r.emulatorCpuMs !== undefined)
+    ? raws.reduce((sum, r) => sum + r.emulatorCpuMs!, 0)
+    : undefined;
   const sorted = Array.from(latencies);
   return {
     connections,
@@ -129,13 +137,19 @@ export function summarize(connections: number, raws: readonly RawMeasurement[]):
     p99Ms: round(percentile(sorted, 99)),
     cpuMsPerRequest: round(answered > 0 ? cpuMs / answered : Number.NaN, 3),
     cpuCores: round(cpuMs / 1000 / seconds),
-    ...(emulator !== undefined && { emulatorCpuMsPerRequest: round(answered > 0 ? emulator / answered : Number.NaN, 3) }),
+    ...(emulator !== undefined && {
+      emulatorCpuMsPerRequest: round(answered > 0 ? emulator / answered : Number.NaN, 3),
+    }),
     peakRssMiB: round(Math.max(...raws.map((r) => r.peakRss)) / 1024 / 1024, 1),
     non2xx,
     errors: raws.reduce((sum, r) => sum + r.errors, 0),
   };
 }
 
-export async function measurePoint(target: FunctionProcess, options: LoadOptions, emulatorPid?: number): Promise<LoadPoint> {
+export async function measurePoint(
+  target: FunctionProcess,
+  options: LoadOptions,
+  emulatorPid?: number,
+): Promise<LoadPoint> {
   return summarize(options.connections, [await measureRaw(target, options, emulatorPid)]);
 }

@@ -78,7 +78,8 @@ function secret(): string {
 
 /** A JSON body of exactly `size` bytes, shaped like a Gemini event with padding in `data`. */
 export function bodyOfSize(size: number): Buffer {
-  const head = '{"type":"batch.succeeded","version":"v1","timestamp":"2026-01-22T12:00:00Z","data":{"id":"batches/bench","output_file_uri":"gs://bucket/results.jsonl","padding":"';
+  const head =
+    '{"type":"batch.succeeded","version":"v1","timestamp":"2026-01-22T12:00:00Z","data":{"id":"batches/bench","output_file_uri":"gs://bucket/results.jsonl","padding":"';
   const tail = '"}}';
   const padding = 'x'.repeat(Math.max(0, size - head.length - tail.length));
   const body = Buffer.from(head + padding + tail);
@@ -100,21 +101,25 @@ async function hmacCase(bodyBytes: number, timing: Timing): Promise<HmacResult> 
   const keys: StaticKeys = { hmacKeys: parseSigningSecrets(secrets, 'bench'), ed25519Keys: [] };
   const nowSeconds = Number(timestamp);
   const ours = (): void => {
-    const result = verifyStandardWebhook({ id, timestamp, signature }, body, keys, { nowSeconds, toleranceSeconds: 300 });
+    const result = verifyStandardWebhook({ id, timestamp, signature }, body, keys, {
+      nowSeconds,
+      toleranceSeconds: 300,
+    });
     if (!result.ok) throw new Error(`ours rejected the bench input: ${result.reason}`);
   };
   // The packages take one secret per instance: try each until one accepts.
-  const tryAll = (verifiers: Array<{ verify(payload: Buffer, headers: Record<string, string>): unknown }>) => (): void => {
-    for (const verifier of verifiers) {
-      try {
-        verifier.verify(body, headers);
-        return;
-      } catch {
-        // next secret
+  const tryAll =
+    (verifiers: Array<{ verify(payload: Buffer, headers: Record<string, string>): unknown }>) => (): void => {
+      for (const verifier of verifiers) {
+        try {
+          verifier.verify(body, headers);
+          return;
+        } catch {
+          // next secret
+        }
       }
-    }
-    throw new Error('package rejected the bench input');
-  };
+      throw new Error('package rejected the bench input');
+    };
   const standard = tryAll(secrets.map((s) => new StandardWebhook(s)));
   const svix = tryAll(secrets.map((s) => new SvixWebhook(s)));
   // Check every contestant accepts the input before timing it.
@@ -164,7 +169,11 @@ async function jwtCase(timing: Timing): Promise<MicroResults['jwt']> {
   };
   bare();
   const bareRate = await measure(bare, timing);
-  return { ours: oursRate, bareCryptoVerify: bareRate, ratioOfBare: round2(oursRate.opsPerSecond / bareRate.opsPerSecond) };
+  return {
+    ours: oursRate,
+    bareCryptoVerify: bareRate,
+    ratioOfBare: round2(oursRate.opsPerSecond / bareRate.opsPerSecond),
+  };
 }
 
 async function measureAsync(fn: () => Promise<void>, timing: Timing): Promise<Rate> {
@@ -193,7 +202,9 @@ export function round2(value: number): number {
 }
 
 export async function runMicro(quick: boolean): Promise<MicroResults> {
-  const timing: Timing = quick ? { warmupMs: 150, roundMs: 250, rounds: 3 } : { warmupMs: 300, roundMs: 500, rounds: 5 };
+  const timing: Timing = quick
+    ? { warmupMs: 150, roundMs: 250, rounds: 3 }
+    : { warmupMs: 300, roundMs: 500, rounds: 5 };
   const hmac = [await hmacCase(1024, timing), await hmacCase(64 * 1024, timing)];
   const jwt = await jwtCase(timing);
   return { hmac, jwt };

@@ -11,7 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { canConnect } from '../scripts/lib/ports.ts';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-const frameworkCli = join(dirname(createRequire(import.meta.url).resolve('@google-cloud/functions-framework')), 'main.js');
+const frameworkCli = join(
+  dirname(createRequire(import.meta.url).resolve('@google-cloud/functions-framework')),
+  'main.js',
+);
 
 export type ContestantKey = 'ours' | 'bare' | 'baseline';
 
@@ -24,8 +27,16 @@ export interface Contestant {
 
 export const CONTESTANTS: Record<ContestantKey, Contestant> = {
   ours: { key: 'ours', label: '(a) this receiver', source: join(repoRoot, 'functions', 'index.ts') },
-  bare: { key: 'bare', label: '(b) bare Functions Framework, 204', source: join(repoRoot, 'bench', 'bare', 'index.ts') },
-  baseline: { key: 'baseline', label: '(c) docs-style receiver', source: join(repoRoot, 'bench', 'baseline', 'index.ts') },
+  bare: {
+    key: 'bare',
+    label: '(b) bare Functions Framework, 204',
+    source: join(repoRoot, 'bench', 'bare', 'index.ts'),
+  },
+  baseline: {
+    key: 'baseline',
+    label: '(c) docs-style receiver',
+    source: join(repoRoot, 'bench', 'baseline', 'index.ts'),
+  },
 };
 
 export interface FunctionProcess {
@@ -44,14 +55,18 @@ export interface FunctionProcess {
 
 export function spawnFunction(contestant: Contestant, port: number, env: Record<string, string>): FunctionProcess {
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [frameworkCli, '--target=receiveWebhook', `--source=${contestant.source}`, `--port=${port}`], {
-    cwd: repoRoot,
-    env: { METADATA_SERVER_DETECTION: 'none', ...process.env, ...env, PORT: String(port), NODE_ENV: 'production' },
-    // NODE_ENV as Cloud Run sets it (Express runs in production mode). Structured logs (stdout)
-    // go to /dev/null: a pipe to this process would block the contestant whenever the load
-    // generator, busy in the same event loop, drains it late. Cloud Run's collector does not.
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [frameworkCli, '--target=receiveWebhook', `--source=${contestant.source}`, `--port=${port}`],
+    {
+      cwd: repoRoot,
+      env: { METADATA_SERVER_DETECTION: 'none', ...process.env, ...env, PORT: String(port), NODE_ENV: 'production' },
+      // NODE_ENV as Cloud Run sets it (Express runs in production mode). Structured logs (stdout)
+      // go to /dev/null: a pipe to this process would block the contestant whenever the load
+      // generator, busy in the same event loop, drains it late. Cloud Run's collector does not.
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let tail = '';
   const collect = (chunk: Buffer): void => {
     if (chunk.length < 4096) tail = (tail + chunk.toString()).slice(-4096);
@@ -60,10 +75,13 @@ export function spawnFunction(contestant: Contestant, port: number, env: Record<
   const listening = (async () => {
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`${contestant.key} exited (${child.exitCode ?? child.signalCode}) before listening: ${tail.slice(-600)}`);
+        throw new Error(
+          `${contestant.key} exited (${child.exitCode ?? child.signalCode}) before listening: ${tail.slice(-600)}`,
+        );
       }
       if (await canConnect(port)) return performance.now();
-      if (performance.now() - spawnedAt > 30_000) throw new Error(`${contestant.key} did not listen within 30 s: ${tail.slice(-600)}`);
+      if (performance.now() - spawnedAt > 30_000)
+        throw new Error(`${contestant.key} did not listen within 30 s: ${tail.slice(-600)}`);
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
   })();
@@ -144,7 +162,8 @@ export function emulatorPid(port: number): number | undefined {
     if (!/^[0-9]+$/.test(entry)) continue;
     try {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (cmdline.some((arg) => arg.includes('pubsub-emulator')) && cmdline.includes(`--port=${port}`)) return Number(entry);
+      if (cmdline.some((arg) => arg.includes('pubsub-emulator')) && cmdline.includes(`--port=${port}`))
+        return Number(entry);
     } catch {
       // gone meanwhile
     }

@@ -22,7 +22,16 @@ import { coldStartOnce, summarizeColdStart, type ColdStartResult, type ColdStart
 import { createSigner, generateSecret, post } from './deliveries.ts';
 import { measurePoint, measureRaw, summarize, warmUp, type LoadPoint, type RawMeasurement } from './load.ts';
 import { round2, runMicro, type MicroResults } from './micro.ts';
-import { CONTESTANTS, emulatorPid, MiB, repoRoot, rssBytes, spawnFunction, type ContestantKey, type FunctionProcess } from './processes.ts';
+import {
+  CONTESTANTS,
+  emulatorPid,
+  MiB,
+  repoRoot,
+  rssBytes,
+  spawnFunction,
+  type ContestantKey,
+  type FunctionProcess,
+} from './processes.ts';
 
 const PHASES = ['micro', 'http', 'cold', 'memory'] as const;
 type Phase = (typeof PHASES)[number];
@@ -38,19 +47,39 @@ const { values: args } = parseArgs({
 });
 const quick = args.quick ?? false;
 const phases = new Set<Phase>(
-  args.only === undefined ? PHASES : (args.only.split(',').map((p) => p.trim()).filter((p): p is Phase => (PHASES as readonly string[]).includes(p))),
+  args.only === undefined
+    ? PHASES
+    : args.only
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p): p is Phase => (PHASES as readonly string[]).includes(p)),
 );
 
 const SETTINGS = quick
-  ? { httpSeconds: 3, httpRounds: 1, warmupSeconds: 1, coldRuns: 5, memoryCheckpoints: [10_000, 50_000], memoryConnections: 16 }
-  : { httpSeconds: 10, httpRounds: 2, warmupSeconds: 2, coldRuns: 7, memoryCheckpoints: [10_000, 50_000], memoryConnections: 16 };
+  ? {
+      httpSeconds: 3,
+      httpRounds: 1,
+      warmupSeconds: 1,
+      coldRuns: 5,
+      memoryCheckpoints: [10_000, 50_000],
+      memoryConnections: 16,
+    }
+  : {
+      httpSeconds: 10,
+      httpRounds: 2,
+      warmupSeconds: 2,
+      coldRuns: 7,
+      memoryCheckpoints: [10_000, 50_000],
+      memoryConnections: 16,
+    };
 const CONNECTIONS = [1, 16, 64] as const;
 const BASELINE_TOPIC = 'bench-baseline';
 /** Heap limits of the order V8 picks by itself inside a 256-512 MiB instance. */
 const CAPPED_HEAP = '--max-old-space-size=128 --max-semi-space-size=4';
 const ALL: ContestantKey[] = ['ours', 'baseline', 'bare'];
 /** `--contestants=ours,bare` narrows a development run; targets needing a missing one are skipped. */
-const ORDER: ContestantKey[] = args.contestants === undefined ? ALL : ALL.filter((key) => args.contestants!.split(',').includes(key));
+const ORDER: ContestantKey[] =
+  args.contestants === undefined ? ALL : ALL.filter((key) => args.contestants!.split(',').includes(key));
 
 const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
 
@@ -178,15 +207,28 @@ async function main(): Promise<void> {
             }
             for (let round = 0; round < SETTINGS.httpRounds; round++) {
               for (const [key, fn] of running) {
-                raws.get(key)!.push(await measureRaw(fn, { connections, durationSeconds: SETTINGS.httpSeconds / SETTINGS.httpRounds, sign: next }, emulatorProcess));
+                raws
+                  .get(key)!
+                  .push(
+                    await measureRaw(
+                      fn,
+                      { connections, durationSeconds: SETTINGS.httpSeconds / SETTINGS.httpRounds, sign: next },
+                      emulatorProcess,
+                    ),
+                  );
               }
               await purge();
             }
             for (const key of ORDER) {
               const point = summarize(connections, raws.get(key)!);
               results.http[key].push(point);
-              log(`  ${key}: ${point.requestsPerSecond} req/s, p50 ${point.p50Ms} ms, p99 ${point.p99Ms} ms, ${point.cpuMsPerRequest} ms CPU/req, peak RSS ${point.peakRssMiB} MiB`);
-              if (point.non2xx > 0 || point.errors > 0) results.notes.push(`${key} at ${connections} connections: ${point.non2xx} non-2xx answers, ${point.errors} errors`);
+              log(
+                `  ${key}: ${point.requestsPerSecond} req/s, p50 ${point.p50Ms} ms, p99 ${point.p99Ms} ms, ${point.cpuMsPerRequest} ms CPU/req, peak RSS ${point.peakRssMiB} MiB`,
+              );
+              if (point.non2xx > 0 || point.errors > 0)
+                results.notes.push(
+                  `${key} at ${connections} connections: ${point.non2xx} non-2xx answers, ${point.errors} errors`,
+                );
             }
           }
         } finally {
@@ -201,7 +243,9 @@ async function main(): Promise<void> {
           for (const key of ORDER) {
             runs.get(key)!.push(await coldStartOnce(CONTESTANTS[key], await freePort(), envFor[key], next));
           }
-          log(`cold start run ${i + 1}/${SETTINGS.coldRuns}: ${ORDER.map((key) => `${key} ${runs.get(key)!.at(-1)!.firstSuccessMs} ms`).join(', ')}`);
+          log(
+            `cold start run ${i + 1}/${SETTINGS.coldRuns}: ${ORDER.map((key) => `${key} ${runs.get(key)!.at(-1)!.firstSuccessMs} ms`).join(', ')}`,
+          );
         }
         results.coldStart = {};
         for (const key of ORDER) results.coldStart[key] = summarizeColdStart(runs.get(key)!);
@@ -220,7 +264,11 @@ async function main(): Promise<void> {
           let non2xx = 0;
           const checkpoints: Array<{ deliveries: number; rssMiB: number }> = [];
           for (const checkpoint of SETTINGS.memoryCheckpoints) {
-            const point = await measurePoint(fn, { connections: SETTINGS.memoryConnections, amount: checkpoint - delivered, sign: next }, emulatorProcess);
+            const point = await measurePoint(
+              fn,
+              { connections: SETTINGS.memoryConnections, amount: checkpoint - delivered, sign: next },
+              emulatorProcess,
+            );
             delivered += point.requests + point.non2xx;
             non2xx += point.non2xx;
             await new Promise((resolve) => setTimeout(resolve, 500)); // let in-flight work and timers settle
@@ -230,7 +278,12 @@ async function main(): Promise<void> {
           }
           const first = checkpoints[0]!.rssMiB;
           const last = checkpoints.at(-1)!.rssMiB;
-          results.memory = { connections: SETTINGS.memoryConnections, checkpoints, growthPercent: round2(((last - first) / first) * 100), non2xx };
+          results.memory = {
+            connections: SETTINGS.memoryConnections,
+            checkpoints,
+            growthPercent: round2(((last - first) / first) * 100),
+            non2xx,
+          };
         } finally {
           await fn.stop();
         }
@@ -241,8 +294,12 @@ async function main(): Promise<void> {
         try {
           await capped.listening;
           await warmUp(capped, { connections: 64, durationSeconds: SETTINGS.warmupSeconds, sign: next });
-          const point = await measurePoint(capped, { connections: 64, durationSeconds: SETTINGS.httpSeconds / SETTINGS.httpRounds, sign: next }, emulatorProcess);
-          results.memory!.cappedHeap64 = { nodeOptions: CAPPED_HEAP, point };
+          const point = await measurePoint(
+            capped,
+            { connections: 64, durationSeconds: SETTINGS.httpSeconds / SETTINGS.httpRounds, sign: next },
+            emulatorProcess,
+          );
+          results.memory.cappedHeap64 = { nodeOptions: CAPPED_HEAP, point };
           log(`  ${point.requestsPerSecond} req/s, p99 ${point.p99Ms} ms, peak RSS ${point.peakRssMiB} MiB`);
         } finally {
           await capped.stop();
@@ -285,7 +342,15 @@ function evaluateTargets(results: Results): Target[] {
     const base1 = point(results, 'baseline', 1);
     if (ours1 && base1) {
       const ratio = ours1.p50Ms / base1.p50Ms;
-      targets.push(target('http_1conn_p50_vs_baseline', '<= 1/3 of (c)', `${ours1.p50Ms} ms vs ${base1.p50Ms} ms`, ratio, ratio <= 1 / 3));
+      targets.push(
+        target(
+          'http_1conn_p50_vs_baseline',
+          '<= 1/3 of (c)',
+          `${ours1.p50Ms} ms vs ${base1.p50Ms} ms`,
+          ratio,
+          ratio <= 1 / 3,
+        ),
+      );
     }
     for (const connections of [16, 64]) {
       const ours = point(results, 'ours', connections);
@@ -293,35 +358,80 @@ function evaluateTargets(results: Results): Target[] {
       const bare = point(results, 'bare', connections);
       if (ours && base) {
         const ratio = ours.requestsPerSecond / base.requestsPerSecond;
-        targets.push(target(`http_${connections}conn_throughput_vs_baseline`, '>= 1.5x (c)', `${ours.requestsPerSecond} vs ${base.requestsPerSecond} req/s`, ratio, ratio >= 1.5));
+        targets.push(
+          target(
+            `http_${connections}conn_throughput_vs_baseline`,
+            '>= 1.5x (c)',
+            `${ours.requestsPerSecond} vs ${base.requestsPerSecond} req/s`,
+            ratio,
+            ratio >= 1.5,
+          ),
+        );
       }
       if (ours && bare) {
         const ratio = ours.requestsPerSecond / bare.requestsPerSecond;
-        targets.push(target(`http_${connections}conn_throughput_vs_bare`, '>= 40% of (b)', `${ours.requestsPerSecond} vs ${bare.requestsPerSecond} req/s`, ratio, ratio >= 0.4));
+        targets.push(
+          target(
+            `http_${connections}conn_throughput_vs_bare`,
+            '>= 40% of (b)',
+            `${ours.requestsPerSecond} vs ${bare.requestsPerSecond} req/s`,
+            ratio,
+            ratio >= 0.4,
+          ),
+        );
       }
     }
     const ours16 = point(results, 'ours', 16);
-    if (ours16) targets.push(target('http_16conn_p99', '< 25 ms', `${ours16.p99Ms} ms`, ours16.p99Ms / 25, ours16.p99Ms < 25));
+    if (ours16)
+      targets.push(target('http_16conn_p99', '< 25 ms', `${ours16.p99Ms} ms`, ours16.p99Ms / 25, ours16.p99Ms < 25));
     const ours64 = point(results, 'ours', 64);
-    if (ours64) targets.push(target('rss_64conn', '< 160 MiB', `${ours64.peakRssMiB} MiB peak`, ours64.peakRssMiB / 160, ours64.peakRssMiB < 160));
+    if (ours64)
+      targets.push(
+        target(
+          'rss_64conn',
+          '< 160 MiB',
+          `${ours64.peakRssMiB} MiB peak`,
+          ours64.peakRssMiB / 160,
+          ours64.peakRssMiB < 160,
+        ),
+      );
   }
   if (results.coldStart) {
     const ours = results.coldStart.ours?.medianFirstSuccessMs;
     const bare = results.coldStart.bare?.medianFirstSuccessMs;
     if (ours !== undefined && bare !== undefined) {
-      targets.push(target('cold_start_vs_bare', '<= 1.5x (b)', `${ours} ms vs ${bare} ms`, ours / bare, ours <= 1.5 * bare));
+      targets.push(
+        target('cold_start_vs_bare', '<= 1.5x (b)', `${ours} ms vs ${bare} ms`, ours / bare, ours <= 1.5 * bare),
+      );
     }
-    if (ours !== undefined) targets.push(target('cold_start_absolute', '< 500 ms', `${ours} ms`, ours / 500, ours < 500));
+    if (ours !== undefined)
+      targets.push(target('cold_start_absolute', '< 500 ms', `${ours} ms`, ours / 500, ours < 500));
   }
   const capped = results.memory?.cappedHeap64;
   if (capped) {
     const rss = capped.point.peakRssMiB;
-    targets.push(target('rss_64conn_heap_capped', '< 160 MiB (informational)', `${rss} MiB peak, ${capped.point.requestsPerSecond} req/s`, rss / 160, rss < 160));
+    targets.push(
+      target(
+        'rss_64conn_heap_capped',
+        '< 160 MiB (informational)',
+        `${rss} MiB peak, ${capped.point.requestsPerSecond} req/s`,
+        rss / 160,
+        rss < 160,
+      ),
+    );
   }
   if (results.memory) {
     const growth = results.memory.growthPercent;
     const [a, b] = [results.memory.checkpoints[0]!, results.memory.checkpoints.at(-1)!];
-    targets.push(target('rss_growth_10k_to_50k', '<= 10%', `${a.rssMiB} -> ${b.rssMiB} MiB (${growth}%)`, growth / 10, growth <= 10));
+    targets.push(
+      target(
+        'rss_growth_10k_to_50k',
+        '<= 10%',
+        `${a.rssMiB} -> ${b.rssMiB} MiB (${growth}%)`,
+        growth / 10,
+        growth <= 10,
+      ),
+    );
   }
   return targets;
 }
@@ -348,40 +458,119 @@ function row(cells: ReadonlyArray<string | number>): string {
 
 function table(results: Results): string {
   const lines: string[] = [];
-  lines.push(`Machine: ${results.machine.cores} × ${results.machine.cpuModel}, ${results.machine.memoryGiB} GiB, Node ${results.machine.node}; load average before ${results.loadAverage.before.join(' ')}, after ${results.loadAverage.after.join(' ')} (${results.mode} run)`);
+  lines.push(
+    `Machine: ${results.machine.cores} × ${results.machine.cpuModel}, ${results.machine.memoryGiB} GiB, Node ${results.machine.node}; load average before ${results.loadAverage.before.join(' ')}, after ${results.loadAverage.after.join(' ')} (${results.mode} run)`,
+  );
   if (results.micro) {
-    lines.push('', row(['Verification', 'ours', 'standardwebhooks', 'svix', 'ours ÷ standardwebhooks']), row(['---', '---:', '---:', '---:', '---:']));
+    lines.push(
+      '',
+      row(['Verification', 'ours', 'standardwebhooks', 'svix', 'ours ÷ standardwebhooks']),
+      row(['---', '---:', '---:', '---:', '---:']),
+    );
     for (const h of results.micro.hmac) {
-      lines.push(row([`HMAC v1, ${h.bodyBytes / 1024} KiB, 3 secrets`, `${h.ours.opsPerSecond.toLocaleString('en-US')}/s`, `${h.standardwebhooks.opsPerSecond.toLocaleString('en-US')}/s`, `${h.svix.opsPerSecond.toLocaleString('en-US')}/s`, `${h.ratioVsStandardwebhooks}×`]));
+      lines.push(
+        row([
+          `HMAC v1, ${h.bodyBytes / 1024} KiB, 3 secrets`,
+          `${h.ours.opsPerSecond.toLocaleString('en-US')}/s`,
+          `${h.standardwebhooks.opsPerSecond.toLocaleString('en-US')}/s`,
+          `${h.svix.opsPerSecond.toLocaleString('en-US')}/s`,
+          `${h.ratioVsStandardwebhooks}×`,
+        ]),
+      );
     }
     const j = results.micro.jwt;
-    lines.push(row(['RS256 JWT (vs bare crypto.verify)', `${j.ours.opsPerSecond.toLocaleString('en-US')}/s`, `${j.bareCryptoVerify.opsPerSecond.toLocaleString('en-US')}/s (bare)`, '', `${j.ratioOfBare}× of bare`]));
+    lines.push(
+      row([
+        'RS256 JWT (vs bare crypto.verify)',
+        `${j.ours.opsPerSecond.toLocaleString('en-US')}/s`,
+        `${j.bareCryptoVerify.opsPerSecond.toLocaleString('en-US')}/s (bare)`,
+        '',
+        `${j.ratioOfBare}× of bare`,
+      ]),
+    );
   }
   if (results.http) {
-    lines.push('', row(['HTTP', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'emulator CPU ms/req', 'peak RSS MiB', 'non-2xx']), row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']));
+    lines.push(
+      '',
+      row([
+        'HTTP',
+        'conns',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'CPU ms/req',
+        'emulator CPU ms/req',
+        'peak RSS MiB',
+        'non-2xx',
+      ]),
+      row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    );
     for (const key of ORDER) {
       for (const p of results.http[key]) {
-        lines.push(row([CONTESTANTS[key].label, p.connections, p.requestsPerSecond.toLocaleString('en-US'), p.p50Ms, p.p99Ms, p.cpuMsPerRequest, p.emulatorCpuMsPerRequest ?? '', p.peakRssMiB, p.non2xx + p.errors]));
+        lines.push(
+          row([
+            CONTESTANTS[key].label,
+            p.connections,
+            p.requestsPerSecond.toLocaleString('en-US'),
+            p.p50Ms,
+            p.p99Ms,
+            p.cpuMsPerRequest,
+            p.emulatorCpuMsPerRequest ?? '',
+            p.peakRssMiB,
+            p.non2xx + p.errors,
+          ]),
+        );
       }
     }
   }
   if (results.coldStart) {
-    lines.push('', row(['Cold start (median)', 'spawn → listening', 'spawn → first 2xx', 'CPU used by then', 'runs']), row(['---', '---:', '---:', '---:', '---:']));
+    lines.push(
+      '',
+      row(['Cold start (median)', 'spawn → listening', 'spawn → first 2xx', 'CPU used by then', 'runs']),
+      row(['---', '---:', '---:', '---:', '---:']),
+    );
     for (const key of ORDER) {
       const c = results.coldStart[key];
       if (!c) continue;
-      lines.push(row([CONTESTANTS[key].label, `${c.medianListeningMs} ms`, `${c.medianFirstSuccessMs} ms`, `${c.medianCpuMs} ms`, c.runs.length]));
+      lines.push(
+        row([
+          CONTESTANTS[key].label,
+          `${c.medianListeningMs} ms`,
+          `${c.medianFirstSuccessMs} ms`,
+          `${c.medianCpuMs} ms`,
+          c.runs.length,
+        ]),
+      );
     }
   }
   if (results.memory) {
-    lines.push('', row(['Memory (this receiver)', ...results.memory.checkpoints.map((c) => `after ${c.deliveries.toLocaleString('en-US')}`), 'growth']), row(['---', ...results.memory.checkpoints.map(() => '---:'), '---:']));
-    lines.push(row([`RSS at ${results.memory.connections} connections`, ...results.memory.checkpoints.map((c) => `${c.rssMiB} MiB`), `${results.memory.growthPercent}%`]));
+    lines.push(
+      '',
+      row([
+        'Memory (this receiver)',
+        ...results.memory.checkpoints.map((c) => `after ${c.deliveries.toLocaleString('en-US')}`),
+        'growth',
+      ]),
+      row(['---', ...results.memory.checkpoints.map(() => '---:'), '---:']),
+    );
+    lines.push(
+      row([
+        `RSS at ${results.memory.connections} connections`,
+        ...results.memory.checkpoints.map((c) => `${c.rssMiB} MiB`),
+        `${results.memory.growthPercent}%`,
+      ]),
+    );
     const capped = results.memory.cappedHeap64;
-    if (capped) lines.push('', `With NODE_OPTIONS="${capped.nodeOptions}" at 64 connections: ${capped.point.requestsPerSecond} req/s, p99 ${capped.point.p99Ms} ms, peak RSS ${capped.point.peakRssMiB} MiB.`);
+    if (capped)
+      lines.push(
+        '',
+        `With NODE_OPTIONS="${capped.nodeOptions}" at 64 connections: ${capped.point.requestsPerSecond} req/s, p99 ${capped.point.p99Ms} ms, peak RSS ${capped.point.peakRssMiB} MiB.`,
+      );
   }
   if (results.targets.length > 0) {
     lines.push('', row(['Target', 'goal', 'measured', 'ratio', 'result']), row(['---', '---', '---', '---:', '---']));
-    for (const t of results.targets) lines.push(row([t.name, t.goal, t.measured, t.ratio ?? '', t.pass === null ? 'n/a' : t.pass ? 'pass' : 'FAIL']));
+    for (const t of results.targets)
+      lines.push(row([t.name, t.goal, t.measured, t.ratio ?? '', t.pass === null ? 'n/a' : t.pass ? 'pass' : 'FAIL']));
   }
   return lines.join('\n');
 }

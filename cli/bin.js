@@ -16,7 +16,9 @@ const sources = new URL('./main.ts', import.meta.url);
 const build = new URL('../dist/cli/main.js', import.meta.url);
 const entry = existsSync(fileURLToPath(sources)) ? sources : build;
 if (entry === build && !existsSync(fileURLToPath(build))) {
-  process.stderr.write(`gemini-webhooks: this installation has neither cli/main.ts nor the compiled ${fileURLToPath(build)}; reinstall the package (or run \`npm run build\` in a checkout).\n`);
+  process.stderr.write(
+    `gemini-webhooks: this installation has neither cli/main.ts nor the compiled ${fileURLToPath(build)}; reinstall the package (or run \`npm run build\` in a checkout).\n`,
+  );
   process.exit(1);
 }
 import(entry.href).then((cli) => cli.main());

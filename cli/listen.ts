@@ -7,13 +7,23 @@
  * only with its `development` option.
  */
 import type { Message } from '@google-cloud/pubsub';
-import { LISTEN_SECRET_ENV, generateListenSecret, listenSecretProblem, signListenToken } from '../subscriber/listen-token.ts';
+import {
+  LISTEN_SECRET_ENV,
+  generateListenSecret,
+  listenSecretProblem,
+  signListenToken,
+} from '../subscriber/listen-token.ts';
 import type { CliContext } from './context.ts';
 import { UsageError } from './errors.ts';
 import { parse, positiveInteger, PUBSUB_OPTIONS, selectRoutes, topicPrefix } from './options.ts';
 import { openPubSub } from './pubsub.ts';
 import { acknowledges, pushRequestBody } from './push-request.ts';
-import { createTemporarySubscriptions, describeTopics, stopped, type TemporarySubscription } from './temporary-subscriptions.ts';
+import {
+  createTemporarySubscriptions,
+  describeTopics,
+  stopped,
+  type TemporarySubscription,
+} from './temporary-subscriptions.ts';
 
 const DEFAULT_CONCURRENCY = 4;
 const MAX_CONCURRENCY = 100;
@@ -45,12 +55,17 @@ const OPTIONS = {
 } as const;
 
 function forwardUrl(value: string | undefined): URL {
-  if (value === undefined) throw new UsageError('listen: --forward-to is required: the URL of your consumer, e.g. --forward-to http://localhost:8080/.');
+  if (value === undefined)
+    throw new UsageError(
+      'listen: --forward-to is required: the URL of your consumer, e.g. --forward-to http://localhost:8080/.',
+    );
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new UsageError(`listen: --forward-to is not a URL (got ${JSON.stringify(value)}); e.g. http://localhost:8080/.`);
+    throw new UsageError(
+      `listen: --forward-to is not a URL (got ${JSON.stringify(value)}); e.g. http://localhost:8080/.`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UsageError(`listen: --forward-to must be an http or https URL (got ${url.protocol}).`);
@@ -110,7 +125,10 @@ function failureReason(error: unknown, timeoutSeconds: number, url: URL): string
 
 export async function listenCommand(argv: readonly string[], context: CliContext): Promise<number> {
   const { values } = parse('listen', argv, OPTIONS);
-  if (values.help) return context.out(USAGE), 0;
+  if (values.help) {
+    context.out(USAGE);
+    return 0;
+  }
   const url = forwardUrl(values['forward-to']);
   const concurrency = boundedInteger(values.concurrency, '--concurrency', DEFAULT_CONCURRENCY, MAX_CONCURRENCY);
   const timeoutSeconds = boundedInteger(values.timeout, '--timeout', DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS);
@@ -118,7 +136,10 @@ export async function listenCommand(argv: readonly string[], context: CliContext
   const routes = selectRoutes(prefix, values.type);
   const given = values.secret ?? (context.env[LISTEN_SECRET_ENV] || undefined);
   const problem = given === undefined ? undefined : listenSecretProblem(given);
-  if (problem !== undefined) throw new UsageError(`listen: the listen secret (${values.secret !== undefined ? '--secret' : LISTEN_SECRET_ENV}) ${problem}.`);
+  if (problem !== undefined)
+    throw new UsageError(
+      `listen: the listen secret (${values.secret !== undefined ? '--secret' : LISTEN_SECRET_ENV}) ${problem}.`,
+    );
   const secret = given ?? generateListenSecret();
 
   const handle = await openPubSub(values, context);
@@ -160,7 +181,8 @@ export async function listenCommand(argv: readonly string[], context: CliContext
         status = response.status;
       } catch (error) {
         message.nack();
-        if (!context.signal.aborted) context.out(`${what} -> ${failureReason(error, timeoutSeconds, url)}; nacked, Pub/Sub redelivers it`);
+        if (!context.signal.aborted)
+          context.out(`${what} -> ${failureReason(error, timeoutSeconds, url)}; nacked, Pub/Sub redelivers it`);
         return;
       }
       const took = `(${Math.round(performance.now() - started)} ms)`;
@@ -184,16 +206,22 @@ export async function listenCommand(argv: readonly string[], context: CliContext
     try {
       for (const target of temporary.subscriptions) {
         target.subscription.on('message', (message: Message) => {
-          const task = limiter.run(() => forward(message, target)).catch((error: unknown) => {
-            message.nack();
-            context.err(`listen: forwarding message ${message.id} failed: ${(error as Error).message}`);
-          });
+          const task = limiter
+            .run(() => forward(message, target))
+            .catch((error: unknown) => {
+              message.nack();
+              context.err(`listen: forwarding message ${message.id} failed: ${(error as Error).message}`);
+            });
           pending.add(task);
           void task.finally(() => pending.delete(task));
         });
-        target.subscription.on('error', (error: Error) => context.err(`listen: ${target.name.split('/').at(-1)}: ${error.message}`));
+        target.subscription.on('error', (error: Error) =>
+          context.err(`listen: ${target.name.split('/').at(-1)}: ${error.message}`),
+        );
       }
-      context.err(`Forwarding events from ${describeTopics(routes, prefix)} in project ${handle.projectId} to ${url.href}; Ctrl-C stops.`);
+      context.err(
+        `Forwarding events from ${describeTopics(routes, prefix)} in project ${handle.projectId} to ${url.href}; Ctrl-C stops.`,
+      );
       if (given === undefined) {
         context.err(`Listen secret for this session: ${secret}`);
         context.err(

@@ -84,7 +84,9 @@ export async function run(argv: readonly string[], context: CliContext = default
     command = sub === undefined ? undefined : entry[sub];
     args = rest;
     if (command === undefined) {
-      context.err(`gemini-webhooks ${group}: ${sub === undefined ? 'missing' : `unknown subcommand "${sub}";`} choose one of ${Object.keys(entry).join(', ')}.`);
+      context.err(
+        `gemini-webhooks ${group}: ${sub === undefined ? 'missing' : `unknown subcommand "${sub}";`} choose one of ${Object.keys(entry).join(', ')}.`,
+      );
       return 2;
     }
   } else {
@@ -103,7 +105,9 @@ export async function run(argv: readonly string[], context: CliContext = default
       return 1;
     }
     if (error instanceof PulumiMissingError) {
-      context.err(`gemini-webhooks: ${error.message} Install it from https://www.pulumi.com/docs/install/ and run this in the Pulumi project directory (or pass --cwd).`);
+      context.err(
+        `gemini-webhooks: ${error.message} Install it from https://www.pulumi.com/docs/install/ and run this in the Pulumi project directory (or pass --cwd).`,
+      );
       return 1;
     }
     throw error;

@@ -31,11 +31,18 @@ export const PUBSUB_OPTIONS = {
 const HELP = { help: { type: 'boolean', short: 'h' } } as const satisfies Options;
 
 /** Strict parsing; unknown flags and bad values become a UsageError naming the command. */
-export function parse<const O extends Options>(command: string, argv: readonly string[], options: O, allowPositionals = false) {
+export function parse<const O extends Options>(
+  command: string,
+  argv: readonly string[],
+  options: O,
+  allowPositionals = false,
+) {
   try {
     return parseArgs({ args: [...argv], options: { ...options, ...HELP }, allowPositionals, strict: true });
   } catch (error) {
-    throw new UsageError(`${command}: ${(error as Error).message.replace(/\. To specify a positional.*$/s, '')} (see \`gemini-webhooks ${command} --help\`)`);
+    throw new UsageError(
+      `${command}: ${(error as Error).message.replace(/\. To specify a positional.*$/s, '')} (see \`gemini-webhooks ${command} --help\`)`,
+    );
   }
 }
 
@@ -75,6 +82,7 @@ export function selectRoutes(prefix: string, types: readonly string[] | undefine
 
 export function positiveInteger(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^[1-9][0-9]*$/.test(value)) throw new UsageError(`${flag} must be a whole number of at least 1 (got ${JSON.stringify(value)}).`);
+  if (!/^[1-9][0-9]*$/.test(value))
+    throw new UsageError(`${flag} must be a whole number of at least 1 (got ${JSON.stringify(value)}).`);
   return Number(value);
 }

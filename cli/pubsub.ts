@@ -24,9 +24,14 @@ export interface PubSubHandle {
 
 export async function openPubSub(values: { project?: string | undefined }, context: CliContext): Promise<PubSubHandle> {
   const emulatorHost = context.env['PUBSUB_EMULATOR_HOST']?.trim() || undefined;
-  const projectId = values.project ?? (context.env['GOOGLE_CLOUD_PROJECT']?.trim() || undefined) ?? (emulatorHost ? EMULATOR_PROJECT : undefined);
+  const projectId =
+    values.project ??
+    (context.env['GOOGLE_CLOUD_PROJECT']?.trim() || undefined) ??
+    (emulatorHost ? EMULATOR_PROJECT : undefined);
   if (projectId === undefined) {
-    throw new PubSubSetupError('No Google Cloud project: pass --project or set GOOGLE_CLOUD_PROJECT (or PUBSUB_EMULATOR_HOST for the local emulator).');
+    throw new PubSubSetupError(
+      'No Google Cloud project: pass --project or set GOOGLE_CLOUD_PROJECT (or PUBSUB_EMULATOR_HOST for the local emulator).',
+    );
   }
   const pubsub = new PubSub({ projectId, ...(emulatorHost ? { apiEndpoint: emulatorHost, emulatorMode: true } : {}) });
   // Spread: the client options type wants an index signature the config interface lacks.

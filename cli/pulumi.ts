@@ -32,13 +32,15 @@ export class PulumiCommandError extends Error {
   override name = 'PulumiCommandError';
 }
 
-export function createPulumiRunner(options: { env?: Readonly<Record<string, string | undefined>>; command?: string } = {}): PulumiRunner {
+export function createPulumiRunner(
+  options: { env?: Readonly<Record<string, string | undefined>>; command?: string } = {},
+): PulumiRunner {
   const command = options.command ?? 'pulumi';
   return {
     run: (args, runOptions = {}) =>
       new Promise((resolve, reject) => {
         const child = spawn(command, args, {
-          env: { ...(options.env ?? process.env), PULUMI_SKIP_UPDATE_CHECK: 'true' } as NodeJS.ProcessEnv,
+          env: { ...(options.env ?? process.env), PULUMI_SKIP_UPDATE_CHECK: 'true' },
           stdio: ['pipe', 'pipe', 'pipe'],
         });
         let stdout = '';
@@ -46,7 +48,11 @@ export function createPulumiRunner(options: { env?: Readonly<Record<string, stri
         child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
         child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
         child.once('error', (error: NodeJS.ErrnoException) => {
-          reject(error.code === 'ENOENT' ? new PulumiMissingError(`The Pulumi CLI (\`${command}\`) is not installed or not on PATH.`) : error);
+          reject(
+            error.code === 'ENOENT'
+              ? new PulumiMissingError(`The Pulumi CLI (\`${command}\`) is not installed or not on PATH.`)
+              : error,
+          );
         });
         child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
         child.stdin.on('error', () => {}); // the child may exit without reading its input
@@ -69,7 +75,14 @@ function selectorArgs(selector: StackSelector): string[] {
 }
 
 function lastLine(text: string): string {
-  return text.trim().split('\n').filter((line) => line.trim() !== '').at(-1)?.trim() ?? '';
+  return (
+    text
+      .trim()
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .at(-1)
+      ?.trim() ?? ''
+  );
 }
 
 /** Parses the stored value; a broken value is an error that names the key, never its content. */
@@ -78,10 +91,14 @@ export function parseStoredSecrets(text: string): string[] {
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new PulumiCommandError(`The stack config \`${SIGNING_SECRETS_KEY}\` is not a JSON array of strings; fix it before rotating.`);
+    throw new PulumiCommandError(
+      `The stack config \`${SIGNING_SECRETS_KEY}\` is not a JSON array of strings; fix it before rotating.`,
+    );
   }
   if (!Array.isArray(parsed) || !parsed.every((entry) => typeof entry === 'string')) {
-    throw new PulumiCommandError(`The stack config \`${SIGNING_SECRETS_KEY}\` is not a JSON array of strings; fix it before rotating.`);
+    throw new PulumiCommandError(
+      `The stack config \`${SIGNING_SECRETS_KEY}\` is not a JSON array of strings; fix it before rotating.`,
+    );
   }
   return parsed;
 }
@@ -91,25 +108,38 @@ export async function readSigningSecrets(runner: PulumiRunner, selector: StackSe
   const result = await runner.run(['config', 'get', SIGNING_SECRETS_KEY, '--json', ...selectorArgs(selector)]);
   if (result.code !== 0) {
     if (/configuration key .* not found/i.test(result.stderr)) return [];
-    throw new PulumiCommandError(`\`pulumi config get ${SIGNING_SECRETS_KEY}\` failed: ${lastLine(result.stderr) || `exit code ${result.code}`}`);
+    throw new PulumiCommandError(
+      `\`pulumi config get ${SIGNING_SECRETS_KEY}\` failed: ${lastLine(result.stderr) || `exit code ${result.code}`}`,
+    );
   }
   let answer: { value?: unknown; objectValue?: unknown };
   try {
     answer = JSON.parse(result.stdout) as typeof answer;
   } catch {
-    throw new PulumiCommandError(`\`pulumi config get ${SIGNING_SECRETS_KEY} --json\` printed something that is not JSON.`);
+    throw new PulumiCommandError(
+      `\`pulumi config get ${SIGNING_SECRETS_KEY} --json\` printed something that is not JSON.`,
+    );
   }
   if (typeof answer.value === 'string') return answer.value.trim() === '' ? [] : parseStoredSecrets(answer.value);
   if (answer.objectValue !== undefined) return parseStoredSecrets(JSON.stringify(answer.objectValue));
   return [];
 }
 
-export async function writeSigningSecrets(runner: PulumiRunner, selector: StackSelector, secrets: readonly string[]): Promise<void> {
-  const result = await runner.run(['config', 'set', SIGNING_SECRETS_KEY, '--secret', '--non-interactive', ...selectorArgs(selector)], {
-    input: JSON.stringify(secrets),
-  });
+export async function writeSigningSecrets(
+  runner: PulumiRunner,
+  selector: StackSelector,
+  secrets: readonly string[],
+): Promise<void> {
+  const result = await runner.run(
+    ['config', 'set', SIGNING_SECRETS_KEY, '--secret', '--non-interactive', ...selectorArgs(selector)],
+    {
+      input: JSON.stringify(secrets),
+    },
+  );
   if (result.code !== 0) {
-    throw new PulumiCommandError(`\`pulumi config set --secret ${SIGNING_SECRETS_KEY}\` failed: ${lastLine(result.stderr) || `exit code ${result.code}`}`);
+    throw new PulumiCommandError(
+      `\`pulumi config set --secret ${SIGNING_SECRETS_KEY}\` failed: ${lastLine(result.stderr) || `exit code ${result.code}`}`,
+    );
   }
 }
 
@@ -119,7 +149,17 @@ function shellQuote(value: string): string {
 
 /** The command a user runs by hand when this tool cannot (the only place a secret is printed). */
 export function setSecretsCommand(selector: StackSelector, secrets: readonly string[]): string {
-  return ['pulumi', 'config', 'set', '--secret', SIGNING_SECRETS_KEY, ...selectorArgs(selector), JSON.stringify(secrets)].map(shellQuote).join(' ');
+  return [
+    'pulumi',
+    'config',
+    'set',
+    '--secret',
+    SIGNING_SECRETS_KEY,
+    ...selectorArgs(selector),
+    JSON.stringify(secrets),
+  ]
+    .map(shellQuote)
+    .join(' ');
 }
 
 /** The receiver URL from the stack outputs, or undefined when there is no stack or no such output. */

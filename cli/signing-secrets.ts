@@ -76,9 +76,12 @@ interface Listing {
 /** Decides, for every stored secret, whether its grace has passed (rules in the module comment). */
 export function planPrune(stored: readonly string[], webhooks: readonly Webhook[], options: PruneOptions): PrunePlan {
   const listings: Listing[] = webhooks.flatMap((webhook) =>
-    (webhook.signing_secrets ?? []).filter((info) => typeof info.truncated_secret === 'string').map((info) => ({ info, webhookId: webhook.id })),
+    (webhook.signing_secrets ?? [])
+      .filter((info) => typeof info.truncated_secret === 'string')
+      .map((info) => ({ info, webhookId: webhook.id })),
   );
-  const matchesOf = (listing: Listing): string[] => stored.filter((secret) => matchesTruncated(secret, listing.info.truncated_secret!));
+  const matchesOf = (listing: Listing): string[] =>
+    stored.filter((secret) => matchesTruncated(secret, listing.info.truncated_secret!));
   const unambiguous = listings.filter((listing) => matchesOf(listing).length === 1);
 
   const verdicts = stored.map((secret, index): SecretVerdict => {
@@ -90,13 +93,21 @@ export function planPrune(stored: readonly string[], webhooks: readonly Webhook[
       return index === 0 ? { action: 'keep', why: 'newest' } : { action: 'drop', why: 'unlisted' };
     }
     const expiries = mine.map((listing) => listing.info.expire_time);
-    const passed = (time: string | undefined): time is string => time !== undefined && Date.parse(time) <= options.now.getTime();
-    const latest = expiries.filter((time): time is string => time !== undefined).sort().at(-1);
+    const passed = (time: string | undefined): time is string =>
+      time !== undefined && Date.parse(time) <= options.now.getTime();
+    const latest = expiries
+      .filter((time): time is string => time !== undefined)
+      .sort()
+      .at(-1);
     if (!expiries.every(passed)) {
       // No expiry at all means "current"; otherwise report when the grace ends.
-      return expiries.includes(undefined) || latest === undefined ? { action: 'keep', why: 'valid' } : { action: 'keep', why: 'valid', expireTime: latest };
+      return expiries.includes(undefined) || latest === undefined
+        ? { action: 'keep', why: 'valid' }
+        : { action: 'keep', why: 'valid', expireTime: latest };
     }
-    return latest === undefined ? { action: 'drop', why: 'expired' } : { action: 'drop', why: 'expired', expireTime: latest };
+    return latest === undefined
+      ? { action: 'drop', why: 'expired' }
+      : { action: 'drop', why: 'expired', expireTime: latest };
   });
   return {
     keep: stored.filter((_, index) => verdicts[index]?.action === 'keep'),
@@ -117,7 +128,11 @@ export function prependSecret(stored: readonly string[], secret: string): string
  */
 export function fingerprintOf(secret: string): string {
   const key = Buffer.from(bare(secret), 'base64');
-  return createHash('sha256').update('gemini-webhooks-pubsub/signing-secret-fingerprint/v1\0').update(key).digest('hex').slice(0, 12);
+  return createHash('sha256')
+    .update('gemini-webhooks-pubsub/signing-secret-fingerprint/v1\0')
+    .update(key)
+    .digest('hex')
+    .slice(0, 12);
 }
 
 /** Names a stored secret without revealing it: position and fingerprint. */

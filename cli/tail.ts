@@ -45,19 +45,37 @@ export function formatEvent(message: Message): string {
 
 export async function tailCommand(argv: readonly string[], context: CliContext): Promise<number> {
   const { values } = parse('tail', argv, OPTIONS);
-  if (values.help) return context.out(USAGE), 0;
+  if (values.help) {
+    context.out(USAGE);
+    return 0;
+  }
   const prefix = topicPrefix(values, context);
   const routes = selectRoutes(prefix, values.type);
   const handle = await openPubSub(values, context);
   try {
-    const temporary = await createTemporarySubscriptions(handle, routes, { purpose: 'tail', ackDeadlineSeconds: 10, retentionSeconds: 600 });
+    const temporary = await createTemporarySubscriptions(handle, routes, {
+      purpose: 'tail',
+      ackDeadlineSeconds: 10,
+      retentionSeconds: 600,
+    });
     try {
       for (const { subscription } of temporary.subscriptions) {
         subscription.on('message', (message: Message) => {
-          context.out(values.json ? JSON.stringify({ messageId: message.id, publishTime: message.publishTime?.toISOString(), attributes: message.attributes, data: dataOf(message) }) : formatEvent(message));
+          context.out(
+            values.json
+              ? JSON.stringify({
+                  messageId: message.id,
+                  publishTime: message.publishTime?.toISOString(),
+                  attributes: message.attributes,
+                  data: dataOf(message),
+                })
+              : formatEvent(message),
+          );
           message.ack();
         });
-        subscription.on('error', (error: Error) => context.err(`tail: ${subscription.name.split('/').at(-1)}: ${error.message}`));
+        subscription.on('error', (error: Error) =>
+          context.err(`tail: ${subscription.name.split('/').at(-1)}: ${error.message}`),
+        );
       }
       context.err(`Tailing ${describeTopics(routes, prefix)} in project ${handle.projectId}; Ctrl-C stops.`);
       await stopped(context.signal);

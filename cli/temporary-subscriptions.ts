@@ -46,7 +46,11 @@ export async function createTemporarySubscriptions(
   const remove = async (err: (line: string) => void): Promise<void> => {
     for (const { subscription } of created) {
       await subscription.close().catch(() => {});
-      await subscription.delete().catch((error: unknown) => err(`${options.purpose}: could not delete ${subscription.name}: ${(error as Error).message}`));
+      await subscription
+        .delete()
+        .catch((error: unknown) =>
+          err(`${options.purpose}: could not delete ${subscription.name}: ${(error as Error).message}`),
+        );
     }
   };
   try {
@@ -58,7 +62,12 @@ export async function createTemporarySubscriptions(
           expirationPolicy: { ttl: { seconds: EXPIRATION_SECONDS } },
           messageRetentionDuration: { seconds: options.retentionSeconds },
           ...(options.retry
-            ? { retryPolicy: { minimumBackoff: { seconds: options.retry.minimumBackoffSeconds }, maximumBackoff: { seconds: options.retry.maximumBackoffSeconds } } }
+            ? {
+                retryPolicy: {
+                  minimumBackoff: { seconds: options.retry.minimumBackoffSeconds },
+                  maximumBackoff: { seconds: options.retry.maximumBackoffSeconds },
+                },
+              }
             : {}),
         })
         .catch((error: unknown) => {
@@ -73,7 +82,9 @@ export async function createTemporarySubscriptions(
       // Stopping nacks what is still held rather than waiting for it: the subscription is deleted next.
       subscription.setOptions({
         closeOptions: { behavior: SubscriptionCloseBehaviors.NackImmediately },
-        ...(options.maxMessages ? { flowControl: { maxMessages: options.maxMessages, allowExcessMessages: false } } : {}),
+        ...(options.maxMessages
+          ? { flowControl: { maxMessages: options.maxMessages, allowExcessMessages: false } }
+          : {}),
       });
       created.push({ route, subscription, name: subscription.name });
     }

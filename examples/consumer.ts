@@ -83,7 +83,10 @@ export async function startExampleConsumer(options: {
     try {
       await options.pubsub.topic(plan.topic).createSubscription(plan.name, {
         ackDeadlineSeconds: 30,
-        deadLetterPolicy: { deadLetterTopic: `projects/${options.pubsub.projectId}/topics/${plan.deadLetterTopic}`, maxDeliveryAttempts: TOPOLOGY_DEFAULTS.maxDeliveryAttempts },
+        deadLetterPolicy: {
+          deadLetterTopic: `projects/${options.pubsub.projectId}/topics/${plan.deadLetterTopic}`,
+          maxDeliveryAttempts: TOPOLOGY_DEFAULTS.maxDeliveryAttempts,
+        },
       });
     } catch (error) {
       if ((error as { code?: number }).code !== ALREADY_EXISTS) throw error;
@@ -133,7 +136,9 @@ export async function startExampleConsumer(options: {
 async function main(): Promise<void> {
   const emulatorHost = process.env['PUBSUB_EMULATOR_HOST'];
   if (!emulatorHost && !process.env['GOOGLE_CLOUD_PROJECT']) {
-    console.error('examples/consumer: set PUBSUB_EMULATOR_HOST to the emulator `npm start` printed (or GOOGLE_CLOUD_PROJECT for a real project).');
+    console.error(
+      'examples/consumer: set PUBSUB_EMULATOR_HOST to the emulator `npm start` printed (or GOOGLE_CLOUD_PROJECT for a real project).',
+    );
     process.exit(2);
   }
   process.env['METADATA_SERVER_DETECTION'] ??= 'none';

@@ -45,7 +45,10 @@ function jwtSettings(config: ReceiverConfig): JwtSettings | undefined {
   if (!config.schemes.has('jwt')) return undefined;
   return {
     // A JWKS fetch happens inside a request: it must leave time to publish before the deadline.
-    jwks: createJwksCache({ url: config.jwksUrl, fetchTimeoutMs: Math.min(3000, Math.floor(config.publishTimeoutMs / 2)) }),
+    jwks: createJwksCache({
+      url: config.jwksUrl,
+      fetchTimeoutMs: Math.min(3000, Math.floor(config.publishTimeoutMs / 2)),
+    }),
     ...(config.jwtAudience !== undefined && { audience: config.jwtAudience }),
     ...(config.jwtIssuer !== undefined && { issuer: config.jwtIssuer }),
     clockToleranceSeconds: JWT_CLOCK_TOLERANCE_SECONDS,
@@ -62,10 +65,17 @@ export interface ReceiverParts {
 export async function createReceiver(config: ReceiverConfig, parts: ReceiverParts = {}): Promise<Receiver> {
   const log = parts.log ?? createJsonLogger();
   if (config.schemes.has('jwt') && config.jwtAudience === undefined) {
-    log('WARNING', 'JWT deliveries are accepted without an audience check (WEBHOOK_JWT_ALLOW_ANY_AUDIENCE=true): a token Google minted for another Gemini user would be accepted too', {});
+    log(
+      'WARNING',
+      'JWT deliveries are accepted without an audience check (WEBHOOK_JWT_ALLOW_ANY_AUDIENCE=true): a token Google minted for another Gemini user would be accepted too',
+      {},
+    );
   }
   const pubsub = new PubSub({ projectId: config.projectId });
-  const pubsubBus = createPubSubEventBus(pubsub, { topicPrefix: config.topicPrefix, publishTimeoutMs: config.publishTimeoutMs });
+  const pubsubBus = createPubSubEventBus(pubsub, {
+    topicPrefix: config.topicPrefix,
+    publishTimeoutMs: config.publishTimeoutMs,
+  });
   const bus = parts.wrapBus ? parts.wrapBus(pubsubBus) : pubsubBus;
   const secrets = await secretSource(config);
   const staticKeys = createStaticKeyProvider(
@@ -75,7 +85,9 @@ export async function createReceiver(config: ReceiverConfig, parts: ReceiverPart
   );
   // Load the secrets now, not on the first delivery: a cold instance then verifies without
   // waiting for Secret Manager, and a permission problem shows in the log at start.
-  staticKeys.keys().catch((error: unknown) => log('ERROR', `signing secrets not loaded at start: ${(error as Error).message}`, {}));
+  staticKeys
+    .keys()
+    .catch((error: unknown) => log('ERROR', `signing secrets not loaded at start: ${(error as Error).message}`, {}));
   const handler = createWebhookHandler({
     bus,
     staticKeys,

@@ -24,6 +24,7 @@ export const ATTRIBUTES_INCOMPLETE = 'attributes_incomplete';
 export const MAX_METADATA_DEPTH = 32;
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Cuts a string to at most `maxBytes` of UTF-8 without splitting a character. */
@@ -85,7 +86,9 @@ function attributeValue(value: string): string {
  * construction: the fallback when the full set cannot be built or is refused, so a verified
  * delivery is still published.
  */
-export function minimalAttributes(input: Pick<AttributeInput, 'webhookId' | 'route' | 'verified' | 'receivedAt'>): Record<string, string> {
+export function minimalAttributes(
+  input: Pick<AttributeInput, 'webhookId' | 'route' | 'verified' | 'receivedAt'>,
+): Record<string, string> {
   const attributes: Record<string, string> = {
     webhook_id: attributeValue(input.webhookId),
     event_route: input.route,

@@ -97,7 +97,11 @@ export class PendingBodies {
  * body parser already read (a server the body takeover does not cover) is taken as parsed: its
  * supported `rawBody`, or nothing when the parser found no body.
  */
-export function readBody(req: IncomingMessage & { rawBody?: Buffer }, limits: BodyLimits, pending: PendingBodies): Promise<Buffer> {
+export function readBody(
+  req: IncomingMessage & { rawBody?: Buffer },
+  limits: BodyLimits,
+  pending: PendingBodies,
+): Promise<Buffer> {
   if (req.rawBody) {
     return req.rawBody.length > limits.maxBytes ? Promise.reject(new BodyTooLarge()) : Promise.resolve(req.rawBody);
   }

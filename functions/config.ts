@@ -12,9 +12,7 @@ export const DEFAULT_JWKS_URL = 'https://generativelanguage.googleapis.com/.well
 export const EMULATOR_PROJECT = 'local-project';
 
 export type SigningSecretsConfig =
-  | { source: 'env'; secrets: readonly string[] }
-  | { source: 'secret-manager'; secretName: string }
-  | { source: 'none' };
+  { source: 'env'; secrets: readonly string[] } | { source: 'secret-manager'; secretName: string } | { source: 'none' };
 
 /**
  * Numeric knobs of the receiver, with their environment variable, default and bounds. The Pulumi
@@ -63,7 +61,9 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const raw = value(env, name);
   if (raw === undefined) return fallback;
   if (!/^[0-9]+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)}); unset it to use ${fallback}.`);
+    throw new ConfigError(
+      `${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)}); unset it to use ${fallback}.`,
+    );
   }
   return Number(raw);
 }
@@ -77,7 +77,10 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
 }
 
 function list(env: Env, name: string): string[] {
-  return (value(env, name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return (value(env, name) ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 /**
@@ -95,7 +98,9 @@ function schemes(env: Env): Set<Scheme> {
   const result = new Set<Scheme>();
   for (const name of names) {
     if (name !== 'static' && name !== 'jwt') {
-      throw new ConfigError(`WEBHOOK_SCHEMES must list "static" and/or "jwt", comma-separated (got ${JSON.stringify(name)}).`);
+      throw new ConfigError(
+        `WEBHOOK_SCHEMES must list "static" and/or "jwt", comma-separated (got ${JSON.stringify(name)}).`,
+      );
     }
     result.add(name);
   }
@@ -113,7 +118,9 @@ function url(env: Env, name: string, fallback: string): URL {
   }
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname);
   if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback)) {
-    throw new ConfigError(`${name} must use https:// (plain http is allowed only for localhost); got ${JSON.stringify(raw)}.`);
+    throw new ConfigError(
+      `${name} must use https:// (plain http is allowed only for localhost); got ${JSON.stringify(raw)}.`,
+    );
   }
   return parsed;
 }
@@ -122,7 +129,9 @@ function signingSecrets(env: Env): SigningSecretsConfig {
   const inline = list(env, 'WEBHOOK_SIGNING_SECRETS');
   const secretName = value(env, 'WEBHOOK_SIGNING_SECRETS_SECRET');
   if (inline.length > 0 && secretName !== undefined) {
-    throw new ConfigError('Set either WEBHOOK_SIGNING_SECRETS (local) or WEBHOOK_SIGNING_SECRETS_SECRET (Secret Manager), not both.');
+    throw new ConfigError(
+      'Set either WEBHOOK_SIGNING_SECRETS (local) or WEBHOOK_SIGNING_SECRETS_SECRET (Secret Manager), not both.',
+    );
   }
   if (secretName !== undefined) {
     // The Secret Manager source's own check, so the two can never disagree.
@@ -154,7 +163,10 @@ function publicKeys(env: Env): string[] {
 }
 
 function tunables(env: Env): ReceiverTunables {
-  const entries = Object.entries(RECEIVER_TUNABLES).map(([key, t]) => [key, integer(env, t.env, t.default, t.min, t.max)]);
+  const entries = Object.entries(RECEIVER_TUNABLES).map(([key, t]) => [
+    key,
+    integer(env, t.env, t.default, t.min, t.max),
+  ]);
   return Object.fromEntries(entries) as ReceiverTunables;
 }
 
@@ -162,7 +174,9 @@ export function loadConfig(env: Env): ReceiverConfig {
   const emulatorHost = value(env, 'PUBSUB_EMULATOR_HOST');
   const projectId = value(env, 'GOOGLE_CLOUD_PROJECT') ?? (emulatorHost ? EMULATOR_PROJECT : undefined);
   if (projectId === undefined) {
-    throw new ConfigError('GOOGLE_CLOUD_PROJECT is not set: set it to the project that holds the topics (or set PUBSUB_EMULATOR_HOST to use the emulator).');
+    throw new ConfigError(
+      'GOOGLE_CLOUD_PROJECT is not set: set it to the project that holds the topics (or set PUBSUB_EMULATOR_HOST to use the emulator).',
+    );
   }
   const topicPrefix = value(env, 'WEBHOOK_TOPIC_PREFIX') ?? DEFAULT_TOPIC_PREFIX;
   const prefixProblem = topicPrefixProblem(topicPrefix);
@@ -188,8 +202,14 @@ export function loadConfig(env: Env): ReceiverConfig {
       `WEBHOOK_SCHEMES enables jwt but WEBHOOK_JWT_AUDIENCE is not set: ${JWT_AUDIENCE_REQUIRED}. Set WEBHOOK_JWT_AUDIENCE to the aud your dynamic webhooks carry, or WEBHOOK_JWT_ALLOW_ANY_AUDIENCE=true to accept that risk.`,
     );
   }
-  if (config.schemes.has('static') && config.signingSecrets.source === 'none' && config.ed25519PublicKeys.length === 0) {
-    throw new ConfigError('Static webhooks are enabled but no key is configured: set WEBHOOK_SIGNING_SECRETS (local), WEBHOOK_SIGNING_SECRETS_SECRET (Secret Manager) or WEBHOOK_SIGNING_PUBLIC_KEYS, or set WEBHOOK_SCHEMES=jwt.');
+  if (
+    config.schemes.has('static') &&
+    config.signingSecrets.source === 'none' &&
+    config.ed25519PublicKeys.length === 0
+  ) {
+    throw new ConfigError(
+      'Static webhooks are enabled but no key is configured: set WEBHOOK_SIGNING_SECRETS (local), WEBHOOK_SIGNING_SECRETS_SECRET (Secret Manager) or WEBHOOK_SIGNING_PUBLIC_KEYS, or set WEBHOOK_SCHEMES=jwt.',
+    );
   }
   return config;
 }

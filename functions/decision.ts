@@ -19,7 +19,13 @@ import { routeFor, type RouteKey } from './catalog.ts';
 import { readEnvelope } from './envelope.ts';
 import { PublishError, type Published } from './event-bus.ts';
 import type { LogFields, Severity } from './log.ts';
-import { detectScheme, verifyDetected, type Detected, type DistinctHeaders, type VerificationKeys } from './verify/delivery.ts';
+import {
+  detectScheme,
+  verifyDetected,
+  type Detected,
+  type DistinctHeaders,
+  type VerificationKeys,
+} from './verify/delivery.ts';
 import type { Rejection, Scheme, Verified } from './verify/result.ts';
 import { isWellFormedTimestamp, isWellFormedWebhookId } from './verify/standard-webhooks.ts';
 
@@ -37,14 +43,41 @@ export interface Outcome {
 /** Seconds a sender is asked to wait after a 503. */
 export const RETRY_AFTER_SECONDS = '10';
 
-function outcome(status: number, body: Record<string, string>, severity: Severity, message: string, fields: LogFields, headers: Record<string, string> = {}): Outcome {
-  return { status, body, headers: status === 503 ? { ...headers, 'Retry-After': RETRY_AFTER_SECONDS } : headers, severity, message, fields };
+function outcome(
+  status: number,
+  body: Record<string, string>,
+  severity: Severity,
+  message: string,
+  fields: LogFields,
+  headers: Record<string, string> = {},
+): Outcome {
+  return {
+    status,
+    body,
+    headers: status === 503 ? { ...headers, 'Retry-After': RETRY_AFTER_SECONDS } : headers,
+    severity,
+    message,
+    fields,
+  };
 }
 
 /** A refusal decided before verification: the reason is the error code. */
-function refusal(status: number, reason: string, message: string, fields: LogFields = {}, headers: Record<string, string> = {}): Outcome {
+function refusal(
+  status: number,
+  reason: string,
+  message: string,
+  fields: LogFields = {},
+  headers: Record<string, string> = {},
+): Outcome {
   const result = status === 503 ? 'unavailable' : 'rejected';
-  return outcome(status, { error: reason }, 'WARNING', `webhook ${result}: ${message}`, { ...fields, outcome: result, reason }, headers);
+  return outcome(
+    status,
+    { error: reason },
+    'WARNING',
+    `webhook ${result}: ${message}`,
+    { ...fields, outcome: result, reason },
+    headers,
+  );
 }
 
 const STATUS_FOR: Record<Rejection['kind'], number> = { malformed: 400, unauthorized: 401, unavailable: 503 };
@@ -82,7 +115,8 @@ export interface ScreenSettings {
 
 /** The first stage, on the request head alone: refused at once, or the scheme to verify with. */
 export function screenRequest(head: RequestHead, settings: ScreenSettings): Outcome | Detected {
-  if (head.method !== 'POST') return refusal(405, 'method_not_allowed', `${head.method} is not allowed`, {}, { Allow: 'POST' });
+  if (head.method !== 'POST')
+    return refusal(405, 'method_not_allowed', `${head.method} is not allowed`, {}, { Allow: 'POST' });
   if (head.path !== '/') return refusal(404, 'not_found', 'deliveries go to /');
   if (head.declaredLength > settings.maxBodyBytes) return refusal(413, 'body_too_large', 'body too large');
   const detected = detectScheme(head.headers, settings.schemes);
@@ -122,7 +156,8 @@ export function internalError(error: unknown, fields: LogFields): Outcome {
 export function detectedFields(detected: Detected): LogFields {
   if (detected.scheme === 'static') return { scheme: 'static', webhookId: detected.headers.id };
   // Unsigned: logged to help match Gemini's delivery records, never used as the id.
-  const unsigned = detected.webhookId !== undefined && isWellFormedWebhookId(detected.webhookId) ? detected.webhookId : undefined;
+  const unsigned =
+    detected.webhookId !== undefined && isWellFormedWebhookId(detected.webhookId) ? detected.webhookId : undefined;
   return { scheme: 'jwt', unsignedWebhookId: unsigned };
 }
 
@@ -158,7 +193,10 @@ export function deliveryIdentity(verified: Verified, body: Buffer): { id: string
  * that fails in any way not foreseen, the delivery is still published, with the routing
  * attributes alone (and `attributesIncomplete` in the log).
  */
-export function attributesOrMinimal(input: AttributeInput): { attributes: Record<string, string>; incomplete: string | undefined } {
+export function attributesOrMinimal(input: AttributeInput): {
+  attributes: Record<string, string>;
+  incomplete: string | undefined;
+} {
   try {
     return { attributes: buildAttributes(input), incomplete: undefined };
   } catch (error) {
@@ -240,10 +278,16 @@ export function isPublication(value: Outcome | Publication): value is Publicatio
 
 /** This instance published the delivery a moment ago: answered 2xx, not published again. */
 export function alreadyPublished(publication: Publication): Outcome {
-  return outcome(200, { status: 'duplicate', id: publication.id }, 'INFO', 'webhook duplicate: already published by this instance', {
-    ...publication.fields,
-    outcome: 'duplicate',
-  });
+  return outcome(
+    200,
+    { status: 'duplicate', id: publication.id },
+    'INFO',
+    'webhook duplicate: already published by this instance',
+    {
+      ...publication.fields,
+      outcome: 'duplicate',
+    },
+  );
 }
 
 /** Pub/Sub has it; `shared` when a concurrent copy of the same delivery did the publishing. */

@@ -42,4 +42,3 @@ export function readEnvelope(body: Buffer): Envelope {
     userMetadata: isRecord(metadata) ? metadata : undefined,
   };
 }
-

@@ -73,12 +73,19 @@ export function createPubSubEventBus(pubsub: PubSub, options: PubSubEventBusOpti
       if (!topic) throw new PublishError(`no topic for route ${route}`, {});
       const problem = messageProblem(data, attributes);
       if (problem !== undefined) {
-        throw new PublishError(`message for ${topic.name} not sent: Pub/Sub would refuse ${problem}`, { code: GRPC_INVALID_ARGUMENT });
+        throw new PublishError(`message for ${topic.name} not sent: Pub/Sub would refuse ${problem}`, {
+          code: GRPC_INVALID_ARGUMENT,
+        });
       }
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new PublishError(`publish to ${topic.name} did not finish within ${options.publishTimeoutMs} ms`, { timedOut: true })),
+          () =>
+            reject(
+              new PublishError(`publish to ${topic.name} did not finish within ${options.publishTimeoutMs} ms`, {
+                timedOut: true,
+              }),
+            ),
           options.publishTimeoutMs,
         );
       });
@@ -87,7 +94,10 @@ export function createPubSubEventBus(pubsub: PubSub, options: PubSubEventBusOpti
         return { messageId, topic: topic.name };
       } catch (error) {
         if (error instanceof PublishError) throw error;
-        throw new PublishError(`publish to ${topic.name} failed: ${(error as Error).message}`, { code: grpcCode(error), cause: error });
+        throw new PublishError(`publish to ${topic.name} failed: ${(error as Error).message}`, {
+          code: grpcCode(error),
+          cause: error,
+        });
       } finally {
         clearTimeout(timer);
       }

@@ -20,9 +20,11 @@ export function messageProblem(data: Buffer, attributes: Readonly<Record<string,
     const keyBytes = Buffer.byteLength(key);
     const valueBytes = Buffer.byteLength(value);
     size += keyBytes + valueBytes;
-    if (keyBytes === 0 || keyBytes > MAX_ATTRIBUTE_KEY_BYTES) return `an attribute key of ${keyBytes} bytes (1-${MAX_ATTRIBUTE_KEY_BYTES})`;
+    if (keyBytes === 0 || keyBytes > MAX_ATTRIBUTE_KEY_BYTES)
+      return `an attribute key of ${keyBytes} bytes (1-${MAX_ATTRIBUTE_KEY_BYTES})`;
     if (key.startsWith('goog')) return 'an attribute key starting with "goog"';
-    if (valueBytes > MAX_ATTRIBUTE_VALUE_BYTES) return `an attribute value of ${valueBytes} bytes (at most ${MAX_ATTRIBUTE_VALUE_BYTES})`;
+    if (valueBytes > MAX_ATTRIBUTE_VALUE_BYTES)
+      return `an attribute value of ${valueBytes} bytes (at most ${MAX_ATTRIBUTE_VALUE_BYTES})`;
     // A lone UTF-16 surrogate has no UTF-8 encoding: gRPC would send bytes Pub/Sub refuses.
     if (!key.isWellFormed() || !value.isWellFormed()) return 'an attribute that is not valid UTF-8';
   }

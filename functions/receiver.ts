@@ -8,7 +8,14 @@
  * The status codes and why each is chosen are in decision.ts.
  */
 import type { Request, Response } from '@google-cloud/functions-framework';
-import { BodyBudgetExceeded, BodyTimeout, BodyTooLarge, PendingBodies, readBody, type BodyLimits } from './body-reader.ts';
+import {
+  BodyBudgetExceeded,
+  BodyTimeout,
+  BodyTooLarge,
+  PendingBodies,
+  readBody,
+  type BodyLimits,
+} from './body-reader.ts';
 import {
   alreadyPublished,
   bodyNotRead,
@@ -29,7 +36,7 @@ import { GRPC_INVALID_ARGUMENT, PublishError, type EventBus, type Published } fr
 import type { LogFields, Logger } from './log.ts';
 import { RecentDeliveries } from './recent-deliveries.ts';
 import type { StaticKeyProvider } from './signing-keys.ts';
-import type { Detected, DistinctHeaders, VerificationKeys } from './verify/delivery.ts';
+import type { Detected, VerificationKeys } from './verify/delivery.ts';
 import { JwksUnavailableError, kidOf, type JwksCache } from './verify/jwks.ts';
 import type { JwtOptions } from './verify/jwt.ts';
 import { unavailable, type Scheme } from './verify/result.ts';
@@ -76,7 +83,11 @@ function bodyFailure(error: unknown): BodyFailure {
 
 /** Sends the outcome (unless something already answered) and logs it with its latency. */
 function respond(req: Request, res: Response, result: Outcome, log: Logger, started: number): void {
-  const fields: LogFields = { ...result.fields, status: result.status, latencyMs: Math.round(performance.now() - started) };
+  const fields: LogFields = {
+    ...result.fields,
+    status: result.status,
+    latencyMs: Math.round(performance.now() - started),
+  };
   if (res.headersSent) {
     // Only the framework answers before us: its handler for an error that escaped a request.
     log('ERROR', `${result.message} (not sent: the request was already answered)`, fields);
@@ -136,7 +147,10 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
     };
     try {
       const { value, shared } = await recent.once(publication.dedupeKey, publish);
-      return published(publication, value, shared, { publishLatencyMs: Math.round(performance.now() - started), attributesIncomplete: incomplete });
+      return published(publication, value, shared, {
+        publishLatencyMs: Math.round(performance.now() - started),
+        attributesIncomplete: incomplete,
+      });
     } catch (error) {
       return notPublished(publication, error, { publishLatencyMs: Math.round(performance.now() - started) });
     }
@@ -146,7 +160,14 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
   async function deliver(detected: Detected, body: Buffer): Promise<Outcome> {
     const keys = await loadKeys(detected);
     if ('status' in keys) return keys;
-    const decision = await decideDelivery(detected, body, keys, { toleranceSeconds: options.toleranceSeconds }, now(), detectedFields(detected));
+    const decision = await decideDelivery(
+      detected,
+      body,
+      keys,
+      { toleranceSeconds: options.toleranceSeconds },
+      now(),
+      detectedFields(detected),
+    );
     if (!isPublication(decision)) {
       // A secret may have been rotated: let the source look again (rate-limited).
       if (decision.fields['reason'] === 'signature_mismatch') options.staticKeys.signatureMismatch();
@@ -158,7 +179,12 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
 
   async function handle(req: Request): Promise<Outcome> {
     const screened = screenRequest(
-      { method: req.method, path: req.path, headers: req.headersDistinct as DistinctHeaders, declaredLength: Number(req.headers['content-length'] ?? 0) },
+      {
+        method: req.method,
+        path: req.path,
+        headers: req.headersDistinct,
+        declaredLength: Number(req.headers['content-length'] ?? 0),
+      },
       { maxBodyBytes: options.maxBodyBytes, schemes: options.schemes },
     );
     if ('status' in screened) return screened;

@@ -45,7 +45,9 @@ export function createStaticKeyProvider(
       try {
         hmacKeys.push(parseSigningSecret(secret));
       } catch (error) {
-        onUnusable(`signing secret ${index + 1} of ${secrets.length} (newest first) ${(error as Error).message}; it is ignored`);
+        onUnusable(
+          `signing secret ${index + 1} of ${secrets.length} (newest first) ${(error as Error).message}; it is ignored`,
+        );
       }
     });
     if (hmacKeys.length === 0 && secrets.length > 0 && ed25519Keys.length === 0) {

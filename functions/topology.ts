@@ -61,7 +61,8 @@ export function consumerNameProblem(consumer: string): string | undefined {
     return `must be 1-30 lowercase letters, digits or '-', starting with a letter and not ending with '-' (got ${JSON.stringify(consumer)})`;
   }
   // `<topic>-dead-letter` is already the name of each route's dead-letter subscription.
-  if (consumer === 'dead-letter') return 'must not be "dead-letter": that name belongs to the dead-letter subscriptions';
+  if (consumer === 'dead-letter')
+    return 'must not be "dead-letter": that name belongs to the dead-letter subscriptions';
   return undefined;
 }
 

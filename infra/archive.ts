@@ -13,7 +13,12 @@ import path from 'node:path';
 import ts from 'typescript';
 
 /** Runtime dependencies of the receiver; each is pinned to the version the root lockfile resolved. */
-export const RUNTIME_DEPENDENCIES = ['@google-cloud/functions-framework', '@google-cloud/pubsub', '@google-cloud/secret-manager', 'jose'] as const;
+export const RUNTIME_DEPENDENCIES = [
+  '@google-cloud/functions-framework',
+  '@google-cloud/pubsub',
+  '@google-cloud/secret-manager',
+  'jose',
+] as const;
 
 /** Node.js major the function runs on; also the `engines` of the generated package.json. */
 export const NODE_MAJOR = 22;
@@ -80,7 +85,9 @@ export function transpileSource(fileName: string, source: string): string {
   }
   const leftover = LEFTOVER_TS_SPECIFIER.exec(out.outputText);
   if (leftover !== null) {
-    throw new Error(`transpiling functions/${fileName} left a .ts import specifier (${leftover[0]}); the deployed function would not load it`);
+    throw new Error(
+      `transpiling functions/${fileName} left a .ts import specifier (${leftover[0]}); the deployed function would not load it`,
+    );
   }
   return out.outputText;
 }
@@ -121,17 +128,24 @@ function resolveInLock(packages: Record<string, LockEntry>, from: string, name: 
  * copied unchanged (versions, resolved URLs, integrity hashes), under a root that depends on
  * `names` at the pinned versions.
  */
-export function prunedLockfile(lockfileText: string, names: readonly string[], root: { name: string; version: string }): string {
+export function prunedLockfile(
+  lockfileText: string,
+  names: readonly string[],
+  root: { name: string; version: string },
+): string {
   const lock = JSON.parse(lockfileText) as { lockfileVersion?: number; packages?: Record<string, LockEntry> };
   const packages = lock.packages ?? {};
-  if ((lock.lockfileVersion ?? 0) < 2) throw new Error('package-lock.json must be lockfileVersion 2 or 3; run npm install with npm 7 or newer');
+  if ((lock.lockfileVersion ?? 0) < 2)
+    throw new Error('package-lock.json must be lockfileVersion 2 or 3; run npm install with npm 7 or newer');
   const kept = new Set<string>();
   const queue: string[] = [];
   const need = (from: string, name: string, optional: boolean): void => {
     const key = resolveInLock(packages, from, name);
     if (key === undefined) {
       if (optional) return;
-      throw new Error(`package-lock.json does not resolve ${name} (needed from ${from || 'the root'}); run npm install`);
+      throw new Error(
+        `package-lock.json does not resolve ${name} (needed from ${from || 'the root'}); run npm install`,
+      );
     }
     if (!kept.has(key)) {
       kept.add(key);
@@ -154,7 +168,12 @@ export function prunedLockfile(lockfileText: string, names: readonly string[], r
     lockfileVersion: 3,
     requires: true,
     packages: {
-      '': { name: root.name, version: root.version, dependencies: sortedDependencies, engines: { node: `${NODE_MAJOR}.x` } },
+      '': {
+        name: root.name,
+        version: root.version,
+        dependencies: sortedDependencies,
+        engines: { node: `${NODE_MAJOR}.x` },
+      },
       ...Object.fromEntries([...kept].sort().map((key) => [key, packages[key]])),
     },
   };
@@ -199,7 +218,9 @@ export interface BuildSourceOptions {
 export function buildReceiverSource(options: BuildSourceOptions): SourceArchive {
   const sources = listSourceFiles(options.sourceDir);
   if (!sources.includes('index.ts')) {
-    throw new Error(`${path.join(options.sourceDir, 'index.ts')} is missing: the receiver's entry module must export the ${ENTRY_POINT} target`);
+    throw new Error(
+      `${path.join(options.sourceDir, 'index.ts')} is missing: the receiver's entry module must export the ${ENTRY_POINT} target`,
+    );
   }
   const files = new Map<string, string>();
   for (const rel of sources) {

@@ -8,8 +8,20 @@ import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
 import * as pulumi from '@pulumi/pulumi';
 import { DEFAULT_TOPIC_PREFIX, ROUTE_KEYS, topicPrefixProblem, type RouteKey } from '../functions/catalog.ts';
-import { DEFAULT_JWKS_URL, DEFAULT_SCHEMES, JWT_AUDIENCE_REQUIRED, RECEIVER_TUNABLES, type ReceiverTunable, type ReceiverTunables } from '../functions/config.ts';
-import { consumerNameProblem, MAX_DELIVERY_ATTEMPTS, MIN_DELIVERY_ATTEMPTS, TOPOLOGY_DEFAULTS } from '../functions/topology.ts';
+import {
+  DEFAULT_JWKS_URL,
+  DEFAULT_SCHEMES,
+  JWT_AUDIENCE_REQUIRED,
+  RECEIVER_TUNABLES,
+  type ReceiverTunable,
+  type ReceiverTunables,
+} from '../functions/config.ts';
+import {
+  consumerNameProblem,
+  MAX_DELIVERY_ATTEMPTS,
+  MIN_DELIVERY_ATTEMPTS,
+  TOPOLOGY_DEFAULTS,
+} from '../functions/topology.ts';
 import { parseSigningSecret } from '../functions/verify/keys.ts';
 import type { Scheme } from '../functions/verify/result.ts';
 import { parseGoDuration } from './durations.ts';
@@ -242,7 +254,11 @@ function integer(raw: RawConfig, key: ConfigKey, fallback: number, min: number, 
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
-    fail(key, `must be a whole number from ${min} to ${max} (got ${JSON.stringify(text)})`, setCmd(key, String(fallback)));
+    fail(
+      key,
+      `must be a whole number from ${min} to ${max} (got ${JSON.stringify(text)})`,
+      setCmd(key, String(fallback)),
+    );
   }
   return value;
 }
@@ -263,7 +279,11 @@ function duration(raw: RawConfig, key: ConfigKey, fallback: string): string {
   if (text === undefined) return fallback;
   const ms = parseGoDuration(text);
   if (ms === undefined || ms > MAX_WAIT_MS) {
-    fail(key, `must be a Go duration such as 90s or 10m, from 0s to 1h (got ${JSON.stringify(text)})`, setCmd(key, fallback));
+    fail(
+      key,
+      `must be a Go duration such as 90s or 10m, from 0s to 1h (got ${JSON.stringify(text)})`,
+      setCmd(key, fallback),
+    );
   }
   return text;
 }
@@ -316,15 +336,21 @@ export function parseSigningSecrets(text: string | undefined): SigningSecret[] {
   }
   if (!Array.isArray(parsed)) fail(key, 'is not a JSON array of strings', SECRET_EXAMPLE);
   if (parsed.length > MAX_SIGNING_SECRETS) {
-    fail(key, `holds ${parsed.length} secrets, more than the ${MAX_SIGNING_SECRETS} a rotation ever needs`, `remove the expired ones with ${SECRET_EXAMPLE}`);
+    fail(
+      key,
+      `holds ${parsed.length} secrets, more than the ${MAX_SIGNING_SECRETS} a rotation ever needs`,
+      `remove the expired ones with ${SECRET_EXAMPLE}`,
+    );
   }
   const secrets: SigningSecret[] = [];
   const seen = new Set<string>();
   parsed.forEach((entry: unknown, index: number) => {
     const problem = signingSecretProblem(entry);
-    if (problem !== undefined) fail(key, `entry ${index + 1} ${problem}`, `set the whole list again with ${SECRET_EXAMPLE}`);
+    if (problem !== undefined)
+      fail(key, `entry ${index + 1} ${problem}`, `set the whole list again with ${SECRET_EXAMPLE}`);
     const secret = new SigningSecret(entry as string);
-    if (seen.has(secret.fingerprint)) fail(key, `entry ${index + 1} repeats an earlier secret`, `list each secret once with ${SECRET_EXAMPLE}`);
+    if (seen.has(secret.fingerprint))
+      fail(key, `entry ${index + 1} repeats an earlier secret`, `list each secret once with ${SECRET_EXAMPLE}`);
     seen.add(secret.fingerprint);
     secrets.push(secret);
   });
@@ -351,7 +377,8 @@ export function parseConsumer(value: unknown, where: string): ConsumerSettings {
   if (!isRecord(value)) bad('is not an object');
   const entry = value as Record<string, unknown>;
   for (const field of Object.keys(entry)) {
-    if (!CONSUMER_FIELDS.has(field)) bad(`has unknown field ${JSON.stringify(field)} (known: ${[...CONSUMER_FIELDS].join(', ')})`);
+    if (!CONSUMER_FIELDS.has(field))
+      bad(`has unknown field ${JSON.stringify(field)} (known: ${[...CONSUMER_FIELDS].join(', ')})`);
   }
   const name = entry['name'];
   if (typeof name !== 'string') return bad('needs a string `name`');
@@ -359,7 +386,8 @@ export function parseConsumer(value: unknown, where: string): ConsumerSettings {
   if (nameProblem !== undefined) bad(`name ${nameProblem}`);
 
   const types = entry['eventTypes'];
-  if (!Array.isArray(types) || types.length === 0) return bad('needs a non-empty `eventTypes` array (catalog types, "unrouted", or "*")');
+  if (!Array.isArray(types) || types.length === 0)
+    return bad('needs a non-empty `eventTypes` array (catalog types, "unrouted", or "*")');
   const routes = new Set<RouteKey>();
   for (const type of types) {
     if (type === '*') ROUTE_KEYS.forEach((route) => routes.add(route));
@@ -374,7 +402,8 @@ export function parseConsumer(value: unknown, where: string): ConsumerSettings {
     const p = entry['push'];
     if (!isRecord(p)) return bad('has a `push` that is not an object');
     for (const field of Object.keys(p)) {
-      if (!PUSH_FIELDS.has(field)) bad(`push has unknown field ${JSON.stringify(field)} (known: ${[...PUSH_FIELDS].join(', ')})`);
+      if (!PUSH_FIELDS.has(field))
+        bad(`push has unknown field ${JSON.stringify(field)} (known: ${[...PUSH_FIELDS].join(', ')})`);
     }
     const endpoint = p['endpoint'];
     if (typeof endpoint !== 'string' || !httpsUrl(endpoint)) return bad('push.endpoint must be an https:// URL');
@@ -382,7 +411,9 @@ export function parseConsumer(value: unknown, where: string): ConsumerSettings {
     const email = p['serviceAccountEmail'];
     if (email !== undefined) {
       if (typeof email !== 'string' || !isServiceAccountEmail(email)) {
-        bad('push.serviceAccountEmail must be a service account email (…@<project>.iam.gserviceaccount.com, …@developer.gserviceaccount.com or …@appspot.gserviceaccount.com)');
+        bad(
+          'push.serviceAccountEmail must be a service account email (…@<project>.iam.gserviceaccount.com, …@developer.gserviceaccount.com or …@appspot.gserviceaccount.com)',
+        );
       }
       push.serviceAccountEmail = email as string;
     }
@@ -402,13 +433,20 @@ export function parseConsumer(value: unknown, where: string): ConsumerSettings {
   }
 
   const ack = entry['ackDeadlineSeconds'] ?? DEFAULTS.ackDeadlineSeconds;
-  if (typeof ack !== 'number' || !Number.isInteger(ack) || ack < 10 || ack > 600) bad('ackDeadlineSeconds must be a whole number from 10 to 600');
+  if (typeof ack !== 'number' || !Number.isInteger(ack) || ack < 10 || ack > 600)
+    bad('ackDeadlineSeconds must be a whole number from 10 to 600');
 
   const exactlyOnce = entry['exactlyOnce'] ?? false;
   if (typeof exactlyOnce !== 'boolean') bad('exactlyOnce must be true or false');
-  if (exactlyOnce === true && push !== undefined) bad('asks for exactlyOnce, which Pub/Sub offers only to pull subscriptions (drop `push` or `exactlyOnce`)');
+  if (exactlyOnce === true && push !== undefined)
+    bad('asks for exactlyOnce, which Pub/Sub offers only to pull subscriptions (drop `push` or `exactlyOnce`)');
 
-  const consumer: ConsumerSettings = { name, eventTypes, ackDeadlineSeconds: ack as number, exactlyOnce: exactlyOnce as boolean };
+  const consumer: ConsumerSettings = {
+    name,
+    eventTypes,
+    ackDeadlineSeconds: ack as number,
+    exactlyOnce: exactlyOnce as boolean,
+  };
   if (push !== undefined) consumer.push = push;
   if (filter !== undefined) consumer.filter = filter;
   return consumer;
@@ -420,20 +458,34 @@ export function parseConsumers(value: unknown): ConsumerSettings[] {
   const consumers = value.map((entry, index) => parseConsumer(entry, `subscriptions[${index}]`));
   const names = new Set<string>();
   for (const consumer of consumers) {
-    if (names.has(consumer.name)) fail('subscriptions', `names consumer ${JSON.stringify(consumer.name)} twice`, 'give every consumer its own name');
+    if (names.has(consumer.name))
+      fail(
+        'subscriptions',
+        `names consumer ${JSON.stringify(consumer.name)} twice`,
+        'give every consumer its own name',
+      );
     names.add(consumer.name);
   }
   return consumers;
 }
 
 function parseSchemes(text: string | undefined): Scheme[] {
-  const list = (text ?? DEFAULTS.schemes).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const list = (text ?? DEFAULTS.schemes)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const schemes = new Set<Scheme>();
   for (const item of list) {
-    if (!(SCHEMES as readonly string[]).includes(item)) fail('schemes', `lists unknown scheme ${JSON.stringify(item)} (known: static, jwt)`, setCmd('schemes', 'static,jwt'));
+    if (!(SCHEMES as readonly string[]).includes(item))
+      fail(
+        'schemes',
+        `lists unknown scheme ${JSON.stringify(item)} (known: static, jwt)`,
+        setCmd('schemes', 'static,jwt'),
+      );
     schemes.add(item as Scheme);
   }
-  if (schemes.size === 0) fail('schemes', 'enables no scheme, so every delivery would be refused', setCmd('schemes', 'static,jwt'));
+  if (schemes.size === 0)
+    fail('schemes', 'enables no scheme, so every delivery would be refused', setCmd('schemes', 'static,jwt'));
   return SCHEMES.filter((s) => schemes.has(s));
 }
 
@@ -450,21 +502,36 @@ const REGION = /^[a-z]+-[a-z]+\d+$/;
 export function parseSettings(raw: RawConfig): Settings {
   const project = present(raw, 'gcp:project');
   if (project === undefined) fail('gcp:project', 'is not set', 'pulumi config set gcp:project <your-project-id>');
-  if (!isProjectId(project)) fail('gcp:project', `is not a Google Cloud project id (got ${JSON.stringify(project)})`, 'pulumi config set gcp:project <your-project-id>');
+  if (!isProjectId(project))
+    fail(
+      'gcp:project',
+      `is not a Google Cloud project id (got ${JSON.stringify(project)})`,
+      'pulumi config set gcp:project <your-project-id>',
+    );
   const region = present(raw, 'gcp:region') ?? DEFAULTS['gcp:region'];
-  if (!REGION.test(region)) fail('gcp:region', `is not a Google Cloud region (got ${JSON.stringify(region)})`, setCmd('gcp:region', 'us-central1'));
+  if (!REGION.test(region))
+    fail(
+      'gcp:region',
+      `is not a Google Cloud region (got ${JSON.stringify(region)})`,
+      setCmd('gcp:region', 'us-central1'),
+    );
 
   const signingSecrets = parseSigningSecrets(raw.signingSecrets);
   const schemes = parseSchemes(present(raw, 'schemes'));
 
   const jwksUrl = present(raw, 'jwksUrl') ?? DEFAULTS.jwksUrl;
-  if (!httpsUrl(jwksUrl)) fail('jwksUrl', `must be an https:// URL (got ${JSON.stringify(jwksUrl)})`, setCmd('jwksUrl', DEFAULT_JWKS_URL));
+  if (!httpsUrl(jwksUrl))
+    fail('jwksUrl', `must be an https:// URL (got ${JSON.stringify(jwksUrl)})`, setCmd('jwksUrl', DEFAULT_JWKS_URL));
   const jwtAudience = present(raw, 'jwtAudience');
   const jwtIssuer = present(raw, 'jwtIssuer');
   const jwtRequireBodyBinding = boolean(raw, 'jwtRequireBodyBinding', DEFAULTS.jwtRequireBodyBinding);
   const jwtAllowAnyAudience = boolean(raw, 'jwtAllowAnyAudience', DEFAULTS.jwtAllowAnyAudience);
   if (schemes.includes('jwt') && jwtAudience === undefined && !jwtAllowAnyAudience) {
-    fail('schemes', `enables jwt but \`jwtAudience\` is not set: ${JWT_AUDIENCE_REQUIRED}`, `${setCmd('jwtAudience', '<the aud your dynamic webhooks carry>')}, or ${setCmd('jwtAllowAnyAudience', 'true')} to accept that risk`);
+    fail(
+      'schemes',
+      `enables jwt but \`jwtAudience\` is not set: ${JWT_AUDIENCE_REQUIRED}`,
+      `${setCmd('jwtAudience', '<the aud your dynamic webhooks carry>')}, or ${setCmd('jwtAllowAnyAudience', 'true')} to accept that risk`,
+    );
   }
 
   const topicPrefix = present(raw, 'topicPrefix') ?? DEFAULTS.topicPrefix;
@@ -473,27 +540,67 @@ export function parseSettings(raw: RawConfig): Settings {
 
   const minInstances = integer(raw, 'minInstances', DEFAULTS.minInstances, 0, 100);
   const maxInstances = integer(raw, 'maxInstances', DEFAULTS.maxInstances, 1, 1000);
-  if (maxInstances < minInstances) fail('maxInstances', `(${maxInstances}) is below minInstances (${minInstances})`, setCmd('maxInstances', String(Math.max(minInstances, DEFAULTS.maxInstances))));
+  if (maxInstances < minInstances)
+    fail(
+      'maxInstances',
+      `(${maxInstances}) is below minInstances (${minInstances})`,
+      setCmd('maxInstances', String(Math.max(minInstances, DEFAULTS.maxInstances))),
+    );
   const concurrency = integer(raw, 'concurrency', DEFAULTS.concurrency, 1, 1000);
   const memory = present(raw, 'memory') ?? DEFAULTS.memory;
   const mib = memoryMiB(memory);
-  if (mib === undefined || mib < 256 || mib > 32768) fail('memory', `must be a quantity from 256Mi to 32Gi such as 512Mi or 1Gi (got ${JSON.stringify(memory)})`, setCmd('memory', DEFAULTS.memory));
+  if (mib === undefined || mib < 256 || mib > 32768)
+    fail(
+      'memory',
+      `must be a quantity from 256Mi to 32Gi such as 512Mi or 1Gi (got ${JSON.stringify(memory)})`,
+      setCmd('memory', DEFAULTS.memory),
+    );
   const timeoutSeconds = integer(raw, 'timeoutSeconds', DEFAULTS.timeoutSeconds, 1, 3600);
   const tunables = Object.fromEntries(
-    Object.entries(RECEIVER_TUNABLES).map(([key, t]) => [key, integer(raw, key as ReceiverTunable, t.default, t.min, t.max)]),
+    Object.entries(RECEIVER_TUNABLES).map(([key, t]) => [
+      key,
+      integer(raw, key as ReceiverTunable, t.default, t.min, t.max),
+    ]),
   ) as ReceiverTunables;
   // The answer must come before Cloud Run cuts the request off, or Gemini sees a timeout, not a 503.
   if (tunables.publishTimeoutMs >= timeoutSeconds * 1000) {
-    fail('publishTimeoutMs', `(${tunables.publishTimeoutMs} ms) must be below timeoutSeconds (${timeoutSeconds} s)`, setCmd('publishTimeoutMs', String(RECEIVER_TUNABLES.publishTimeoutMs.default)));
+    fail(
+      'publishTimeoutMs',
+      `(${tunables.publishTimeoutMs} ms) must be below timeoutSeconds (${timeoutSeconds} s)`,
+      setCmd('publishTimeoutMs', String(RECEIVER_TUNABLES.publishTimeoutMs.default)),
+    );
   }
 
-  const maxDeliveryAttempts = integer(raw, 'maxDeliveryAttempts', DEFAULTS.maxDeliveryAttempts, MIN_DELIVERY_ATTEMPTS, MAX_DELIVERY_ATTEMPTS);
+  const maxDeliveryAttempts = integer(
+    raw,
+    'maxDeliveryAttempts',
+    DEFAULTS.maxDeliveryAttempts,
+    MIN_DELIVERY_ATTEMPTS,
+    MAX_DELIVERY_ATTEMPTS,
+  );
   const minimumBackoffSeconds = integer(raw, 'minimumBackoffSeconds', DEFAULTS.minimumBackoffSeconds, 0, 600);
   const maximumBackoffSeconds = integer(raw, 'maximumBackoffSeconds', DEFAULTS.maximumBackoffSeconds, 0, 600);
-  if (maximumBackoffSeconds < minimumBackoffSeconds) fail('maximumBackoffSeconds', `(${maximumBackoffSeconds}) is below minimumBackoffSeconds (${minimumBackoffSeconds})`, setCmd('maximumBackoffSeconds', '600'));
+  if (maximumBackoffSeconds < minimumBackoffSeconds)
+    fail(
+      'maximumBackoffSeconds',
+      `(${maximumBackoffSeconds}) is below minimumBackoffSeconds (${minimumBackoffSeconds})`,
+      setCmd('maximumBackoffSeconds', '600'),
+    );
   // Topics retain up to 31 days; subscriptions (the dead-letter ones included) at most 7.
-  const topicRetentionSeconds = integer(raw, 'topicRetentionSeconds', DEFAULTS.topicRetentionSeconds, 600, 31 * 24 * 3600);
-  const deadLetterRetentionSeconds = integer(raw, 'deadLetterRetentionSeconds', DEFAULTS.deadLetterRetentionSeconds, 600, 7 * 24 * 3600);
+  const topicRetentionSeconds = integer(
+    raw,
+    'topicRetentionSeconds',
+    DEFAULTS.topicRetentionSeconds,
+    600,
+    31 * 24 * 3600,
+  );
+  const deadLetterRetentionSeconds = integer(
+    raw,
+    'deadLetterRetentionSeconds',
+    DEFAULTS.deadLetterRetentionSeconds,
+    600,
+    7 * 24 * 3600,
+  );
 
   const subscriptions = parseConsumers(json(raw, 'subscriptions', CONSUMERS_EXAMPLE));
 
@@ -511,7 +618,11 @@ export function parseSettings(raw: RawConfig): Settings {
   };
   const invoker = present(raw, 'publicInvoker') ?? DEFAULTS.publicInvoker;
   if (invoker !== 'allUsers' && invoker !== 'none') {
-    fail('publicInvoker', `must be "allUsers" or "none" (got ${JSON.stringify(invoker)})`, `${setCmd('publicInvoker', 'none')} when your organisation forbids allUsers`);
+    fail(
+      'publicInvoker',
+      `must be "allUsers" or "none" (got ${JSON.stringify(invoker)})`,
+      `${setCmd('publicInvoker', 'none')} when your organisation forbids allUsers`,
+    );
   }
 
   const settings: Settings = {

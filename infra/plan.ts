@@ -91,7 +91,11 @@ export interface ConsumerSubscriptionPlan extends SubscriptionPlan {
   slug: string;
 }
 
-export function planConsumerSubscriptions(prefix: string, consumer: string, routes: readonly RouteKey[]): ConsumerSubscriptionPlan[] {
+export function planConsumerSubscriptions(
+  prefix: string,
+  consumer: string,
+  routes: readonly RouteKey[],
+): ConsumerSubscriptionPlan[] {
   return routes.map((route) => ({ ...planSubscription(prefix, route, consumer), consumer, slug: routeSlug(route) }));
 }
 
@@ -136,18 +140,40 @@ export const FUNCTION_SOURCES_BUCKET_CONDITION = {
 
 /** The Pub/Sub service agent may publish to every dead-letter topic. */
 export function planDeadLetterPublisherGrants<M>(routes: readonly RoutePlan[], serviceAgentMember: M): Grant<M>[] {
-  return routes.map((route) => ({ scope: 'topic', resource: route.deadLetterTopic, role: 'roles/pubsub.publisher', member: serviceAgentMember }));
+  return routes.map((route) => ({
+    scope: 'topic',
+    resource: route.deadLetterTopic,
+    role: 'roles/pubsub.publisher',
+    member: serviceAgentMember,
+  }));
 }
 
 /** The Pub/Sub service agent may pull from (and so forward dead letters of) each consumer subscription. */
-export function planDeadLetterSubscriberGrants<M>(subscriptions: readonly { name: string }[], serviceAgentMember: M): Grant<M>[] {
-  return subscriptions.map((sub) => ({ scope: 'subscription', resource: sub.name, role: 'roles/pubsub.subscriber', member: serviceAgentMember }));
+export function planDeadLetterSubscriberGrants<M>(
+  subscriptions: readonly { name: string }[],
+  serviceAgentMember: M,
+): Grant<M>[] {
+  return subscriptions.map((sub) => ({
+    scope: 'subscription',
+    resource: sub.name,
+    role: 'roles/pubsub.subscriber',
+    member: serviceAgentMember,
+  }));
 }
 
 /** The receiver's runtime identity: publish to each event topic, read the one secret. Nothing else. */
-export function planReceiverRuntimeGrants<M>(routes: readonly RoutePlan[], secretId: string, runtimeMember: M): Grant<M>[] {
+export function planReceiverRuntimeGrants<M>(
+  routes: readonly RoutePlan[],
+  secretId: string,
+  runtimeMember: M,
+): Grant<M>[] {
   return [
-    ...routes.map((route): Grant<M> => ({ scope: 'topic', resource: route.topic, role: 'roles/pubsub.publisher', member: runtimeMember })),
+    ...routes.map((route): Grant<M> => ({
+      scope: 'topic',
+      resource: route.topic,
+      role: 'roles/pubsub.publisher',
+      member: runtimeMember,
+    })),
     // The receiver lists the secret's enabled versions (every one is a current signing secret)
     // and reads each: listing needs the viewer role, reading the accessor role; both on this
     // secret only.
@@ -166,12 +192,17 @@ export function planReceiverRuntimeGrants<M>(routes: readonly RoutePlan[], secre
 export function planBuildGrants<M>(project: string, bucket: string, repositoryId: string, buildMember: M): Grant<M>[] {
   return [
     { scope: 'project', resource: project, role: 'roles/logging.logWriter', member: buildMember },
-    { scope: 'project', resource: project, role: 'roles/storage.objectViewer', member: buildMember, condition: FUNCTION_SOURCES_BUCKET_CONDITION },
+    {
+      scope: 'project',
+      resource: project,
+      role: 'roles/storage.objectViewer',
+      member: buildMember,
+      condition: FUNCTION_SOURCES_BUCKET_CONDITION,
+    },
     { scope: 'bucket', resource: bucket, role: 'roles/storage.objectViewer', member: buildMember },
     { scope: 'repository', resource: repositoryId, role: 'roles/artifactregistry.writer', member: buildMember },
   ];
 }
-
 
 /** Cloud Run CPU for a memory size: concurrency > 1 needs at least one CPU; more memory needs more. */
 export function cpuForMemory(mib: number): string {

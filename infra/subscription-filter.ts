@@ -23,7 +23,10 @@ function describe(filter: string): string {
 /** One line: which subscriptions, what would be lost, and the ways forward. */
 export function filterChangeRefusal(change: FilterChange): string {
   const [first, ...others] = change.subscriptions;
-  const which = others.length === 0 ? `subscription ${first}` : `subscription ${first} (and ${others.length} more of its subscriptions)`;
+  const which =
+    others.length === 0
+      ? `subscription ${first}`
+      : `subscription ${first} (and ${others.length} more of its subscriptions)`;
   return [
     `Consumer "${change.consumer}": ${which} was created with ${describe(change.deployed)} and the config now asks for ${describe(change.configured)};`,
     'Pub/Sub cannot change a filter, so applying it would delete the subscriptions and every unacknowledged message in them.',
@@ -33,8 +36,17 @@ export function filterChangeRefusal(change: FilterChange): string {
 }
 
 /** The refusal for a consumer's subscriptions, or undefined when every deployed filter is the configured one. */
-export function filterChangeProblem(consumer: string, configured: string, deployed: readonly { subscription: string; filter: string }[]): string | undefined {
+export function filterChangeProblem(
+  consumer: string,
+  configured: string,
+  deployed: readonly { subscription: string; filter: string }[],
+): string | undefined {
   const changed = deployed.filter((d) => d.filter !== configured);
   if (changed.length === 0) return undefined;
-  return filterChangeRefusal({ consumer, subscriptions: changed.map((d) => d.subscription), deployed: changed[0]!.filter, configured });
+  return filterChangeRefusal({
+    consumer,
+    subscriptions: changed.map((d) => d.subscription),
+    deployed: changed[0]!.filter,
+    configured,
+  });
 }

@@ -5,7 +5,11 @@
  * (preview of a new resource) is skipped rather than reported.
  */
 import type {
-  ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
+  ReportViolation,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
 } from '@pulumi/policy';
 
 export const TYPES = {
@@ -41,7 +45,8 @@ function lastSegment(value: unknown): string | undefined {
 export function membersOf(props: Props): string[] {
   const members: string[] = [];
   if (typeof props['member'] === 'string') members.push(props['member']);
-  if (Array.isArray(props['members'])) members.push(...props['members'].filter((m: unknown): m is string => typeof m === 'string'));
+  if (Array.isArray(props['members']))
+    members.push(...props['members'].filter((m: unknown): m is string => typeof m === 'string'));
   if (typeof props['policyData'] === 'string') {
     try {
       const policy = JSON.parse(props['policyData']) as { bindings?: { members?: string[] }[] };
@@ -69,26 +74,31 @@ export function rolesOf(props: Props): string[] {
 
 export const noProjectLevelPubsubOrSecretGrants: ResourceValidationPolicy = {
   name: 'no-project-level-pubsub-or-secret-manager-grants',
-  description: 'Pub/Sub and Secret Manager roles are granted on single topics, subscriptions and secrets, never on the project.',
+  description:
+    'Pub/Sub and Secret Manager roles are granted on single topics, subscriptions and secrets, never on the project.',
   enforcementLevel: 'mandatory',
   validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
     if (![TYPES.projectMember, TYPES.projectBinding, TYPES.projectPolicy].includes(args.type as never)) return;
     for (const role of rolesOf(args.props)) {
-      if (isResourceScopedRole(role)) report(`${role} is granted project-wide; grant it on the topic, subscription or secret instead.`);
+      if (isResourceScopedRole(role))
+        report(`${role} is granted project-wide; grant it on the topic, subscription or secret instead.`);
     }
   },
 };
 
 export const publicAccessOnlyOnReceiver: ResourceValidationPolicy = {
   name: 'public-access-only-to-invoke-the-receiver',
-  description: 'allUsers/allAuthenticatedUsers may only hold roles/run.invoker on a Cloud Run service (the webhook receiver).',
+  description:
+    'allUsers/allAuthenticatedUsers may only hold roles/run.invoker on a Cloud Run service (the webhook receiver).',
   enforcementLevel: 'mandatory',
   validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
     const open = membersOf(args.props).filter((m) => PUBLIC_MEMBERS.has(m));
     if (open.length === 0) return;
     const roles = rolesOf(args.props);
     if (args.type === TYPES.runServiceMember && roles.length === 1 && roles[0] === 'roles/run.invoker') return;
-    report(`${open.join(', ')} may only be granted roles/run.invoker on the receiver's Cloud Run service, not ${roles.join(', ') || 'this'} on ${args.type}.`);
+    report(
+      `${open.join(', ')} may only be granted roles/run.invoker on the receiver's Cloud Run service, not ${roles.join(', ') || 'this'} on ${args.type}.`,
+    );
   },
 };
 
@@ -113,21 +123,32 @@ export const noSecretsInEnvironment: ResourceValidationPolicy = {
     if (args.type !== TYPES.function) return;
     const env = (args.props['serviceConfig']?.environmentVariables ?? {}) as Record<string, unknown>;
     for (const [key, value] of Object.entries(env)) {
-      if (typeof value === 'string' && /whsec_/.test(value)) report(`environment variable ${key} holds a signing secret; store it in Secret Manager.`);
-      if (key === 'WEBHOOK_SIGNING_SECRETS') report('WEBHOOK_SIGNING_SECRETS is for local development; deployed receivers use WEBHOOK_SIGNING_SECRETS_SECRET.');
-      if (key === 'WEBHOOK_SIGNING_SECRETS_SECRET' && typeof value === 'string' && !/^projects\/[^/]+\/secrets\/[^/]+$/.test(value)) {
+      if (typeof value === 'string' && /whsec_/.test(value))
+        report(`environment variable ${key} holds a signing secret; store it in Secret Manager.`);
+      if (key === 'WEBHOOK_SIGNING_SECRETS')
+        report(
+          'WEBHOOK_SIGNING_SECRETS is for local development; deployed receivers use WEBHOOK_SIGNING_SECRETS_SECRET.',
+        );
+      if (
+        key === 'WEBHOOK_SIGNING_SECRETS_SECRET' &&
+        typeof value === 'string' &&
+        !/^projects\/[^/]+\/secrets\/[^/]+$/.test(value)
+      ) {
         report('WEBHOOK_SIGNING_SECRETS_SECRET must name a secret (projects/<project>/secrets/<id>).');
       }
     }
     if ((args.props['serviceConfig']?.secretEnvironmentVariables ?? []).length > 0) {
-      report('secret environment variables pin secret values into the revision; the receiver reads Secret Manager itself.');
+      report(
+        'secret environment variables pin secret values into the revision; the receiver reads Secret Manager itself.',
+      );
     }
   },
 };
 
 export const sourceArchiveIsContentAddressed: ResourceValidationPolicy = {
   name: 'function-source-archive-is-content-addressed',
-  description: "A function's source object name carries a content hash, so code changes redeploy and nothing else does.",
+  description:
+    "A function's source object name carries a content hash, so code changes redeploy and nothing else does.",
   enforcementLevel: 'mandatory',
   validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
     if (args.type !== TYPES.function) return;
@@ -143,7 +164,8 @@ export const secretVersionsAreDisabledNotDestroyed: ResourceValidationPolicy = {
   enforcementLevel: 'mandatory',
   validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
     if (args.type !== TYPES.secretVersion) return;
-    if (args.props['deletionPolicy'] !== 'DISABLE') report(`deletionPolicy is ${String(args.props['deletionPolicy'] ?? 'DELETE (the default)')}; set DISABLE.`);
+    if (args.props['deletionPolicy'] !== 'DISABLE')
+      report(`deletionPolicy is ${String(args.props['deletionPolicy'] ?? 'DELETE (the default)')}; set DISABLE.`);
   },
 };
 
@@ -161,8 +183,10 @@ export const subscriptionsDeadLetter: ResourceValidationPolicy = {
       return;
     }
     const attempts = policy.maxDeliveryAttempts;
-    if (typeof attempts === 'number' && (attempts < 5 || attempts > 100)) report(`maxDeliveryAttempts ${attempts} is outside 5-100.`);
-    if (args.props['retryPolicy'] === undefined) report(`subscription ${String(args.props['name'])} has no retry policy.`);
+    if (typeof attempts === 'number' && (attempts < 5 || attempts > 100))
+      report(`maxDeliveryAttempts ${attempts} is outside 5-100.`);
+    if (args.props['retryPolicy'] === undefined)
+      report(`subscription ${String(args.props['name'])} has no retry policy.`);
   },
 };
 
@@ -174,34 +198,47 @@ interface Found {
 
 export const deadLetterTopicsHaveSubscriptions: StackValidationPolicy = {
   name: 'dead-letter-topics-have-subscriptions',
-  description: 'Every dead-letter topic has a subscription of its own, so dead letters are kept for inspection and replay.',
+  description:
+    'Every dead-letter topic has a subscription of its own, so dead letters are kept for inspection and replay.',
   enforcementLevel: 'mandatory',
   validateStack: (args: StackValidationArgs, report: ReportViolation) => {
     const resources = args.resources as Found[];
-    const subscribed = new Set(resources.filter((r) => r.type === TYPES.subscription).map((r) => lastSegment(r.props['topic'])));
+    const subscribed = new Set(
+      resources.filter((r) => r.type === TYPES.subscription).map((r) => lastSegment(r.props['topic'])),
+    );
     for (const topic of resources.filter((r) => r.type === TYPES.topic)) {
       const name = topic.props['name'];
-      if (typeof name === 'string' && DEAD_LETTER.test(name) && !subscribed.has(name)) report(`dead-letter topic ${name} has no subscription.`, topic.urn);
+      if (typeof name === 'string' && DEAD_LETTER.test(name) && !subscribed.has(name))
+        report(`dead-letter topic ${name} has no subscription.`, topic.urn);
     }
   },
 };
 
 export const pubsubServiceAgentCanDeadLetter: StackValidationPolicy = {
   name: 'pubsub-service-agent-can-dead-letter',
-  description: 'The Pub/Sub service agent is subscriber on each subscription that dead-letters and publisher on its dead-letter topic.',
+  description:
+    'The Pub/Sub service agent is subscriber on each subscription that dead-letters and publisher on its dead-letter topic.',
   enforcementLevel: 'mandatory',
   validateStack: (args: StackValidationArgs, report: ReportViolation) => {
     const resources = args.resources as Found[];
-    const agentGrants = (type: string, role: string, field: string): Set<string | undefined> => new Set(resources
-      .filter((r) => r.type === type && r.props['role'] === role && PUBSUB_AGENT.test(String(r.props['member'])))
-      .map((r) => lastSegment(r.props[field])));
+    const agentGrants = (type: string, role: string, field: string): Set<string | undefined> =>
+      new Set(
+        resources
+          .filter((r) => r.type === type && r.props['role'] === role && PUBSUB_AGENT.test(String(r.props['member'])))
+          .map((r) => lastSegment(r.props[field])),
+      );
     const subscribers = agentGrants(TYPES.subscriptionMember, 'roles/pubsub.subscriber', 'subscription');
     const publishers = agentGrants(TYPES.topicMember, 'roles/pubsub.publisher', 'topic');
     for (const sub of resources.filter((r) => r.type === TYPES.subscription && r.props['deadLetterPolicy'])) {
       const name = lastSegment(sub.props['name']);
       const deadLetterTopic = lastSegment(sub.props['deadLetterPolicy'].deadLetterTopic);
-      if (name !== undefined && !subscribers.has(name)) report(`the Pub/Sub service agent is not subscriber on ${name}, so it cannot dead-letter its messages.`, sub.urn);
-      if (deadLetterTopic !== undefined && !publishers.has(deadLetterTopic)) report(`the Pub/Sub service agent cannot publish to dead-letter topic ${deadLetterTopic}.`, sub.urn);
+      if (name !== undefined && !subscribers.has(name))
+        report(
+          `the Pub/Sub service agent is not subscriber on ${name}, so it cannot dead-letter its messages.`,
+          sub.urn,
+        );
+      if (deadLetterTopic !== undefined && !publishers.has(deadLetterTopic))
+        report(`the Pub/Sub service agent cannot publish to dead-letter topic ${deadLetterTopic}.`, sub.urn);
     }
   },
 };

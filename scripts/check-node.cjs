@@ -19,7 +19,8 @@ function parseVersion(text) {
 /** The minimum version of an `engines.node` range of the form `>=X.Y.Z`. */
 function minimumOf(range) {
   var match = /^>=\s*(\d+\.\d+\.\d+)$/.exec(String(range).trim());
-  if (!match) throw new Error('package.json engines.node must have the form ">=X.Y.Z" (got ' + JSON.stringify(range) + ').');
+  if (!match)
+    throw new Error('package.json engines.node must have the form ">=X.Y.Z" (got ' + JSON.stringify(range) + ').');
   return match[1];
 }
 
@@ -35,7 +36,15 @@ function nodeVersionProblem(current, range) {
   var minimum = minimumOf(range === undefined ? packageJson.engines.node : range);
   var version = parseVersion(current);
   if (version && atLeast(version, parseVersion(minimum))) return null;
-  return 'gemini-webhooks-pubsub needs Node.js ' + minimum + ' or newer, and this is Node.js ' + current + ': ' + INSTALL_HINT + '.';
+  return (
+    'gemini-webhooks-pubsub needs Node.js ' +
+    minimum +
+    ' or newer, and this is Node.js ' +
+    current +
+    ': ' +
+    INSTALL_HINT +
+    '.'
+  );
 }
 
 /** Exits with status 1 after that line when this Node is too old. */

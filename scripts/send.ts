@@ -39,15 +39,17 @@ const [type] = positionals;
 if (!type) die(`no event type given.\n${USAGE}`);
 
 const stack: { url?: string; secret?: string; jwtPrivateJwk?: JWK; jwtAudience?: string } = existsSync(DEV_STACK_FILE)
-  ? JSON.parse(readFileSync(DEV_STACK_FILE, 'utf8'))
+  ? (JSON.parse(readFileSync(DEV_STACK_FILE, 'utf8')) as typeof stack)
   : {};
 const url = values.url ?? stack.url ?? `http://127.0.0.1:${process.env['PORT'] ?? 8080}/`;
 const userMetadata = values.meta?.length
-  ? Object.fromEntries(values.meta.map((pair) => {
-      const at = pair.indexOf('=');
-      if (at < 1) die(`--meta takes key=value (got ${JSON.stringify(pair)})`);
-      return [pair.slice(0, at), pair.slice(at + 1)];
-    }))
+  ? Object.fromEntries(
+      values.meta.map((pair) => {
+        const at = pair.indexOf('=');
+        if (at < 1) die(`--meta takes key=value (got ${JSON.stringify(pair)})`);
+        return [pair.slice(0, at), pair.slice(at + 1)];
+      }),
+    )
   : undefined;
 const body = JSON.stringify(sampleEvent(type, userMetadata ? { userMetadata } : {}));
 const webhookId = values.id ?? `msg_${randomUUID().replaceAll('-', '')}`;
@@ -59,7 +61,8 @@ const headers: Record<string, string> = {
 };
 
 if (values.jwt) {
-  if (!stack.jwtPrivateJwk) die('no local JWT key: start the local stack with `npm start` first (it serves the matching JWKS).');
+  if (!stack.jwtPrivateJwk)
+    die('no local JWT key: start the local stack with `npm start` first (it serves the matching JWKS).');
   const key = await importJWK(stack.jwtPrivateJwk, 'RS256');
   headers['webhook-signature'] = await new SignJWT({ body_sha256: createHash('sha256').update(body).digest('hex') })
     .setProtectedHeader({ alg: 'RS256', kid: stack.jwtPrivateJwk.kid ?? 'local', typ: 'JWT' })

@@ -15,7 +15,6 @@ import { EmulatorUnavailableError, startEmulator, type Emulator } from './lib/em
 import { createLocalTopology } from './lib/local-topology.ts';
 import { startReceiverProcess, type ReceiverProcess } from './lib/receiver-process.ts';
 
-
 const stops: Array<() => Promise<unknown>> = [];
 let stopping = false;
 
@@ -96,7 +95,9 @@ async function main(): Promise<void> {
   const pubsub = new PubSub({ projectId: env['GOOGLE_CLOUD_PROJECT'], apiEndpoint: emulatorHost });
   stops.push(() => pubsub.close());
   const subscriptions = await createLocalTopology(pubsub, { topicPrefix: prefix });
-  console.log(`Created ${planRoutes(prefix).length} topics with dead-letter topics and subscriptions (prefix "${prefix}")`);
+  console.log(
+    `Created ${planRoutes(prefix).length} topics with dead-letter topics and subscriptions (prefix "${prefix}")`,
+  );
 
   let receiver: ReceiverProcess;
   try {
@@ -113,7 +114,16 @@ async function main(): Promise<void> {
   mkdirSync(dirname(DEV_STACK_FILE), { recursive: true });
   writeFileSync(
     DEV_STACK_FILE,
-    JSON.stringify({ url: receiver.url, secret, jwtPrivateJwk: jwks ? jwtKeys.privateJwk : undefined, jwtAudience: config.jwtAudience }, null, 2),
+    JSON.stringify(
+      {
+        url: receiver.url,
+        secret,
+        jwtPrivateJwk: jwks ? jwtKeys.privateJwk : undefined,
+        jwtAudience: config.jwtAudience,
+      },
+      null,
+      2,
+    ),
     { mode: 0o600 },
   );
   stops.push(async () => writeFileSync(DEV_STACK_FILE, '{}'));
@@ -122,7 +132,9 @@ async function main(): Promise<void> {
     const subscription = pubsub.subscription(name);
     subscription.on('message', (message: Message) => {
       const a = message.attributes;
-      console.log(`${label} ${a['event_route']} type=${a['event_type'] ?? '-'} webhook_id=${a['webhook_id']} scheme=${a['verification_scheme']} bytes=${message.data.length} (subscription ${name})`);
+      console.log(
+        `${label} ${a['event_route']} type=${a['event_type'] ?? '-'} webhook_id=${a['webhook_id']} scheme=${a['verification_scheme']} bytes=${message.data.length} (subscription ${name})`,
+      );
       message.ack();
     });
     subscription.on('error', (error) => console.error(`subscription ${name}: ${error.message}`));

@@ -44,7 +44,8 @@ function text(value: unknown): string | undefined {
 
 function date(value: unknown): Date | undefined {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value;
-  if (isRecord(value) && typeof value['toISOString'] === 'function') return date((value as { toISOString(): string }).toISOString());
+  if (isRecord(value) && typeof value['toISOString'] === 'function')
+    return date((value as { toISOString(): string }).toISOString());
   if (typeof value !== 'string' || value === '') return undefined;
   const parsed = new Date(value);
   return Number.isNaN(parsed.getTime()) ? undefined : parsed;
@@ -52,7 +53,8 @@ function date(value: unknown): Date | undefined {
 
 function stringAttributes(value: unknown): Record<string, string> {
   const result: Record<string, string> = {};
-  if (isRecord(value)) for (const [key, entry] of Object.entries(value)) if (typeof entry === 'string') result[key] = entry;
+  if (isRecord(value))
+    for (const [key, entry] of Object.entries(value)) if (typeof entry === 'string') result[key] = entry;
   return result;
 }
 
@@ -70,7 +72,11 @@ function isPushBody(input: Record<string, unknown>): input is Record<string, unk
 }
 
 function normalize(input: unknown): Normalized {
-  if (!isRecord(input)) throw new GeminiEventDecodeError('not_a_message', 'Expected a Pub/Sub message or a push request body, got ' + (input === null ? 'null' : typeof input) + '.');
+  if (!isRecord(input))
+    throw new GeminiEventDecodeError(
+      'not_a_message',
+      'Expected a Pub/Sub message or a push request body, got ' + (input === null ? 'null' : typeof input) + '.',
+    );
   if (isPushBody(input)) {
     const message = input.message as Record<string, unknown>;
     const messageId = text(message['messageId']) ?? text(message['message_id']);
@@ -91,15 +97,19 @@ function normalize(input: unknown): Normalized {
   const pulled = input as unknown as PulledMessage;
   const raw = pulled.data;
   if (!(raw instanceof Uint8Array) && typeof raw !== 'string') {
-    throw new GeminiEventDecodeError('not_a_message', 'Expected a Pub/Sub message with `data` (Buffer) and `attributes`, or a push request body `{message: {...}}`.');
+    throw new GeminiEventDecodeError(
+      'not_a_message',
+      'Expected a Pub/Sub message with `data` (Buffer) and `attributes`, or a push request body `{message: {...}}`.',
+    );
   }
-  const messageId = text(pulled.id) ?? text((input as Record<string, unknown>)['messageId']);
+  const messageId = text(pulled.id) ?? text(input['messageId']);
   return {
     data: typeof raw === 'string' ? Buffer.from(raw, 'utf8') : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength),
     attributes: stringAttributes(pulled.attributes),
     messageId,
     publishTime: date(pulled.publishTime),
-    deliveryAttempt: typeof pulled.deliveryAttempt === 'number' && pulled.deliveryAttempt > 0 ? pulled.deliveryAttempt : undefined,
+    deliveryAttempt:
+      typeof pulled.deliveryAttempt === 'number' && pulled.deliveryAttempt > 0 ? pulled.deliveryAttempt : undefined,
     subscription: undefined,
   };
 }
@@ -108,13 +118,15 @@ function delivery(message: Normalized, webhookId: string): GeminiDelivery {
   const a = message.attributes;
   const userMetadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(a)) {
-    if (key.startsWith(USER_METADATA_PREFIX) && key !== 'user_metadata_truncated') userMetadata[key.slice(USER_METADATA_PREFIX.length)] = value;
+    if (key.startsWith(USER_METADATA_PREFIX) && key !== 'user_metadata_truncated')
+      userMetadata[key.slice(USER_METADATA_PREFIX.length)] = value;
   }
   const timestamp = a['webhook_timestamp'];
   const replays = Number(a['replay_count']);
   return {
     webhookId,
-    webhookTimestamp: timestamp !== undefined && /^\d+$/.test(timestamp) ? new Date(Number(timestamp) * 1000) : undefined,
+    webhookTimestamp:
+      timestamp !== undefined && /^\d+$/.test(timestamp) ? new Date(Number(timestamp) * 1000) : undefined,
     scheme: SCHEMES.has(a['verification_scheme'] ?? '') ? (a['verification_scheme'] as VerificationScheme) : undefined,
     binding: BINDINGS.has(a['body_binding'] ?? '') ? (a['body_binding'] as BodyBinding) : undefined,
     route: a['event_route'],
@@ -135,19 +147,34 @@ function delivery(message: Normalized, webhookId: string): GeminiDelivery {
  * publishTime}, subscription}`) into a GeminiEvent. Throws GeminiEventDecodeError only for
  * messages that are not a receiver envelope.
  */
-export function decodeGeminiEvent(input: PulledMessage | PushRequestBody | unknown): GeminiEvent {
+// `input` is typed `unknown` because anything can arrive on a subscription; the shapes it decodes
+// are PulledMessage and PushRequestBody, and anything else throws GeminiEventDecodeError.
+export function decodeGeminiEvent(input: unknown): GeminiEvent {
   const message = normalize(input);
   const webhookId = message.attributes['webhook_id'] ?? message.attributes['ce-id'];
   if (webhookId === undefined || webhookId === '') {
-    throw new GeminiEventDecodeError('missing_webhook_id', 'The message has no `webhook_id` attribute: it was not published by the gemini-webhooks receiver.', message.messageId);
+    throw new GeminiEventDecodeError(
+      'missing_webhook_id',
+      'The message has no `webhook_id` attribute: it was not published by the gemini-webhooks receiver.',
+      message.messageId,
+    );
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(message.data.toString('utf8'));
   } catch {
-    throw new GeminiEventDecodeError('not_json', `The message data (${message.data.length} bytes) is not JSON; it is kept byte for byte in the message.`, message.messageId);
+    throw new GeminiEventDecodeError(
+      'not_json',
+      `The message data (${message.data.length} bytes) is not JSON; it is kept byte for byte in the message.`,
+      message.messageId,
+    );
   }
-  if (!isRecord(parsed)) throw new GeminiEventDecodeError('not_an_object', 'The message data is JSON but not an object envelope.', message.messageId);
+  if (!isRecord(parsed))
+    throw new GeminiEventDecodeError(
+      'not_an_object',
+      'The message data is JSON but not an object envelope.',
+      message.messageId,
+    );
 
   const data = isRecord(parsed['data']) ? parsed['data'] : {};
   const eventType = text(parsed['type']) ?? message.attributes['event_type'];
@@ -176,7 +203,12 @@ export function decodeGeminiEvent(input: PulledMessage | PushRequestBody | unkno
       return { ...base, type: eventType, ...failure };
     case 'video.generated':
       // The cookbook sample reads `video_uri`; the guide names `output_file_uri`.
-      return { ...base, type: eventType, outputFileUri: text(data['output_file_uri']) ?? text(data['video_uri']), fileName: text(data['file_name']) };
+      return {
+        ...base,
+        type: eventType,
+        outputFileUri: text(data['output_file_uri']) ?? text(data['video_uri']),
+        fileName: text(data['file_name']),
+      };
     default:
       return { ...base, type: 'unknown' };
   }

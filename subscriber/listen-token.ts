@@ -30,7 +30,8 @@ export function generateListenSecret(): string {
 /** Why a secret cannot be used, or undefined. */
 export function listenSecretProblem(secret: string): string | undefined {
   if (secret.trim() !== secret) return 'must not begin or end with white space';
-  if (secret.length < MIN_LISTEN_SECRET_LENGTH) return `must be at least ${MIN_LISTEN_SECRET_LENGTH} characters long (\`gemini-webhooks listen\` prints one)`;
+  if (secret.length < MIN_LISTEN_SECRET_LENGTH)
+    return `must be at least ${MIN_LISTEN_SECRET_LENGTH} characters long (\`gemini-webhooks listen\` prints one)`;
   return undefined;
 }
 

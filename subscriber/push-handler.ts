@@ -116,7 +116,10 @@ const defaultLog = (entry: Record<string, unknown>): void => {
 };
 
 /** Checks the development option and announces, once and loudly, that it is on. */
-function developmentSecret(development: PushHandlerDevelopmentOptions, log: (entry: Record<string, unknown>) => void): string {
+function developmentSecret(
+  development: PushHandlerDevelopmentOptions,
+  log: (entry: Record<string, unknown>) => void,
+): string {
   const secret = development.listenSecret;
   const problem = typeof secret === 'string' ? listenSecretProblem(secret) : 'must be a string';
   if (problem !== undefined) throw new TypeError(`createPushHandler: development.listenSecret ${problem}.`);
@@ -127,10 +130,13 @@ function developmentSecret(development: PushHandlerDevelopmentOptions, log: (ent
   return secret;
 }
 
-export function createPushHandler(options: PushHandlerOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export function createPushHandler(
+  options: PushHandlerOptions,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   if (!options.serviceAccountEmail) throw new TypeError('createPushHandler: serviceAccountEmail is required.');
   const audience = typeof options.audience === 'string' ? [options.audience] : [...options.audience];
-  if (audience.length === 0 || audience.some((entry) => !entry)) throw new TypeError('createPushHandler: audience is required.');
+  if (audience.length === 0 || audience.some((entry) => !entry))
+    throw new TypeError('createPushHandler: audience is required.');
   const jwks = options.jwks ?? createRemoteJWKSet(new URL(GOOGLE_JWKS_URL));
   const log = options.log ?? defaultLog;
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
@@ -152,7 +158,12 @@ export function createPushHandler(options: PushHandlerOptions): (req: IncomingMe
       }
     }
     try {
-      const { payload } = await jwtVerify(match[1]!, jwks, { issuer: GOOGLE_ISSUERS, audience, algorithms: ['RS256'], clockTolerance: 30 });
+      const { payload } = await jwtVerify(match[1]!, jwks, {
+        issuer: GOOGLE_ISSUERS,
+        audience,
+        algorithms: ['RS256'],
+        clockTolerance: 30,
+      });
       if (payload['email'] !== options.serviceAccountEmail) return { status: 403, reason: 'wrong_service_account' };
       if (payload['email_verified'] !== true) return { status: 403, reason: 'email_not_verified' };
       return undefined;
@@ -179,11 +190,17 @@ export function createPushHandler(options: PushHandlerOptions): (req: IncomingMe
     }
     let event: GeminiEvent;
     try {
-      event = decodeGeminiEvent(await readBody(req as FrameworkRequest, maxBodyBytes));
+      event = decodeGeminiEvent(await readBody(req, maxBodyBytes));
     } catch (error) {
       if (error instanceof BodyError) return answer(res, error.status, error.message);
       if (error instanceof GeminiEventDecodeError) {
-        log({ severity: 'ERROR', message: `undecodable message: ${error.message}`, reason: error.reason, messageId: error.messageId, status: malformedStatus });
+        log({
+          severity: 'ERROR',
+          message: `undecodable message: ${error.message}`,
+          reason: error.reason,
+          messageId: error.messageId,
+          status: malformedStatus,
+        });
         return answer(res, malformedStatus, malformedStatus === 400 ? error.message : '');
       }
       throw error;

@@ -26,7 +26,9 @@ functions.http('receiveWebhook', async (req, res) => {
     return;
   }
   try {
-    const messageId = await pubsub.topic(topicName).publishMessage({ json: event, attributes: { type: String(event.type) } });
+    const messageId = await pubsub
+      .topic(topicName)
+      .publishMessage({ json: event, attributes: { type: String(event.type) } });
     console.log(`Published message ${messageId} for ${event.type}`);
     res.status(200).send('OK');
   } catch (error) {

@@ -39,12 +39,21 @@ export function toDeadLetter(received: protos.google.pubsub.v1.IReceivedMessage,
     data: Buffer.from(message.data ?? new Uint8Array()),
     attributes,
     publishTime: timestampToDate(message.publishTime),
-    sourceSubscription: source === undefined || source === '' ? undefined : source.startsWith('projects/') ? source : `projects/${project}/subscriptions/${source}`,
+    sourceSubscription:
+      source === undefined || source === ''
+        ? undefined
+        : source.startsWith('projects/')
+          ? source
+          : `projects/${project}/subscriptions/${source}`,
   };
 }
 
 /** One synchronous pull; returns at once with what is available (possibly nothing). */
-export async function pullDeadLetters(handle: PubSubHandle, subscription: string, maxMessages: number): Promise<DeadLetter[]> {
+export async function pullDeadLetters(
+  handle: PubSubHandle,
+  subscription: string,
+  maxMessages: number,
+): Promise<DeadLetter[]> {
   const [response] = await handle.subscriber.pull(
     { subscription: handle.subscriptionPath(subscription), maxMessages, returnImmediately: true },
     { timeout: 60_000 },
@@ -55,7 +64,12 @@ export async function pullDeadLetters(handle: PubSubHandle, subscription: string
 const ACK_BATCH = 500;
 
 /** Sets the lease of pulled messages: 0 gives them back at once (no effect on delivery counts here). */
-export async function setLease(handle: PubSubHandle, subscription: string, ackIds: readonly string[], seconds: number): Promise<void> {
+export async function setLease(
+  handle: PubSubHandle,
+  subscription: string,
+  ackIds: readonly string[],
+  seconds: number,
+): Promise<void> {
   for (let start = 0; start < ackIds.length; start += ACK_BATCH) {
     await handle.subscriber.modifyAckDeadline({
       subscription: handle.subscriptionPath(subscription),
@@ -65,16 +79,28 @@ export async function setLease(handle: PubSubHandle, subscription: string, ackId
   }
 }
 
-export async function acknowledge(handle: PubSubHandle, subscription: string, ackIds: readonly string[]): Promise<void> {
+export async function acknowledge(
+  handle: PubSubHandle,
+  subscription: string,
+  ackIds: readonly string[],
+): Promise<void> {
   for (let start = 0; start < ackIds.length; start += ACK_BATCH) {
-    await handle.subscriber.acknowledge({ subscription: handle.subscriptionPath(subscription), ackIds: ackIds.slice(start, start + ACK_BATCH) });
+    await handle.subscriber.acknowledge({
+      subscription: handle.subscriptionPath(subscription),
+      ackIds: ackIds.slice(start, start + ACK_BATCH),
+    });
   }
 }
 
 /** `3d 4h`, `12m 5s`, `40s`. */
 export function formatAge(ms: number): string {
   const seconds = Math.max(0, Math.floor(ms / 1000));
-  const units: Array<[string, number]> = [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]];
+  const units: Array<[string, number]> = [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ];
   const parts: string[] = [];
   let rest = seconds;
   for (const [unit, size] of units) {

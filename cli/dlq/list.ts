@@ -11,7 +11,14 @@
 import { planRoutes } from '../../functions/topology.ts';
 import type { CliContext } from '../context.ts';
 import { parse, positiveInteger, PUBSUB_OPTIONS, routeOption, topicPrefix } from '../options.ts';
-import { describePubSubError, grpcCode, NOT_FOUND, openPubSub, PubSubSetupError, type PubSubHandle } from '../pubsub.ts';
+import {
+  describePubSubError,
+  grpcCode,
+  NOT_FOUND,
+  openPubSub,
+  PubSubSetupError,
+  type PubSubHandle,
+} from '../pubsub.ts';
 import { formatAge, pullDeadLetters, setLease } from './dead-letters.ts';
 
 export const USAGE = `usage: gemini-webhooks dlq list [--type T] [--max N] [--json] [--project P] [--prefix P]
@@ -19,7 +26,12 @@ Counts the dead letters of each event type (its dead-letter subscription) and th
 (time since it was dead-lettered), by pulling them without acknowledging; counts stop at --max
 (default 10000) per type and are a lower bound against Google Cloud.`;
 
-const OPTIONS = { ...PUBSUB_OPTIONS, type: { type: 'string' }, max: { type: 'string' }, json: { type: 'boolean' } } as const;
+const OPTIONS = {
+  ...PUBSUB_OPTIONS,
+  type: { type: 'string' },
+  max: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
 
 export interface DeadLetterSummary {
   route: string;
@@ -33,7 +45,14 @@ export interface DeadLetterSummary {
   sources: Record<string, number>;
 }
 
-export async function summarize(handle: PubSubHandle, route: string, subscription: string, max: number, now: Date, emptyPullsToStop: number): Promise<DeadLetterSummary> {
+export async function summarize(
+  handle: PubSubHandle,
+  route: string,
+  subscription: string,
+  max: number,
+  now: Date,
+  emptyPullsToStop: number,
+): Promise<DeadLetterSummary> {
   const seen = new Map<string, Date | undefined>();
   const sources: Record<string, number> = {};
   const leased: string[] = [];
@@ -56,13 +75,23 @@ export async function summarize(handle: PubSubHandle, route: string, subscriptio
     }
   } catch (error) {
     if (grpcCode(error) === NOT_FOUND) {
-      return { route, subscription, count: undefined, capped: false, oldestPublishTime: undefined, oldestAgeSeconds: undefined, sources };
+      return {
+        route,
+        subscription,
+        count: undefined,
+        capped: false,
+        oldestPublishTime: undefined,
+        oldestAgeSeconds: undefined,
+        sources,
+      };
     }
     throw new PubSubSetupError(describePubSubError(error, `pulling ${subscription}`));
   } finally {
     await setLease(handle, subscription, leased, 0).catch(() => {});
   }
-  const times = [...seen.values()].filter((time): time is Date => time !== undefined).sort((a, b) => a.getTime() - b.getTime());
+  const times = [...seen.values()]
+    .filter((time): time is Date => time !== undefined)
+    .sort((a, b) => a.getTime() - b.getTime());
   const oldest = times[0];
   return {
     route,
@@ -70,14 +99,18 @@ export async function summarize(handle: PubSubHandle, route: string, subscriptio
     count: seen.size,
     capped: seen.size >= max,
     oldestPublishTime: oldest?.toISOString(),
-    oldestAgeSeconds: oldest === undefined ? undefined : Math.max(0, Math.floor((now.getTime() - oldest.getTime()) / 1000)),
+    oldestAgeSeconds:
+      oldest === undefined ? undefined : Math.max(0, Math.floor((now.getTime() - oldest.getTime()) / 1000)),
     sources,
   };
 }
 
 export async function dlqListCommand(argv: readonly string[], context: CliContext): Promise<number> {
   const { values } = parse('dlq list', argv, OPTIONS);
-  if (values.help) return context.out(USAGE), 0;
+  if (values.help) {
+    context.out(USAGE);
+    return 0;
+  }
   const prefix = topicPrefix(values, context);
   const only = routeOption(values.type);
   const max = positiveInteger(values.max, '--max') ?? 10_000;
@@ -86,21 +119,37 @@ export async function dlqListCommand(argv: readonly string[], context: CliContex
   try {
     const summaries: DeadLetterSummary[] = [];
     for (const plan of routes) {
-      summaries.push(await summarize(handle, plan.route, plan.deadLetterSubscription, max, context.now(), handle.emulatorHost ? 1 : 3));
+      summaries.push(
+        await summarize(
+          handle,
+          plan.route,
+          plan.deadLetterSubscription,
+          max,
+          context.now(),
+          handle.emulatorHost ? 1 : 3,
+        ),
+      );
     }
-    if (values.json) return context.out(JSON.stringify({ project: handle.projectId, prefix, deadLetters: summaries }, null, 2)), 0;
+    if (values.json) {
+      context.out(JSON.stringify({ project: handle.projectId, prefix, deadLetters: summaries }, null, 2));
+      return 0;
+    }
     context.out(`${'TYPE'.padEnd(28)} ${'DEAD LETTERS'.padStart(12)}  OLDEST   FROM`);
     let total = 0;
     for (const summary of summaries) {
       total += summary.count ?? 0;
       const count = summary.count === undefined ? 'missing' : `${summary.capped ? '>=' : ''}${summary.count}`;
       const age = summary.oldestAgeSeconds === undefined ? '-' : formatAge(summary.oldestAgeSeconds * 1000);
-      const from = Object.entries(summary.sources).map(([source, n]) => `${source} (${n})`).join(', ');
+      const from = Object.entries(summary.sources)
+        .map(([source, n]) => `${source} (${n})`)
+        .join(', ');
       context.out(`${summary.route.padEnd(28)} ${count.padStart(12)}  ${age.padEnd(8)} ${from}`.trimEnd());
     }
     context.out(`${total} dead letter(s) in project ${handle.projectId} (prefix "${prefix}").`);
     if (summaries.some((summary) => summary.count === undefined)) {
-      context.err('Some dead-letter subscriptions do not exist: is the prefix right, and has `pulumi up` (or `npm start`) created the topology?');
+      context.err(
+        'Some dead-letter subscriptions do not exist: is the prefix right, and has `pulumi up` (or `npm start`) created the topology?',
+      );
     }
     if (total > 0) context.out('Fix the consumer, then replay with `gemini-webhooks dlq replay --type <type>`.');
     return 0;

@@ -13,7 +13,14 @@ import { planRoute } from '../../functions/topology.ts';
 import type { CliContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { parse, positiveInteger, PUBSUB_OPTIONS, routeOption, topicPrefix } from '../options.ts';
-import { describePubSubError, grpcCode, NOT_FOUND, openPubSub, PubSubSetupError, type PubSubHandle } from '../pubsub.ts';
+import {
+  describePubSubError,
+  grpcCode,
+  NOT_FOUND,
+  openPubSub,
+  PubSubSetupError,
+  type PubSubHandle,
+} from '../pubsub.ts';
 import {
   acknowledge,
   DEAD_LETTER_ATTRIBUTE_PREFIX,
@@ -32,7 +39,12 @@ copy: consumers dedupe on the \`webhook_id\` attribute.
   --limit N   replay at most N dead letters (default: all)
   --dry-run   show what would be replayed; leaves the dead letters where they are`;
 
-const OPTIONS = { ...PUBSUB_OPTIONS, type: { type: 'string' }, limit: { type: 'string' }, 'dry-run': { type: 'boolean' } } as const;
+const OPTIONS = {
+  ...PUBSUB_OPTIONS,
+  type: { type: 'string' },
+  limit: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+} as const;
 
 /** Long enough to republish a batch before Pub/Sub hands the dead letters to someone else. */
 const LEASE_SECONDS = 120;
@@ -41,7 +53,8 @@ const PULL_BATCH = 100;
 /** The attributes of the replayed copy: original ones, minus Pub/Sub's dead-letter markers, plus the counter. */
 export function replayAttributes(attributes: Readonly<Record<string, string>>): Record<string, string> {
   const result: Record<string, string> = {};
-  for (const [key, value] of Object.entries(attributes)) if (!key.startsWith(DEAD_LETTER_ATTRIBUTE_PREFIX)) result[key] = value;
+  for (const [key, value] of Object.entries(attributes))
+    if (!key.startsWith(DEAD_LETTER_ATTRIBUTE_PREFIX)) result[key] = value;
   const previous = Number(attributes[REPLAY_COUNT_ATTRIBUTE]);
   result[REPLAY_COUNT_ATTRIBUTE] = String(Number.isSafeInteger(previous) && previous > 0 ? previous + 1 : 1);
   return result;
@@ -74,7 +87,8 @@ export async function replayDeadLetters(
         const [metadata] = await handle.pubsub.subscription(subscription).getMetadata();
         topicOf.set(subscription, metadata.topic || null);
       } catch (error) {
-        if (grpcCode(error) !== NOT_FOUND) throw new PubSubSetupError(describePubSubError(error, `reading ${subscription}`));
+        if (grpcCode(error) !== NOT_FOUND)
+          throw new PubSubSetupError(describePubSubError(error, `reading ${subscription}`));
         topicOf.set(subscription, null);
       }
     }
@@ -87,20 +101,33 @@ export async function replayDeadLetters(
     try {
       batch = await pullDeadLetters(handle, deadLetterSubscription, wanted);
     } catch (error) {
-      if (grpcCode(error) === NOT_FOUND) throw new PubSubSetupError(`The dead-letter subscription ${deadLetterSubscription} does not exist: check --prefix and --project.`);
+      if (grpcCode(error) === NOT_FOUND)
+        throw new PubSubSetupError(
+          `The dead-letter subscription ${deadLetterSubscription} does not exist: check --prefix and --project.`,
+        );
       throw new PubSubSetupError(describePubSubError(error, `pulling ${deadLetterSubscription}`));
     }
     const fresh = batch.filter((letter) => !handled.has(letter.messageId));
     // Seen again in this run (a skipped one, or an ack that did not land): give it back and stop.
     const again = batch.filter((letter) => handled.has(letter.messageId));
     if (fresh.length === 0) {
-      await setLease(handle, deadLetterSubscription, again.map((letter) => letter.ackId), 0).catch(() => {});
+      await setLease(
+        handle,
+        deadLetterSubscription,
+        again.map((letter) => letter.ackId),
+        0,
+      ).catch(() => {});
       // Against Google Cloud an immediate pull can come back empty while messages wait: ask again.
       if (++emptyPulls >= emptyPullsToStop) break;
       continue;
     }
     emptyPulls = 0;
-    await setLease(handle, deadLetterSubscription, batch.map((letter) => letter.ackId), options.dryRun ? 0 : LEASE_SECONDS);
+    await setLease(
+      handle,
+      deadLetterSubscription,
+      batch.map((letter) => letter.ackId),
+      options.dryRun ? 0 : LEASE_SECONDS,
+    );
 
     const giveBack: string[] = again.map((letter) => letter.ackId);
     const done: string[] = [];
@@ -109,14 +136,18 @@ export async function replayDeadLetters(
         handled.add(letter.messageId);
         const webhookId = letter.attributes['webhook_id'] ?? '-';
         if (letter.sourceSubscription === undefined) {
-          options.err(`skip ${letter.messageId} (webhook_id ${webhookId}): no ${SOURCE_SUBSCRIPTION_ATTRIBUTE} attribute, so its topic is unknown`);
+          options.err(
+            `skip ${letter.messageId} (webhook_id ${webhookId}): no ${SOURCE_SUBSCRIPTION_ATTRIBUTE} attribute, so its topic is unknown`,
+          );
           result.skipped++;
           giveBack.push(letter.ackId);
           return;
         }
         const topic = await resolveTopic(letter.sourceSubscription);
         if (topic === null) {
-          options.err(`skip ${letter.messageId} (webhook_id ${webhookId}): its source subscription ${shortName(letter.sourceSubscription)} no longer exists`);
+          options.err(
+            `skip ${letter.messageId} (webhook_id ${webhookId}): its source subscription ${shortName(letter.sourceSubscription)} no longer exists`,
+          );
           result.skipped++;
           giveBack.push(letter.ackId);
           return;
@@ -151,17 +182,30 @@ export async function replayDeadLetters(
 
 export async function dlqReplayCommand(argv: readonly string[], context: CliContext): Promise<number> {
   const { values } = parse('dlq replay', argv, OPTIONS);
-  if (values.help) return context.out(USAGE), 0;
+  if (values.help) {
+    context.out(USAGE);
+    return 0;
+  }
   const route = routeOption(values.type);
-  if (route === undefined) throw new UsageError('dlq replay: --type is required (see `gemini-webhooks dlq list` for the types with dead letters).');
+  if (route === undefined)
+    throw new UsageError(
+      'dlq replay: --type is required (see `gemini-webhooks dlq list` for the types with dead letters).',
+    );
   const limit = positiveInteger(values.limit, '--limit') ?? Number.POSITIVE_INFINITY;
   const dryRun = values['dry-run'] ?? false;
   const plan = planRoute(topicPrefix(values, context), route);
   const handle = await openPubSub(values, context);
   try {
-    const result = await replayDeadLetters(handle, plan.deadLetterSubscription, { limit, dryRun, out: context.out, err: context.err });
+    const result = await replayDeadLetters(handle, plan.deadLetterSubscription, {
+      limit,
+      dryRun,
+      out: context.out,
+      err: context.err,
+    });
     const verb = dryRun ? 'Would replay' : 'Replayed';
-    context.out(`${verb} ${result.replayed} dead letter(s) of ${route}${result.skipped ? `; skipped ${result.skipped}` : ''}${result.failed ? `; ${result.failed} failed and stay in ${plan.deadLetterSubscription}` : ''}.`);
+    context.out(
+      `${verb} ${result.replayed} dead letter(s) of ${route}${result.skipped ? `; skipped ${result.skipped}` : ''}${result.failed ? `; ${result.failed} failed and stay in ${plan.deadLetterSubscription}` : ''}.`,
+    );
     return result.failed > 0 ? 1 : 0;
   } finally {
     await handle.close();

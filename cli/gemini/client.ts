@@ -57,7 +57,8 @@ function webhookPath(id: string): string {
   // The id is the webhook's `id` field; its REST path form `webhooks/<id>` is accepted too. The
   // `name` field is a free-form label and never an id.
   const bare = id.replace(/^webhooks\//, '');
-  if (bare === '' || bare.includes('/')) throw new GeminiApiError(`"${id}" is not a webhook id (the \`id\` that \`gemini-webhooks webhooks list\` shows).`);
+  if (bare === '' || bare.includes('/'))
+    throw new GeminiApiError(`"${id}" is not a webhook id (the \`id\` that \`gemini-webhooks webhooks list\` shows).`);
   return `/webhooks/${encodeURIComponent(bare)}`;
 }
 
@@ -120,7 +121,10 @@ export class WebhookServiceClient {
     const all: Webhook[] = [];
     let pageToken: string | undefined;
     do {
-      const page = await this.#call<ListWebhooksResponse>('GET', '/webhooks', { idempotent: true, query: { page_token: pageToken } });
+      const page = await this.#call<ListWebhooksResponse>('GET', '/webhooks', {
+        idempotent: true,
+        query: { page_token: pageToken },
+      });
       all.push(...(page.webhooks ?? []));
       pageToken = page.next_page_token || undefined;
     } while (pageToken !== undefined);
@@ -136,7 +140,11 @@ export class WebhookServiceClient {
     const body = Object.fromEntries(Object.entries(update).filter(([, value]) => value !== undefined));
     const mask = Object.keys(body);
     if (mask.length === 0) throw new TypeError('WebhookServiceClient.update: nothing to update.');
-    return this.#call<Webhook>('PATCH', webhookPath(id), { idempotent: true, body, query: { update_mask: mask.join(',') } });
+    return this.#call<Webhook>('PATCH', webhookPath(id), {
+      idempotent: true,
+      body,
+      query: { update_mask: mask.join(',') },
+    });
   }
 
   setState(id: string, state: WebhookState): Promise<Webhook> {
@@ -161,9 +169,12 @@ export class WebhookServiceClient {
   async #call<T>(method: string, path: string, options: CallOptions): Promise<T> {
     if (this.#apiKey === undefined) throw new GeminiApiError(`GEMINI_API_KEY is not set: ${API_KEY_HELP}.`);
     const url = new URL(this.baseUrl + path);
-    for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, value);
+    for (const [key, value] of Object.entries(options.query ?? {}))
+      if (value !== undefined) url.searchParams.set(key, value);
     const what = `${method} ${url.pathname}`;
-    const mayHaveRun = options.idempotent ? '' : ' The request may have reached Gemini: check with `gemini-webhooks webhooks list` before trying again.';
+    const mayHaveRun = options.idempotent
+      ? ''
+      : ' The request may have reached Gemini: check with `gemini-webhooks webhooks list` before trying again.';
 
     for (let attempt = 1; ; attempt++) {
       const last = attempt >= this.#maxAttempts;
@@ -187,7 +198,9 @@ export class WebhookServiceClient {
           continue;
         }
         const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
-        throw new GeminiApiError(`Could not reach the Gemini API at ${url.origin} (${what}): ${networkReason(error)}${tries}.${mayHaveRun}`);
+        throw new GeminiApiError(
+          `Could not reach the Gemini API at ${url.origin} (${what}): ${networkReason(error)}${tries}.${mayHaveRun}`,
+        );
       }
       if (response.ok) {
         const text = await response.text();
@@ -213,7 +226,10 @@ export class WebhookServiceClient {
             : '';
       const tries = retryable ? ` after ${attempt} attempts` : '';
       const undetermined = response.status >= 500 ? mayHaveRun : '';
-      throw new GeminiApiError(`Gemini API ${what} failed with ${response.status}${tries}: ${message}${hint}.${undetermined}`, response.status);
+      throw new GeminiApiError(
+        `Gemini API ${what} failed with ${response.status}${tries}: ${message}${hint}.${undetermined}`,
+        response.status,
+      );
     }
   }
 }

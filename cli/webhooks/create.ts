@@ -24,7 +24,10 @@ const OPTIONS = {
 
 export async function createCommand(argv: readonly string[], context: CliContext): Promise<number> {
   const { values } = parse('webhooks create', argv, OPTIONS);
-  if (values.help) return context.out(USAGE), 0;
+  if (values.help) {
+    context.out(USAGE);
+    return 0;
+  }
   const events = values.events === undefined ? [...SUBSCRIBABLE_EVENT_TYPES] : parseEvents(values.events, context);
   const selector = stackSelector(values);
   const client = geminiClient(values, context);
@@ -33,20 +36,30 @@ export async function createCommand(argv: readonly string[], context: CliContext
   if (url === undefined) {
     url = await readReceiverUrl(context.pulumi, selector);
     if (url === undefined) {
-      throw new UsageError(`--url is required: found no stack output ${RECEIVER_URL_OUTPUTS.join(' or ')} (deploy with \`pulumi up\` first, or pass the receiver URL).`);
+      throw new UsageError(
+        `--url is required: found no stack output ${RECEIVER_URL_OUTPUTS.join(' or ')} (deploy with \`pulumi up\` first, or pass the receiver URL).`,
+      );
     }
     context.err(`Using the receiver URL from the stack outputs: ${url}`);
   }
-  const webhook = await client.create({ uri: checkUrl(url), subscribed_events: events, ...(values.name ? { name: values.name } : {}) });
+  const webhook = await client.create({
+    uri: checkUrl(url),
+    subscribed_events: events,
+    ...(values.name ? { name: values.name } : {}),
+  });
   const secret = webhook.new_signing_secret;
   const showSecret = values['show-secret'] ?? false;
 
   if (values.json) context.out(JSON.stringify(redacted(webhook, showSecret), null, 2));
   else for (const line of describeWebhook(webhook, context.now())) context.out(line);
   if (secret === undefined || secret === '') {
-    throw new CliError(`Gemini created webhook ${webhookId(webhook)} but returned no new_signing_secret; rotate it with \`gemini-webhooks webhooks rotate ${webhookId(webhook)}\` to get one.`);
+    throw new CliError(
+      `Gemini created webhook ${webhookId(webhook)} but returned no new_signing_secret; rotate it with \`gemini-webhooks webhooks rotate ${webhookId(webhook)}\` to get one.`,
+    );
   }
   const stored = await storeNewSecret(context, selector, secret, showSecret);
-  context.out(`Next: \`pulumi up\` so the receiver accepts the new secret (Gemini retries deliveries that fail until then).`);
+  context.out(
+    `Next: \`pulumi up\` so the receiver accepts the new secret (Gemini retries deliveries that fail until then).`,
+  );
   return stored ? 0 : 1;
 }

@@ -17,12 +17,20 @@ Deletes the webhook. Its signing secrets stay in the stack config until \`webhoo
 
 export async function pingCommand(argv: readonly string[], context: CliContext): Promise<number> {
   const { values, positionals } = parse('webhooks ping', argv, GEMINI_OPTIONS, true);
-  if (values.help) return context.out(PING_USAGE), 0;
+  if (values.help) {
+    context.out(PING_USAGE);
+    return 0;
+  }
   const client = geminiClient(values, context);
   const id = await resolveWebhookId(client, positionals[0], 'webhooks ping');
   const answer = await client.ping(id);
-  if (values.json) return context.out(JSON.stringify(answer, null, 2)), 0;
-  context.out(`Gemini accepted a test delivery for webhook ${id}; it should reach the unrouted topic within seconds (\`gemini-webhooks tail --type unrouted\`).`);
+  if (values.json) {
+    context.out(JSON.stringify(answer, null, 2));
+    return 0;
+  }
+  context.out(
+    `Gemini accepted a test delivery for webhook ${id}; it should reach the unrouted topic within seconds (\`gemini-webhooks tail --type unrouted\`).`,
+  );
   return 0;
 }
 
@@ -30,11 +38,17 @@ function stateCommand(state: 'enabled' | 'disabled', usage: string) {
   const command = state === 'enabled' ? 'webhooks enable' : 'webhooks disable';
   return async (argv: readonly string[], context: CliContext): Promise<number> => {
     const { values, positionals } = parse(command, argv, GEMINI_OPTIONS, true);
-    if (values.help) return context.out(usage), 0;
+    if (values.help) {
+      context.out(usage);
+      return 0;
+    }
     const client = geminiClient(values, context);
     const id = await resolveWebhookId(client, positionals[0], command);
     const webhook = await client.setState(id, state);
-    if (values.json) return context.out(JSON.stringify(webhook, null, 2)), 0;
+    if (values.json) {
+      context.out(JSON.stringify(webhook, null, 2));
+      return 0;
+    }
     context.out(`Webhook ${id} is now ${webhook.state ?? state}.`);
     for (const line of describeWebhook(webhook, context.now())) context.out(line);
     return 0;
@@ -46,11 +60,17 @@ export const disableCommand = stateCommand('disabled', DISABLE_USAGE);
 
 export async function deleteCommand(argv: readonly string[], context: CliContext): Promise<number> {
   const { values, positionals } = parse('webhooks delete', argv, GEMINI_OPTIONS, true);
-  if (values.help) return context.out(DELETE_USAGE), 0;
+  if (values.help) {
+    context.out(DELETE_USAGE);
+    return 0;
+  }
   // Deleting is not undoable: the id is never guessed.
   const id = positionals[0];
-  if (id === undefined) throw new UsageError('webhooks delete: name the webhook to delete (see `gemini-webhooks webhooks list`).');
+  if (id === undefined)
+    throw new UsageError('webhooks delete: name the webhook to delete (see `gemini-webhooks webhooks list`).');
   await geminiClient(values, context).delete(id);
-  context.out(`Deleted webhook ${id}. Its signing secrets stay in the stack config; drop them with \`gemini-webhooks webhooks prune --drop-unlisted\`.`);
+  context.out(
+    `Deleted webhook ${id}. Its signing secrets stay in the stack config; drop them with \`gemini-webhooks webhooks prune --drop-unlisted\`.`,
+  );
   return 0;
 }

@@ -35,7 +35,10 @@ function explain(verdict: SecretVerdict): string {
 
 export async function pruneCommand(argv: readonly string[], context: CliContext): Promise<number> {
   const { values } = parse('webhooks prune', argv, OPTIONS);
-  if (values.help) return context.out(USAGE), 0;
+  if (values.help) {
+    context.out(USAGE);
+    return 0;
+  }
   const selector = stackSelector(values);
   const webhooks = await geminiClient(values, context).list();
   const stored = await readSigningSecrets(context.pulumi, selector);
@@ -57,6 +60,8 @@ export async function pruneCommand(argv: readonly string[], context: CliContext)
     return 0;
   }
   await writeSigningSecrets(context.pulumi, selector, plan.keep);
-  context.out(`Dropped ${plan.drop.length} secret(s); ${plan.keep.length} remain. Next: \`pulumi up\` to remove them from the receiver.`);
+  context.out(
+    `Dropped ${plan.drop.length} secret(s); ${plan.keep.length} remain. Next: \`pulumi up\` to remove them from the receiver.`,
+  );
   return 0;
 }

@@ -13,19 +13,29 @@ const OPTIONS = { ...GEMINI_OPTIONS, ...STACK_OPTIONS, immediately: { type: 'boo
 
 export async function rotateCommand(argv: readonly string[], context: CliContext): Promise<number> {
   const { values, positionals } = parse('webhooks rotate', argv, OPTIONS, true);
-  if (values.help) return context.out(USAGE), 0;
+  if (values.help) {
+    context.out(USAGE);
+    return 0;
+  }
   const client = geminiClient(values, context);
   const selector = stackSelector(values);
   const id = await resolveWebhookId(client, positionals[0], 'webhooks rotate');
   const immediately = values.immediately ?? false;
-  const answer = await client.rotateSigningSecret(id, immediately ? 'revoke_previous_secrets_immediately' : 'revoke_previous_secrets_after_h24');
+  const answer = await client.rotateSigningSecret(
+    id,
+    immediately ? 'revoke_previous_secrets_immediately' : 'revoke_previous_secrets_after_h24',
+  );
   if (typeof answer.secret !== 'string' || answer.secret === '') {
-    throw new CliError(`Gemini rotated the secret of webhook ${id} but returned no secret; rotate again to get one you can store.`);
+    throw new CliError(
+      `Gemini rotated the secret of webhook ${id} but returned no secret; rotate again to get one you can store.`,
+    );
   }
   context.out(`Gemini issued a new signing secret for webhook ${id}.`);
   const stored = await storeNewSecret(context, selector, answer.secret, values['show-secret'] ?? false);
   context.out('Next:');
-  context.out(`  1. \`pulumi up\` now, so the receiver accepts the new secret${immediately ? ' (the old ones are already revoked: deliveries fail, and Gemini retries them, until this is deployed)' : ''}.`);
+  context.out(
+    `  1. \`pulumi up\` now, so the receiver accepts the new secret${immediately ? ' (the old ones are already revoked: deliveries fail, and Gemini retries them, until this is deployed)' : ''}.`,
+  );
   context.out(
     immediately
       ? '  2. `gemini-webhooks webhooks prune`, then `pulumi up` again, to drop the revoked secrets from the stack.'

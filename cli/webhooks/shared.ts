@@ -27,15 +27,26 @@ const REFERENCE = 'https://ai.google.dev/api/webhooks';
  * a one-line note on stderr, since Gemini may or may not accept them.
  */
 export function parseEvents(text: string, context: CliContext): string[] {
-  const events = [...new Set(text.split(',').map((item) => item.trim()).filter((item) => item !== ''))];
+  const events = [
+    ...new Set(
+      text
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== ''),
+    ),
+  ];
   if (events.length === 0) throw new UsageError('--events lists no event type.');
   const unknown = events.filter((event) => !(EVENT_TYPES as readonly string[]).includes(event));
   if (unknown.length > 0) {
-    throw new UsageError(`--events: ${unknown.join(', ')} cannot be subscribed to; choose from ${EVENT_TYPES.join(', ')}.`);
+    throw new UsageError(
+      `--events: ${unknown.join(', ')} cannot be subscribed to; choose from ${EVENT_TYPES.join(', ')}.`,
+    );
   }
   const unlisted = events.filter((event) => (CATALOGUED_ONLY_EVENT_TYPES as readonly string[]).includes(event));
   if (unlisted.length > 0) {
-    context.err(`note: ${unlisted.join(' and ')} ${unlisted.length === 1 ? 'is' : 'are'} in the event catalog of the Gemini guide (${GUIDE}) but not in the API reference's list (${REFERENCE}); Gemini may refuse ${unlisted.length === 1 ? 'it' : 'them'}.`);
+    context.err(
+      `note: ${unlisted.join(' and ')} ${unlisted.length === 1 ? 'is' : 'are'} in the event catalog of the Gemini guide (${GUIDE}) but not in the API reference's list (${REFERENCE}); Gemini may refuse ${unlisted.length === 1 ? 'it' : 'them'}.`,
+    );
   }
   return events;
 }
@@ -49,7 +60,9 @@ export function checkUrl(url: string): string {
     throw new UsageError(`--url is not a URL (got ${JSON.stringify(url)}).`);
   }
   if (parsed.protocol !== 'https:') {
-    throw new UsageError(`--url must be https: Gemini delivers only to public HTTPS endpoints (got ${parsed.protocol}//${parsed.host}); for local development use a tunnel, or \`gemini-webhooks listen\` to consume events locally.`);
+    throw new UsageError(
+      `--url must be https: Gemini delivers only to public HTTPS endpoints (got ${parsed.protocol}//${parsed.host}); for local development use a tunnel, or \`gemini-webhooks listen\` to consume events locally.`,
+    );
   }
   return parsed.toString();
 }
@@ -60,12 +73,21 @@ export function webhookId(webhook: Webhook): string {
 }
 
 /** The id given, or the project's only webhook when none is given. */
-export async function resolveWebhookId(client: WebhookServiceClient, given: string | undefined, command: string): Promise<string> {
+export async function resolveWebhookId(
+  client: WebhookServiceClient,
+  given: string | undefined,
+  command: string,
+): Promise<string> {
   if (given !== undefined) return given;
   const webhooks = await client.list();
   if (webhooks.length === 1) return webhookId(webhooks[0]!);
-  if (webhooks.length === 0) throw new UsageError(`${command}: this project has no webhooks; create one with \`gemini-webhooks webhooks create\`.`);
-  throw new UsageError(`${command}: this project has ${webhooks.length} webhooks; name one by id: ${webhooks.map(webhookId).join(', ')}.`);
+  if (webhooks.length === 0)
+    throw new UsageError(
+      `${command}: this project has no webhooks; create one with \`gemini-webhooks webhooks create\`.`,
+    );
+  throw new UsageError(
+    `${command}: this project has ${webhooks.length} webhooks; name one by id: ${webhooks.map(webhookId).join(', ')}.`,
+  );
 }
 
 export const STATE_ADVICE: Record<string, string> = {
@@ -88,7 +110,9 @@ export function describeWebhook(webhook: Webhook, now: Date): string[] {
   });
   lines.push(`  secrets: ${secrets.join(', ') || '-'}`);
   if (webhook.create_time || webhook.update_time) {
-    lines.push(`  created: ${webhook.create_time ?? '-'}${webhook.update_time ? `, updated ${webhook.update_time}` : ''}`);
+    lines.push(
+      `  created: ${webhook.create_time ?? '-'}${webhook.update_time ? `, updated ${webhook.update_time}` : ''}`,
+    );
   }
   const advice = STATE_ADVICE[webhook.state ?? ''];
   if (advice) lines.push(`  ! ${advice.replaceAll('{id}', id)}`);
@@ -106,14 +130,21 @@ export function redacted(webhook: Webhook, showSecret: boolean): Webhook {
  * done, prints the exact `pulumi config set` command (the only place the secret then appears) and
  * returns false, because a secret Gemini will not show again must not be lost.
  */
-export async function storeNewSecret(context: CliContext, selector: StackSelector, secret: string, showSecret: boolean): Promise<boolean> {
+export async function storeNewSecret(
+  context: CliContext,
+  selector: StackSelector,
+  secret: string,
+  showSecret: boolean,
+): Promise<boolean> {
   let stored: string[] | undefined;
   let problem: string | undefined;
   try {
     stored = await readSigningSecrets(context.pulumi, selector);
     const next = prependSecret(stored, secret);
     await writeSigningSecrets(context.pulumi, selector, next);
-    context.out(`Stored the new signing secret ${describeSecret(secret, 0)} as the newest of ${next.length} in the stack config \`${SIGNING_SECRETS_KEY}\`.`);
+    context.out(
+      `Stored the new signing secret ${describeSecret(secret, 0)} as the newest of ${next.length} in the stack config \`${SIGNING_SECRETS_KEY}\`.`,
+    );
     if (next.length > MAX_STORED_SECRETS) {
       context.err(
         `warning: the stack now holds ${next.length} signing secrets and \`pulumi up\` accepts at most ${MAX_STORED_SECRETS}; run \`gemini-webhooks webhooks prune\` first (add --drop-unlisted for secrets Gemini no longer lists).`,
@@ -132,7 +163,9 @@ export async function storeNewSecret(context: CliContext, selector: StackSelecto
   context.out(`  ${setSecretsCommand(selector, next)}`);
   context.out('');
   if (stored === undefined) {
-    context.out(`If \`${SIGNING_SECRETS_KEY}\` already holds secrets, keep them after the new one in that JSON array (newest first).`);
+    context.out(
+      `If \`${SIGNING_SECRETS_KEY}\` already holds secrets, keep them after the new one in that JSON array (newest first).`,
+    );
   }
   return false;
 }

@@ -12,9 +12,15 @@ Shows one webhook (default: the project's only one).`;
 
 export async function listCommand(argv: readonly string[], context: CliContext): Promise<number> {
   const { values } = parse('webhooks list', argv, GEMINI_OPTIONS);
-  if (values.help) return context.out(LIST_USAGE), 0;
+  if (values.help) {
+    context.out(LIST_USAGE);
+    return 0;
+  }
   const webhooks = await geminiClient(values, context).list();
-  if (values.json) return context.out(JSON.stringify({ webhooks }, null, 2)), 0;
+  if (values.json) {
+    context.out(JSON.stringify({ webhooks }, null, 2));
+    return 0;
+  }
   if (webhooks.length === 0) {
     context.out('No webhooks yet: register the receiver with `gemini-webhooks webhooks create`.');
     return 0;
@@ -28,7 +34,10 @@ export async function listCommand(argv: readonly string[], context: CliContext):
 
 export async function getCommand(argv: readonly string[], context: CliContext): Promise<number> {
   const { values, positionals } = parse('webhooks get', argv, GEMINI_OPTIONS, true);
-  if (values.help) return context.out(GET_USAGE), 0;
+  if (values.help) {
+    context.out(GET_USAGE);
+    return 0;
+  }
   const client = geminiClient(values, context);
   const webhook = await client.get(await resolveWebhookId(client, positionals[0], 'webhooks get'));
   if (values.json) context.out(JSON.stringify(webhook, null, 2));

@@ -25,17 +25,24 @@ const OPTIONS = {
 
 export async function updateCommand(argv: readonly string[], context: CliContext): Promise<number> {
   const { values, positionals } = parse('webhooks update', argv, OPTIONS, true);
-  if (values.help) return context.out(USAGE), 0;
+  if (values.help) {
+    context.out(USAGE);
+    return 0;
+  }
   const update: WebhookUpdate = {};
   if (values.events !== undefined) update.subscribed_events = parseEvents(values.events, context);
   if (values.url !== undefined) update.uri = checkUrl(values.url);
   if (values.name !== undefined) update.name = values.name;
-  if (Object.keys(update).length === 0) throw new UsageError('webhooks update: say what to change with --events, --url or --name.');
+  if (Object.keys(update).length === 0)
+    throw new UsageError('webhooks update: say what to change with --events, --url or --name.');
 
   const client = geminiClient(values, context);
   const id = await resolveWebhookId(client, positionals[0], 'webhooks update');
   const webhook = await client.update(id, update);
-  if (values.json) return context.out(JSON.stringify(webhook, null, 2)), 0;
+  if (values.json) {
+    context.out(JSON.stringify(webhook, null, 2));
+    return 0;
+  }
   context.out(`Updated ${Object.keys(update).join(', ')} of webhook ${id}.`);
   for (const line of describeWebhook(webhook, context.now())) context.out(line);
   return 0;

@@ -76,7 +76,8 @@ export function parseSecretName(secretName: string): { project: string; secretId
   const name = secretName.trim();
   const m = SECRET_NAME.exec(name);
   if (m !== null) return { project: m[1] ?? '', secretId: m[2] ?? '' };
-  let hint = 'expected projects/<project>/secrets/<secret-id>, e.g. projects/my-project/secrets/gemini-webhook-signing-secrets';
+  let hint =
+    'expected projects/<project>/secrets/<secret-id>, e.g. projects/my-project/secrets/gemini-webhook-signing-secrets';
   if (/\/versions\/[^/]*$/.test(name)) {
     hint += ' (give the secret, not a version: every ENABLED version is loaded)';
   } else if (/^projects\/[^/]+\/locations\/[^/]+\/secrets\//.test(name)) {
@@ -261,16 +262,13 @@ function decodePayload(payload: PayloadLike | null | undefined, versionName: str
   const version = versionLabel(versionName);
   const raw = payload?.data;
   const data =
-    raw === null || raw === undefined
-      ? new Uint8Array(0)
-      : typeof raw === 'string'
-        ? Buffer.from(raw, 'base64')
-        : raw;
+    raw === null || raw === undefined ? new Uint8Array(0) : typeof raw === 'string' ? Buffer.from(raw, 'base64') : raw;
 
   // proto3 `optional int64 data_crc32c`: present only when the writer supplied it. google-gax decodes with
   // oneofs, so presence shows as `_dataCrc32c === 'dataCrc32c'`; fall back to "non-null" otherwise.
   const sum = payload?.dataCrc32c;
-  const present = payload?._dataCrc32c !== undefined ? payload._dataCrc32c === 'dataCrc32c' : sum !== null && sum !== undefined;
+  const present =
+    payload?._dataCrc32c !== undefined ? payload._dataCrc32c === 'dataCrc32c' : sum !== null && sum !== undefined;
   if (present && sum !== null && sum !== undefined) {
     let expected: bigint | undefined;
     try {
@@ -320,9 +318,23 @@ function noEnabledVersions(secretName: string, secretId: string): SecretsUnavail
 }
 
 const GRPC_STATUS_NAMES = [
-  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
-  'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED',
-  'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
 ] as const;
 const GRPC_NOT_FOUND = 5;
 const GRPC_FAILED_PRECONDITION = 9;
@@ -340,7 +352,7 @@ function rpcFailure(err: unknown, stage: string, secretName: string, secretId: s
   switch (status) {
     case 'PERMISSION_DENIED':
       hint =
-        'Grant the receiver\'s service account roles/secretmanager.secretAccessor (to read versions) and ' +
+        "Grant the receiver's service account roles/secretmanager.secretAccessor (to read versions) and " +
         'roles/secretmanager.viewer (to list versions: secretmanager.versions.list) on the secret, e.g. ' +
         `gcloud secrets add-iam-policy-binding ${secretId} --member=serviceAccount:<sa> --role=roles/secretmanager.secretAccessor` +
         ' (and the same with roles/secretmanager.viewer); also check that the Secret Manager API is enabled.';
@@ -380,7 +392,8 @@ function toUnavailable(err: unknown, secretName: string, secretId: string): Secr
 /** The server's / library's error text. It never carries payload data (errors are produced before decoding). */
 function errorDetail(err: unknown): string {
   const e = err as { details?: unknown; message?: unknown } | null | undefined;
-  const text = typeof e?.details === 'string' && e.details !== '' ? e.details : typeof e?.message === 'string' ? e.message : '';
+  const text =
+    typeof e?.details === 'string' && e.details !== '' ? e.details : typeof e?.message === 'string' ? e.message : '';
   return truncate(text.replace(/\s+/g, ' ').trim().replace(/\.+$/, ''), 300);
 }
 
@@ -431,7 +444,7 @@ function timestampMicros(ts: { seconds?: unknown; nanos?: unknown } | null | und
   try {
     const s = ts.seconds;
     if (typeof s === 'number' || typeof s === 'string' || typeof s === 'bigint') seconds = BigInt(s);
-    else if (s !== null && s !== undefined) seconds = BigInt(String(s)); // Long
+    else if (s !== null && s !== undefined) seconds = BigInt((s as { toString(): string }).toString()); // a protobuf Long
   } catch {
     seconds = 0n;
   }

@@ -56,7 +56,8 @@ export function detectScheme(headers: DistinctHeaders, enabled: ReadonlySet<Sche
       ...(timestamp !== undefined && { timestamp: timestamp as string }),
     };
   }
-  if (!enabled.has('static')) return unauthorized('scheme_disabled', 'Standard Webhooks (static) deliveries are disabled');
+  if (!enabled.has('static'))
+    return unauthorized('scheme_disabled', 'Standard Webhooks (static) deliveries are disabled');
   if (id === undefined || timestamp === undefined) {
     const missing = [id === undefined && 'webhook-id', timestamp === undefined && 'webhook-timestamp'].filter(Boolean);
     return malformed('missing_headers', `${missing.join(' and ')} missing`);

@@ -121,10 +121,14 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
         else if (lastAttemptAt === undefined || now - lastAttemptAt >= cooldownMs) await refresh();
       }
       if (loaded === undefined) {
-        throw new JwksUnavailableError(`JWKS unavailable: ${lastFailure ?? 'not fetched yet'}; next attempt at most every ${cooldownMs / 1000} s`);
+        throw new JwksUnavailableError(
+          `JWKS unavailable: ${lastFailure ?? 'not fetched yet'}; next attempt at most every ${cooldownMs / 1000} s`,
+        );
       }
       if (lastFailure !== undefined && kid !== undefined && !loaded.kids.has(kid)) {
-        throw new JwksUnavailableError(`the token names a key the cached JWKS lacks, and refreshing it failed: ${lastFailure}`);
+        throw new JwksUnavailableError(
+          `the token names a key the cached JWKS lacks, and refreshing it failed: ${lastFailure}`,
+        );
       }
       return loaded.keys;
     },

@@ -17,7 +17,14 @@ export const EVENT_CLAIM = 'event';
  * Claims that might hold the SHA-256 of the body, looked for in this order; the first present is
  * the one that must match.
  */
-export const DIGEST_CLAIMS = ['body_sha256', 'payload_sha256', 'sha256', 'body_hash', 'payload_hash', 'digest'] as const;
+export const DIGEST_CLAIMS = [
+  'body_sha256',
+  'payload_sha256',
+  'sha256',
+  'body_hash',
+  'payload_hash',
+  'digest',
+] as const;
 
 const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
 const B64_SHA256 = /^[A-Za-z0-9+/_-]{43}=?$/;

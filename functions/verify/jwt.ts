@@ -57,17 +57,24 @@ function claimsBinding(claims: JWTPayload, body: Buffer): 'claims' | Rejection |
   if (!carriesEvent && !(typeof claims['type'] === 'string' && 'data' in claims)) return undefined;
   const mismatch = (detail: string) => unauthorized('body_binding_mismatch', detail);
   const parsed = parseJson(body);
-  if (parsed === null || typeof parsed !== 'object') return mismatch('the token carries the event but the body is not a JSON object');
+  if (parsed === null || typeof parsed !== 'object')
+    return mismatch('the token carries the event but the body is not a JSON object');
   // isDeepStrictEqual recurses: compare nothing deeper than an event can be.
-  if (nestsDeeperThan(parsed, MAX_COMPARED_DEPTH) || nestsDeeperThan(carriesEvent ? event : claims, MAX_COMPARED_DEPTH)) {
+  if (
+    nestsDeeperThan(parsed, MAX_COMPARED_DEPTH) ||
+    nestsDeeperThan(carriesEvent ? event : claims, MAX_COMPARED_DEPTH)
+  ) {
     return mismatch(`the body or the claims nest deeper than ${MAX_COMPARED_DEPTH} levels`);
   }
   if (carriesEvent) {
     if (!isDeepStrictEqual(parsed, event)) return mismatch('the event in the token claims differs from the body');
   } else {
     if (Array.isArray(parsed)) return mismatch('the token carries the event but the body is not a JSON object');
-    const uncovered = Object.keys(parsed).find((key) => !Object.hasOwn(claims, key) || !isDeepStrictEqual((parsed as Record<string, unknown>)[key], claims[key]));
-    if (uncovered !== undefined) return mismatch(`body field ${JSON.stringify(uncovered.slice(0, 40))} is not a claim with the same value`);
+    const uncovered = Object.keys(parsed).find(
+      (key) => !Object.hasOwn(claims, key) || !isDeepStrictEqual((parsed as Record<string, unknown>)[key], claims[key]),
+    );
+    if (uncovered !== undefined)
+      return mismatch(`body field ${JSON.stringify(uncovered.slice(0, 40))} is not a claim with the same value`);
   }
   // JSON.parse kept the last of any repeated key; a consumer whose parser keeps the first would
   // read a body the claims never covered.
@@ -94,17 +101,24 @@ function bindBody(claims: JWTPayload, body: Buffer): BodyBinding | Rejection {
 
 function rejectionFor(error: unknown): Rejection {
   if (error instanceof JwksUnavailableError) return unavailable('jwks_unavailable', error.message);
-  if (error instanceof errors.JOSEAlgNotAllowed) return unauthorized('jwt_alg_not_allowed', 'only RS256 tokens are accepted');
-  if (error instanceof errors.JWKSNoMatchingKey) return unauthorized('jwt_unknown_key', 'the token names a key that is not in the JWKS');
-  if (error instanceof errors.JWKSMultipleMatchingKeys) return unauthorized('jwt_unknown_key', 'the token does not name one key of the JWKS');
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return unauthorized('jwt_alg_not_allowed', 'only RS256 tokens are accepted');
+  if (error instanceof errors.JWKSNoMatchingKey)
+    return unauthorized('jwt_unknown_key', 'the token names a key that is not in the JWKS');
+  if (error instanceof errors.JWKSMultipleMatchingKeys)
+    return unauthorized('jwt_unknown_key', 'the token does not name one key of the JWKS');
   if (error instanceof errors.JWTExpired) return unauthorized('jwt_expired', 'the token has expired');
   if (error instanceof errors.JWTClaimValidationFailed) {
     return unauthorized('jwt_claim_invalid', `claim ${error.claim} failed: ${error.reason}`);
   }
-  if (error instanceof errors.JWSSignatureVerificationFailed) return unauthorized('jwt_invalid', 'the token signature does not verify');
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return unauthorized('jwt_invalid', 'the token signature does not verify');
   if (error instanceof errors.JOSEError) return unauthorized('jwt_invalid', `the token is not valid (${error.code})`);
   // Anything else escaped jose (e.g. a key resolver bug): treat it as our fault, not the sender's.
-  return unavailable('jwks_unavailable', `JWT verification failed unexpectedly: ${(error as Error)?.message ?? String(error)}`);
+  return unavailable(
+    'jwks_unavailable',
+    `JWT verification failed unexpectedly: ${(error as Error)?.message ?? String(error)}`,
+  );
 }
 
 export async function verifyJwtDelivery(
@@ -114,7 +128,10 @@ export async function verifyJwtDelivery(
   now: Date,
 ): Promise<JwtVerified | Rejection> {
   if (token.length > MAX_JWT_LENGTH || !COMPACT_JWT.test(token)) {
-    return unauthorized('jwt_invalid', `webhook-signature is not a compact JWT of at most ${MAX_JWT_LENGTH} characters`);
+    return unauthorized(
+      'jwt_invalid',
+      `webhook-signature is not a compact JWT of at most ${MAX_JWT_LENGTH} characters`,
+    );
   }
   let claims: JWTPayload;
   try {
@@ -131,7 +148,10 @@ export async function verifyJwtDelivery(
   const binding = bindBody(claims, body);
   if (typeof binding !== 'string') return binding;
   if (binding === 'signature-only' && options.requireBodyBinding) {
-    return unauthorized('body_unbound', 'the token neither carries the event nor a digest of the body, and body binding is required');
+    return unauthorized(
+      'body_unbound',
+      'the token neither carries the event nor a digest of the body, and body binding is required',
+    );
   }
   return { ok: true, scheme: 'jwt', binding, claims };
 }

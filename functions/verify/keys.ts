@@ -31,7 +31,9 @@ export function parseEd25519PublicKey(publicKey: string): KeyObject {
   const body = text.startsWith(PUBLIC_KEY_PREFIX) ? text.slice(PUBLIC_KEY_PREFIX.length) : text;
   const raw = decodeBase64Strict(body);
   if (!raw || raw.length !== 32) {
-    throw new KeyFormatError('is not a Standard Webhooks ed25519 public key: expected "whpk_" followed by the base64 of 32 bytes');
+    throw new KeyFormatError(
+      'is not a Standard Webhooks ed25519 public key: expected "whpk_" followed by the base64 of 32 bytes',
+    );
   }
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
 }

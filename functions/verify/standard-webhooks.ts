@@ -6,12 +6,7 @@
  * under any configured public key. Pure: no I/O, the clock is an argument.
  */
 import { createHmac, timingSafeEqual, verify as verifySignature, type KeyObject } from 'node:crypto';
-import {
-  malformed,
-  unauthorized,
-  type Rejection,
-  type StaticVerified,
-} from './result.ts';
+import { malformed, unauthorized, type Rejection, type StaticVerified } from './result.ts';
 
 export interface StaticKeys {
   /** Decoded HMAC keys, newest first. */
@@ -61,7 +56,10 @@ export function parseSignatureHeader(header: string): SignatureEntries | Rejecti
     return malformed('malformed_signature_header', 'webhook-signature is empty');
   }
   if (parts.length > MAX_SIGNATURE_ENTRIES) {
-    return malformed('malformed_signature_header', `webhook-signature has ${parts.length} entries; at most ${MAX_SIGNATURE_ENTRIES} are accepted`);
+    return malformed(
+      'malformed_signature_header',
+      `webhook-signature has ${parts.length} entries; at most ${MAX_SIGNATURE_ENTRIES} are accepted`,
+    );
   }
   const entries: SignatureEntries = { v1: [], v1a: [] };
   const seen = new Set<string>();
@@ -100,7 +98,9 @@ export interface SignatureChecks {
 
 export function planSignatureChecks(entries: SignatureEntries, keys: StaticKeys): SignatureChecks {
   const v1Signatures = entries.v1.filter((entry) => entry.length === HMAC_LENGTH);
-  const v1aSignatures = entries.v1a.filter((entry) => entry.length === ED25519_SIGNATURE_LENGTH).slice(0, MAX_V1A_SIGNATURES_CHECKED);
+  const v1aSignatures = entries.v1a
+    .filter((entry) => entry.length === ED25519_SIGNATURE_LENGTH)
+    .slice(0, MAX_V1A_SIGNATURES_CHECKED);
   return {
     hmacKeys: v1Signatures.length > 0 ? keys.hmacKeys : [],
     v1Signatures,
@@ -185,7 +185,8 @@ export function verifyStandardWebhook(
   if (checks.ed25519.length > 0) {
     const content = Buffer.concat([Buffer.from(prefix), body]);
     for (const { key, signature } of checks.ed25519) {
-      if (verifySignature(null, content, key, signature)) return { ok: true, scheme: 'static-v1a', webhookId: headers.id, timestamp };
+      if (verifySignature(null, content, key, signature))
+        return { ok: true, scheme: 'static-v1a', webhookId: headers.id, timestamp };
     }
   }
   return unauthorized('signature_mismatch', 'no signature entry matches any current key');

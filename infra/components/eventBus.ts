@@ -52,49 +52,78 @@ export class EventBus extends pulumi.ComponentResource {
     super('gemini-webhooks:pubsub:EventBus', name, {}, opts);
     const plans = planRoutes(args.topicPrefix);
     const child = { parent: this, dependsOn: inheritedDependsOn(opts) };
-    const grants = new Map(planDeadLetterPublisherGrants(plans, args.pubsubServiceAgentMember).map((g) => [g.resource, g]));
+    const grants = new Map(
+      planDeadLetterPublisherGrants(plans, args.pubsubServiceAgentMember).map((g) => [g.resource, g]),
+    );
     const routes = new Map<RouteKey, RouteResources>();
     const labels = { ...args.labels };
 
     for (const plan of plans) {
       const slug = routeSlug(plan.route);
-      const topic = new gcp.pubsub.Topic(`${name}-${slug}`, {
-        project: args.project,
-        name: plan.topic,
-        messageRetentionDuration: seconds(args.topicRetentionSeconds),
-        labels: { ...labels, route: slug },
-      }, child);
-      const deadLetterTopic = new gcp.pubsub.Topic(`${name}-${slug}-dead-letter`, {
-        project: args.project,
-        name: plan.deadLetterTopic,
-        messageRetentionDuration: seconds(args.topicRetentionSeconds),
-        labels: { ...labels, route: slug, role: 'dead-letter' },
-      }, child);
-      const deadLetterSubscription = new gcp.pubsub.Subscription(`${name}-${slug}-dead-letter`, {
-        project: args.project,
-        name: plan.deadLetterSubscription,
-        topic: deadLetterTopic.name,
-        messageRetentionDuration: seconds(args.deadLetterRetentionSeconds),
-        retainAckedMessages: true,
-        ackDeadlineSeconds: 60,
-        // Subscriptions expire after 31 idle days by default; a dead-letter queue is idle by design.
-        expirationPolicy: { ttl: '' },
-        labels: { ...labels, route: slug, role: 'dead-letter' },
-      }, child);
+      const topic = new gcp.pubsub.Topic(
+        `${name}-${slug}`,
+        {
+          project: args.project,
+          name: plan.topic,
+          messageRetentionDuration: seconds(args.topicRetentionSeconds),
+          labels: { ...labels, route: slug },
+        },
+        child,
+      );
+      const deadLetterTopic = new gcp.pubsub.Topic(
+        `${name}-${slug}-dead-letter`,
+        {
+          project: args.project,
+          name: plan.deadLetterTopic,
+          messageRetentionDuration: seconds(args.topicRetentionSeconds),
+          labels: { ...labels, route: slug, role: 'dead-letter' },
+        },
+        child,
+      );
+      const deadLetterSubscription = new gcp.pubsub.Subscription(
+        `${name}-${slug}-dead-letter`,
+        {
+          project: args.project,
+          name: plan.deadLetterSubscription,
+          topic: deadLetterTopic.name,
+          messageRetentionDuration: seconds(args.deadLetterRetentionSeconds),
+          retainAckedMessages: true,
+          ackDeadlineSeconds: 60,
+          // Subscriptions expire after 31 idle days by default; a dead-letter queue is idle by design.
+          expirationPolicy: { ttl: '' },
+          labels: { ...labels, route: slug, role: 'dead-letter' },
+        },
+        child,
+      );
       const grant = grants.get(plan.deadLetterTopic);
       if (grant === undefined) throw new Error(`no publisher grant planned for ${plan.deadLetterTopic}`);
-      const deadLetterPublisherGrant = new gcp.pubsub.TopicIAMMember(`${name}-${slug}-dead-letter-publisher`, {
-        project: args.project,
-        topic: deadLetterTopic.name,
-        role: grant.role,
-        member: grant.member,
-      }, { parent: this });
-      routes.set(plan.route, { route: plan.route, topic, deadLetterTopic, deadLetterSubscription, deadLetterPublisherGrant });
+      const deadLetterPublisherGrant = new gcp.pubsub.TopicIAMMember(
+        `${name}-${slug}-dead-letter-publisher`,
+        {
+          project: args.project,
+          topic: deadLetterTopic.name,
+          role: grant.role,
+          member: grant.member,
+        },
+        { parent: this },
+      );
+      routes.set(plan.route, {
+        route: plan.route,
+        topic,
+        deadLetterTopic,
+        deadLetterSubscription,
+        deadLetterPublisherGrant,
+      });
     }
 
     this.routes = routes;
     this.topicNames = Object.fromEntries([...routes].map(([route, r]) => [route, r.topic.name]));
-    this.deadLetterSubscriptionNames = Object.fromEntries([...routes].map(([route, r]) => [route, r.deadLetterSubscription.name]));
-    this.registerOutputs({ topicNames: this.topicNames, deadLetterSubscriptionNames: this.deadLetterSubscriptionNames });
+    this.deadLetterSubscriptionNames = Object.fromEntries(
+      [...routes].map(([route, r]) => [route, r.deadLetterSubscription.name]),
+    );
+    this.registerOutputs({
+      topicNames: this.topicNames,
+      deadLetterSubscriptionNames: this.deadLetterSubscriptionNames,
+    });
   }
 }

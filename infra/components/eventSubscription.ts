@@ -1,8 +1,18 @@
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import { isEventType, UNROUTED, type RouteKey } from '../../functions/catalog.ts';
-import { consumerNameProblem, MAX_DELIVERY_ATTEMPTS, MIN_DELIVERY_ATTEMPTS, TOPOLOGY_DEFAULTS } from '../../functions/topology.ts';
-import { planConsumerSubscriptions, planDeadLetterSubscriberGrants, pushServiceAccountIdFor, seconds } from '../plan.ts';
+import {
+  consumerNameProblem,
+  MAX_DELIVERY_ATTEMPTS,
+  MIN_DELIVERY_ATTEMPTS,
+  TOPOLOGY_DEFAULTS,
+} from '../../functions/topology.ts';
+import {
+  planConsumerSubscriptions,
+  planDeadLetterSubscriberGrants,
+  pushServiceAccountIdFor,
+  seconds,
+} from '../plan.ts';
 import { filterChangeProblem } from '../subscription-filter.ts';
 import { inheritedDependsOn } from './options.ts';
 import { pubsubServiceIdentity } from './serviceAgent.ts';
@@ -91,27 +101,36 @@ export class EventSubscription extends pulumi.ComponentResource {
     const after = inheritedDependsOn(opts);
     const child = { parent: this, dependsOn: after };
 
-    const agentMember = args.pubsubServiceAgentMember ?? pubsubServiceIdentity(`${name}-pubsub-agent`, args.project, child).member;
+    const agentMember =
+      args.pubsubServiceAgentMember ?? pubsubServiceIdentity(`${name}-pubsub-agent`, args.project, child).member;
 
     let pushEmail: pulumi.Output<string> | undefined;
     if (args.push !== undefined) {
       if (args.push.serviceAccountEmail !== undefined) {
         pushEmail = pulumi.output(args.push.serviceAccountEmail);
       } else {
-        this.pushServiceAccount = new gcp.serviceaccount.Account(`${name}-push`, {
-          project: args.project,
-          accountId: pushServiceAccountIdFor(args.topicPrefix, args.consumer),
-          displayName: `Gemini webhooks push identity (${args.consumer})`,
-          description: `Signs the OIDC tokens of pushes to consumer ${args.consumer}.`,
-        }, child);
+        this.pushServiceAccount = new gcp.serviceaccount.Account(
+          `${name}-push`,
+          {
+            project: args.project,
+            accountId: pushServiceAccountIdFor(args.topicPrefix, args.consumer),
+            displayName: `Gemini webhooks push identity (${args.consumer})`,
+            description: `Signs the OIDC tokens of pushes to consumer ${args.consumer}.`,
+          },
+          child,
+        );
         pushEmail = this.pushServiceAccount.email;
         // Projects created before April 2021 need the agent to mint tokens for the push identity;
         // the grant is on this one service account only.
-        new gcp.serviceaccount.IAMMember(`${name}-push-token-creator`, {
-          serviceAccountId: this.pushServiceAccount.name,
-          role: 'roles/iam.serviceAccountTokenCreator',
-          member: agentMember,
-        }, { parent: this });
+        new gcp.serviceaccount.IAMMember(
+          `${name}-push-token-creator`,
+          {
+            serviceAccountId: this.pushServiceAccount.name,
+            role: 'roles/iam.serviceAccountTokenCreator',
+            member: agentMember,
+          },
+          { parent: this },
+        );
       }
       this.pushServiceAccountEmail = pushEmail;
     }
@@ -149,16 +168,24 @@ export class EventSubscription extends pulumi.ComponentResource {
       // program's value when it creates the resource
       // (https://www.pulumi.com/docs/iac/concepts/options/ignorechanges/): a filter change never
       // plans a replacement, and the resource's `filter` output stays the deployed filter.
-      const subscription = new gcp.pubsub.Subscription(`${name}-${plan.slug}`, subscriptionArgs, { ...child, ignoreChanges: ['filter'] });
+      const subscription = new gcp.pubsub.Subscription(`${name}-${plan.slug}`, subscriptionArgs, {
+        ...child,
+        ignoreChanges: ['filter'],
+      });
       deployedFilters.push(subscription.filter.apply((filter) => ({ subscription: plan.name, filter: filter ?? '' })));
       const grant = grants.get(plan.name);
-      if (grant === undefined) throw new Error(`EventSubscription ${name}: no subscriber grant planned for ${plan.name}`);
-      new gcp.pubsub.SubscriptionIAMMember(`${name}-${plan.slug}-dead-letter-subscriber`, {
-        project: args.project,
-        subscription: subscription.name,
-        role: grant.role,
-        member: grant.member,
-      }, { parent: this });
+      if (grant === undefined)
+        throw new Error(`EventSubscription ${name}: no subscriber grant planned for ${plan.name}`);
+      new gcp.pubsub.SubscriptionIAMMember(
+        `${name}-${plan.slug}-dead-letter-subscriber`,
+        {
+          project: args.project,
+          subscription: subscription.name,
+          role: grant.role,
+          member: grant.member,
+        },
+        { parent: this },
+      );
       subscriptions.set(plan.route, subscription);
     }
     this.subscriptions = subscriptions;
@@ -172,7 +199,10 @@ export class EventSubscription extends pulumi.ComponentResource {
       if (problem !== undefined) throw new pulumi.RunError(problem);
       return deployed.map((d) => d.filter);
     });
-    this.registerOutputs({ subscriptionNames: this.subscriptionNames, pushServiceAccountEmail: this.pushServiceAccountEmail });
+    this.registerOutputs({
+      subscriptionNames: this.subscriptionNames,
+      pushServiceAccountEmail: this.pushServiceAccountEmail,
+    });
   }
 }
 
@@ -184,7 +214,8 @@ function validateArgs(name: string, args: EventSubscriptionArgs): void {
   if (consumerProblem !== undefined) bad(`consumer ${consumerProblem}`);
   if (args.eventTypes.length === 0) bad('eventTypes is empty');
   for (const type of args.eventTypes) {
-    if (!isEventType(type) && type !== UNROUTED) bad(`eventTypes lists ${JSON.stringify(type)}, which is not a catalog event type or "unrouted"`);
+    if (!isEventType(type) && type !== UNROUTED)
+      bad(`eventTypes lists ${JSON.stringify(type)}, which is not a catalog event type or "unrouted"`);
   }
   if (new Set(args.eventTypes).size !== args.eventTypes.length) bad('eventTypes lists a type twice');
   const attempts = args.maxDeliveryAttempts ?? TOPOLOGY_DEFAULTS.maxDeliveryAttempts;

@@ -20,7 +20,11 @@ export interface PropagationWaitArgs {
  * (https://www.pulumi.com/registry/packages/time/api-docs/sleep/): it sleeps when it is created or
  * replaced, and nowhere else.
  */
-export function propagationWait(name: string, args: PropagationWaitArgs, opts: pulumi.CustomResourceOptions): time.Sleep {
+export function propagationWait(
+  name: string,
+  args: PropagationWaitArgs,
+  opts: pulumi.CustomResourceOptions,
+): time.Sleep {
   const dependsOn = [...dependenciesOf(opts), ...args.waitFor];
   return new time.Sleep(name, { createDuration: args.duration, triggers: args.triggers }, { ...opts, dependsOn });
 }

@@ -3,7 +3,14 @@ import * as pulumi from '@pulumi/pulumi';
 import type { RouteKey } from '../../functions/catalog.ts';
 import { RECEIVER_TUNABLES, type ReceiverTunable, type ReceiverTunables } from '../../functions/config.ts';
 import { planRoutes } from '../../functions/topology.ts';
-import { buildReceiverSource, DEFAULT_SOURCE_OPTIONS, ENTRY_POINT, FUNCTION_RUNTIME, type BuildSourceOptions, type SourceArchive } from '../archive.ts';
+import {
+  buildReceiverSource,
+  DEFAULT_SOURCE_OPTIONS,
+  ENTRY_POINT,
+  FUNCTION_RUNTIME,
+  type BuildSourceOptions,
+  type SourceArchive,
+} from '../archive.ts';
 import type { PublicInvoker, ReceiverSizing, Scheme } from '../config.ts';
 import { memoryMiB } from '../config.ts';
 import { cpuForMemory, planBuildGrants, planNames, planReceiverRuntimeGrants, type Grant } from '../plan.ts';
@@ -78,63 +85,88 @@ export class Receiver extends pulumi.ComponentResource {
     const after = inheritedDependsOn(opts);
     const names = planNames(args.topicPrefix);
     const mib = memoryMiB(args.sizing.memory);
-    if (mib === undefined) throw new Error(`Receiver ${name}: memory ${JSON.stringify(args.sizing.memory)} is not a quantity like 512Mi`);
+    if (mib === undefined)
+      throw new Error(`Receiver ${name}: memory ${JSON.stringify(args.sizing.memory)} is not a quantity like 512Mi`);
     const child = { parent: this, dependsOn: after };
 
     this.archive = buildReceiverSource(args.source ?? DEFAULT_SOURCE_OPTIONS);
 
-    this.runtimeServiceAccount = new gcp.serviceaccount.Account(`${name}-runtime`, {
-      project: args.project,
-      accountId: names.runtimeServiceAccountId,
-      displayName: 'Gemini webhooks receiver (runtime)',
-      description: 'Publishes verified Gemini webhooks to the event topics and reads the signing secret.',
-    }, child);
-    this.buildServiceAccount = new gcp.serviceaccount.Account(`${name}-build`, {
-      project: args.project,
-      accountId: names.buildServiceAccountId,
-      displayName: 'Gemini webhooks receiver (build)',
-      description: 'Cloud Build identity that builds the receiver function.',
-    }, child);
+    this.runtimeServiceAccount = new gcp.serviceaccount.Account(
+      `${name}-runtime`,
+      {
+        project: args.project,
+        accountId: names.runtimeServiceAccountId,
+        displayName: 'Gemini webhooks receiver (runtime)',
+        description: 'Publishes verified Gemini webhooks to the event topics and reads the signing secret.',
+      },
+      child,
+    );
+    this.buildServiceAccount = new gcp.serviceaccount.Account(
+      `${name}-build`,
+      {
+        project: args.project,
+        accountId: names.buildServiceAccountId,
+        displayName: 'Gemini webhooks receiver (build)',
+        description: 'Cloud Build identity that builds the receiver function.',
+      },
+      child,
+    );
 
-    this.sourceBucket = new gcp.storage.Bucket(`${name}-source`, {
-      project: args.project,
-      location: args.region,
-      uniformBucketLevelAccess: true,
-      publicAccessPrevention: 'enforced',
-      forceDestroy: true,
-      labels: { ...args.labels },
-    }, child);
+    this.sourceBucket = new gcp.storage.Bucket(
+      `${name}-source`,
+      {
+        project: args.project,
+        location: args.region,
+        uniformBucketLevelAccess: true,
+        publicAccessPrevention: 'enforced',
+        forceDestroy: true,
+        labels: { ...args.labels },
+      },
+      child,
+    );
     // The object name carries the content hash: new code -> new object -> new build; same code -> no-op.
-    this.sourceObject = new gcp.storage.BucketObject(`${name}-source`, {
-      bucket: this.sourceBucket.name,
-      name: this.archive.objectName,
-      contentType: 'application/zip',
-      source: new pulumi.asset.AssetArchive(
-        Object.fromEntries([...this.archive.files].map(([file, text]) => [file, new pulumi.asset.StringAsset(text)])),
-      ),
-    }, { parent: this });
+    this.sourceObject = new gcp.storage.BucketObject(
+      `${name}-source`,
+      {
+        bucket: this.sourceBucket.name,
+        name: this.archive.objectName,
+        contentType: 'application/zip',
+        source: new pulumi.asset.AssetArchive(
+          Object.fromEntries([...this.archive.files].map(([file, text]) => [file, new pulumi.asset.StringAsset(text)])),
+        ),
+      },
+      { parent: this },
+    );
 
-    const repository = new gcp.artifactregistry.Repository(`${name}-builds`, {
-      project: args.project,
-      location: args.region,
-      repositoryId: names.repositoryId,
-      format: 'DOCKER',
-      description: 'Images of the Gemini webhooks receiver, built by Cloud Build.',
-      // Keep the last few images for rollbacks; the rest would cost storage forever.
-      cleanupPolicies: [
-        { id: 'keep-recent', action: 'KEEP', mostRecentVersions: { keepCount: 5 } },
-        { id: 'delete-old', action: 'DELETE', condition: { olderThan: `${30 * 24 * 3600}s` } },
-      ],
-      labels: { ...args.labels },
-    }, child);
+    const repository = new gcp.artifactregistry.Repository(
+      `${name}-builds`,
+      {
+        project: args.project,
+        location: args.region,
+        repositoryId: names.repositoryId,
+        format: 'DOCKER',
+        description: 'Images of the Gemini webhooks receiver, built by Cloud Build.',
+        // Keep the last few images for rollbacks; the rest would cost storage forever.
+        cleanupPolicies: [
+          { id: 'keep-recent', action: 'KEEP', mostRecentVersions: { keepCount: 5 } },
+          { id: 'delete-old', action: 'DELETE', condition: { olderThan: `${30 * 24 * 3600}s` } },
+        ],
+        labels: { ...args.labels },
+      },
+      child,
+    );
 
     const runtimeMember = pulumi.interpolate`serviceAccount:${this.runtimeServiceAccount.email}`;
     const buildMember = pulumi.interpolate`serviceAccount:${this.buildServiceAccount.email}`;
-    const topicByName = new Map(planRoutes(args.topicPrefix).map((plan) => [plan.topic, args.topics.get(plan.route)] as const));
-    const runtimeGrants = planReceiverRuntimeGrants(planRoutes(args.topicPrefix), names.secretId, runtimeMember)
-      .map((grant) => this.grantRuntime(name, grant, topicByName, args));
-    this.buildGrants = planBuildGrants(args.project, '(source bucket)', names.repositoryId, buildMember)
-      .map((grant) => this.grantBuild(name, grant, args, repository));
+    const topicByName = new Map(
+      planRoutes(args.topicPrefix).map((plan) => [plan.topic, args.topics.get(plan.route)] as const),
+    );
+    const runtimeGrants = planReceiverRuntimeGrants(planRoutes(args.topicPrefix), names.secretId, runtimeMember).map(
+      (grant) => this.grantRuntime(name, grant, topicByName, args),
+    );
+    this.buildGrants = planBuildGrants(args.project, '(source bucket)', names.repositoryId, buildMember).map((grant) =>
+      this.grantBuild(name, grant, args, repository),
+    );
     this.grants = [...runtimeGrants, ...this.buildGrants];
 
     // A new grant takes a while to reach Cloud Build: building at once fails with "Access to bucket
@@ -143,11 +175,15 @@ export class Receiver extends pulumi.ComponentResource {
     // own test failed half the time). The provider's tests now wait 120 seconds after such grants
     // (https://github.com/GoogleCloudPlatform/magic-modules/pull/11909 doubled it from 60). The
     // identity's unique id changes when the account is re-created, as do the grants' ids.
-    this.buildGrantsPropagation = propagationWait(`${name}-build-grants-propagation`, {
-      duration: args.buildGrantsWait,
-      triggers: { buildIdentity: this.buildServiceAccount.uniqueId, grants: joinedIds(this.buildGrants) },
-      waitFor: this.buildGrants,
-    }, child);
+    this.buildGrantsPropagation = propagationWait(
+      `${name}-build-grants-propagation`,
+      {
+        duration: args.buildGrantsWait,
+        triggers: { buildIdentity: this.buildServiceAccount.uniqueId, grants: joinedIds(this.buildGrants) },
+        waitFor: this.buildGrants,
+      },
+      child,
+    );
 
     const env: Record<string, pulumi.Input<string>> = {
       GOOGLE_CLOUD_PROJECT: args.project,
@@ -160,49 +196,63 @@ export class Receiver extends pulumi.ComponentResource {
       WEBHOOK_JWT_ALLOW_ANY_AUDIENCE: String(args.jwtAllowAnyAudience ?? false),
       WEBHOOK_TOPIC_PREFIX: args.topicPrefix,
     };
-    for (const [key, tunable] of Object.entries(RECEIVER_TUNABLES)) env[tunable.env] = String(args.tunables[key as ReceiverTunable]);
+    for (const [key, tunable] of Object.entries(RECEIVER_TUNABLES))
+      env[tunable.env] = String(args.tunables[key as ReceiverTunable]);
     if (args.jwtAudience !== undefined) env['WEBHOOK_JWT_AUDIENCE'] = args.jwtAudience;
     if (args.jwtIssuer !== undefined) env['WEBHOOK_JWT_ISSUER'] = args.jwtIssuer;
 
-    this.function = new gcp.cloudfunctionsv2.Function(name, {
-      project: args.project,
-      location: args.region,
-      name: names.functionName,
-      description: 'Verifies Gemini API webhooks and publishes them to Pub/Sub.',
-      buildConfig: {
-        runtime: FUNCTION_RUNTIME,
-        entryPoint: ENTRY_POINT,
-        source: { storageSource: { bucket: this.sourceBucket.name, object: this.sourceObject.name } },
-        serviceAccount: pulumi.interpolate`projects/${args.project}/serviceAccounts/${this.buildServiceAccount.email}`,
-        dockerRepository: pulumi.interpolate`projects/${args.project}/locations/${args.region}/repositories/${repository.repositoryId}`,
+    this.function = new gcp.cloudfunctionsv2.Function(
+      name,
+      {
+        project: args.project,
+        location: args.region,
+        name: names.functionName,
+        description: 'Verifies Gemini API webhooks and publishes them to Pub/Sub.',
+        buildConfig: {
+          runtime: FUNCTION_RUNTIME,
+          entryPoint: ENTRY_POINT,
+          source: { storageSource: { bucket: this.sourceBucket.name, object: this.sourceObject.name } },
+          serviceAccount: pulumi.interpolate`projects/${args.project}/serviceAccounts/${this.buildServiceAccount.email}`,
+          dockerRepository: pulumi.interpolate`projects/${args.project}/locations/${args.region}/repositories/${repository.repositoryId}`,
+        },
+        serviceConfig: {
+          serviceAccountEmail: this.runtimeServiceAccount.email,
+          minInstanceCount: args.sizing.minInstances,
+          maxInstanceCount: args.sizing.maxInstances,
+          maxInstanceRequestConcurrency: args.sizing.concurrency,
+          availableMemory: args.sizing.memory,
+          availableCpu: cpuForMemory(mib),
+          timeoutSeconds: args.sizing.timeoutSeconds,
+          ingressSettings: 'ALLOW_ALL',
+          allTrafficOnLatestRevision: true,
+          environmentVariables: env,
+        },
+        labels: { ...args.labels },
       },
-      serviceConfig: {
-        serviceAccountEmail: this.runtimeServiceAccount.email,
-        minInstanceCount: args.sizing.minInstances,
-        maxInstanceCount: args.sizing.maxInstances,
-        maxInstanceRequestConcurrency: args.sizing.concurrency,
-        availableMemory: args.sizing.memory,
-        availableCpu: cpuForMemory(mib),
-        timeoutSeconds: args.sizing.timeoutSeconds,
-        ingressSettings: 'ALLOW_ALL',
-        allTrafficOnLatestRevision: true,
-        environmentVariables: env,
+      {
+        parent: this,
+        dependsOn: [...after, ...runtimeGrants, this.buildGrantsPropagation, ...args.signingSecrets.versions.values()],
       },
-      labels: { ...args.labels },
-    }, { parent: this, dependsOn: [...after, ...runtimeGrants, this.buildGrantsPropagation, ...args.signingSecrets.versions.values()] });
+    );
 
     this.url = this.function.url;
     // A 2nd gen function runs as a Cloud Run service of the same name.
-    this.serviceName = this.function.serviceConfig.apply((config) => lastSegment(config?.service) ?? names.functionName);
+    this.serviceName = this.function.serviceConfig.apply(
+      (config) => lastSegment(config?.service) ?? names.functionName,
+    );
 
     if (args.publicInvoker === 'allUsers') {
-      this.publicInvokerBinding = new gcp.cloudrunv2.ServiceIamMember(`${name}-public-invoker`, {
-        project: args.project,
-        location: args.region,
-        name: this.serviceName,
-        role: 'roles/run.invoker',
-        member: 'allUsers',
-      }, { parent: this });
+      this.publicInvokerBinding = new gcp.cloudrunv2.ServiceIamMember(
+        `${name}-public-invoker`,
+        {
+          project: args.project,
+          location: args.region,
+          name: this.serviceName,
+          role: 'roles/run.invoker',
+          member: 'allUsers',
+        },
+        { parent: this },
+      );
     }
 
     this.registerOutputs({ url: this.url, serviceName: this.serviceName, archiveObject: this.archive.objectName });
@@ -217,46 +267,75 @@ export class Receiver extends pulumi.ComponentResource {
     if (grant.scope === 'topic') {
       const topic = topicByName.get(grant.resource);
       if (topic === undefined) throw new Error(`Receiver ${name}: no topic resource for ${grant.resource}`);
-      return new gcp.pubsub.TopicIAMMember(`${name}-publishes-to-${grant.resource}`, {
-        project: args.project,
-        topic: topic.name,
-        role: grant.role,
-        member: grant.member,
-      }, { parent: this });
+      return new gcp.pubsub.TopicIAMMember(
+        `${name}-publishes-to-${grant.resource}`,
+        {
+          project: args.project,
+          topic: topic.name,
+          role: grant.role,
+          member: grant.member,
+        },
+        { parent: this },
+      );
     }
     if (grant.scope === 'secret') {
       const verb = grant.role === 'roles/secretmanager.viewer' ? 'lists' : 'reads';
-      return new gcp.secretmanager.SecretIamMember(`${name}-${verb}-signing-secrets`, {
-        project: args.project,
-        secretId: args.signingSecrets.secret.secretId,
-        role: grant.role,
-        member: grant.member,
-      }, { parent: this });
+      return new gcp.secretmanager.SecretIamMember(
+        `${name}-${verb}-signing-secrets`,
+        {
+          project: args.project,
+          secretId: args.signingSecrets.secret.secretId,
+          role: grant.role,
+          member: grant.member,
+        },
+        { parent: this },
+      );
     }
     throw new Error(`Receiver ${name}: unexpected runtime grant scope ${grant.scope}`);
   }
 
-  private grantBuild(name: string, grant: Grant<pulumi.Output<string>>, args: ReceiverArgs, repository: gcp.artifactregistry.Repository): pulumi.CustomResource {
+  private grantBuild(
+    name: string,
+    grant: Grant<pulumi.Output<string>>,
+    args: ReceiverArgs,
+    repository: gcp.artifactregistry.Repository,
+  ): pulumi.CustomResource {
     switch (grant.scope) {
       case 'project':
         return grant.condition === undefined
-          ? new gcp.projects.IAMMember(`${name}-build-writes-logs`, { project: args.project, role: grant.role, member: grant.member }, { parent: this })
-          : new gcp.projects.IAMMember(`${name}-build-reads-function-sources`, {
-              project: args.project,
-              role: grant.role,
-              member: grant.member,
-              condition: { title: grant.condition.title, expression: grant.condition.expression },
-            }, { parent: this });
+          ? new gcp.projects.IAMMember(
+              `${name}-build-writes-logs`,
+              { project: args.project, role: grant.role, member: grant.member },
+              { parent: this },
+            )
+          : new gcp.projects.IAMMember(
+              `${name}-build-reads-function-sources`,
+              {
+                project: args.project,
+                role: grant.role,
+                member: grant.member,
+                condition: { title: grant.condition.title, expression: grant.condition.expression },
+              },
+              { parent: this },
+            );
       case 'bucket':
-        return new gcp.storage.BucketIAMMember(`${name}-build-reads-source`, { bucket: this.sourceBucket.name, role: grant.role, member: grant.member }, { parent: this });
+        return new gcp.storage.BucketIAMMember(
+          `${name}-build-reads-source`,
+          { bucket: this.sourceBucket.name, role: grant.role, member: grant.member },
+          { parent: this },
+        );
       case 'repository':
-        return new gcp.artifactregistry.RepositoryIamMember(`${name}-build-pushes-images`, {
-          project: args.project,
-          location: args.region,
-          repository: repository.repositoryId,
-          role: grant.role,
-          member: grant.member,
-        }, { parent: this });
+        return new gcp.artifactregistry.RepositoryIamMember(
+          `${name}-build-pushes-images`,
+          {
+            project: args.project,
+            location: args.region,
+            repository: repository.repositoryId,
+            role: grant.role,
+            member: grant.member,
+          },
+          { parent: this },
+        );
       default:
         throw new Error(`Receiver ${name}: unexpected build grant scope ${grant.scope}`);
     }

@@ -28,17 +28,28 @@ export class RequiredApis extends pulumi.ComponentResource {
 
   constructor(name: string, args: RequiredApisArgs, opts?: pulumi.ComponentResourceOptions) {
     super('gemini-webhooks:project:RequiredApis', name, {}, opts);
-    this.services = (args.services ?? REQUIRED_APIS).map((service) => new gcp.projects.Service(`${name}-${service.split('.')[0]}`, {
-      project: args.project,
-      service,
-      disableOnDestroy: false,
-      disableDependentServices: false,
-    }, { parent: this }));
-    this.ready = propagationWait(`${name}-propagation`, {
-      duration: args.wait,
-      triggers: { services: joinedIds(this.services) },
-      waitFor: this.services,
-    }, { parent: this });
+    this.services = (args.services ?? REQUIRED_APIS).map(
+      (service) =>
+        new gcp.projects.Service(
+          `${name}-${service.split('.')[0]}`,
+          {
+            project: args.project,
+            service,
+            disableOnDestroy: false,
+            disableDependentServices: false,
+          },
+          { parent: this },
+        ),
+    );
+    this.ready = propagationWait(
+      `${name}-propagation`,
+      {
+        duration: args.wait,
+        triggers: { services: joinedIds(this.services) },
+        waitFor: this.services,
+      },
+      { parent: this },
+    );
     this.registerOutputs({ services: this.services.map((s) => s.service) });
   }
 }

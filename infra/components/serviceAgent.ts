@@ -9,6 +9,10 @@ import type * as pulumi from '@pulumi/pulumi';
  * grant to the agent takes its member from this resource's `member` output, so no grant can run
  * before the agent exists. Creating it again when it exists is a no-op that returns the same agent.
  */
-export function pubsubServiceIdentity(name: string, project: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): gcp.projects.ServiceIdentity {
+export function pubsubServiceIdentity(
+  name: string,
+  project: pulumi.Input<string>,
+  opts: pulumi.CustomResourceOptions,
+): gcp.projects.ServiceIdentity {
   return new gcp.projects.ServiceIdentity(name, { project, service: 'pubsub.googleapis.com' }, opts);
 }

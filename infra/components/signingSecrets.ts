@@ -41,17 +41,24 @@ export class SigningSecrets extends pulumi.ComponentResource {
     super('gemini-webhooks:secrets:SigningSecrets', name, {}, opts);
     const ids = new Set<string>();
     for (const s of args.secrets) {
-      if (!/^[a-z0-9][a-z0-9-]{3,40}$/.test(s.id)) throw new Error(`SigningSecrets ${name}: secret id ${JSON.stringify(s.id)} must be 4-41 lowercase letters, digits or '-'`);
+      if (!/^[a-z0-9][a-z0-9-]{3,40}$/.test(s.id))
+        throw new Error(
+          `SigningSecrets ${name}: secret id ${JSON.stringify(s.id)} must be 4-41 lowercase letters, digits or '-'`,
+        );
       if (ids.has(s.id)) throw new Error(`SigningSecrets ${name}: secret id ${s.id} is listed twice`);
       ids.add(s.id);
     }
 
-    this.secret = new gcp.secretmanager.Secret(name, {
-      project: args.project,
-      secretId: args.secretId,
-      replication: { auto: {} },
-      labels: { ...args.labels },
-    }, { parent: this, dependsOn: inheritedDependsOn(opts) });
+    this.secret = new gcp.secretmanager.Secret(
+      name,
+      {
+        project: args.project,
+        secretId: args.secretId,
+        replication: { auto: {} },
+        labels: { ...args.labels },
+      },
+      { parent: this, dependsOn: inheritedDependsOn(opts) },
+    );
 
     // Create oldest first, so that on a first deploy Secret Manager's version numbers follow the
     // configured order (newest = highest). A secret added later is created after the ones that
@@ -59,18 +66,22 @@ export class SigningSecrets extends pulumi.ComponentResource {
     const versions = new Map<string, gcp.secretmanager.SecretVersion>();
     let older: gcp.secretmanager.SecretVersion | undefined;
     for (const s of [...args.secrets].reverse()) {
-      const version = new gcp.secretmanager.SecretVersion(`${name}-${s.id}`, {
-        secret: this.secret.id,
-        // `secretData`, a Pulumi secret, not the write-only `secretDataWo`: Pulumi still writes a
-        // write-only input's value into the state's inputs (encrypted, as a secret) and can no
-        // longer see when it changes (https://www.pulumi.com/docs/iac/concepts/secrets/write-only-fields/,
-        // https://github.com/pulumi/pulumi-terraform-bridge/issues/3201, open). So the value would
-        // be in the state either way, encrypted; `secretData` at least keeps the diff.
-        secretData: pulumi.secret(s.value),
-        enabled: true,
-        // Removing the secret from config disables this version instead of destroying it.
-        deletionPolicy: 'DISABLE',
-      }, { parent: this, dependsOn: older === undefined ? [] : [older], additionalSecretOutputs: ['secretData'] });
+      const version = new gcp.secretmanager.SecretVersion(
+        `${name}-${s.id}`,
+        {
+          secret: this.secret.id,
+          // `secretData`, a Pulumi secret, not the write-only `secretDataWo`: Pulumi still writes a
+          // write-only input's value into the state's inputs (encrypted, as a secret) and can no
+          // longer see when it changes (https://www.pulumi.com/docs/iac/concepts/secrets/write-only-fields/,
+          // https://github.com/pulumi/pulumi-terraform-bridge/issues/3201, open). So the value would
+          // be in the state either way, encrypted; `secretData` at least keeps the diff.
+          secretData: pulumi.secret(s.value),
+          enabled: true,
+          // Removing the secret from config disables this version instead of destroying it.
+          deletionPolicy: 'DISABLE',
+        },
+        { parent: this, dependsOn: older === undefined ? [] : [older], additionalSecretOutputs: ['secretData'] },
+      );
       versions.set(s.id, version);
       older = version;
     }

@@ -51,6 +51,10 @@ export async function serveJwks(keys: readonly JWK[], port = 0): Promise<JwksSer
       status = newStatus;
     },
     requests: () => count,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -19,8 +19,16 @@ const INSTALL_HINT =
 const RELATIVE_BIN = join('platform', 'pubsub-emulator', 'bin', 'cloud-pubsub-emulator');
 
 function sdkRoots(): string[] {
-  const roots = ['/usr/lib/google-cloud-sdk', '/usr/share/google-cloud-sdk', '/opt/google-cloud-sdk', join(homedir(), 'google-cloud-sdk')];
-  const gcloud = spawnSync('gcloud', ['info', '--format=value(installation.sdk_root)'], { encoding: 'utf8', timeout: 15_000 });
+  const roots = [
+    '/usr/lib/google-cloud-sdk',
+    '/usr/share/google-cloud-sdk',
+    '/opt/google-cloud-sdk',
+    join(homedir(), 'google-cloud-sdk'),
+  ];
+  const gcloud = spawnSync('gcloud', ['info', '--format=value(installation.sdk_root)'], {
+    encoding: 'utf8',
+    timeout: 15_000,
+  });
   if (gcloud.status === 0 && gcloud.stdout.trim() !== '') roots.unshift(gcloud.stdout.trim());
   return roots;
 }
@@ -29,7 +37,8 @@ function sdkRoots(): string[] {
 export function findEmulator(env: NodeJS.ProcessEnv = process.env): string {
   const explicit = env['PUBSUB_EMULATOR_BIN'];
   if (explicit) {
-    if (!existsSync(explicit)) throw new EmulatorUnavailableError(`PUBSUB_EMULATOR_BIN=${explicit} does not exist; ${INSTALL_HINT}.`);
+    if (!existsSync(explicit))
+      throw new EmulatorUnavailableError(`PUBSUB_EMULATOR_BIN=${explicit} does not exist; ${INSTALL_HINT}.`);
     return explicit;
   }
   for (const root of sdkRoots()) {
@@ -42,7 +51,9 @@ export function findEmulator(env: NodeJS.ProcessEnv = process.env): string {
 function requireJava(): void {
   const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
   if (java.error || java.status !== 0) {
-    throw new EmulatorUnavailableError('The Pub/Sub emulator needs Java 11 or newer on PATH: install a JRE (e.g. `apt-get install default-jre-headless`).');
+    throw new EmulatorUnavailableError(
+      'The Pub/Sub emulator needs Java 11 or newer on PATH: install a JRE (e.g. `apt-get install default-jre-headless`).',
+    );
   }
 }
 
@@ -52,16 +63,25 @@ export async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
 
-async function waitUntilReady(host: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+async function waitUntilReady(
+  host: string,
+  child: ChildProcess,
+  output: () => string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new EmulatorUnavailableError(`The Pub/Sub emulator exited during start (code ${child.exitCode ?? child.signalCode}): ${output().trim().split('\n').slice(-3).join(' | ')}`);
+      throw new EmulatorUnavailableError(
+        `The Pub/Sub emulator exited during start (code ${child.exitCode ?? child.signalCode}): ${output().trim().split('\n').slice(-3).join(' | ')}`,
+      );
     }
     try {
       const response = await fetch(`http://${host}/`, { signal: AbortSignal.timeout(1000) });

@@ -10,7 +10,10 @@ import { canConnect } from './ports.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 // The package exports only its API; its CLI sits beside the main module (`bin` in its package.json).
-const frameworkCli = join(dirname(createRequire(import.meta.url).resolve('@google-cloud/functions-framework')), 'main.js');
+const frameworkCli = join(
+  dirname(createRequire(import.meta.url).resolve('@google-cloud/functions-framework')),
+  'main.js',
+);
 
 export interface ReceiverProcess {
   url: string;
@@ -60,7 +63,8 @@ export async function startReceiverProcess(options: StartReceiverOptions): Promi
         ...options.env,
         PORT: String(options.port),
       },
-      stdio: ['ignore', 'pipe', 'pipe'] },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let output = '';
   const collect = (chunk: Buffer): void => {
@@ -78,7 +82,9 @@ export async function startReceiverProcess(options: StartReceiverOptions): Promi
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   for (;;) {
     if (child.exitCode !== null) {
-      throw new Error(`receiver exited during start (code ${child.exitCode}): ${output.trim().split('\n').slice(-3).join(' | ')}`);
+      throw new Error(
+        `receiver exited during start (code ${child.exitCode}): ${output.trim().split('\n').slice(-3).join(' | ')}`,
+      );
     }
     // A TCP connect, not a request: a probe request would be logged as a refused delivery.
     if (await canConnect(options.port)) break;

@@ -4,9 +4,14 @@
  */
 import { EVENT_TYPES, type EventType } from '../../functions/catalog.ts';
 
-export function sampleEvent(type: string, options: { id?: string; userMetadata?: Record<string, unknown> } = {}): Record<string, unknown> {
+export function sampleEvent(
+  type: string,
+  options: { id?: string; userMetadata?: Record<string, unknown> } = {},
+): Record<string, unknown> {
   const [resource] = type.split('.');
-  const id = options.id ?? `${resource === 'video' ? 'operations' : resource === 'batch' ? 'batches' : 'interactions'}/${Math.random().toString(36).slice(2, 12)}`;
+  const id =
+    options.id ??
+    `${resource === 'video' ? 'operations' : resource === 'batch' ? 'batches' : 'interactions'}/${Math.random().toString(36).slice(2, 12)}`;
   const data: Record<string, unknown> = { id };
   switch (type as EventType) {
     case 'batch.succeeded':

@@ -25,7 +25,11 @@ after(async () => {
   await emulator?.stop();
 });
 
-function cli(args: readonly string[], signal = new AbortController().signal, onOut?: (line: string) => void): Promise<CliRun> {
+function cli(
+  args: readonly string[],
+  signal = new AbortController().signal,
+  onOut?: (line: string) => void,
+): Promise<CliRun> {
   const env = { PUBSUB_EMULATOR_HOST: emulator.host, GOOGLE_CLOUD_PROJECT: PROJECT, PATH: process.env['PATH'] };
   return runCli(args, { env, signal, ...(onOut ? { onOut } : {}) });
 }
@@ -41,7 +45,12 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 interface ListJson {
-  deadLetters: Array<{ route: string; count: number | undefined; oldestAgeSeconds: number | undefined; sources: Record<string, number> }>;
+  deadLetters: Array<{
+    route: string;
+    count: number | undefined;
+    oldestAgeSeconds: number | undefined;
+    sources: Record<string, number>;
+  }>;
 }
 
 async function deadLetterCount(prefix: string, type: string): Promise<number | undefined> {
@@ -59,11 +68,23 @@ function listen(name: string, onMessage: (message: Message) => void): Subscripti
 
 test('a dead-lettered event is counted, survives a dry run, and a replay delivers it with replay_count', async () => {
   const prefix = 'dlqe2e';
-  await createLocalTopology(pubsub, { topicPrefix: prefix, maxDeliveryAttempts: 5, minimumBackoffSeconds: 1, maximumBackoffSeconds: 1, ackDeadlineSeconds: 10 });
+  await createLocalTopology(pubsub, {
+    topicPrefix: prefix,
+    maxDeliveryAttempts: 5,
+    minimumBackoffSeconds: 1,
+    maximumBackoffSeconds: 1,
+    ackDeadlineSeconds: 10,
+  });
   const route = planRoute(prefix, 'batch.failed');
   const consumer = planSubscription(prefix, 'batch.failed', 'local');
   const data = Buffer.from(JSON.stringify(sampleEvent('batch.failed')));
-  const attributes = { webhook_id: 'msg_dead_1', event_type: 'batch.failed', event_route: 'batch.failed', verification_scheme: 'static-v1', user_metadata_tenant: 'acme' };
+  const attributes = {
+    webhook_id: 'msg_dead_1',
+    event_type: 'batch.failed',
+    event_route: 'batch.failed',
+    verification_scheme: 'static-v1',
+    user_metadata_tenant: 'acme',
+  };
 
   // A consumer that always fails.
   let attempts = 0;
@@ -73,7 +94,9 @@ test('a dead-lettered event is counted, survives a dry run, and a replay deliver
   });
   try {
     await pubsub.topic(route.topic).publishMessage({ data, attributes });
-    await until('the event to be dead-lettered', async () => ((await deadLetterCount(prefix, 'batch.failed')) === 1 ? true : undefined));
+    await until('the event to be dead-lettered', async () =>
+      (await deadLetterCount(prefix, 'batch.failed')) === 1 ? true : undefined,
+    );
   } finally {
     await failing.close();
   }
@@ -87,7 +110,10 @@ test('a dead-lettered event is counted, survives a dry run, and a replay deliver
 
   const dry = await cli(['dlq', 'replay', '--prefix', prefix, '--type', 'batch.failed', '--dry-run']);
   assert.equal(dry.code, 0, dry.err);
-  assert.match(dry.out, /would replay .* webhook_id=msg_dead_1 from dlqe2e-batch-failed-local -> topic dlqe2e-batch-failed \(replay_count=1\)/);
+  assert.match(
+    dry.out,
+    /would replay .* webhook_id=msg_dead_1 from dlqe2e-batch-failed-local -> topic dlqe2e-batch-failed \(replay_count=1\)/,
+  );
   assert.equal(await deadLetterCount(prefix, 'batch.failed'), 1, 'a dry run leaves the dead letter');
 
   // The consumer is fixed; the replay reaches it.
@@ -120,9 +146,24 @@ test('replay leaves what it cannot republish in place and honours --limit', asyn
   const source = planSubscription(prefix, 'video.generated', 'local').name;
   // Shaped like Pub/Sub's own dead letters: one without a source, one from a deleted subscription, two good.
   await deadLetters.publishMessage({ data: Buffer.from('{}'), attributes: { webhook_id: 'no-source' } });
-  await deadLetters.publishMessage({ data: Buffer.from('{}'), attributes: { webhook_id: 'gone', CloudPubSubDeadLetterSourceSubscription: 'deleted-subscription', CloudPubSubDeadLetterSourceSubscriptionProject: PROJECT } });
+  await deadLetters.publishMessage({
+    data: Buffer.from('{}'),
+    attributes: {
+      webhook_id: 'gone',
+      CloudPubSubDeadLetterSourceSubscription: 'deleted-subscription',
+      CloudPubSubDeadLetterSourceSubscriptionProject: PROJECT,
+    },
+  });
   for (const id of ['ok-1', 'ok-2']) {
-    await deadLetters.publishMessage({ data: Buffer.from('{}'), attributes: { webhook_id: id, replay_count: '2', CloudPubSubDeadLetterSourceSubscription: source, CloudPubSubDeadLetterSourceSubscriptionProject: PROJECT } });
+    await deadLetters.publishMessage({
+      data: Buffer.from('{}'),
+      attributes: {
+        webhook_id: id,
+        replay_count: '2',
+        CloudPubSubDeadLetterSourceSubscription: source,
+        CloudPubSubDeadLetterSourceSubscriptionProject: PROJECT,
+      },
+    });
   }
   const received: Message[] = [];
   const consumer = listen(source, (message) => {
@@ -136,14 +177,24 @@ test('replay leaves what it cannot republish in place and honours --limit', asyn
     assert.match(replay.err, /skip .*webhook_id gone.*deleted-subscription no longer exists/);
     assert.match(replay.out, /Replayed 2 dead letter\(s\) of video\.generated; skipped 2/);
     await until('both replays', async () => (received.length >= 2 ? true : undefined));
-    assert.deepEqual(received.map((m) => m.attributes['replay_count']), ['3', '3']);
+    assert.deepEqual(
+      received.map((m) => m.attributes['replay_count']),
+      ['3', '3'],
+    );
   } finally {
     await consumer.close();
   }
   assert.equal(await deadLetterCount(prefix, 'video.generated'), 2, 'the skipped ones stay');
 
   // Source topic deleted: Pub/Sub points the subscription at `_deleted-topic_`, the publish fails.
-  await deadLetters.publishMessage({ data: Buffer.from('{}'), attributes: { webhook_id: 'orphan', CloudPubSubDeadLetterSourceSubscription: source, CloudPubSubDeadLetterSourceSubscriptionProject: PROJECT } });
+  await deadLetters.publishMessage({
+    data: Buffer.from('{}'),
+    attributes: {
+      webhook_id: 'orphan',
+      CloudPubSubDeadLetterSourceSubscription: source,
+      CloudPubSubDeadLetterSourceSubscriptionProject: PROJECT,
+    },
+  });
   await pubsub.topic(route.topic).delete();
   const failed = await cli(['dlq', 'replay', '--prefix', prefix, '--type', 'video.generated', '--limit', '3']);
   assert.equal(failed.code, 1);
@@ -168,15 +219,27 @@ test('tail prints events from its own subscription and deletes it when stopped',
   assert.match(tailSubscription, /tailing-batch-succeeded-tail-[0-9a-f]{8}$/);
   await pubsub.topic(topic).publishMessage({
     data: Buffer.from(JSON.stringify(sampleEvent('batch.succeeded'))),
-    attributes: { webhook_id: 'msg_tail_1', event_type: 'batch.succeeded', event_route: 'batch.succeeded', verification_scheme: 'jwt', user_metadata_job: 'nightly' },
+    attributes: {
+      webhook_id: 'msg_tail_1',
+      event_type: 'batch.succeeded',
+      event_route: 'batch.succeeded',
+      verification_scheme: 'jwt',
+      user_metadata_job: 'nightly',
+    },
   });
   await seen;
   stop.abort();
   const result = await running;
   assert.equal(result.code, 0, result.err);
-  assert.match(result.out, /batch\.succeeded type=batch\.succeeded webhook_id=msg_tail_1 scheme=jwt .*metadata job=nightly/);
+  assert.match(
+    result.out,
+    /batch\.succeeded type=batch\.succeeded webhook_id=msg_tail_1 scheme=jwt .*metadata job=nightly/,
+  );
   const [remaining] = await pubsub.topic(topic).getSubscriptions();
-  assert.deepEqual(remaining.map((s) => s.name.split('/').at(-1)), [planSubscription(prefix, 'batch.succeeded', 'local').name]);
+  assert.deepEqual(
+    remaining.map((s) => s.name.split('/').at(-1)),
+    [planSubscription(prefix, 'batch.succeeded', 'local').name],
+  );
   assert.match(result.err, /Deleted 1 temporary subscription/);
 });
 

@@ -151,11 +151,17 @@ export async function startFakeWebhookService(options: { apiKey?: string } = {})
       const failureAt = failures.findIndex((f) => f.method === undefined || f.method === req.method);
       if (failureAt >= 0) {
         const [failure] = failures.splice(failureAt, 1);
-        return error(res, failure!.status, failure!.message ?? 'The service is currently unavailable.', failure!.retryAfter ? { 'retry-after': failure!.retryAfter } : {});
+        return error(
+          res,
+          failure!.status,
+          failure!.message ?? 'The service is currently unavailable.',
+          failure!.retryAfter ? { 'retry-after': failure!.retryAfter } : {},
+        );
       }
       if (apiKey !== service.apiKey) return error(res, 403, 'API key not valid. Please pass a valid API key.');
       const bad = nonSnakeKey(body);
-      if (bad !== undefined) return error(res, 400, `Invalid JSON payload received. Unknown name "${bad}": Cannot find field.`);
+      if (bad !== undefined)
+        return error(res, 400, `Invalid JSON payload received. Unknown name "${bad}": Cannot find field.`);
 
       const match = /^\/v1beta\/webhooks(?:\/([^/:]+))?(?::(ping|rotateSigningSecret))?$/.exec(url.pathname);
       if (!match) return error(res, 404, `Method not found: ${url.pathname}`);
@@ -187,7 +193,10 @@ export async function startFakeWebhookService(options: { apiKey?: string } = {})
           const start = Number(url.searchParams.get('page_token') ?? '0');
           const page = all.slice(start, start + service.pageSize);
           const next = start + service.pageSize < all.length ? String(start + service.pageSize) : undefined;
-          return send(res, 200, { webhooks: page.map((w) => render(service, w)), ...(next ? { next_page_token: next } : {}) });
+          return send(res, 200, {
+            webhooks: page.map((w) => render(service, w)),
+            ...(next ? { next_page_token: next } : {}),
+          });
         }
         return error(res, 404, 'Method not allowed.');
       }
@@ -200,7 +209,9 @@ export async function startFakeWebhookService(options: { apiKey?: string } = {})
         if (behavior !== 'revoke_previous_secrets_after_h24' && behavior !== 'revoke_previous_secrets_immediately') {
           return error(res, 400, `Invalid value at 'revocation_behavior': ${JSON.stringify(behavior)}`);
         }
-        const expire = new Date(service.now() + (behavior === 'revoke_previous_secrets_immediately' ? 0 : 24 * 3600_000)).toISOString();
+        const expire = new Date(
+          service.now() + (behavior === 'revoke_previous_secrets_immediately' ? 0 : 24 * 3600_000),
+        ).toISOString();
         for (const s of webhook.secrets) s.expireTime ??= expire;
         const secret = newSecret();
         webhook.secrets.unshift({ secret });
@@ -216,7 +227,8 @@ export async function startFakeWebhookService(options: { apiKey?: string } = {})
         const given = url.searchParams.get('update_mask');
         const mask = given === null ? Object.keys(input) : given.split(',').map((field) => field.trim());
         const unknown = mask.find((field) => !UPDATABLE.has(field));
-        if (unknown !== undefined) return error(res, 400, `Invalid update_mask: "${unknown}" is not a field of Webhook that can be updated.`);
+        if (unknown !== undefined)
+          return error(res, 400, `Invalid update_mask: "${unknown}" is not a field of Webhook that can be updated.`);
         // Validate every masked field before changing any: an update applies whole or not at all.
         const next = { ...webhook };
         for (const field of mask) {
@@ -224,7 +236,7 @@ export async function startFakeWebhookService(options: { apiKey?: string } = {})
           if (field === 'name') {
             if (value === undefined) delete next.name;
             else if (typeof value === 'string') next.name = value;
-            else return error(res, 400, 'Invalid value at \'webhook.name\'.');
+            else return error(res, 400, "Invalid value at 'webhook.name'.");
           } else if (field === 'uri') {
             if (typeof value !== 'string' || value === '') return error(res, 400, '`uri` is required.');
             next.uri = value;
@@ -232,9 +244,10 @@ export async function startFakeWebhookService(options: { apiKey?: string } = {})
             if (!Array.isArray(value) || value.length === 0 || !value.every((event) => typeof event === 'string')) {
               return error(res, 400, '`subscribed_events` must list at least one event.');
             }
-            next.subscribed_events = value as string[];
+            next.subscribed_events = value;
           } else if (field === 'state') {
-            if (value !== 'enabled' && value !== 'disabled') return error(res, 400, `state cannot be set to ${JSON.stringify(value)}.`);
+            if (value !== 'enabled' && value !== 'disabled')
+              return error(res, 400, `state cannot be set to ${JSON.stringify(value)}.`);
             next.state = value;
           }
         }

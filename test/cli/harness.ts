@@ -24,7 +24,10 @@ export interface CliHarness {
   run(args: readonly string[], overrides?: Partial<CliContext>): Promise<CliRun>;
 }
 
-export async function cliHarness(t: TestContext, options: { pulumi?: Partial<FakePulumiState>; env?: Record<string, string | undefined> } = {}): Promise<CliHarness> {
+export async function cliHarness(
+  t: TestContext,
+  options: { pulumi?: Partial<FakePulumiState>; env?: Record<string, string | undefined> } = {},
+): Promise<CliHarness> {
   const service = await startFakeWebhookService();
   const pulumi = installFakePulumi(options.pulumi);
   t.after(async () => {

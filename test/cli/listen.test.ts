@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { PubSub } from '@google-cloud/pubsub';
+import { PubSub, type Message } from '@google-cloud/pubsub';
 import { jwtVerify } from 'jose';
 import { Limiter } from '../../cli/listen.ts';
 import { pushRequestBody } from '../../cli/push-request.ts';
@@ -81,7 +81,13 @@ async function recordingServer(t: TestContext, changes: Changes, answer: (index:
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))));
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received };
 }
 
@@ -93,19 +99,37 @@ async function startListen(args: readonly string[], changes: Changes, env: Recor
   const done = runCli(['listen', ...args], {
     env: { PUBSUB_EMULATOR_HOST: emulator.host, PATH: process.env['PATH'], ...env },
     signal: stop.signal,
-    onOut: (line) => (out.push(line), changes.changed()),
-    onErr: (line) => (err.push(line), changes.changed()),
+    onOut: (line) => {
+      out.push(line);
+      changes.changed();
+    },
+    onErr: (line) => {
+      err.push(line);
+      changes.changed();
+    },
   });
   let finished = false;
-  void done.finally(() => ((finished = true), changes.changed()));
+  void done.finally(() => {
+    finished = true;
+    changes.changed();
+  });
   await changes.until('listen to start', () => finished || err.some((line) => line.startsWith('Forwarding events')));
   assert.ok(!finished, `listen ended early: ${err.join('\n')}`);
-  return { out, err, stop: async () => (stop.abort(), done) };
+  return {
+    out,
+    err,
+    stop: async () => {
+      stop.abort();
+      return done;
+    },
+  };
 }
 
 async function temporarySubscriptions(prefix: string): Promise<string[]> {
   const [subscriptions] = await pubsub.getSubscriptions();
-  return subscriptions.map((s) => s.name.split('/').at(-1)!).filter((name) => name.startsWith(`${prefix}-`) && name.includes('-listen-'));
+  return subscriptions
+    .map((s) => s.name.split('/').at(-1)!)
+    .filter((name) => name.startsWith(`${prefix}-`) && name.includes('-listen-'));
 }
 
 test('listen forwards the push request Pub/Sub would send, signed for the development option', async (t) => {
@@ -113,10 +137,18 @@ test('listen forwards the push request Pub/Sub would send, signed for the develo
   await createLocalTopology(pubsub, { topicPrefix: prefix });
   const changes = new Changes();
   const consumer = await recordingServer(t, changes, (_, res) => res.writeHead(204).end());
-  const listen = await startListen(['--forward-to', consumer.url, '--prefix', prefix, '--type', 'batch.succeeded', '--secret', SECRET], changes);
+  const listen = await startListen(
+    ['--forward-to', consumer.url, '--prefix', prefix, '--type', 'batch.succeeded', '--secret', SECRET],
+    changes,
+  );
 
   const data = Buffer.from(JSON.stringify(sampleEvent('batch.succeeded')));
-  const attributes = { webhook_id: 'msg_fwd_1', event_type: 'batch.succeeded', event_route: 'batch.succeeded', verification_scheme: 'static-v1' };
+  const attributes = {
+    webhook_id: 'msg_fwd_1',
+    event_type: 'batch.succeeded',
+    event_route: 'batch.succeeded',
+    verification_scheme: 'static-v1',
+  };
   const publishedAt = Date.now();
   const messageId = await pubsub.topic(planRoute(prefix, 'batch.succeeded').topic).publishMessage({ data, attributes });
   await changes.until('the forwarded request', () => listen.out.length > 0);
@@ -138,12 +170,28 @@ test('listen forwards the push request Pub/Sub would send, signed for the develo
   assert.ok(payload.exp! - payload.iat! <= 120, 'a short lifetime');
 
   // https://cloud.google.com/pubsub/docs/push: the wrapped format, ids and times in both spellings.
-  const body = JSON.parse(request!.body) as { message: Record<string, unknown>; subscription: string; deliveryAttempt?: number };
+  const body = JSON.parse(request!.body) as {
+    message: Record<string, unknown>;
+    subscription: string;
+    deliveryAttempt?: number;
+  };
   // deliveryAttempt is passed on when Pub/Sub reports one: the emulator always does; the cloud only
   // on subscriptions with a dead-letter policy (https://cloud.google.com/pubsub/docs/handling-failures).
-  assert.deepEqual(Object.keys(body).filter((key) => key !== 'deliveryAttempt').sort(), ['message', 'subscription']);
+  assert.deepEqual(
+    Object.keys(body)
+      .filter((key) => key !== 'deliveryAttempt')
+      .sort(),
+    ['message', 'subscription'],
+  );
   if ('deliveryAttempt' in body) assert.equal(body.deliveryAttempt, 1);
-  assert.deepEqual(Object.keys(body.message).sort(), ['attributes', 'data', 'messageId', 'message_id', 'publishTime', 'publish_time']);
+  assert.deepEqual(Object.keys(body.message).sort(), [
+    'attributes',
+    'data',
+    'messageId',
+    'message_id',
+    'publishTime',
+    'publish_time',
+  ]);
   assert.deepEqual(Buffer.from(body.message['data'] as string, 'base64'), data);
   assert.deepEqual(body.message['attributes'], attributes);
   assert.equal(body.message['messageId'], messageId);
@@ -151,7 +199,10 @@ test('listen forwards the push request Pub/Sub would send, signed for the develo
   assert.equal(body.message['publish_time'], body.message['publishTime']);
   assert.match(body.message['publishTime'] as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
   assert.ok(Math.abs(Date.parse(body.message['publishTime'] as string) - publishedAt) < 60_000);
-  assert.match(body.subscription, new RegExp(`^projects/${PROJECT}/subscriptions/fwd-batch-succeeded-listen-[0-9a-f]{8}$`));
+  assert.match(
+    body.subscription,
+    new RegExp(`^projects/${PROJECT}/subscriptions/fwd-batch-succeeded-listen-[0-9a-f]{8}$`),
+  );
   // And the subscriber kit reads it like any push.
   const event = decodeGeminiEvent(body);
   assert.equal(event.type, 'batch.succeeded');
@@ -171,7 +222,11 @@ test('an answer other than 200/201/202/204 is a nack that Pub/Sub redelivers; er
   // 401 (with a hint about the secret), then 205 (a 2xx Pub/Sub does not take as an ack), then 200.
   const statuses = [401, 205, 200];
   const consumer = await recordingServer(t, changes, (index, res) => res.writeHead(statuses[index] ?? 500).end());
-  const listen = await startListen(['--forward-to', consumer.url, '--prefix', prefix, '--type', 'video.generated'], changes, { GEMINI_WEBHOOKS_LISTEN_SECRET: SECRET });
+  const listen = await startListen(
+    ['--forward-to', consumer.url, '--prefix', prefix, '--type', 'video.generated'],
+    changes,
+    { GEMINI_WEBHOOKS_LISTEN_SECRET: SECRET },
+  );
   await pubsub.topic(planRoute(prefix, 'video.generated').topic).publishMessage({
     data: Buffer.from(JSON.stringify(sampleEvent('video.generated'))),
     attributes: { webhook_id: 'msg_retry', event_type: 'video.generated', event_route: 'video.generated' },
@@ -179,13 +234,29 @@ test('an answer other than 200/201/202/204 is a nack that Pub/Sub redelivers; er
   await changes.until('the third attempt', () => listen.out.length >= 3);
   const result = await listen.stop();
   assert.equal(result.code, 0, result.err);
-  assert.match(listen.out[0]!, /video\.generated webhook_id=msg_retry -> 401 \(\d+ ms\) nacked, Pub\/Sub redelivers it$/);
-  assert.match(listen.out[1]!, /video\.generated webhook_id=msg_retry attempt 2 -> 205 \(\d+ ms\) nacked, Pub\/Sub redelivers it$/);
+  assert.match(
+    listen.out[0]!,
+    /video\.generated webhook_id=msg_retry -> 401 \(\d+ ms\) nacked, Pub\/Sub redelivers it$/,
+  );
+  assert.match(
+    listen.out[1]!,
+    /video\.generated webhook_id=msg_retry attempt 2 -> 205 \(\d+ ms\) nacked, Pub\/Sub redelivers it$/,
+  );
   assert.match(listen.out[2]!, /video\.generated webhook_id=msg_retry attempt 3 -> 200 \(\d+ ms\)$/);
-  const bodies = consumer.received.map((r) => JSON.parse(r.body) as { message: { messageId: string }; deliveryAttempt?: number });
+  const bodies = consumer.received.map(
+    (r) => JSON.parse(r.body) as { message: { messageId: string }; deliveryAttempt?: number },
+  );
   assert.equal(new Set(bodies.map((body) => body.message.messageId)).size, 1, 'the same Pub/Sub message each time');
-  if (bodies.some((body) => 'deliveryAttempt' in body)) assert.deepEqual(bodies.map((body) => body.deliveryAttempt), [1, 2, 3]);
-  assert.equal(listen.err.filter((line) => line.includes('refused the request (401)')).length, 1, 'the hint comes once');
+  if (bodies.some((body) => 'deliveryAttempt' in body))
+    assert.deepEqual(
+      bodies.map((body) => body.deliveryAttempt),
+      [1, 2, 3],
+    );
+  assert.equal(
+    listen.err.filter((line) => line.includes('refused the request (401)')).length,
+    1,
+    'the hint comes once',
+  );
   assert.match(result.err, /does your consumer have GEMINI_WEBHOOKS_LISTEN_SECRET set to this session's listen secret/);
 });
 
@@ -194,23 +265,48 @@ test('an unreachable or silent consumer is one line per event, and the event sta
   await createLocalTopology(pubsub, { topicPrefix: prefix });
   const changes = new Changes();
   const closedPort = await freePort();
-  const unreachable = await startListen(['--forward-to', `http://127.0.0.1:${closedPort}/`, '--prefix', prefix, '--type', 'batch.failed'], changes);
+  const unreachable = await startListen(
+    ['--forward-to', `http://127.0.0.1:${closedPort}/`, '--prefix', prefix, '--type', 'batch.failed'],
+    changes,
+  );
   const topic = pubsub.topic(planRoute(prefix, 'batch.failed').topic);
-  await topic.publishMessage({ data: Buffer.from('{}'), attributes: { webhook_id: 'msg_down', event_type: 'batch.failed' } });
+  await topic.publishMessage({
+    data: Buffer.from('{}'),
+    attributes: { webhook_id: 'msg_down', event_type: 'batch.failed' },
+  });
   await changes.until('the failure line', () => unreachable.out.length > 0);
   assert.equal((await unreachable.stop()).code, 0);
-  assert.match(unreachable.out[0]!, new RegExp(`batch\\.failed webhook_id=msg_down -> could not reach http://127\\.0\\.0\\.1:${closedPort}/: ECONNREFUSED; nacked, Pub/Sub redelivers it$`));
-  assert.match(unreachable.err.join('\n'), /Listen secret for this session: listen_[A-Za-z0-9_-]{43}\n {2}Run your consumer with GEMINI_WEBHOOKS_LISTEN_SECRET=listen_/);
+  assert.match(
+    unreachable.out[0]!,
+    new RegExp(
+      `batch\\.failed webhook_id=msg_down -> could not reach http://127\\.0\\.0\\.1:${closedPort}/: ECONNREFUSED; nacked, Pub/Sub redelivers it$`,
+    ),
+  );
+  assert.match(
+    unreachable.err.join('\n'),
+    /Listen secret for this session: listen_[A-Za-z0-9_-]{43}\n {2}Run your consumer with GEMINI_WEBHOOKS_LISTEN_SECRET=listen_/,
+  );
 
   // The real consumer's subscription still has the event: listen never takes messages from it.
   const [pulled] = await pubsub.subscription(planSubscription(prefix, 'batch.failed', 'local').name).get();
-  const delivered = await new Promise<string>((resolve) => pulled.once('message', (message) => (message.ack(), resolve(message.attributes['webhook_id']!))));
+  const delivered = await new Promise<string>((resolve) =>
+    pulled.once('message', (message: Message) => {
+      message.ack();
+      resolve(message.attributes['webhook_id'] ?? '');
+    }),
+  );
   await pulled.close();
   assert.equal(delivered, 'msg_down');
 
   const silent = await recordingServer(t, changes, () => {}); // never answers
-  const slow = await startListen(['--forward-to', silent.url, '--prefix', prefix, '--type', 'batch.failed', '--timeout', '1'], changes);
-  await topic.publishMessage({ data: Buffer.from('{}'), attributes: { webhook_id: 'msg_slow', event_type: 'batch.failed' } });
+  const slow = await startListen(
+    ['--forward-to', silent.url, '--prefix', prefix, '--type', 'batch.failed', '--timeout', '1'],
+    changes,
+  );
+  await topic.publishMessage({
+    data: Buffer.from('{}'),
+    attributes: { webhook_id: 'msg_slow', event_type: 'batch.failed' },
+  });
   await changes.until('the timeout line', () => slow.out.length > 0);
   assert.equal((await slow.stop()).code, 0);
   assert.match(slow.out[0]!, /webhook_id=msg_slow -> no answer within 1 s; nacked, Pub\/Sub redelivers it$/);
@@ -222,10 +318,22 @@ test('listen refuses bad options in one line before touching Pub/Sub', async () 
     [[], env, /--forward-to is required: the URL of your consumer/],
     [['--forward-to', 'localhost:8080'], env, /--forward-to must be an http or https URL \(got localhost:\)/],
     [['--forward-to', 'not a url'], env, /--forward-to is not a URL \(got "not a url"\)/],
-    [['--forward-to', 'http://127.0.0.1:8080/', '--secret', 'short'], env, /the listen secret \(--secret\) must be at least 32 characters long/],
-    [['--forward-to', 'http://127.0.0.1:8080/'], { ...env, GEMINI_WEBHOOKS_LISTEN_SECRET: ' x' }, /the listen secret \(GEMINI_WEBHOOKS_LISTEN_SECRET\) must not begin or end with white space/],
+    [
+      ['--forward-to', 'http://127.0.0.1:8080/', '--secret', 'short'],
+      env,
+      /the listen secret \(--secret\) must be at least 32 characters long/,
+    ],
+    [
+      ['--forward-to', 'http://127.0.0.1:8080/'],
+      { ...env, GEMINI_WEBHOOKS_LISTEN_SECRET: ' x' },
+      /the listen secret \(GEMINI_WEBHOOKS_LISTEN_SECRET\) must not begin or end with white space/,
+    ],
     [['--forward-to', 'http://127.0.0.1:8080/', '--timeout', '61'], env, /--timeout must be at most 60 \(got 61\)/],
-    [['--forward-to', 'http://127.0.0.1:8080/', '--concurrency', '0'], env, /--concurrency must be a whole number of at least 1/],
+    [
+      ['--forward-to', 'http://127.0.0.1:8080/', '--concurrency', '0'],
+      env,
+      /--concurrency must be a whole number of at least 1/,
+    ],
     [['--forward-to', 'http://127.0.0.1:8080/', '--type', 'batch.completed'], env, /--type must be one of/],
   ];
   for (const [args, caseEnv, message] of cases) {
@@ -240,11 +348,20 @@ test('listen refuses bad options in one line before touching Pub/Sub', async () 
 });
 
 test('the push request carries deliveryAttempt and orderingKey only when Pub/Sub has them', () => {
-  const message = { id: '42', data: Buffer.from('{}'), attributes: {}, publishTime: new Date('2026-01-22T12:00:00.000Z'), deliveryAttempt: 0 };
+  const message = {
+    id: '42',
+    data: Buffer.from('{}'),
+    attributes: {},
+    publishTime: new Date('2026-01-22T12:00:00.000Z'),
+    deliveryAttempt: 0,
+  };
   const plain = pushRequestBody(message, 'projects/p/subscriptions/s');
   assert.equal('deliveryAttempt' in plain, false);
   assert.equal('orderingKey' in plain.message, false);
-  const counted = pushRequestBody({ ...message, deliveryAttempt: 3, orderingKey: 'batch_1' }, 'projects/p/subscriptions/s');
+  const counted = pushRequestBody(
+    { ...message, deliveryAttempt: 3, orderingKey: 'batch_1' },
+    'projects/p/subscriptions/s',
+  );
   assert.equal(counted.deliveryAttempt, 3);
   assert.equal(counted.message.orderingKey, 'batch_1');
   assert.equal(counted.message.publish_time, '2026-01-22T12:00:00.000Z');
@@ -291,7 +408,10 @@ test('listen as a real process feeds the example push consumer: redelivery after
     audience: 'https://billing-consumer-abc-uc.a.run.app/',
     serviceAccountEmail: 'gemini-push-billing@my-project.iam.gserviceaccount.com',
     listenSecret: SECRET,
-    log: (line) => (lines.push(line), changes.changed()),
+    log: (line) => {
+      lines.push(line);
+      changes.changed();
+    },
     handlerLog: (entry) => handlerLog.push(entry),
     process: (event) => {
       if (event.delivery.webhookId === 'msg_flaky' && failOnce) {
@@ -304,21 +424,45 @@ test('listen as a real process feeds the example push consumer: redelivery after
   t.after(() => consumer.close());
   assert.match(String(handlerLog[0]?.['message']), /DEVELOPMENT MODE/);
 
-  const child = spawn(process.execPath, [join(repoRoot, 'cli', 'bin.js'), 'listen', '--forward-to', consumer.url, '--prefix', prefix], {
-    env: { PATH: process.env['PATH'], PUBSUB_EMULATOR_HOST: emulator.host, GEMINI_WEBHOOKS_LISTEN_SECRET: SECRET },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(repoRoot, 'cli', 'bin.js'), 'listen', '--forward-to', consumer.url, '--prefix', prefix],
+    {
+      env: { PATH: process.env['PATH'], PUBSUB_EMULATOR_HOST: emulator.host, GEMINI_WEBHOOKS_LISTEN_SECRET: SECRET },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => ((stdout += chunk.toString()), changes.changed()));
-  child.stderr.on('data', (chunk: Buffer) => ((stderr += chunk.toString()), changes.changed()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => (resolve(code), changes.changed())));
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    changes.changed();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    changes.changed();
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      resolve(code);
+      changes.changed();
+    }),
+  );
   t.after(() => void child.kill('SIGKILL'));
   await changes.until('listen to start', () => stderr.includes('Forwarding events') || child.exitCode !== null);
-  assert.match(stderr, new RegExp(`Forwarding events from ${planRoutes(prefix).length} topics \\(prefix "live"\\) in project ${PROJECT} to ${consumer.url.replaceAll('.', '\\.')}`));
+  assert.match(
+    stderr,
+    new RegExp(
+      `Forwarding events from ${planRoutes(prefix).length} topics \\(prefix "live"\\) in project ${PROJECT} to ${consumer.url.replaceAll('.', '\\.')}`,
+    ),
+  );
   assert.equal((await temporarySubscriptions(prefix)).length, planRoutes(prefix).length, 'one per topic');
 
-  const publish = (route: 'batch.succeeded' | 'video.generated', webhookId: string, extra: Record<string, string> = {}) =>
+  const publish = (
+    route: 'batch.succeeded' | 'video.generated',
+    webhookId: string,
+    extra: Record<string, string> = {},
+  ) =>
     pubsub.topic(planRoute(prefix, route).topic).publishMessage({
       data: Buffer.from(JSON.stringify(sampleEvent(route))),
       attributes: { webhook_id: webhookId, event_type: route, event_route: route, ...extra },
@@ -331,8 +475,15 @@ test('listen as a real process feeds the example push consumer: redelivery after
 
   assert.deepEqual(processed.map((event) => event.delivery.webhookId).sort(), ['msg_flaky', 'msg_once']);
   assert.ok(lines.some((line) => /^webhook_id=msg_flaky failed: temporary/.test(line)));
-  for (const event of processed) assert.match(event.delivery.subscription ?? '', new RegExp(`^projects/${PROJECT}/subscriptions/live-[a-z-]+-listen-[0-9a-f]{8}$`));
-  await changes.until('three forward lines', () => stdout.split('\n').filter((line) => / -> \d{3} /.test(line)).length >= 4);
+  for (const event of processed)
+    assert.match(
+      event.delivery.subscription ?? '',
+      new RegExp(`^projects/${PROJECT}/subscriptions/live-[a-z-]+-listen-[0-9a-f]{8}$`),
+    );
+  await changes.until(
+    'three forward lines',
+    () => stdout.split('\n').filter((line) => / -> \d{3} /.test(line)).length >= 4,
+  );
   assert.match(stdout, /video\.generated webhook_id=msg_flaky -> 500 \(\d+ ms\) nacked, Pub\/Sub redelivers it\n/);
   assert.match(stdout, /video\.generated webhook_id=msg_flaky attempt 2 -> 204 \(\d+ ms\)\n/);
   assert.match(stdout, /batch\.succeeded webhook_id=msg_once -> 204 \(\d+ ms\)\n/);

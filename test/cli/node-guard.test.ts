@@ -29,7 +29,12 @@ test('the guard compares against engines.node and names the version needed and w
   for (const old of ['v22.17.9', 'v20.20.2', 'v18.0.0', 'v0.12.18']) {
     const problem = guard.nodeVersionProblem(old, '>=22.18.0');
     assert.ok(problem !== null, old);
-    assert.match(problem, new RegExp(`needs Node\\.js 22\\.18\\.0 or newer, and this is Node\\.js ${old.replaceAll('.', '\\.')}: install it from https://nodejs\\.org/`));
+    assert.match(
+      problem,
+      new RegExp(
+        `needs Node\\.js 22\\.18\\.0 or newer, and this is Node\\.js ${old.replaceAll('.', '\\.')}: install it from https://nodejs\\.org/`,
+      ),
+    );
     assert.doesNotMatch(problem, /\n/);
   }
   // A range with another minimum moves the line, in every component.
@@ -53,8 +58,16 @@ function olderNode(): string | undefined {
 const old = olderNode();
 const run = promisify(execFile);
 
-async function onOldNode(command: string, args: readonly string[], cwd: string): Promise<{ code: number; stderr: string; stdout: string }> {
-  const env = { ...process.env, PATH: `${dirname(old!)}${delimiter}${process.env['PATH'] ?? ''}`, npm_config_update_notifier: 'false' };
+async function onOldNode(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+): Promise<{ code: number; stderr: string; stdout: string }> {
+  const env = {
+    ...process.env,
+    PATH: `${dirname(old!)}${delimiter}${process.env['PATH'] ?? ''}`,
+    npm_config_update_notifier: 'false',
+  };
   return run(command, [...args], { cwd, env, timeout: 120_000 }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
@@ -63,26 +76,54 @@ async function onOldNode(command: string, args: readonly string[], cwd: string):
 
 function assertGuardLine(result: { code: number; stderr: string }, what: string): void {
   assert.notEqual(result.code, 0, `${what} exits non-zero`);
-  assert.match(result.stderr, /^gemini-webhooks-pubsub needs Node\.js \d+\.\d+\.\d+ or newer, and this is Node\.js v\d+\.\d+\.\d+: install it from https:\/\/nodejs\.org\/\S+ \(or `nvm install 22 && nvm use 22`\)\.$/m, what);
-  assert.doesNotMatch(result.stderr, /ERR_UNKNOWN_FILE_EXTENSION|ERR_UNSUPPORTED|\n\s+at /, `${what}: no loader stack trace`);
+  assert.match(
+    result.stderr,
+    /^gemini-webhooks-pubsub needs Node\.js \d+\.\d+\.\d+ or newer, and this is Node\.js v\d+\.\d+\.\d+: install it from https:\/\/nodejs\.org\/\S+ \(or `nvm install 22 && nvm use 22`\)\.$/m,
+    what,
+  );
+  assert.doesNotMatch(
+    result.stderr,
+    /ERR_UNKNOWN_FILE_EXTENSION|ERR_UNSUPPORTED|\n\s+at /,
+    `${what}: no loader stack trace`,
+  );
 }
 
-test('on an older Node, the CLI and `npm start` / `npm test` print the line instead of a stack trace', { skip: old === undefined && 'no Node older than engines.node on this machine' }, async () => {
-  const cli = await onOldNode(old!, [join(repoRoot, 'cli', 'bin.js'), 'webhooks', 'list'], repoRoot);
-  assertGuardLine(cli, 'gemini-webhooks');
-  assert.equal(cli.stderr.trim().split('\n').length, 1, 'exactly one line');
-  assertGuardLine(await onOldNode('npm', ['start'], repoRoot), 'npm start');
-  assertGuardLine(await onOldNode('npm', ['test'], repoRoot), 'npm test');
-});
+test(
+  'on an older Node, the CLI and `npm start` / `npm test` print the line instead of a stack trace',
+  { skip: old === undefined && 'no Node older than engines.node on this machine' },
+  async () => {
+    const cli = await onOldNode(old!, [join(repoRoot, 'cli', 'bin.js'), 'webhooks', 'list'], repoRoot);
+    assertGuardLine(cli, 'gemini-webhooks');
+    assert.equal(cli.stderr.trim().split('\n').length, 1, 'exactly one line');
+    assertGuardLine(await onOldNode('npm', ['start'], repoRoot), 'npm start');
+    assertGuardLine(await onOldNode('npm', ['test'], repoRoot), 'npm test');
+  },
+);
 
-test('on an older Node, `npm ci` of this package.json ends with the line', { skip: old === undefined && 'no Node older than engines.node on this machine' }, async (t) => {
-  // The package's own scripts and engines, without its dependencies (the guard does not depend on them).
-  const dir = mkdtempSync(join(tmpdir(), 'node-guard-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const { name, version, engines, scripts } = packageJson;
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version, type: 'module', private: true, engines, scripts }));
-  writeFileSync(join(dir, 'package-lock.json'), JSON.stringify({ name, version, lockfileVersion: 3, requires: true, packages: { '': { name, version, engines } } }));
-  mkdirSync(join(dir, 'scripts'));
-  copyFileSync(join(repoRoot, 'scripts', 'check-node.cjs'), join(dir, 'scripts', 'check-node.cjs'));
-  assertGuardLine(await onOldNode('npm', ['ci', '--offline', '--no-audit', '--no-fund'], dir), 'npm ci');
-});
+test(
+  'on an older Node, `npm ci` of this package.json ends with the line',
+  { skip: old === undefined && 'no Node older than engines.node on this machine' },
+  async (t) => {
+    // The package's own scripts and engines, without its dependencies (the guard does not depend on them).
+    const dir = mkdtempSync(join(tmpdir(), 'node-guard-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const { name, version, engines, scripts } = packageJson;
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name, version, type: 'module', private: true, engines, scripts }),
+    );
+    writeFileSync(
+      join(dir, 'package-lock.json'),
+      JSON.stringify({
+        name,
+        version,
+        lockfileVersion: 3,
+        requires: true,
+        packages: { '': { name, version, engines } },
+      }),
+    );
+    mkdirSync(join(dir, 'scripts'));
+    copyFileSync(join(repoRoot, 'scripts', 'check-node.cjs'), join(dir, 'scripts', 'check-node.cjs'));
+    assertGuardLine(await onOldNode('npm', ['ci', '--offline', '--no-audit', '--no-fund'], dir), 'npm ci');
+  },
+);

@@ -19,7 +19,15 @@ test("Gemini's truncated form (whsec_... and the last four characters) matches t
 });
 
 test('a truncated secret matches by its visible beginning and end, in any common mask style', () => {
-  for (const shown of ['whsec_MfKQ...LaSw', 'whsec_MfKQ…LaSw', 'MfKQ****LaSw', 'whsec_MfKQ9r8G••••', '...LaLaSw', 'whsec_MfKQ...ILPZ...LaSw', A]) {
+  for (const shown of [
+    'whsec_MfKQ...LaSw',
+    'whsec_MfKQ…LaSw',
+    'MfKQ****LaSw',
+    'whsec_MfKQ9r8G••••',
+    '...LaLaSw',
+    'whsec_MfKQ...ILPZ...LaSw',
+    A,
+  ]) {
     assert.ok(matchesTruncated(A, shown), shown);
     assert.ok(!matchesTruncated(B, shown), `${shown} must not match B`);
   }
@@ -35,28 +43,42 @@ test('too little shown, a wrong order or an overlap matches nothing', () => {
 
 test('planPrune drops only secrets whose every listing has expired', () => {
   const webhooks = [
-    { id: 'w1', signing_secrets: [{ truncated_secret: 'whsec_...b7oD' }, { truncated_secret: 'whsec_...LaSw', expire_time: PAST }] },
+    {
+      id: 'w1',
+      signing_secrets: [
+        { truncated_secret: 'whsec_...b7oD' },
+        { truncated_secret: 'whsec_...LaSw', expire_time: PAST },
+      ],
+    },
   ];
   const plan = planPrune([B, A], webhooks, { now: NOW });
   assert.deepEqual(plan.keep, [B]);
   assert.deepEqual(plan.drop, [A]);
   assert.deepEqual(plan.verdicts[1], { action: 'drop', why: 'expired', expireTime: PAST });
 
-  const grace = planPrune([B, A], [{ signing_secrets: [{ truncated_secret: 'whsec_...LaSw', expire_time: FUTURE }] }], { now: NOW });
+  const grace = planPrune([B, A], [{ signing_secrets: [{ truncated_secret: 'whsec_...LaSw', expire_time: FUTURE }] }], {
+    now: NOW,
+  });
   assert.deepEqual(grace.drop, []);
   assert.deepEqual(grace.verdicts[1], { action: 'keep', why: 'valid', expireTime: FUTURE });
 
   // Listed expired by one webhook but current on another: still in use.
-  const shared = planPrune([A], [
-    { id: 'w1', signing_secrets: [{ truncated_secret: 'whsec_...LaSw', expire_time: PAST }] },
-    { id: 'w2', signing_secrets: [{ truncated_secret: 'whsec_...LaSw' }] },
-  ], { now: NOW });
+  const shared = planPrune(
+    [A],
+    [
+      { id: 'w1', signing_secrets: [{ truncated_secret: 'whsec_...LaSw', expire_time: PAST }] },
+      { id: 'w2', signing_secrets: [{ truncated_secret: 'whsec_...LaSw' }] },
+    ],
+    { now: NOW },
+  );
   assert.deepEqual(shared.drop, []);
 });
 
 test('an ambiguous truncated secret proves nothing; unlisted ones go only on request and never the newest', () => {
   const twin = 'whsec_MfKQzzzzzzzzzzzzzzzzzzzzzzzzLaSw';
-  const plan = planPrune([A, twin], [{ signing_secrets: [{ truncated_secret: 'whsec_...LaSw', expire_time: PAST }] }], { now: NOW });
+  const plan = planPrune([A, twin], [{ signing_secrets: [{ truncated_secret: 'whsec_...LaSw', expire_time: PAST }] }], {
+    now: NOW,
+  });
   assert.deepEqual(plan.drop, []);
   assert.equal(plan.verdicts[0]?.why, 'ambiguous');
 

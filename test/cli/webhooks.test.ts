@@ -18,7 +18,9 @@ const RECEIVER = 'https://receiver-abc-uc.a.run.app/';
 
 test('create registers every subscribable event with snake_case and the API key, and stores the secret via stdin', async (t) => {
   const old = newSecret();
-  const cli = await cliHarness(t, { pulumi: { config: { signingSecrets: { value: JSON.stringify([old]), secret: true } } } });
+  const cli = await cliHarness(t, {
+    pulumi: { config: { signingSecrets: { value: JSON.stringify([old]), secret: true } } },
+  });
   const result = await cli.run(['webhooks', 'create', '--url', RECEIVER]);
   assert.equal(result.code, 0, result.err);
 
@@ -40,32 +42,60 @@ test('create registers every subscribable event with snake_case and the API key,
 
 test('create takes the receiver URL from the stack output and --events narrows the subscription', async (t) => {
   const cli = await cliHarness(t, { pulumi: { outputs: { receiverUrl: RECEIVER } } });
-  const result = await cli.run(['webhooks', 'create', '--events', 'batch.succeeded, video.generated', '--name', 'prod']);
+  const result = await cli.run([
+    'webhooks',
+    'create',
+    '--events',
+    'batch.succeeded, video.generated',
+    '--name',
+    'prod',
+  ]);
   assert.equal(result.code, 0, result.err);
   const post = cli.service.requests.find((r) => r.method === 'POST');
-  assert.deepEqual(post?.body, { uri: RECEIVER, subscribed_events: ['batch.succeeded', 'video.generated'], name: 'prod' });
+  assert.deepEqual(post?.body, {
+    uri: RECEIVER,
+    subscribed_events: ['batch.succeeded', 'video.generated'],
+    name: 'prod',
+  });
   assert.equal(storedSecrets(cli.pulumi)?.length, 1);
   // The id is Gemini's; the name is only a label shown beside it.
   assert.match(result.out, /^webhook wh1 {2}"prod"$/m);
   assert.equal(result.err.includes('note:'), false, 'no note for event types the reference lists');
 });
 
-test('--events may name the cancelled types of the guide\'s catalog, with a one-line note', async (t) => {
+test("--events may name the cancelled types of the guide's catalog, with a one-line note", async (t) => {
   const cli = await cliHarness(t);
-  const result = await cli.run(['webhooks', 'create', '--url', RECEIVER, '--events', 'batch.succeeded,batch.cancelled,interaction.cancelled']);
+  const result = await cli.run([
+    'webhooks',
+    'create',
+    '--url',
+    RECEIVER,
+    '--events',
+    'batch.succeeded,batch.cancelled,interaction.cancelled',
+  ]);
   assert.equal(result.code, 0, result.err);
   const post = cli.service.requests.find((r) => r.method === 'POST');
-  assert.deepEqual((post?.body as { subscribed_events: string[] }).subscribed_events, ['batch.succeeded', 'batch.cancelled', 'interaction.cancelled']);
+  assert.deepEqual((post?.body as { subscribed_events: string[] }).subscribed_events, [
+    'batch.succeeded',
+    'batch.cancelled',
+    'interaction.cancelled',
+  ]);
   const notes = result.err.split('\n').filter((line) => line.startsWith('note:'));
   assert.equal(notes.length, 1);
-  assert.match(notes[0]!, /batch\.cancelled and interaction\.cancelled are in the event catalog of the Gemini guide \(https:\/\/ai\.google\.dev\/gemini-api\/docs\/webhooks\) but not in the API reference's list \(https:\/\/ai\.google\.dev\/api\/webhooks\)/);
+  assert.match(
+    notes[0]!,
+    /batch\.cancelled and interaction\.cancelled are in the event catalog of the Gemini guide \(https:\/\/ai\.google\.dev\/gemini-api\/docs\/webhooks\) but not in the API reference's list \(https:\/\/ai\.google\.dev\/api\/webhooks\)/,
+  );
 });
 
 test('create refuses bad input before calling Gemini', async (t) => {
   const cli = await cliHarness(t);
   const unknown = await cli.run(['webhooks', 'create', '--url', RECEIVER, '--events', 'batch.completed']);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.err, /batch\.completed cannot be subscribed to; choose from batch\.succeeded, .*batch\.cancelled, interaction\.cancelled\./);
+  assert.match(
+    unknown.err,
+    /batch\.completed cannot be subscribed to; choose from batch\.succeeded, .*batch\.cancelled, interaction\.cancelled\./,
+  );
   const http = await cli.run(['webhooks', 'create', '--url', 'http://localhost:8080/']);
   assert.equal(http.code, 2);
   assert.match(http.err, /must be https/);
@@ -90,11 +120,19 @@ test('without the Pulumi CLI, create prints the exact command (the only place th
 
 test('when `pulumi config set` fails, the printed command keeps the stored secrets after the new one', async (t) => {
   const old = newSecret();
-  const cli = await cliHarness(t, { pulumi: { config: { signingSecrets: { value: JSON.stringify([old]), secret: true } }, failSet: 'no stack selected' } });
+  const cli = await cliHarness(t, {
+    pulumi: {
+      config: { signingSecrets: { value: JSON.stringify([old]), secret: true } },
+      failSet: 'no stack selected',
+    },
+  });
   const result = await cli.run(['webhooks', 'create', '--url', RECEIVER, '--stack', 'prod']);
   assert.equal(result.code, 1);
   const secret = [...cli.service.webhooks.values()][0]!.secrets[0]!.secret;
-  assert.ok(result.out.includes(`pulumi config set --secret signingSecrets --stack prod '${JSON.stringify([secret, old])}'`), result.out);
+  assert.ok(
+    result.out.includes(`pulumi config set --secret signingSecrets --stack prod '${JSON.stringify([secret, old])}'`),
+    result.out,
+  );
   assert.match(result.out, /no stack selected/);
 });
 
@@ -120,17 +158,26 @@ test('list follows next_page_token and explains disabled_due_to_failed_deliverie
   assert.equal(result.code, 0, result.err);
   assert.equal(cli.service.requests.filter((r) => r.method === 'GET').length, 2, 'two pages');
   assert.deepEqual(cli.service.requests[1]?.query, { page_token: '2' });
-  for (const id of ['wh1', 'wh2', 'wh3']) assert.match(result.out, new RegExp(`^webhook ${id}$`, 'm'), 'no label: the id alone');
+  for (const id of ['wh1', 'wh2', 'wh3'])
+    assert.match(result.out, new RegExp(`^webhook ${id}$`, 'm'), 'no label: the id alone');
   assert.match(result.out, /state: {3}disabled_due_to_failed_deliveries/);
   assert.match(result.out, /gemini-webhooks webhooks enable wh3/);
   // No public source says whether events from while it was disabled come later; the advice says so.
   assert.match(result.out, /documentation does not say whether events from while it was disabled are sent later/);
   const secret = cli.service.webhooks.get('wh1')!.secrets[0]!.secret;
-  assert.ok(result.out.includes(`secrets: whsec_...${secret.slice(-4)} (current)`), 'the secret as Gemini truncates it');
+  assert.ok(
+    result.out.includes(`secrets: whsec_...${secret.slice(-4)} (current)`),
+    'the secret as Gemini truncates it',
+  );
   assert.match(result.out, /created: \d{4}-\d\d-\d\dT[^,]+, updated \d{4}-/);
   assert.doesNotMatch(result.out, /enable wh1/);
-  const json = JSON.parse((await cli.run(['webhooks', 'list', '--json'])).out) as { webhooks: Array<{ state: string }> };
-  assert.deepEqual(json.webhooks.map((w) => w.state), ['enabled', 'enabled', 'disabled_due_to_failed_deliveries']);
+  const json = JSON.parse((await cli.run(['webhooks', 'list', '--json'])).out) as {
+    webhooks: Array<{ state: string }>;
+  };
+  assert.deepEqual(
+    json.webhooks.map((w) => w.state),
+    ['enabled', 'enabled', 'disabled_due_to_failed_deliveries'],
+  );
 });
 
 test('get, ping, enable, disable default to the only webhook; delete needs an id', async (t) => {
@@ -190,13 +237,25 @@ test('update changes only the fields given, with a snake_case update_mask, and k
   assert.match(events.out, /events: {2}batch\.succeeded, batch\.failed$/m);
   assert.ok(events.out.includes(`updated ${new Date(cli.now.date).toISOString()}`));
 
-  const both = await cli.run(['webhooks', 'update', 'wh1', '--url', 'https://receiver-new-uc.a.run.app/', '--name', 'staging', '--json']);
+  const both = await cli.run([
+    'webhooks',
+    'update',
+    'wh1',
+    '--url',
+    'https://receiver-new-uc.a.run.app/',
+    '--name',
+    'staging',
+    '--json',
+  ]);
   assert.equal(both.code, 0, both.err);
   const second = cli.service.requests.filter((r) => r.method === 'PATCH').at(-1);
   assert.deepEqual(second?.query, { update_mask: 'uri,name' });
   assert.deepEqual(second?.body, { uri: 'https://receiver-new-uc.a.run.app/', name: 'staging' });
   const json = JSON.parse(both.out) as { id: string; name: string; uri: string; subscribed_events: string[] };
-  assert.deepEqual([json.id, json.name, json.uri, json.subscribed_events], ['wh1', 'staging', 'https://receiver-new-uc.a.run.app/', ['batch.succeeded', 'batch.failed']]);
+  assert.deepEqual(
+    [json.id, json.name, json.uri, json.subscribed_events],
+    ['wh1', 'staging', 'https://receiver-new-uc.a.run.app/', ['batch.succeeded', 'batch.failed']],
+  );
 
   assert.equal((await cli.run(['webhooks', 'update', '--name', ''])).code, 0);
   assert.equal(cli.service.webhooks.get('wh1')!.name, '', 'an empty label is sent, not dropped');
@@ -303,7 +362,10 @@ test('prune keeps secrets Gemini does not list unless --drop-unlisted, and never
   const cli = await cliHarness(t);
   await cli.run(['webhooks', 'create', '--url', RECEIVER]);
   const [current] = storedSecrets(cli.pulumi)!;
-  cli.pulumi.setState({ ...cli.pulumi.state(), config: { signingSecrets: { value: JSON.stringify([stray, current, newSecret()].slice(0, 2)), secret: true } } });
+  cli.pulumi.setState({
+    ...cli.pulumi.state(),
+    config: { signingSecrets: { value: JSON.stringify([stray, current, newSecret()].slice(0, 2)), secret: true } },
+  });
   const kept = await cli.run(['webhooks', 'prune']);
   assert.match(kept.out, /no webhook lists it \(kept/);
   assert.deepEqual(storedSecrets(cli.pulumi), [stray, current]);
@@ -313,7 +375,10 @@ test('prune keeps secrets Gemini does not list unless --drop-unlisted, and never
   assert.deepEqual(storedSecrets(cli.pulumi), [stray, current]);
 
   const other = newSecret();
-  cli.pulumi.setState({ ...cli.pulumi.state(), config: { signingSecrets: { value: JSON.stringify([current, other]), secret: true } } });
+  cli.pulumi.setState({
+    ...cli.pulumi.state(),
+    config: { signingSecrets: { value: JSON.stringify([current, other]), secret: true } },
+  });
   await cli.run(['webhooks', 'prune', '--drop-unlisted']);
   assert.deepEqual(storedSecrets(cli.pulumi), [current]);
 });
@@ -322,7 +387,10 @@ test('a missing API key fails in one line before any request', async (t) => {
   const cli = await cliHarness(t);
   const result = await cli.run(['webhooks', 'list'], { env: { ...cli.env, GEMINI_API_KEY: undefined } });
   assert.equal(result.code, 1);
-  assert.match(result.err, /^gemini-webhooks: GEMINI_API_KEY is not set: create one at https:\/\/aistudio\.google\.com\/apikey/);
+  assert.match(
+    result.err,
+    /^gemini-webhooks: GEMINI_API_KEY is not set: create one at https:\/\/aistudio\.google\.com\/apikey/,
+  );
   assert.equal(result.err.split('\n').length, 1);
   assert.equal(cli.service.requests.length, 0);
 });
@@ -331,7 +399,10 @@ test("4xx errors show Gemini's own message", async (t) => {
   const cli = await cliHarness(t);
   const result = await cli.run(['webhooks', 'list'], { env: { ...cli.env, GEMINI_API_KEY: 'wrong' } });
   assert.equal(result.code, 1);
-  assert.match(result.err, /GET \/v1beta\/webhooks failed with 403: PERMISSION_DENIED: API key not valid\. Please pass a valid API key \(is GEMINI_API_KEY/);
+  assert.match(
+    result.err,
+    /GET \/v1beta\/webhooks failed with 403: PERMISSION_DENIED: API key not valid\. Please pass a valid API key \(is GEMINI_API_KEY/,
+  );
   assert.equal(cli.service.requests.length, 1, '4xx is not retried');
 });
 
@@ -376,7 +447,10 @@ test('a network failure is one clear line', async (t) => {
   await cli.service.close();
   const result = await cli.run(['webhooks', 'get', 'wh1', '--base-url', baseUrl]);
   assert.equal(result.code, 1);
-  assert.match(result.err, /^gemini-webhooks: Could not reach the Gemini API at http:\/\/127\.0\.0\.1:\d+ \(GET \/v1beta\/webhooks\/wh1\): ECONNREFUSED after 4 attempts\.$/);
+  assert.match(
+    result.err,
+    /^gemini-webhooks: Could not reach the Gemini API at http:\/\/127\.0\.0\.1:\d+ \(GET \/v1beta\/webhooks\/wh1\): ECONNREFUSED after 4 attempts\.$/,
+  );
 });
 
 test('unknown commands and flags are usage errors (exit 2)', async (t) => {
@@ -392,10 +466,13 @@ test('unknown commands and flags are usage errors (exit 2)', async (t) => {
 test('the gemini-webhooks executable runs from the .ts sources and exits with the status', async (t) => {
   const cli = await cliHarness(t);
   await cli.run(['webhooks', 'create', '--url', RECEIVER]);
-  const env = { ...process.env, ...cli.env } as NodeJS.ProcessEnv;
+  const env = { ...process.env, ...cli.env };
   // Asynchronously: the fake service answers from this process's event loop.
   const bin = (extra: NodeJS.ProcessEnv) =>
-    promisify(execFile)(process.execPath, [join(repoRoot, 'cli', 'bin.js'), 'webhooks', 'list'], { env: { ...env, ...extra }, timeout: 60_000 }).then(
+    promisify(execFile)(process.execPath, [join(repoRoot, 'cli', 'bin.js'), 'webhooks', 'list'], {
+      env: { ...env, ...extra },
+      timeout: 60_000,
+    }).then(
       (r) => ({ status: 0, stdout: r.stdout, stderr: r.stderr }),
       (e: { code: number; stdout: string; stderr: string }) => ({ status: e.code, stdout: e.stdout, stderr: e.stderr }),
     );

@@ -38,7 +38,7 @@ describe('static (HMAC) deliveries', () => {
       const delivery = signStatic(stack.secrets[1]!, event);
       const response = await post(stack.receiver.url, delivery);
       assert.equal(response.status, 200, response.body);
-      assert.equal(JSON.parse(response.body).status, 'published');
+      assert.equal((JSON.parse(response.body) as { status: string }).status, 'published');
 
       const messages = await stack.waitFor(route, before + 1);
       const message = onlyMessage(messages, delivery.headers['webhook-id']!);
@@ -75,7 +75,12 @@ describe('static (HMAC) deliveries', () => {
   });
 
   test('the body is read whatever the Content-Type, including none', async () => {
-    for (const contentType of [undefined, 'text/plain; charset=latin1', 'application/x-www-form-urlencoded', 'application/octet-stream']) {
+    for (const contentType of [
+      undefined,
+      'text/plain; charset=latin1',
+      'application/x-www-form-urlencoded',
+      'application/octet-stream',
+    ]) {
       const before = stack.received.get('batch.failed')!.length;
       const delivery = signStatic(stack.secrets[0]!, sampleEvent('batch.failed'));
       if (contentType === undefined) delete delivery.headers['content-type'];
@@ -93,13 +98,19 @@ describe('static (HMAC) deliveries', () => {
     const event = sampleEvent('interaction.completed');
     const first = await post(stack.receiver.url, signStatic(stack.secrets[0]!, event, { id }));
     // A retry is signed afresh, as Gemini does, but carries the same webhook id.
-    const retry = await post(stack.receiver.url, signStatic(stack.secrets[0]!, event, { id, at: new Date(Date.now() + 1000) }));
+    const retry = await post(
+      stack.receiver.url,
+      signStatic(stack.secrets[0]!, event, { id, at: new Date(Date.now() + 1000) }),
+    );
     assert.equal(first.status, 200);
     assert.equal(retry.status, 200);
-    assert.equal(JSON.parse(retry.body).status, 'duplicate');
+    assert.equal((JSON.parse(retry.body) as { status: string }).status, 'duplicate');
     await stack.waitFor('interaction.completed', before + 1);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    assert.equal(stack.received.get('interaction.completed')!.filter((m) => m.attributes['webhook_id'] === id).length, 1);
+    assert.equal(
+      stack.received.get('interaction.completed')!.filter((m) => m.attributes['webhook_id'] === id).length,
+      1,
+    );
   });
 
   test('a forged signature is refused with 401 and nothing is published', async () => {
@@ -138,7 +149,11 @@ describe('static (HMAC) deliveries', () => {
     const delivery = signStatic(stack.secrets[0]!, sampleEvent('batch.succeeded'));
     const { ['webhook-id']: _, ...withoutId } = delivery.headers;
     assert.equal((await post(stack.receiver.url, { ...delivery, headers: withoutId })).status, 400);
-    assert.equal((await post(stack.receiver.url, { ...delivery, headers: { ...delivery.headers, 'webhook-timestamp': '12.5' } })).status, 400);
+    assert.equal(
+      (await post(stack.receiver.url, { ...delivery, headers: { ...delivery.headers, 'webhook-timestamp': '12.5' } }))
+        .status,
+      400,
+    );
     const get = await fetch(stack.receiver.url);
     assert.equal(get.status, 405);
     assert.equal(get.headers.get('allow'), 'POST');
@@ -171,7 +186,7 @@ describe('dynamic (JWT) deliveries', () => {
       const delivery = await signJwt(stack.jwtKeys.privateJwk, event, { ...claims, jti }, { id: newWebhookId() });
       const response = await post(stack.receiver.url, delivery);
       assert.equal(response.status, 200, response.body);
-      assert.equal(JSON.parse(response.body).id, `jwt:${jti}`);
+      assert.equal((JSON.parse(response.body) as { id: string }).id, `jwt:${jti}`);
       const messages = await stack.waitFor('video.generated', before + index + 1);
       const message = onlyMessage(messages, `jwt:${jti}`);
       assert.deepEqual(message.data, delivery.body);
@@ -184,7 +199,9 @@ describe('dynamic (JWT) deliveries', () => {
   test('a token without jti is published under the digest of its body', async () => {
     const before = stack.received.get('batch.cancelled')!.length;
     const event = sampleEvent('batch.cancelled');
-    const delivery = await signJwt(stack.jwtKeys.privateJwk, event, { body_sha256: createHash('sha256').update(JSON.stringify(event)).digest('hex') });
+    const delivery = await signJwt(stack.jwtKeys.privateJwk, event, {
+      body_sha256: createHash('sha256').update(JSON.stringify(event)).digest('hex'),
+    });
     assert.equal((await post(stack.receiver.url, delivery)).status, 200);
     const id = `jwt:body-sha256:${createHash('sha256').update(delivery.body).digest('hex')}`;
     onlyMessage(await stack.waitFor('batch.cancelled', before + 1), id);
@@ -195,9 +212,14 @@ describe('dynamic (JWT) deliveries', () => {
     // receiver without an audience check would accept.
     const event = sampleEvent('batch.succeeded');
     const body = JSON.stringify(event);
-    const delivery = await signJwt(stack.jwtKeys.privateJwk, event, { body_sha256: createHash('sha256').update(body).digest('hex') }, {
-      audience: 'https://attacker.example/hook',
-    });
+    const delivery = await signJwt(
+      stack.jwtKeys.privateJwk,
+      event,
+      { body_sha256: createHash('sha256').update(body).digest('hex') },
+      {
+        audience: 'https://attacker.example/hook',
+      },
+    );
     const response = await post(stack.receiver.url, delivery);
     assert.equal(response.status, 401);
   });
@@ -223,7 +245,8 @@ describe('dead letters on the local topology', () => {
       const delivery = signStatic(stack.secrets[0]!, sampleEvent('batch.expired'));
       assert.equal((await post(stack.receiver.url, delivery)).status, 200);
       const deadline = Date.now() + 60_000;
-      while (deadLetters.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      while (deadLetters.length === 0 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 100));
       assert.equal(deadLetters.length, 1, 'dead-lettered once');
       const [dead] = deadLetters;
       assert.deepEqual(dead!.data, delivery.body);

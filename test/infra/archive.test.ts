@@ -3,7 +3,14 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { buildReceiverSource, DEFAULT_SOURCE_OPTIONS, FUNCTION_RUNTIME, pinnedVersions, RUNTIME_DEPENDENCIES, transpileSource } from '../../infra/archive.ts';
+import {
+  buildReceiverSource,
+  DEFAULT_SOURCE_OPTIONS,
+  FUNCTION_RUNTIME,
+  pinnedVersions,
+  RUNTIME_DEPENDENCIES,
+  transpileSource,
+} from '../../infra/archive.ts';
 import { fixtureSource } from './mocks.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -17,16 +24,19 @@ console.log(buildReceiverSource({ sourceDir: ${JSON.stringify(sourceDir)}, lockf
 
 describe('receiver source archive', () => {
   it('rewrites relative .ts specifiers to .js and keeps side-effect and package imports', () => {
-    const out = transpileSource('index.ts', [
-      "import { a } from './catalog.ts';",
-      "import type { T } from './types.ts';",
-      "import './register.ts';",
-      "export * from '../shared/x.ts';",
-      "import { PubSub } from '@google-cloud/pubsub';",
-      "const lazy = await import('./lazy.ts');",
-      'export const n: number = a + (lazy as unknown as number);',
-      'export const p = new PubSub();',
-    ].join('\n'));
+    const out = transpileSource(
+      'index.ts',
+      [
+        "import { a } from './catalog.ts';",
+        "import type { T } from './types.ts';",
+        "import './register.ts';",
+        "export * from '../shared/x.ts';",
+        "import { PubSub } from '@google-cloud/pubsub';",
+        "const lazy = await import('./lazy.ts');",
+        'export const n: number = a + (lazy as unknown as number);',
+        'export const p = new PubSub();',
+      ].join('\n'),
+    );
     assert.match(out, /from "\.\/catalog\.js"/);
     assert.match(out, /import "\.\/register\.js"/);
     assert.match(out, /from "\.\.\/shared\/x\.js"/);
@@ -43,8 +53,16 @@ describe('receiver source archive', () => {
     const source = fixtureSource({ 'helper.test.ts': 'export {};\n', 'types.d.ts': 'export type X = 1;\n' });
     const archive = buildReceiverSource(source);
     const names = [...archive.files.keys()];
-    assert.ok(names.includes('index.js') && names.includes('catalog.js') && names.includes('topology.js') && names.includes('package.json'));
-    assert.ok(names.every((n) => n === 'package.json' || n === 'package-lock.json' || n.endsWith('.js')), names.join(','));
+    assert.ok(
+      names.includes('index.js') &&
+        names.includes('catalog.js') &&
+        names.includes('topology.js') &&
+        names.includes('package.json'),
+    );
+    assert.ok(
+      names.every((n) => n === 'package.json' || n === 'package-lock.json' || n.endsWith('.js')),
+      names.join(','),
+    );
     assert.ok(!names.some((n) => n.includes('.test.') || n.endsWith('.d.js')));
     const pkg = JSON.parse(archive.files.get('package.json')!);
     assert.equal(pkg.type, 'module');
@@ -71,7 +89,7 @@ describe('receiver source archive', () => {
     // Every dependency of a kept package resolves to a kept package (Node's lookup, nearest first).
     const lookupPaths = (from: string, name: string): string[] => {
       const paths = [`${from}/node_modules/${name}`];
-      for (let dir = from; dir.includes('/node_modules/'); ) {
+      for (let dir = from; dir.includes('/node_modules/');) {
         dir = dir.slice(0, dir.lastIndexOf('/node_modules/'));
         paths.push(`${dir}/node_modules/${name}`);
       }
@@ -79,7 +97,10 @@ describe('receiver source archive', () => {
     };
     for (const key of keys) {
       for (const name of Object.keys(lock.packages[key].dependencies ?? {})) {
-        assert.ok(lookupPaths(key, name).some((candidate) => candidate in lock.packages), `${key} needs ${name}`);
+        assert.ok(
+          lookupPaths(key, name).some((candidate) => candidate in lock.packages),
+          `${key} needs ${name}`,
+        );
       }
     }
     // Nothing of the deploy tooling or the dev tools goes to the function.
@@ -110,7 +131,10 @@ describe('receiver source archive', () => {
 
   it('fails clearly when the entry module is missing', () => {
     const source = fixtureSource();
-    assert.throws(() => buildReceiverSource({ ...source, sourceDir: path.join(source.sourceDir, 'nope') }), /ENOENT|index\.ts is missing/);
+    assert.throws(
+      () => buildReceiverSource({ ...source, sourceDir: path.join(source.sourceDir, 'nope') }),
+      /ENOENT|index\.ts is missing/,
+    );
     assert.equal(DEFAULT_SOURCE_OPTIONS.sourceDir, path.join(REPO_ROOT, 'functions'));
   });
 });

@@ -3,7 +3,15 @@ import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
 import { ROUTE_KEYS } from '../../functions/catalog.ts';
-import { ConfigError, DEFAULTS, fingerprintOf, parseSettings, parseSigningSecrets, readSettings, type RawConfig } from '../../infra/config.ts';
+import {
+  ConfigError,
+  DEFAULTS,
+  fingerprintOf,
+  parseSettings,
+  parseSigningSecrets,
+  readSettings,
+  type RawConfig,
+} from '../../infra/config.ts';
 import { parseGoDuration } from '../../infra/durations.ts';
 
 const SECRET_A = `whsec_${Buffer.from('aaaaaaaaaaaaaaaaaaaaaaaa').toString('base64')}`;
@@ -27,9 +35,21 @@ describe('parseSettings', () => {
     assert.deepEqual(s.schemes, ['static']);
     assert.equal(s.jwtAllowAnyAudience, false);
     assert.equal(s.topicPrefix, 'gemini');
-    assert.deepEqual(s.receiver, { minInstances: 0, maxInstances: 10, concurrency: 80, memory: '512Mi', timeoutSeconds: 60 });
+    assert.deepEqual(s.receiver, {
+      minInstances: 0,
+      maxInstances: 10,
+      concurrency: 80,
+      memory: '512Mi',
+      timeoutSeconds: 60,
+    });
     assert.equal(s.maxDeliveryAttempts, 5);
-    assert.deepEqual(s.tunables, { timestampToleranceSeconds: 300, maxBodyBytes: 1_048_576, publishTimeoutMs: 5000, secretRefreshSeconds: 300, maxInFlight: 256 });
+    assert.deepEqual(s.tunables, {
+      timestampToleranceSeconds: 300,
+      maxBodyBytes: 1_048_576,
+      publishTimeoutMs: 5000,
+      secretRefreshSeconds: 300,
+      maxInFlight: 256,
+    });
     assert.equal(s.publicInvoker, 'allUsers');
     assert.equal(s.enableApis, true);
     assert.deepEqual(s.signingSecrets, []);
@@ -58,7 +78,11 @@ describe('parseSettings', () => {
     ['publishTimeoutMs', { timeoutSeconds: '5', publishTimeoutMs: '5000' }, /must be below timeoutSeconds/],
     ['secretRefreshSeconds', { secretRefreshSeconds: '1' }, /from 5 to 86400/],
     ['maxInFlight', { maxInFlight: '-1' }, /from 1 to 100000/],
-    ['maximumBackoffSeconds', { minimumBackoffSeconds: '100', maximumBackoffSeconds: '50' }, /below minimumBackoffSeconds/],
+    [
+      'maximumBackoffSeconds',
+      { minimumBackoffSeconds: '100', maximumBackoffSeconds: '50' },
+      /below minimumBackoffSeconds/,
+    ],
     ['deadLetterRetentionSeconds', { deadLetterRetentionSeconds: String(8 * 24 * 3600) }, /from 600 to 604800/],
     ['topicPrefix', { topicPrefix: 'Gemini' }, /lowercase/],
     ['topicPrefix', { topicPrefix: 'goog-x' }, /goog/],
@@ -71,27 +95,87 @@ describe('parseSettings', () => {
     ['enableApis', { enableApis: '1' }, /true or false/],
     ['publicInvoker', { publicInvoker: 'everyone' }, /"allUsers" or "none"/],
     ['alertEmails', { alertEmails: '["not-an-email"]' }, /email addresses/],
-    ['alertEmails', { alertEmails: 'oncall@example.com' }, /not valid JSON.*pulumi config set --path 'alertEmails\[0\]' oncall@example\.com\.$/],
-    ['alertEmails', { alertEmails: '["not-an-email"]' }, /pulumi config set --path 'alertEmails\[0\]' oncall@example\.com\.$/],
-    ['apiEnablementWait', { apiEnablementWait: '60' }, /Go duration such as 90s or 10m.*pulumi config set apiEnablementWait 60s\.$/],
+    [
+      'alertEmails',
+      { alertEmails: 'oncall@example.com' },
+      /not valid JSON.*pulumi config set --path 'alertEmails\[0\]' oncall@example\.com\.$/,
+    ],
+    [
+      'alertEmails',
+      { alertEmails: '["not-an-email"]' },
+      /pulumi config set --path 'alertEmails\[0\]' oncall@example\.com\.$/,
+    ],
+    [
+      'apiEnablementWait',
+      { apiEnablementWait: '60' },
+      /Go duration such as 90s or 10m.*pulumi config set apiEnablementWait 60s\.$/,
+    ],
     ['buildGrantsWait', { buildGrantsWait: '-5s' }, /Go duration/],
     ['logMetricsWait', { logMetricsWait: '2h' }, /from 0s to 1h \(got "2h"\)/],
     ['logMetricsWait', { logMetricsWait: '10 m' }, /Go duration/],
-    ['subscriptions', { subscriptions: '[{"name":"a1","eventTypes":["*"],"push":{"endpoint":"https://x.example.com","serviceAccountEmail":"someone@gmail.com"}}]' }, /serviceAccountEmail must be a service account email/],
-    ['subscriptions', { subscriptions: '[{"name":"a1","eventTypes":["*"],"push":{"endpoint":"https://x.example.com","serviceAccountEmail":"push@acme.iam.gserviceaccount.com.evil.example"}}]' }, /serviceAccountEmail/],
+    [
+      'subscriptions',
+      {
+        subscriptions:
+          '[{"name":"a1","eventTypes":["*"],"push":{"endpoint":"https://x.example.com","serviceAccountEmail":"someone@gmail.com"}}]',
+      },
+      /serviceAccountEmail must be a service account email/,
+    ],
+    [
+      'subscriptions',
+      {
+        subscriptions:
+          '[{"name":"a1","eventTypes":["*"],"push":{"endpoint":"https://x.example.com","serviceAccountEmail":"push@acme.iam.gserviceaccount.com.evil.example"}}]',
+      },
+      /serviceAccountEmail/,
+    ],
     ['subscriptions', { subscriptions: '{}' }, /JSON array/],
-    ['subscriptions', { subscriptions: '[{"name":"Billing","eventTypes":["batch.failed"]}]' }, /subscriptions\[0\] name/],
-    ['subscriptions', { subscriptions: '[{"name":"billing","eventTypes":["batch.completed"]}]' }, /unknown event type "batch.completed"/],
+    [
+      'subscriptions',
+      { subscriptions: '[{"name":"Billing","eventTypes":["batch.failed"]}]' },
+      /subscriptions\[0\] name/,
+    ],
+    [
+      'subscriptions',
+      { subscriptions: '[{"name":"billing","eventTypes":["batch.completed"]}]' },
+      /unknown event type "batch.completed"/,
+    ],
     ['subscriptions', { subscriptions: '[{"name":"billing","eventTypes":[]}]' }, /non-empty `eventTypes`/],
-    ['subscriptions', { subscriptions: '[{"name":"billing","eventTypes":["*"],"push":{"endpoint":"http://x.example.com"}}]' }, /https:\/\//],
-    ['subscriptions', { subscriptions: '[{"name":"billing","eventTypes":["*"],"push":{"endpoint":"https://x.example.com"},"exactlyOnce":true}]' }, /only to pull/],
-    ['subscriptions', { subscriptions: '[{"name":"billing","eventTypes":["*"],"ackDeadline":30}]' }, /unknown field "ackDeadline"/],
-    ['subscriptions', { subscriptions: '[{"name":"a1","eventTypes":["*"]},{"name":"a1","eventTypes":["*"]}]' }, /twice/],
-    ['subscriptions', { subscriptions: `[{"name":"a1","eventTypes":["*"],"filter":"${'x'.repeat(300)}"}]` }, /256 bytes/],
+    [
+      'subscriptions',
+      { subscriptions: '[{"name":"billing","eventTypes":["*"],"push":{"endpoint":"http://x.example.com"}}]' },
+      /https:\/\//,
+    ],
+    [
+      'subscriptions',
+      {
+        subscriptions:
+          '[{"name":"billing","eventTypes":["*"],"push":{"endpoint":"https://x.example.com"},"exactlyOnce":true}]',
+      },
+      /only to pull/,
+    ],
+    [
+      'subscriptions',
+      { subscriptions: '[{"name":"billing","eventTypes":["*"],"ackDeadline":30}]' },
+      /unknown field "ackDeadline"/,
+    ],
+    [
+      'subscriptions',
+      { subscriptions: '[{"name":"a1","eventTypes":["*"]},{"name":"a1","eventTypes":["*"]}]' },
+      /twice/,
+    ],
+    [
+      'subscriptions',
+      { subscriptions: `[{"name":"a1","eventTypes":["*"],"filter":"${'x'.repeat(300)}"}]` },
+      /256 bytes/,
+    ],
     ['signingSecrets', { signingSecrets: 'whsec_abc' }, /JSON array/],
   ];
   it('accepts jwt with an audience, or with an explicit acceptance of any audience', () => {
-    assert.deepEqual(parseSettings({ ...BASE, schemes: 'static,jwt', jwtAudience: 'https://hooks.example.com' }).schemes, ['static', 'jwt']);
+    assert.deepEqual(
+      parseSettings({ ...BASE, schemes: 'static,jwt', jwtAudience: 'https://hooks.example.com' }).schemes,
+      ['static', 'jwt'],
+    );
     const any = parseSettings({ ...BASE, schemes: 'jwt', jwtAllowAnyAudience: 'true' });
     assert.deepEqual([any.schemes, any.jwtAllowAnyAudience, any.jwtAudience], [['jwt'], true, undefined]);
   });
@@ -101,14 +185,20 @@ describe('parseSettings', () => {
       const error = errorOf(raw);
       assert.equal(error.key, key);
       assert.match(error.message, pattern);
-      assert.match(error.message, new RegExp(`^Config \`${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\` .*; fix: .*\\.$`));
+      assert.match(
+        error.message,
+        new RegExp(`^Config \`${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\` .*; fix: .*\\.$`),
+      );
       assert.equal(error.message.split('\n').length, 1);
     });
   }
 
   it('accepts domain-scoped project ids', () => {
     assert.equal(parseSettings({ 'gcp:project': 'example.com:acme-webhooks' }).project, 'example.com:acme-webhooks');
-    assert.equal(parseSettings({ 'gcp:project': 'corp.example.co.uk:acme-webhooks' }).project, 'corp.example.co.uk:acme-webhooks');
+    assert.equal(
+      parseSettings({ 'gcp:project': 'corp.example.co.uk:acme-webhooks' }).project,
+      'corp.example.co.uk:acme-webhooks',
+    );
   });
 
   it('accepts every form of service-account email Google issues as a push identity', () => {
@@ -120,7 +210,12 @@ describe('parseSettings', () => {
       '123456789012@cloudbuild.gserviceaccount.com',
     ];
     for (const email of emails) {
-      const s = parseSettings({ ...BASE, subscriptions: JSON.stringify([{ name: 'a1', eventTypes: ['*'], push: { endpoint: 'https://x.example.com', serviceAccountEmail: email } }]) });
+      const s = parseSettings({
+        ...BASE,
+        subscriptions: JSON.stringify([
+          { name: 'a1', eventTypes: ['*'], push: { endpoint: 'https://x.example.com', serviceAccountEmail: email } },
+        ]),
+      });
       assert.equal(s.subscriptions[0]?.push?.serviceAccountEmail, email);
     }
   });
@@ -131,12 +226,22 @@ describe('parseSettings', () => {
   });
 
   it('parses consumers, expanding "*" to every route in catalog order', () => {
-    const s = parseSettings({ ...BASE, subscriptions: JSON.stringify([
-      { name: 'billing', eventTypes: ['batch.failed', 'batch.succeeded'], push: { endpoint: 'https://b.example.com/x', audience: 'aud' } },
-      { name: 'all', eventTypes: ['*'], exactlyOnce: true, filter: 'attributes.user_metadata_tenant = "acme"' },
-    ]) });
+    const s = parseSettings({
+      ...BASE,
+      subscriptions: JSON.stringify([
+        {
+          name: 'billing',
+          eventTypes: ['batch.failed', 'batch.succeeded'],
+          push: { endpoint: 'https://b.example.com/x', audience: 'aud' },
+        },
+        { name: 'all', eventTypes: ['*'], exactlyOnce: true, filter: 'attributes.user_metadata_tenant = "acme"' },
+      ]),
+    });
     assert.deepEqual(s.subscriptions[0], {
-      name: 'billing', eventTypes: ['batch.succeeded', 'batch.failed'], ackDeadlineSeconds: 60, exactlyOnce: false,
+      name: 'billing',
+      eventTypes: ['batch.succeeded', 'batch.failed'],
+      ackDeadlineSeconds: 60,
+      exactlyOnce: false,
       push: { endpoint: 'https://b.example.com/x', audience: 'aud' },
     });
     assert.deepEqual(s.subscriptions[1]?.eventTypes, [...ROUTE_KEYS]);
@@ -151,26 +256,42 @@ describe('signing secrets', () => {
     assert.equal(a?.fingerprint, a2?.fingerprint);
     assert.equal(b?.fingerprint, b2?.fingerprint);
     assert.notEqual(a?.fingerprint, b?.fingerprint);
-    assert.match(a!.fingerprint, /^[0-9a-f]{12}$/);
-    assert.ok(!SECRET_A.includes(a!.fingerprint));
+    assert.match(a.fingerprint, /^[0-9a-f]{12}$/);
+    assert.ok(!SECRET_A.includes(a.fingerprint));
     assert.equal(fingerprintOf(SECRET_A), a?.fingerprint);
   });
 
   it('never prints a secret: not via JSON, string conversion or inspect', () => {
     const settings = parseSettings({ ...BASE, signingSecrets: JSON.stringify([SECRET_A]) });
     const body = SECRET_A.slice('whsec_'.length);
-    for (const text of [JSON.stringify(settings), String(settings.signingSecrets[0]), inspect(settings, { depth: 5 }), `${settings.signingSecrets[0]}`]) {
+    for (const text of [
+      JSON.stringify(settings),
+      String(settings.signingSecrets[0]),
+      inspect(settings, { depth: 5 }),
+      // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- how a template literal shows it is the point
+      `${settings.signingSecrets[0]}`,
+    ]) {
       assert.ok(!text.includes(body), text);
     }
   });
 
   const bad: [string, string, RegExp][] = [
     ['missing prefix', JSON.stringify([SECRET_A.slice(6)]), /entry 1 does not start with `whsec_`/],
-    ['not base64', JSON.stringify([SECRET_A, 'whsec_!!!not-base64!!!']), /entry 2 is not a Standard Webhooks secret: expected "whsec_" followed by base64/],
+    [
+      'not base64',
+      JSON.stringify([SECRET_A, 'whsec_!!!not-base64!!!']),
+      /entry 2 is not a Standard Webhooks secret: expected "whsec_" followed by base64/,
+    ],
     ['too short', JSON.stringify([`whsec_${Buffer.from('short').toString('base64')}`]), /fewer than the 16/],
     ['not a string', JSON.stringify([42]), /entry 1 is not a string/],
     ['duplicate', JSON.stringify([SECRET_A, SECRET_A]), /entry 2 repeats/],
-    ['too many', JSON.stringify(Array.from({ length: 6 }, (_, i) => `whsec_${Buffer.from(`secret-number-${i}-0123456789`).toString('base64')}`)), /more than the 5/],
+    [
+      'too many',
+      JSON.stringify(
+        Array.from({ length: 6 }, (_, i) => `whsec_${Buffer.from(`secret-number-${i}-0123456789`).toString('base64')}`),
+      ),
+      /more than the 5/,
+    ],
     ['not json', `["${SECRET_A}"`, /not a JSON array/],
   ];
   for (const [label, text, pattern] of bad) {
@@ -187,13 +308,16 @@ describe('signing secrets', () => {
 
 describe('readSettings', () => {
   it('reads the project namespace and gcp:* from the stack config', () => {
-    pulumi.runtime.setAllConfig({
-      'gcp:project': 'acme-webhooks',
-      'gcp:region': 'europe-west1',
-      'gemini-webhooks-pubsub:signingSecrets': JSON.stringify([SECRET_A]),
-      'gemini-webhooks-pubsub:maxDeliveryAttempts': '7',
-      'gemini-webhooks-pubsub:alertEmails': '["a@example.com"]',
-    }, ['gemini-webhooks-pubsub:signingSecrets']);
+    pulumi.runtime.setAllConfig(
+      {
+        'gcp:project': 'acme-webhooks',
+        'gcp:region': 'europe-west1',
+        'gemini-webhooks-pubsub:signingSecrets': JSON.stringify([SECRET_A]),
+        'gemini-webhooks-pubsub:maxDeliveryAttempts': '7',
+        'gemini-webhooks-pubsub:alertEmails': '["a@example.com"]',
+      },
+      ['gemini-webhooks-pubsub:signingSecrets'],
+    );
     const s = readSettings();
     assert.equal(s.project, 'acme-webhooks');
     assert.equal(s.region, 'europe-west1');
@@ -204,17 +328,29 @@ describe('readSettings', () => {
   });
 
   it('fails with the ConfigError sentence for a bad stack value', () => {
-    pulumi.runtime.setAllConfig({ 'gcp:project': 'acme-webhooks', 'gemini-webhooks-pubsub:maxDeliveryAttempts': '200' });
-    assert.throws(() => readSettings(), (e: unknown) => e instanceof ConfigError && /^Config `maxDeliveryAttempts` must be a whole number from 5 to 100/.test(e.message));
+    pulumi.runtime.setAllConfig({
+      'gcp:project': 'acme-webhooks',
+      'gemini-webhooks-pubsub:maxDeliveryAttempts': '200',
+    });
+    assert.throws(
+      () => readSettings(),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        /^Config `maxDeliveryAttempts` must be a whole number from 5 to 100/.test(e.message),
+    );
   });
 });
 
 describe('parseGoDuration', () => {
   it('reads the forms time.ParseDuration reads', () => {
-    assert.deepEqual(['0', '0s', '90s', '5m', '1m30s', '1.5h', '250ms', '.5s', '1h0m0s'].map(parseGoDuration), [0, 0, 90_000, 300_000, 90_000, 5_400_000, 250, 500, 3_600_000]);
+    assert.deepEqual(
+      ['0', '0s', '90s', '5m', '1m30s', '1.5h', '250ms', '.5s', '1h0m0s'].map(parseGoDuration),
+      [0, 0, 90_000, 300_000, 90_000, 5_400_000, 250, 500, 3_600_000],
+    );
   });
 
   it('refuses what it does not', () => {
-    for (const text of ['', '60', 's', '5 m', '-5s', '+5s', '5min', '1d', '5s ', 'm5']) assert.equal(parseGoDuration(text), undefined, text);
+    for (const text of ['', '60', 's', '5 m', '-5s', '+5s', '5min', '1d', '5s ', 'm5'])
+      assert.equal(parseGoDuration(text), undefined, text);
   });
 });

@@ -20,7 +20,11 @@ const FULL: RawConfig = {
   schemes: 'static,jwt',
   jwtAudience: 'https://hooks.example.com',
   subscriptions: JSON.stringify([
-    { name: 'billing', eventTypes: ['batch.succeeded', 'batch.failed'], push: { endpoint: 'https://billing.example.com/gemini' } },
+    {
+      name: 'billing',
+      eventTypes: ['batch.succeeded', 'batch.failed'],
+      push: { endpoint: 'https://billing.example.com/gemini' },
+    },
     { name: 'analytics', eventTypes: ['*'], filter: 'attributes.user_metadata_tenant = "acme"', exactlyOnce: true },
   ]),
   alertEmails: JSON.stringify(['oncall@example.com']),
@@ -52,8 +56,13 @@ function dependenciesOf(result: ProgramResult, record: ModelRecord): Set<string>
   return seen;
 }
 
-const sleeping = (result: ProgramResult): string[] => result.records.filter((r) => r.type === TYPES.sleep && (r.action === 'create' || r.action === 'replace')).map((r) => r.name).sort();
-const changed = (result: ProgramResult): string[] => result.records.filter((r) => r.action !== 'same').map((r) => `${r.action} ${r.name}`);
+const sleeping = (result: ProgramResult): string[] =>
+  result.records
+    .filter((r) => r.type === TYPES.sleep && (r.action === 'create' || r.action === 'replace'))
+    .map((r) => r.name)
+    .sort();
+const changed = (result: ProgramResult): string[] =>
+  result.records.filter((r) => r.action !== 'same').map((r) => `${r.action} ${r.name}`);
 
 function assertAccepted(result: ProgramResult): void {
   assert.deepEqual(result.violations, [], 'Google Cloud (the model) refused nothing');
@@ -82,23 +91,36 @@ describe('a first deploy with the full config, and the update after it', () => {
 
   it('waits for the APIs before anything else, and runs the log-metric wait alongside the build', () => {
     const apiWait = byName(fresh, TYPES.sleep, API_WAIT);
-    for (const record of fresh.records.filter((r) => r.custom && r.type.startsWith('gcp:') && r.type !== TYPES.service)) {
+    for (const record of fresh.records.filter(
+      (r) => r.custom && r.type.startsWith('gcp:') && r.type !== TYPES.service,
+    )) {
       assert.ok(dependenciesOf(fresh, record).has(apiWait.urn), `${record.name} waits for the APIs`);
     }
     const fn = byName(fresh, TYPES.function, 'receiver');
     const buildWait = byName(fresh, TYPES.sleep, BUILD_WAIT);
     const metricsWait = byName(fresh, TYPES.sleep, METRICS_WAIT);
-    for (const [a, b] of [[metricsWait, fn], [metricsWait, buildWait]] as const) {
-      assert.ok(!dependenciesOf(fresh, a).has(b.urn) && !dependenciesOf(fresh, b).has(a.urn), `${a.name} and ${b.name} run side by side`);
+    for (const [a, b] of [
+      [metricsWait, fn],
+      [metricsWait, buildWait],
+    ] as const) {
+      assert.ok(
+        !dependenciesOf(fresh, a).has(b.urn) && !dependenciesOf(fresh, b).has(a.urn),
+        `${a.name} and ${b.name} run side by side`,
+      );
     }
   });
 
-  it('builds each wait\'s triggers only from the ids and unique ids of what it waits for', () => {
-    const identities = new Set(fresh.records.flatMap((r) => [r.id, r.state['uniqueId']]).filter((v): v is string => typeof v === 'string' && v !== ''));
+  it("builds each wait's triggers only from the ids and unique ids of what it waits for", () => {
+    const identities = new Set(
+      fresh.records
+        .flatMap((r) => [r.id, r.state['uniqueId']])
+        .filter((v): v is string => typeof v === 'string' && v !== ''),
+    );
     for (const sleep of fresh.records.filter((r) => r.type === TYPES.sleep)) {
       const values = Object.values(sleep.inputs['triggers'] as Record<string, string>).flatMap((v) => v.split(','));
       assert.ok(values.length > 0, sleep.name);
-      for (const value of values) assert.ok(identities.has(value), `${sleep.name} trigger ${value} is a resource identity`);
+      for (const value of values)
+        assert.ok(identities.has(value), `${sleep.name} trigger ${value} is a resource identity`);
       for (const dependency of values) {
         const waitedFor = fresh.records.find((r) => r.id === dependency || r.state['uniqueId'] === dependency)!;
         assert.ok(dependenciesOf(fresh, sleep).has(waitedFor.urn), `${sleep.name} follows ${waitedFor.name}`);
@@ -109,10 +131,16 @@ describe('a first deploy with the full config, and the update after it', () => {
   it('takes every grant to the Pub/Sub service agent from the ServiceIdentity', () => {
     const identity = byName(fresh, TYPES.serviceIdentity, 'pubsub-service-agent');
     assert.equal(identity.inputs['service'], 'pubsub.googleapis.com');
-    const agentGrants = fresh.records.filter((r) => typeof r.inputs['member'] === 'string' && r.inputs['member'].includes('gcp-sa-'));
+    const agentGrants = fresh.records.filter(
+      (r) => typeof r.inputs['member'] === 'string' && r.inputs['member'].includes('gcp-sa-'),
+    );
     // A publisher grant per dead-letter topic, a subscriber grant per consumer subscription, and token creator on the push identity.
-    const consumerSubscriptions = fresh.records.filter((r) => r.type === TYPES.subscription && !String(r.inputs['name']).endsWith('-dead-letter'));
-    const deadLetterTopics = fresh.records.filter((r) => r.type === 'gcp:pubsub/topic:Topic' && String(r.inputs['name']).endsWith('-dead-letter'));
+    const consumerSubscriptions = fresh.records.filter(
+      (r) => r.type === TYPES.subscription && !String(r.inputs['name']).endsWith('-dead-letter'),
+    );
+    const deadLetterTopics = fresh.records.filter(
+      (r) => r.type === 'gcp:pubsub/topic:Topic' && String(r.inputs['name']).endsWith('-dead-letter'),
+    );
     assert.equal(agentGrants.length, deadLetterTopics.length + consumerSubscriptions.length + 1);
     for (const grant of agentGrants) {
       assert.equal(grant.inputs['member'], identity.state['member'], grant.name);
@@ -127,11 +155,18 @@ describe('a first deploy with the full config, and the update after it', () => {
     assert.equal(noChange.records.length, fresh.records.length);
   });
 
-  it('does not sleep again when only a wait\'s duration changes', () => {
-    const longer = runProgram({ program: 'stack', config: { ...FULL, apiEnablementWait: '90s', buildGrantsWait: '3m', logMetricsWait: '15m' }, prior: fresh.state });
+  it("does not sleep again when only a wait's duration changes", () => {
+    const longer = runProgram({
+      program: 'stack',
+      config: { ...FULL, apiEnablementWait: '90s', buildGrantsWait: '3m', logMetricsWait: '15m' },
+      prior: fresh.state,
+    });
     assertAccepted(longer);
     assert.deepEqual(sleeping(longer), []);
-    assert.deepEqual(changed(longer).sort(), [`update ${API_WAIT}`, `update ${METRICS_WAIT}`, `update ${BUILD_WAIT}`].sort());
+    assert.deepEqual(
+      changed(longer).sort(),
+      [`update ${API_WAIT}`, `update ${METRICS_WAIT}`, `update ${BUILD_WAIT}`].sort(),
+    );
   });
 
   it('sleeps again, and only there, when what a wait is for is replaced', () => {
@@ -152,7 +187,10 @@ describe('a first deploy with the minimal config, and the update after it', () =
 
   it('passes every rule of a fresh project, waiting for the build grants and the metrics only', () => {
     assertAccepted(fresh);
-    assert.deepEqual(fresh.records.filter((r) => r.type === TYPES.service), []);
+    assert.deepEqual(
+      fresh.records.filter((r) => r.type === TYPES.service),
+      [],
+    );
     assert.deepEqual(sleeping(fresh), [METRICS_WAIT, BUILD_WAIT].sort());
   });
 
@@ -172,35 +210,56 @@ describe("a consumer's filter", () => {
   const withAnalyticsFilter = (filter: string | undefined): RawConfig => ({
     ...FULL,
     subscriptions: JSON.stringify([
-      { name: 'billing', eventTypes: ['batch.succeeded', 'batch.failed'], push: { endpoint: 'https://billing.example.com/gemini' } },
+      {
+        name: 'billing',
+        eventTypes: ['batch.succeeded', 'batch.failed'],
+        push: { endpoint: 'https://billing.example.com/gemini' },
+      },
       { name: 'analytics', eventTypes: ['*'], exactlyOnce: true, ...(filter === undefined ? {} : { filter }) },
     ]),
   });
 
-  for (const [label, filter] of [['changed', 'attributes.user_metadata_tenant = "globex"'], ['removed', undefined]] as const) {
+  for (const [label, filter] of [
+    ['changed', 'attributes.user_metadata_tenant = "globex"'],
+    ['removed', undefined],
+  ] as const) {
     it(`${label}, is refused in one line before any subscription is replaced`, () => {
       const run = runProgram({ program: 'stack', config: withAnalyticsFilter(filter), prior: fresh.state });
       assert.deepEqual(run.violations, [], 'no replacement reached Google Cloud');
       assert.equal(run.errors.length, 1, run.errors.join('\n'));
       const [error] = run.errors as [string];
       assert.doesNotMatch(error, /\n/);
-      assert.match(error, /^Consumer "analytics": subscription gemini-[a-z-]+-analytics \(and \d+ more of its subscriptions\) was created with filter "attributes\.user_metadata_tenant = \\"acme\\""/);
+      assert.match(
+        error,
+        /^Consumer "analytics": subscription gemini-[a-z-]+-analytics \(and \d+ more of its subscriptions\) was created with filter "attributes\.user_metadata_tenant = \\"acme\\""/,
+      );
       assert.match(error, /delete the subscriptions and every unacknowledged message in them/);
       assert.match(error, /add the new filter as a new consumer, let the old one drain, then remove it/);
       assert.match(error, /remove the consumer in one `pulumi up` and add it back in the next/);
       const subscriptions = run.records.filter((r) => r.type === TYPES.subscription);
-      assert.deepEqual(subscriptions.filter((r) => r.action !== 'same'), [], 'every subscription is left as it is');
+      assert.deepEqual(
+        subscriptions.filter((r) => r.action !== 'same'),
+        [],
+        'every subscription is left as it is',
+      );
     });
   }
 
   it('is kept as is on a new consumer, which can take the new filter', () => {
     const config = {
       ...FULL,
-      subscriptions: JSON.stringify([...JSON.parse(FULL.subscriptions!), { name: 'analytics2', eventTypes: ['*'], filter: 'attributes.user_metadata_tenant = "globex"' }]),
+      subscriptions: JSON.stringify([
+        ...JSON.parse(FULL.subscriptions!),
+        { name: 'analytics2', eventTypes: ['*'], filter: 'attributes.user_metadata_tenant = "globex"' },
+      ]),
     };
     const run = runProgram({ program: 'stack', config, prior: fresh.state });
     assertAccepted(run);
-    assert.ok(run.records.filter((r) => r.type === TYPES.subscription && r.action === 'create').every((r) => String(r.inputs['name']).endsWith('-analytics2')));
+    assert.ok(
+      run.records
+        .filter((r) => r.type === TYPES.subscription && r.action === 'create')
+        .every((r) => String(r.inputs['name']).endsWith('-analytics2')),
+    );
   });
 });
 
@@ -211,22 +270,47 @@ describe('a domain-scoped project', () => {
     assertAccepted(run);
     const fn = byName(run, TYPES.function, 'receiver');
     assert.match(fn.inputs['buildConfig'].serviceAccount, new RegExp(`^projects/${project}/serviceAccounts/[^/]+$`));
-    assert.equal(fn.inputs['buildConfig'].dockerRepository, `projects/${project}/locations/europe-west1/repositories/gemini-receiver-builds`);
-    assert.equal(fn.inputs['serviceConfig'].environmentVariables.WEBHOOK_SIGNING_SECRETS_SECRET, `projects/${project}/secrets/gemini-webhook-signing-secrets`);
-    for (const subscription of run.records.filter((r) => r.type === TYPES.subscription && r.inputs['deadLetterPolicy'] !== undefined)) {
-      assert.match(subscription.inputs['deadLetterPolicy'].deadLetterTopic, new RegExp(`^projects/${project}/topics/gemini-[a-z-]+-dead-letter$`));
+    assert.equal(
+      fn.inputs['buildConfig'].dockerRepository,
+      `projects/${project}/locations/europe-west1/repositories/gemini-receiver-builds`,
+    );
+    assert.equal(
+      fn.inputs['serviceConfig'].environmentVariables.WEBHOOK_SIGNING_SECRETS_SECRET,
+      `projects/${project}/secrets/gemini-webhook-signing-secrets`,
+    );
+    for (const subscription of run.records.filter(
+      (r) => r.type === TYPES.subscription && r.inputs['deadLetterPolicy'] !== undefined,
+    )) {
+      assert.match(
+        subscription.inputs['deadLetterPolicy'].deadLetterTopic,
+        new RegExp(`^projects/${project}/topics/gemini-[a-z-]+-dead-letter$`),
+      );
     }
   });
 });
 
 describe('EventSubscription on its own', () => {
   it('creates the Pub/Sub service agent it grants to', () => {
-    const run = runProgram({ program: 'subscription', config: { 'gcp:project': `example.com:${PROJECT}`, subscriptions: JSON.stringify([{ name: 'billing', eventTypes: ['batch.failed'], push: { endpoint: 'https://billing.example.com/gemini' } }]) } });
+    const run = runProgram({
+      program: 'subscription',
+      config: {
+        'gcp:project': `example.com:${PROJECT}`,
+        subscriptions: JSON.stringify([
+          { name: 'billing', eventTypes: ['batch.failed'], push: { endpoint: 'https://billing.example.com/gemini' } },
+        ]),
+      },
+    });
     assertAccepted(run);
     const identity = byName(run, TYPES.serviceIdentity, 'billing-pubsub-agent');
     const grants = run.records.filter((r) => r.inputs['member'] === identity.state['member']);
-    assert.deepEqual(grants.map((g) => g.inputs['role']).sort(), ['roles/iam.serviceAccountTokenCreator', 'roles/pubsub.subscriber']);
+    assert.deepEqual(grants.map((g) => g.inputs['role']).sort(), [
+      'roles/iam.serviceAccountTokenCreator',
+      'roles/pubsub.subscriber',
+    ]);
     const subscription = run.records.find((r) => r.type === TYPES.subscription)!;
-    assert.equal(subscription.inputs['deadLetterPolicy'].deadLetterTopic, `projects/example.com:${PROJECT}/topics/gemini-batch-failed-dead-letter`);
+    assert.equal(
+      subscription.inputs['deadLetterPolicy'].deadLetterTopic,
+      `projects/example.com:${PROJECT}/topics/gemini-batch-failed-dead-letter`,
+    );
   });
 });

@@ -65,7 +65,7 @@ const FRESH: ReadonlySet<Action> = new Set(['create', 'replace']);
 
 /** Service agents: `service-<project number>@<service>.iam.gserviceaccount.com` (https://cloud.google.com/iam/docs/service-agents). */
 const SERVICE_AGENT_MEMBER = /^serviceAccount:(service-\d+@[a-z0-9-]+\.iam\.gserviceaccount\.com)$/;
-const USER_METRIC = /logging\.googleapis\.com\/user\/([A-Za-z0-9_.\/-]+?)(?=["\\])/g;
+const USER_METRIC = /logging\.googleapis\.com\/user\/([A-Za-z0-9_./-]+?)(?=["\\])/g;
 
 /**
  * Inputs whose change replaces the resource rather than updating it. Names and projects identify a
@@ -79,7 +79,18 @@ const REPLACED_ON_CHANGE: Record<string, readonly string[]> = {
   // nor can message ordering (https://cloud.google.com/pubsub/docs/ordering).
   [TYPES.subscription]: ['name', 'project', 'topic', 'filter', 'enableMessageOrdering'],
 };
-const IDENTITY_INPUTS = ['name', 'project', 'accountId', 'secretId', 'repositoryId', 'service', 'location', 'topic', 'subscription', 'bucket'];
+const IDENTITY_INPUTS = [
+  'name',
+  'project',
+  'accountId',
+  'secretId',
+  'repositoryId',
+  'service',
+  'location',
+  'topic',
+  'subscription',
+  'bucket',
+];
 /** IAM member resources have no update: every input is part of the binding they add. */
 const IAM_MEMBER_TYPE = /IAMMember|IamMember/;
 
@@ -98,7 +109,7 @@ function hash(text: string, length: number): string {
 
 /** `example.com:my-project` names its accounts `…@my-project.example.com.iam.gserviceaccount.com`. */
 export function serviceAccountHost(project: string): string {
-  const [domain, id] = project.includes(':') ? project.split(':') as [string, string] : [undefined, project];
+  const [domain, id] = project.includes(':') ? (project.split(':') as [string, string]) : [undefined, project];
   return `${domain === undefined ? id : `${id}.${domain}`}.iam.gserviceaccount.com`;
 }
 
@@ -116,7 +127,14 @@ export class GcpModel {
 
   /** The state this run leaves, to give the next run as its prior. */
   state(): PriorResource[] {
-    return this.records.map(({ urn, type, name, id, inputs, state }) => ({ urn, type, name, id, inputs: plain(inputs), state: plain(state) }));
+    return this.records.map(({ urn, type, name, id, inputs, state }) => ({
+      urn,
+      type,
+      name,
+      id,
+      inputs: plain(inputs),
+      state: plain(state),
+    }));
   }
 
   /** Sleeps that sleep in this run: created or replaced. */
@@ -142,7 +160,15 @@ export class GcpModel {
   }
 
   /** Registers one resource: decides the action, checks the rules, answers with id and outputs. */
-  register(args: { urn: string; type: string; name: string; custom: boolean; inputs: Record<string, any>; dependencies: string[]; ignoreChanges: string[] }): { id: string; state: Record<string, any> } {
+  register(args: {
+    urn: string;
+    type: string;
+    name: string;
+    custom: boolean;
+    inputs: Record<string, any>;
+    dependencies: string[];
+    ignoreChanges: string[];
+  }): { id: string; state: Record<string, any> } {
     const prior = this.#prior.get(args.urn);
     const goal = this.#goal(args.inputs, args.ignoreChanges, prior);
     const action = this.#action(args.type, goal, prior);
@@ -202,8 +228,16 @@ export class GcpModel {
       case TYPES.account: {
         const email = `${inputs['accountId']}@${serviceAccountHost(project)}`;
         // A re-created account keeps its email and gets a new unique id.
-        const uniqueId = BigInt(`0x${hash(record.id, 15)}`).toString().padStart(21, '1').slice(0, 21);
-        return { email, member: `serviceAccount:${email}`, name: `projects/${project}/serviceAccounts/${email}`, uniqueId };
+        const uniqueId = BigInt(`0x${hash(record.id, 15)}`)
+          .toString()
+          .padStart(21, '1')
+          .slice(0, 21);
+        return {
+          email,
+          member: `serviceAccount:${email}`,
+          name: `projects/${project}/serviceAccounts/${email}`,
+          uniqueId,
+        };
       }
       case TYPES.serviceIdentity: {
         // Service agents are named for the project number and the service
@@ -214,7 +248,10 @@ export class GcpModel {
       case TYPES.function:
         return {
           url: `https://${inputs['name']}-${hash(record.id, 10)}-${inputs['location']}.a.run.app`,
-          serviceConfig: { ...inputs['serviceConfig'], service: `projects/${project}/locations/${inputs['location']}/services/${inputs['name']}` },
+          serviceConfig: {
+            ...inputs['serviceConfig'],
+            service: `projects/${project}/locations/${inputs['location']}/services/${inputs['name']}`,
+          },
         };
       case TYPES.bucket:
         return { name: inputs['name'] ?? `${record.name}-${hash(record.id, 7)}` };
@@ -246,11 +283,16 @@ export class GcpModel {
    */
   *#serviceAgentGrants(record: ModelRecord): Generator<string> {
     if (record.action === 'same') return;
-    const members = [record.inputs['member'], ...(Array.isArray(record.inputs['members']) ? record.inputs['members'] : [])];
+    const members = [
+      record.inputs['member'],
+      ...(Array.isArray(record.inputs['members']) ? record.inputs['members'] : []),
+    ];
     for (const member of members) {
       const agent = typeof member === 'string' ? SERVICE_AGENT_MEMBER.exec(member)?.[1] : undefined;
       if (agent === undefined) continue;
-      const identity = this.records.find((r) => r.type === TYPES.serviceIdentity && r.state['member'] === member && r.order < record.order);
+      const identity = this.records.find(
+        (r) => r.type === TYPES.serviceIdentity && r.state['member'] === member && r.order < record.order,
+      );
       if (identity === undefined || !this.follows(record, identity)) {
         yield `${record.name}: Error 400: Service account ${agent} does not exist (no ServiceIdentity for it was registered before this grant and among its dependencies)`;
       }
@@ -284,7 +326,8 @@ export class GcpModel {
       const metric = this.records.find((r) => r.type === TYPES.metric && r.inputs['name'] === metricName);
       const notFound = `${record.name}: Error 404: Cannot find metric(s) that match type = "logging.googleapis.com/user/${metricName}". If a metric was created recently, it could take up to 10 minutes to become available`;
       if (metric === undefined) yield `${notFound} (no such metric registered)`;
-      else if (FRESH.has(metric.action) && this.#sleepBetween(record, [metric]) === undefined) yield `${notFound} (no Sleep after the metric among the policy's dependencies)`;
+      else if (FRESH.has(metric.action) && this.#sleepBetween(record, [metric]) === undefined)
+        yield `${notFound} (no Sleep after the metric among the policy's dependencies)`;
     }
   }
 
@@ -303,8 +346,11 @@ export class GcpModel {
       return;
     }
     const grants = this.records.filter((r) => r.custom && r.inputs['member'] === `serviceAccount:${email}`);
-    if (grants.length === 0) yield `${record.name}: the build identity ${email} holds no grant, so Cloud Build cannot fetch the source`;
-    const fresh = [...grants, ...this.records.filter((r) => r.type === TYPES.service)].filter((r) => FRESH.has(r.action));
+    if (grants.length === 0)
+      yield `${record.name}: the build identity ${email} holds no grant, so Cloud Build cannot fetch the source`;
+    const fresh = [...grants, ...this.records.filter((r) => r.type === TYPES.service)].filter((r) =>
+      FRESH.has(r.action),
+    );
     if (fresh.length > 0 && this.#sleepBetween(record, fresh) === undefined) {
       const region = String(record.inputs['location']);
       yield `${record.name}: Build failed: Access to bucket gcf-v2-sources-${MODEL_PROJECT_NUMBER}-${region} denied. You must grant Storage Object Viewer permission to ${email} (no Sleep after the ${fresh.length} grants and APIs new in this run among its dependencies)`;
@@ -329,26 +375,42 @@ export class GcpModel {
 export async function installGcpModel(options: ModelOptions): Promise<GcpModel> {
   const model = new GcpModel(options);
   const pending = new Map<string, { urn: string; dependencies: string[]; ignoreChanges: string[] }>();
-  await pulumi.runtime.setMocks({
-    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
-      const registration = pending.get(`${args.type}::${args.name}`);
-      if (registration === undefined) throw new Error(`no registration seen for ${args.type} ${args.name}`);
-      return model.register({ ...registration, type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs });
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
+        const registration = pending.get(`${args.type}::${args.name}`);
+        if (registration === undefined) throw new Error(`no registration seen for ${args.type} ${args.name}`);
+        return model.register({
+          ...registration,
+          type: args.type,
+          name: args.name,
+          custom: args.custom ?? true,
+          inputs: args.inputs,
+        });
+      },
+      call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        return model.call(args.token);
+      },
     },
-    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
-      return model.call(args.token);
-    },
-  }, 'gemini-webhooks-pubsub', 'test');
+    'gemini-webhooks-pubsub',
+    'test',
+  );
   // The mock callbacks do not see a registration's options; the request to the monitor does.
   // The URN is computed as the mock monitor computes it (parent type chain, then the name).
-  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: any, callback: unknown) => unknown };
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource: (req: any, callback: unknown) => unknown;
+  };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req: any, callback: unknown) => {
     let type: string = req.getType();
     const parent: string = req.getParent();
     if (parent !== '') type = `${parent.split('::')[2]!.split('$').pop()}$${type}`;
     const urn = `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${type}::${req.getName()}`;
-    pending.set(`${req.getType()}::${req.getName()}`, { urn, dependencies: req.getDependenciesList(), ignoreChanges: req.getIgnorechangesList() });
+    pending.set(`${req.getType()}::${req.getName()}`, {
+      urn,
+      dependencies: req.getDependenciesList(),
+      ignoreChanges: req.getIgnorechangesList(),
+    });
     return register(req, callback);
   };
   return model;

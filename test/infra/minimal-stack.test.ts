@@ -8,13 +8,30 @@ import { fixtureSettings, fixtureSource, installMocks, ofType, recorded, registe
 
 await installMocks();
 const { createStack } = await import('../../infra/stack.ts');
-const stack = createStack(fixtureSettings({ signingSecrets: '', publicInvoker: 'none', enableApis: 'false', subscriptions: '', alertEmails: '' }), { source: fixtureSource() });
-await registered(stack.receiver.function, stack.secrets.secret, ...stack.monitoring.alertPolicies, stack.monitoring.dashboard);
+const stack = createStack(
+  fixtureSettings({
+    signingSecrets: '',
+    publicInvoker: 'none',
+    enableApis: 'false',
+    subscriptions: '',
+    alertEmails: '',
+  }),
+  { source: fixtureSource() },
+);
+await registered(
+  stack.receiver.function,
+  stack.secrets.secret,
+  ...stack.monitoring.alertPolicies,
+  stack.monitoring.dashboard,
+);
 
 describe('minimal stack', () => {
   it('opens the receiver to nobody when publicInvoker is none', () => {
     assert.equal(stack.receiver.publicInvokerBinding, undefined);
-    assert.deepEqual(recorded.filter((r) => JSON.stringify(r.inputs).includes('allUsers')), []);
+    assert.deepEqual(
+      recorded.filter((r) => JSON.stringify(r.inputs).includes('allUsers')),
+      [],
+    );
   });
 
   it('leaves APIs alone when enableApis is false', () => {

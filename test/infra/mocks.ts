@@ -32,10 +32,12 @@ export async function installMocks(): Promise<GcpModel> {
 
 /** Resolves an Output (or plain value) to its value. */
 export function resolve<T>(value: pulumi.Input<T>): Promise<T> {
-  return new Promise((done) => pulumi.output(value).apply((v) => {
-    done(v as T);
-    return v;
-  }));
+  return new Promise((done) =>
+    pulumi.output(value).apply((v) => {
+      done(v as T);
+      return v;
+    }),
+  );
 }
 
 /** Waits until every given resource has been registered (so its inputs are recorded). */
@@ -49,7 +51,12 @@ export function ofType(type: string): RecordedResource[] {
 
 export function named(type: string, name: string): RecordedResource {
   const found = recorded.find((r) => r.type === type && r.name === name);
-  if (found === undefined) throw new Error(`no ${type} named ${name}; have: ${ofType(type).map((r) => r.name).join(', ')}`);
+  if (found === undefined)
+    throw new Error(
+      `no ${type} named ${name}; have: ${ofType(type)
+        .map((r) => r.name)
+        .join(', ')}`,
+    );
   return found;
 }
 
@@ -66,8 +73,18 @@ export function fixtureSettings(overrides: RawConfig = {}): Settings {
     schemes: 'static,jwt',
     jwtAudience: 'https://hooks.example.com',
     subscriptions: JSON.stringify([
-      { name: 'billing', eventTypes: ['batch.succeeded', 'batch.failed'], push: { endpoint: 'https://billing.example.com/gemini' } },
-      { name: 'analytics', eventTypes: ['*'], filter: 'attributes.user_metadata_tenant = "acme"', exactlyOnce: true, ackDeadlineSeconds: 120 },
+      {
+        name: 'billing',
+        eventTypes: ['batch.succeeded', 'batch.failed'],
+        push: { endpoint: 'https://billing.example.com/gemini' },
+      },
+      {
+        name: 'analytics',
+        eventTypes: ['*'],
+        filter: 'attributes.user_metadata_tenant = "acme"',
+        exactlyOnce: true,
+        ackDeadlineSeconds: 120,
+      },
     ]),
     alertEmails: JSON.stringify(['oncall@example.com']),
     ...overrides,
@@ -85,7 +102,8 @@ export function fixtureSource(extraFiles: Record<string, string> = {}): BuildSou
   cpSync(path.join(REPO_ROOT, 'functions'), dir, { recursive: true });
   const files: Record<string, string> = { ...extraFiles };
   if (!existsSync(path.join(dir, 'index.ts')) && files['index.ts'] === undefined) {
-    files['index.ts'] = "import { ROUTE_KEYS } from './catalog.ts';\nexport const receiveWebhook = (): number => ROUTE_KEYS.length;\n";
+    files['index.ts'] =
+      "import { ROUTE_KEYS } from './catalog.ts';\nexport const receiveWebhook = (): number => ROUTE_KEYS.length;\n";
   }
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
   return { sourceDir: dir, lockfile: path.join(REPO_ROOT, 'package-lock.json') };

@@ -5,8 +5,19 @@ import { isResourceScopedRole } from '../../policy/policies.ts';
 import { filterChangeProblem } from '../../infra/subscription-filter.ts';
 import { consumerNameProblem, planRoutes, planSubscription } from '../../functions/topology.ts';
 import {
-  consumerSubscriptionPattern, cpuForMemory, fitName, FUNCTION_NAME, planBuildGrants, planConsumerSubscriptions, planDeadLetterPublisherGrants,
-  planDeadLetterSubscriberGrants, planNames, planReceiverRuntimeGrants, pushServiceAccountIdFor, REPOSITORY_ID, SERVICE_ACCOUNT_ID,
+  consumerSubscriptionPattern,
+  cpuForMemory,
+  fitName,
+  FUNCTION_NAME,
+  planBuildGrants,
+  planConsumerSubscriptions,
+  planDeadLetterPublisherGrants,
+  planDeadLetterSubscriberGrants,
+  planNames,
+  planReceiverRuntimeGrants,
+  pushServiceAccountIdFor,
+  REPOSITORY_ID,
+  SERVICE_ACCOUNT_ID,
   serviceAccountIdFor,
 } from '../../infra/plan.ts';
 
@@ -26,7 +37,8 @@ describe('names respect GCP limits', () => {
       assert.match(names.functionName, FUNCTION_NAME);
       assert.match(names.repositoryId, REPOSITORY_ID);
       assert.ok(names.secretId.length <= 255 && /^[a-zA-Z0-9_-]+$/.test(names.secretId));
-      for (const metric of [names.deliveriesMetric, names.verificationFailuresMetric, names.publishLatencyMetric]) assert.ok(metric.length <= 100, metric);
+      for (const metric of [names.deliveriesMetric, names.verificationFailuresMetric, names.publishLatencyMetric])
+        assert.ok(metric.length <= 100, metric);
       for (const route of planRoutes(prefix)) {
         for (const id of [route.topic, route.deadLetterTopic, route.deadLetterSubscription]) {
           assert.match(id, TOPIC_ID);
@@ -62,7 +74,11 @@ describe('grant plans', () => {
   const all = [
     ...planDeadLetterPublisherGrants(routes, agent),
     ...planDeadLetterSubscriberGrants([{ name: 'gemini-batch-failed-billing' }], agent),
-    ...planReceiverRuntimeGrants(routes, 'gemini-webhook-signing-secrets', 'serviceAccount:r@p.iam.gserviceaccount.com'),
+    ...planReceiverRuntimeGrants(
+      routes,
+      'gemini-webhook-signing-secrets',
+      'serviceAccount:r@p.iam.gserviceaccount.com',
+    ),
     ...planBuildGrants('p', 'bucket', 'repo', 'serviceAccount:b@p.iam.gserviceaccount.com'),
   ];
 
@@ -70,25 +86,40 @@ describe('grant plans', () => {
     for (const grant of all) {
       if (grant.scope === 'project') assert.ok(!isResourceScopedRole(grant.role), grant.role);
     }
-    assert.deepEqual(all.filter((g) => g.scope === 'project').map((g) => g.role), ['roles/logging.logWriter', 'roles/storage.objectViewer']);
+    assert.deepEqual(
+      all.filter((g) => g.scope === 'project').map((g) => g.role),
+      ['roles/logging.logWriter', 'roles/storage.objectViewer'],
+    );
     // The storage grant reaches only the buckets Cloud Functions copies sources into.
     const storage = all.find((g) => g.scope === 'project' && g.role === 'roles/storage.objectViewer');
-    assert.match(storage?.condition?.expression ?? '', /^resource\.name\.startsWith\("projects\/_\/buckets\/gcf-v2-sources-"\)$/);
+    assert.match(
+      storage?.condition?.expression ?? '',
+      /^resource\.name\.startsWith\("projects\/_\/buckets\/gcf-v2-sources-"\)$/,
+    );
   });
 
   it('lets the service agent publish to every dead-letter topic', () => {
     const grants = planDeadLetterPublisherGrants(routes, agent);
-    assert.deepEqual(grants.map((g) => g.resource), routes.map((r) => r.deadLetterTopic));
+    assert.deepEqual(
+      grants.map((g) => g.resource),
+      routes.map((r) => r.deadLetterTopic),
+    );
     assert.ok(grants.every((g) => g.scope === 'topic' && g.role === 'roles/pubsub.publisher' && g.member === agent));
   });
 
   it('lets the runtime identity publish to each event topic (not dead-letter topics) and list and read one secret', () => {
     const grants = planReceiverRuntimeGrants(routes, 's', 'm');
-    assert.deepEqual(grants.filter((g) => g.scope === 'topic').map((g) => g.resource), routes.map((r) => r.topic));
-    assert.deepEqual(grants.filter((g) => g.scope !== 'topic'), [
-      { scope: 'secret', resource: 's', role: 'roles/secretmanager.viewer', member: 'm' },
-      { scope: 'secret', resource: 's', role: 'roles/secretmanager.secretAccessor', member: 'm' },
-    ]);
+    assert.deepEqual(
+      grants.filter((g) => g.scope === 'topic').map((g) => g.resource),
+      routes.map((r) => r.topic),
+    );
+    assert.deepEqual(
+      grants.filter((g) => g.scope !== 'topic'),
+      [
+        { scope: 'secret', resource: 's', role: 'roles/secretmanager.viewer', member: 'm' },
+        { scope: 'secret', resource: 's', role: 'roles/secretmanager.secretAccessor', member: 'm' },
+      ],
+    );
     assert.equal(grants.length, ROUTE_KEYS.length + 2);
   });
 });
@@ -98,7 +129,10 @@ describe('push identities', () => {
     const a = pushServiceAccountIdFor('gemini', `${'c'.repeat(25)}-aaaa`);
     const b = pushServiceAccountIdFor('gemini', `${'c'.repeat(25)}-bbbb`);
     assert.notEqual(a, b);
-    assert.notEqual(pushServiceAccountIdFor('prod', 'x'.repeat(30)), pushServiceAccountIdFor('staging', 'x'.repeat(30)));
+    assert.notEqual(
+      pushServiceAccountIdFor('prod', 'x'.repeat(30)),
+      pushServiceAccountIdFor('staging', 'x'.repeat(30)),
+    );
   });
 });
 
@@ -107,7 +141,8 @@ describe('consumer subscription pattern (monitoring filters)', () => {
     const consumers = ['billing', 'analytics', 'audit', 'search', 'ops', 'ml', 'reporting', 'archive'];
     const pattern = new RegExp(`^${consumerSubscriptionPattern('gemini', consumers)}$`);
     for (const consumer of consumers) {
-      for (const route of ROUTE_KEYS) assert.ok(pattern.test(planSubscription('gemini', route, consumer).name), `${route} ${consumer}`);
+      for (const route of ROUTE_KEYS)
+        assert.ok(pattern.test(planSubscription('gemini', route, consumer).name), `${route} ${consumer}`);
     }
     for (const route of planRoutes('gemini')) {
       assert.ok(!pattern.test(route.deadLetterSubscription), route.deadLetterSubscription);
@@ -122,7 +157,8 @@ describe('consumer subscription pattern (monitoring filters)', () => {
 });
 
 describe('filter change refusal', () => {
-  const deployed = (filter: string) => ['gemini-batch-failed-billing', 'gemini-batch-succeeded-billing'].map((subscription) => ({ subscription, filter }));
+  const deployed = (filter: string) =>
+    ['gemini-batch-failed-billing', 'gemini-batch-succeeded-billing'].map((subscription) => ({ subscription, filter }));
 
   it('says nothing while every deployed filter is the configured one', () => {
     assert.equal(filterChangeProblem('billing', 'attributes.a = "1"', deployed('attributes.a = "1"')), undefined);
@@ -131,9 +167,17 @@ describe('filter change refusal', () => {
 
   it('names the consumer, a subscription, both filters and the ways forward in one line', () => {
     const problem = filterChangeProblem('billing', '', deployed('attributes.a = "1"'))!;
-    assert.match(problem, /^Consumer "billing": subscription gemini-batch-failed-billing \(and 1 more of its subscriptions\) was created with filter "attributes\.a = \\"1\\"" and the config now asks for no filter;/);
+    assert.match(
+      problem,
+      /^Consumer "billing": subscription gemini-batch-failed-billing \(and 1 more of its subscriptions\) was created with filter "attributes\.a = \\"1\\"" and the config now asks for no filter;/,
+    );
     assert.doesNotMatch(problem, /\n/);
-    const one = filterChangeProblem('billing', 'attributes.a = "2"', [{ subscription: 'gemini-batch-failed-billing', filter: '' }])!;
-    assert.match(one, /subscription gemini-batch-failed-billing was created with no filter and the config now asks for filter "attributes\.a = \\"2\\""/);
+    const one = filterChangeProblem('billing', 'attributes.a = "2"', [
+      { subscription: 'gemini-batch-failed-billing', filter: '' },
+    ])!;
+    assert.match(
+      one,
+      /subscription gemini-batch-failed-billing was created with no filter and the config now asks for filter "attributes\.a = \\"2\\""/,
+    );
   });
 });

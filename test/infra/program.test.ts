@@ -13,17 +13,25 @@ const entryPresent = existsSync(path.resolve(import.meta.dirname, '..', '..', 'f
 
 describe('infra/index.ts', { skip: entryPresent ? false : 'functions/index.ts has not landed yet' }, () => {
   it('reads the stack config and exports the receiver URL, topics, secret id and next step', async () => {
-    pulumi.runtime.setAllConfig({
-      'gcp:project': 'acme-webhooks',
-      'gcp:region': 'us-central1',
-      'gemini-webhooks-pubsub:signingSecrets': JSON.stringify([SECRET_NEW]),
-    }, ['gemini-webhooks-pubsub:signingSecrets']);
+    pulumi.runtime.setAllConfig(
+      {
+        'gcp:project': 'acme-webhooks',
+        'gcp:region': 'us-central1',
+        'gemini-webhooks-pubsub:signingSecrets': JSON.stringify([SECRET_NEW]),
+      },
+      ['gemini-webhooks-pubsub:signingSecrets'],
+    );
     await installMocks();
     const program = await import('../../infra/index.ts');
-    const outputs = await resolve(pulumi.output({
-      receiverUrl: program.receiverUrl, topics: program.topics, signingSecretId: program.signingSecretId, nextStep: program.nextStep,
-      deadLetterSubscriptions: program.deadLetterSubscriptions,
-    }));
+    const outputs = await resolve(
+      pulumi.output({
+        receiverUrl: program.receiverUrl,
+        topics: program.topics,
+        signingSecretId: program.signingSecretId,
+        nextStep: program.nextStep,
+        deadLetterSubscriptions: program.deadLetterSubscriptions,
+      }),
+    );
     assert.match(outputs.receiverUrl, /^https:\/\//);
     assert.equal(outputs.topics['batch.succeeded'], 'gemini-batch-succeeded');
     assert.equal(outputs.deadLetterSubscriptions['unrouted'], 'gemini-unrouted-dead-letter');

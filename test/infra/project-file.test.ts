@@ -21,9 +21,16 @@ interface Declaration {
   description?: string;
 }
 
-const project = parse(readFileSync(path.join(ROOT, 'Pulumi.yaml'), 'utf8')) as { name: string; main: string; runtime: any; config: Record<string, Declaration> };
+const project = parse(readFileSync(path.join(ROOT, 'Pulumi.yaml'), 'utf8')) as {
+  name: string;
+  main: string;
+  runtime: any;
+  config: Record<string, Declaration>;
+};
 const declarations = new Map(Object.entries(project.config));
-const example = (parse(readFileSync(path.join(ROOT, 'Pulumi.dev.yaml.example'), 'utf8')) as { config: Record<string, unknown> }).config;
+const example = (
+  parse(readFileSync(path.join(ROOT, 'Pulumi.dev.yaml.example'), 'utf8')) as { config: Record<string, unknown> }
+).config;
 
 /**
  * A config value as the program receives it: Pulumi formats a primitive with Go's `%v` and hands
@@ -37,20 +44,26 @@ function asProgramSees(value: unknown): string {
 /** Pulumi's check of a stack value against a declared type (`ValidateConfigValue`, same source). */
 function fitsDeclaredType(declaration: Declaration, value: unknown): boolean {
   switch (declaration.type) {
-    case 'string': return typeof value === 'string';
-    case 'integer': return Number.isInteger(value) || (typeof value === 'string' && /^[-+]?\d+$/.test(value));
-    case 'boolean': return typeof value === 'boolean' || value === 'true' || value === 'false';
-    case 'array': return Array.isArray(value) && value.every((item) => typeof item === declaration.items?.type);
-    default: return false;
+    case 'string':
+      return typeof value === 'string';
+    case 'integer':
+      return Number.isInteger(value) || (typeof value === 'string' && /^[-+]?\d+$/.test(value));
+    case 'boolean':
+      return typeof value === 'boolean' || value === 'true' || value === 'false';
+    case 'array':
+      return Array.isArray(value) && value.every((item) => typeof item === declaration.items?.type);
+    default:
+      return false;
   }
 }
 
 /** The config the program gets from a stack file: its values, then Pulumi.yaml's defaults for the rest. */
 function stackConfig(values: Record<string, unknown>): RawConfig {
   const raw: Record<string, string> = {};
-  for (const [key, declaration] of declarations) if (declaration.default !== undefined) raw[key] = asProgramSees(declaration.default);
+  for (const [key, declaration] of declarations)
+    if (declaration.default !== undefined) raw[key] = asProgramSees(declaration.default);
   for (const [key, value] of Object.entries(values)) raw[key.replace(`${PROJECT_NAME}:`, '')] = asProgramSees(value);
-  return raw as RawConfig;
+  return raw;
 }
 
 describe('Pulumi.yaml', () => {
@@ -71,17 +84,24 @@ describe('Pulumi.yaml', () => {
 
   it('declares no secret key with a default, which Pulumi would refuse on every stack that leaves it unset', () => {
     // Pulumi sets the default as a plain value, then requires a `secret: true` key to be encrypted.
-    for (const [key, declaration] of declarations) assert.ok(!(declaration.secret === true && declaration.default !== undefined), key);
+    for (const [key, declaration] of declarations)
+      assert.ok(!(declaration.secret === true && declaration.default !== undefined), key);
   });
 
   it('declares the same defaults the program applies', () => {
-    const declared = Object.fromEntries([...declarations].filter(([, d]) => d.default !== undefined).map(([key, d]) => [key, asProgramSees(d.default)]));
+    const declared = Object.fromEntries(
+      [...declarations].filter(([, d]) => d.default !== undefined).map(([key, d]) => [key, asProgramSees(d.default)]),
+    );
     for (const [key, value] of Object.entries(DEFAULTS)) {
       if (key in declared) assert.equal(declared[key], String(value), key);
     }
-    for (const [key, tunable] of Object.entries(RECEIVER_TUNABLES)) assert.equal(declared[key], String(tunable.default), key);
+    for (const [key, tunable] of Object.entries(RECEIVER_TUNABLES))
+      assert.equal(declared[key], String(tunable.default), key);
     // The declared defaults, fed back as a stack would, parse to the program's defaults.
-    assert.deepEqual(parseSettings({ 'gcp:project': 'acme-webhooks', ...stackConfig({}) }), parseSettings({ 'gcp:project': 'acme-webhooks' }));
+    assert.deepEqual(
+      parseSettings({ 'gcp:project': 'acme-webhooks', ...stackConfig({}) }),
+      parseSettings({ 'gcp:project': 'acme-webhooks' }),
+    );
   });
 });
 
@@ -91,7 +111,8 @@ describe('Pulumi.dev.yaml.example', () => {
   it('sets every declared key that has no default, so no "missing configuration value"', () => {
     const set = new Set(own.map(([key]) => key.slice(PROJECT_NAME.length + 1)));
     for (const [key, declaration] of declarations) {
-      if (declaration.default === undefined) assert.ok(set.has(key), `${key} has no default and is not set in the example`);
+      if (declaration.default === undefined)
+        assert.ok(set.has(key), `${key} has no default and is not set in the example`);
     }
   });
 
@@ -109,6 +130,9 @@ describe('Pulumi.dev.yaml.example', () => {
     assert.equal(settings.region, example['gcp:region']);
     assert.deepEqual(settings.signingSecrets, []);
     assert.deepEqual(settings.alertEmails, example[`${PROJECT_NAME}:alertEmails`]);
-    assert.deepEqual(settings.subscriptions.map((s) => s.name), ['billing', 'analytics']);
+    assert.deepEqual(
+      settings.subscriptions.map((s) => s.name),
+      ['billing', 'analytics'],
+    );
   });
 });

@@ -27,22 +27,38 @@ describe('rotation', () => {
     const afterwards = deploy('after', [SECRET_NEXT, SECRET_NEW]);
     await registered(...[before, during, afterwards].flatMap((c) => [c.secret, ...c.versions.values()]));
     const ids = (c: InstanceType<typeof SigningSecrets>): string[] => [...c.versions.keys()];
-    const [next, current, old] = parseSigningSecrets(JSON.stringify([SECRET_NEXT, SECRET_NEW, SECRET_OLD])).map((s) => s.fingerprint);
+    const [next, current, old] = parseSigningSecrets(JSON.stringify([SECRET_NEXT, SECRET_NEW, SECRET_OLD])).map(
+      (s) => s.fingerprint,
+    );
     assert.deepEqual(ids(before), [current, old]);
     assert.deepEqual(ids(during), [next, current, old], 'adding a secret adds one version and keeps the others');
     assert.deepEqual(ids(afterwards), [next, current], 'removing a secret removes exactly its version');
     const versions = ofType('gcp:secretmanager/secretVersion:SecretVersion');
-    assert.deepEqual(versions.filter((v) => v.name.startsWith('during-')).map((v) => v.name).sort(), [next, current, old].map((f) => `during-${f}`).sort());
-    assert.ok(versions.every((v) => v.inputs.deletionPolicy === 'DISABLE'), 'a removed version is disabled, not destroyed');
+    assert.deepEqual(
+      versions
+        .filter((v) => v.name.startsWith('during-'))
+        .map((v) => v.name)
+        .sort(),
+      [next, current, old].map((f) => `during-${f}`).sort(),
+    );
+    assert.ok(
+      versions.every((v) => v.inputs.deletionPolicy === 'DISABLE'),
+      'a removed version is disabled, not destroyed',
+    );
   });
 
   it('creates older secrets first so that the newest secret gets the highest version', async () => {
     const c = deploy('order', [SECRET_NEXT, SECRET_NEW, SECRET_OLD]);
     await registered(...c.versions.values());
     const versions = ofType('gcp:secretmanager/secretVersion:SecretVersion').filter((v) => v.name.startsWith('order-'));
-    const [newest, middle, oldest] = [...c.versions.keys()].map((id) => versions.find((v) => v.name === `order-${id}`)!);
+    const [newest, middle, oldest] = [...c.versions.keys()].map((id) =>
+      versions.find((v) => v.name === `order-${id}`)!,
+    );
     const urnOf = async (id: string): Promise<string> => new Promise((done) => c.versions.get(id)!.urn.apply(done));
-    const [middleUrn, oldestUrn] = await Promise.all([urnOf([...c.versions.keys()][1]!), urnOf([...c.versions.keys()][2]!)]);
+    const [middleUrn, oldestUrn] = await Promise.all([
+      urnOf([...c.versions.keys()][1]!),
+      urnOf([...c.versions.keys()][2]!),
+    ]);
     assert.ok(newest!.dependencies.includes(middleUrn));
     assert.ok(middle!.dependencies.includes(oldestUrn));
     assert.ok(!oldest!.dependencies.some((d) => d.includes('SecretVersion')));

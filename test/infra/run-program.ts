@@ -39,7 +39,8 @@ export function runProgram(run: ProgramRun): ProgramResult {
     const out = path.join(dir, 'result.json');
     writeFileSync(spec, JSON.stringify(run));
     const child = spawnSync(process.execPath, [SELF, spec, out], { encoding: 'utf8', timeout: 120_000 });
-    if (child.status !== 0) throw new Error(`the program run failed (${child.status ?? child.signal}):\n${child.stdout}\n${child.stderr}`);
+    if (child.status !== 0)
+      throw new Error(`the program run failed (${child.status ?? child.signal}):\n${child.stdout}\n${child.stderr}`);
     return JSON.parse(readFileSync(out, 'utf8')) as ProgramResult;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -81,12 +82,18 @@ async function main(specPath: string, outPath: string): Promise<void> {
   // Every registration and output registration has been answered once the RPC queue drains.
   await pulumi.runtime.disconnect();
   await new Promise((done) => setImmediate(done));
-  const result: ProgramResult = { records: model.records, violations: model.violations, errors: [...errors], state: model.state() };
+  const result: ProgramResult = {
+    records: model.records,
+    violations: model.violations,
+    errors: [...errors],
+    state: model.state(),
+  };
   writeFileSync(outPath, JSON.stringify(result));
 }
 
 if (process.argv[1] === SELF) {
   const [specPath, outPath] = process.argv.slice(2);
-  if (specPath === undefined || outPath === undefined) throw new Error('usage: node run-program.ts <run.json> <result.json>');
+  if (specPath === undefined || outPath === undefined)
+    throw new Error('usage: node run-program.ts <run.json> <result.json>');
   await main(specPath, outPath);
 }

@@ -11,7 +11,17 @@ import { buildReceiverSource } from '../../infra/archive.ts';
 import { planNames, REQUIRED_APIS } from '../../infra/plan.ts';
 import type { Stack } from '../../infra/stack.ts';
 import {
-  fixtureSettings, fixtureSource, installMocks, named, ofType, PROJECT, recorded, registered, resolve, SECRET_NEW, SECRET_OLD,
+  fixtureSettings,
+  fixtureSource,
+  installMocks,
+  named,
+  ofType,
+  PROJECT,
+  recorded,
+  registered,
+  resolve,
+  SECRET_NEW,
+  SECRET_OLD,
 } from './mocks.ts';
 
 await installMocks();
@@ -26,13 +36,28 @@ const names = planNames(prefix);
 
 before(async () => {
   await registered(
-    ...[...stack.bus.routes.values()].flatMap((r) => [r.topic, r.deadLetterTopic, r.deadLetterSubscription, r.deadLetterPublisherGrant]),
-    stack.secrets.secret, ...stack.secrets.versions.values(),
-    stack.receiver.function, stack.receiver.sourceObject, stack.receiver.runtimeServiceAccount, stack.receiver.buildServiceAccount,
+    ...[...stack.bus.routes.values()].flatMap((r) => [
+      r.topic,
+      r.deadLetterTopic,
+      r.deadLetterSubscription,
+      r.deadLetterPublisherGrant,
+    ]),
+    stack.secrets.secret,
+    ...stack.secrets.versions.values(),
+    stack.receiver.function,
+    stack.receiver.sourceObject,
+    stack.receiver.runtimeServiceAccount,
+    stack.receiver.buildServiceAccount,
     ...stack.receiver.grants,
     ...(stack.receiver.publicInvokerBinding === undefined ? [] : [stack.receiver.publicInvokerBinding]),
-    ...stack.consumers.flatMap((c) => [...c.subscriptions.values(), ...(c.pushServiceAccount === undefined ? [] : [c.pushServiceAccount])]),
-    ...stack.monitoring.alertPolicies, ...stack.monitoring.logMetrics, ...stack.monitoring.notificationChannels, stack.monitoring.dashboard,
+    ...stack.consumers.flatMap((c) => [
+      ...c.subscriptions.values(),
+      ...(c.pushServiceAccount === undefined ? [] : [c.pushServiceAccount]),
+    ]),
+    ...stack.monitoring.alertPolicies,
+    ...stack.monitoring.logMetrics,
+    ...stack.monitoring.notificationChannels,
+    stack.monitoring.dashboard,
     ...(stack.apis?.services ?? []),
   );
   // Grants parented to components but not exposed as fields are registered by now as well; give
@@ -47,11 +72,14 @@ const TOPIC_MEMBER = 'gcp:pubsub/topicIAMMember:TopicIAMMember';
 const SUBSCRIPTION_MEMBER = 'gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember';
 const FUNCTION = 'gcp:cloudfunctionsv2/function:Function';
 /** The member the Pub/Sub ServiceIdentity answered with: every agent grant must carry exactly this. */
-const agentMember = (): string => named('gcp:projects/serviceIdentity:ServiceIdentity', 'pubsub-service-agent').state['member'];
+const agentMember = (): string =>
+  named('gcp:projects/serviceIdentity:ServiceIdentity', 'pubsub-service-agent').state['member'];
 
 describe('event bus', () => {
   it('creates a topic and a dead-letter topic per catalog route, named by the shared topology', () => {
-    const topicNames = ofType(TOPIC).map((t) => t.inputs.name).sort();
+    const topicNames = ofType(TOPIC)
+      .map((t) => t.inputs.name)
+      .sort();
     const expected = routes.flatMap((r) => [r.topic, r.deadLetterTopic]).sort();
     assert.deepEqual(topicNames, expected);
     assert.equal(routes.length, ROUTE_KEYS.length);
@@ -77,18 +105,25 @@ describe('event bus', () => {
   it('lets the Pub/Sub service agent publish to each dead-letter topic, on that topic only', () => {
     for (const route of routes) {
       const grants = ofType(TOPIC_MEMBER).filter((g) => g.inputs.topic === route.deadLetterTopic);
-      assert.deepEqual(grants.map((g) => [g.inputs.role, g.inputs.member]), [['roles/pubsub.publisher', agentMember()]]);
+      assert.deepEqual(
+        grants.map((g) => [g.inputs.role, g.inputs.member]),
+        [['roles/pubsub.publisher', agentMember()]],
+      );
     }
   });
 });
 
 describe('consumer subscriptions', () => {
-  const consumerSubs = (): typeof recorded => ofType(SUBSCRIPTION).filter((s) => !s.inputs.name.endsWith('-dead-letter'));
+  const consumerSubs = (): typeof recorded =>
+    ofType(SUBSCRIPTION).filter((s) => !s.inputs.name.endsWith('-dead-letter'));
 
   it('creates one subscription per consumer and route, with retry and dead-letter policies to the route', () => {
     const billing = consumerSubs().filter((s) => s.inputs.labels?.consumer === 'billing');
     const analytics = consumerSubs().filter((s) => s.inputs.labels?.consumer === 'analytics');
-    assert.deepEqual(billing.map((s) => s.inputs.name).sort(), [`${prefix}-batch-failed-billing`, `${prefix}-batch-succeeded-billing`]);
+    assert.deepEqual(billing.map((s) => s.inputs.name).sort(), [
+      `${prefix}-batch-failed-billing`,
+      `${prefix}-batch-succeeded-billing`,
+    ]);
     assert.equal(analytics.length, ROUTE_KEYS.length, 'eventTypes ["*"] subscribes to every route');
     for (const sub of consumerSubs()) {
       const route = routes.find((r) => r.topic === sub.inputs.topic);
@@ -106,7 +141,10 @@ describe('consumer subscriptions', () => {
     const billing = consumerSubs().find((s) => s.inputs.name === `${prefix}-batch-succeeded-billing`)!;
     const pushSa = named('gcp:serviceaccount/account:Account', 'consumer-billing-push');
     assert.equal(billing.inputs.pushConfig.pushEndpoint, 'https://billing.example.com/gemini');
-    assert.equal(billing.inputs.pushConfig.oidcToken.serviceAccountEmail, `${pushSa.inputs.accountId}@${PROJECT}.iam.gserviceaccount.com`);
+    assert.equal(
+      billing.inputs.pushConfig.oidcToken.serviceAccountEmail,
+      `${pushSa.inputs.accountId}@${PROJECT}.iam.gserviceaccount.com`,
+    );
     assert.equal(billing.inputs.enableExactlyOnceDelivery, false);
     const analytics = consumerSubs().find((s) => s.inputs.name === `${prefix}-unrouted-analytics`)!;
     assert.equal(analytics.inputs.pushConfig, undefined);
@@ -118,7 +156,11 @@ describe('consumer subscriptions', () => {
   it('lets the Pub/Sub service agent subscribe to each subscription that dead-letters', () => {
     for (const sub of consumerSubs()) {
       const grants = ofType(SUBSCRIPTION_MEMBER).filter((g) => g.inputs.subscription === sub.inputs.name);
-      assert.deepEqual(grants.map((g) => [g.inputs.role, g.inputs.member]), [['roles/pubsub.subscriber', agentMember()]], sub.inputs.name);
+      assert.deepEqual(
+        grants.map((g) => [g.inputs.role, g.inputs.member]),
+        [['roles/pubsub.subscriber', agentMember()]],
+        sub.inputs.name,
+      );
     }
     assert.equal(ofType(SUBSCRIPTION_MEMBER).length, consumerSubs().length);
   });
@@ -126,16 +168,29 @@ describe('consumer subscriptions', () => {
 
 describe('IAM', () => {
   it('grants no Pub/Sub or Secret Manager role at project level, and nothing authoritative', () => {
-    const projectLevel = recorded.filter((r) => r.type.startsWith('gcp:projects/iAM') || r.type.startsWith('gcp:organizations/iAM'));
+    const projectLevel = recorded.filter(
+      (r) => r.type.startsWith('gcp:projects/iAM') || r.type.startsWith('gcp:organizations/iAM'),
+    );
     for (const grant of projectLevel) {
-      assert.ok(!/^roles\/(pubsub|secretmanager)\./.test(grant.inputs.role), `${grant.name} grants ${grant.inputs.role} project-wide`);
+      assert.ok(
+        !/^roles\/(pubsub|secretmanager)\./.test(grant.inputs.role),
+        `${grant.name} grants ${grant.inputs.role} project-wide`,
+      );
     }
-    assert.deepEqual(recorded.filter((r) => /iAMPolicy|IamPolicy|iAMBinding|IamBinding/.test(r.type)).map((r) => r.type), []);
+    assert.deepEqual(
+      recorded.filter((r) => /iAMPolicy|IamPolicy|iAMBinding|IamBinding/.test(r.type)).map((r) => r.type),
+      [],
+    );
   });
 
   it('grants allUsers only run.invoker on the receiver service', () => {
-    const open = recorded.filter((r) => r.inputs.member === 'allUsers' || r.inputs.member === 'allAuthenticatedUsers'
-      || (Array.isArray(r.inputs.members) && r.inputs.members.some((m: string) => m.startsWith('allUsers') || m.startsWith('allAuthenticated'))));
+    const open = recorded.filter(
+      (r) =>
+        r.inputs.member === 'allUsers' ||
+        r.inputs.member === 'allAuthenticatedUsers' ||
+        (Array.isArray(r.inputs.members) &&
+          r.inputs.members.some((m: string) => m.startsWith('allUsers') || m.startsWith('allAuthenticated'))),
+    );
     assert.equal(open.length, 1);
     assert.equal(open[0]!.type, 'gcp:cloudrunv2/serviceIamMember:ServiceIamMember');
     assert.equal(open[0]!.inputs.role, 'roles/run.invoker');
@@ -151,22 +206,39 @@ describe('IAM', () => {
     assert.deepEqual(topicGrants.map((g) => g.inputs.topic).sort(), routes.map((r) => r.topic).sort());
     assert.ok(topicGrants.every((g) => g.inputs.role === 'roles/pubsub.publisher'));
     const secretGrants = held.filter((r) => r.type === 'gcp:secretmanager/secretIamMember:SecretIamMember');
-    assert.deepEqual(secretGrants.map((g) => [g.inputs.secretId, g.inputs.role]), [[names.secretId, 'roles/secretmanager.viewer'], [names.secretId, 'roles/secretmanager.secretAccessor']]);
+    assert.deepEqual(
+      secretGrants.map((g) => [g.inputs.secretId, g.inputs.role]),
+      [
+        [names.secretId, 'roles/secretmanager.viewer'],
+        [names.secretId, 'roles/secretmanager.secretAccessor'],
+      ],
+    );
     assert.equal(held.length, topicGrants.length + secretGrants.length);
   });
 
   it('builds as a dedicated build identity with per-resource storage and registry grants', () => {
     const build = named('gcp:serviceaccount/account:Account', 'receiver-build');
     const member = `serviceAccount:${build.inputs.accountId}@${PROJECT}.iam.gserviceaccount.com`;
-    const held = recorded.filter((r) => r.inputs.member === member).map((r) => [r.type, r.inputs.role]).sort();
+    const held = recorded
+      .filter((r) => r.inputs.member === member)
+      .map((r) => [r.type, r.inputs.role])
+      .sort();
     assert.deepEqual(held, [
       ['gcp:artifactregistry/repositoryIamMember:RepositoryIamMember', 'roles/artifactregistry.writer'],
       ['gcp:projects/iAMMember:IAMMember', 'roles/logging.logWriter'],
       ['gcp:projects/iAMMember:IAMMember', 'roles/storage.objectViewer'],
       ['gcp:storage/bucketIAMMember:BucketIAMMember', 'roles/storage.objectViewer'],
     ]);
-    const sources = recorded.find((r) => r.type === 'gcp:projects/iAMMember:IAMMember' && r.inputs.member === member && r.inputs.role === 'roles/storage.objectViewer');
-    assert.equal(sources?.inputs.condition?.expression, 'resource.name.startsWith("projects/_/buckets/gcf-v2-sources-")');
+    const sources = recorded.find(
+      (r) =>
+        r.type === 'gcp:projects/iAMMember:IAMMember' &&
+        r.inputs.member === member &&
+        r.inputs.role === 'roles/storage.objectViewer',
+    );
+    assert.equal(
+      sources?.inputs.condition?.expression,
+      'resource.name.startsWith("projects/_/buckets/gcf-v2-sources-")',
+    );
     for (const account of ofType('gcp:serviceaccount/account:Account')) {
       assert.match(account.inputs.accountId, /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/);
     }
@@ -186,8 +258,14 @@ describe('receiver function', () => {
     assert.match(archive.objectName, /^receiver-[0-9a-f]{20}\.zip$/);
     assert.equal(named('gcp:storage/bucketObject:BucketObject', 'receiver-source').inputs.name, archive.objectName);
     const build = named('gcp:serviceaccount/account:Account', 'receiver-build');
-    assert.equal(buildConfig.serviceAccount, `projects/${PROJECT}/serviceAccounts/${build.inputs.accountId}@${PROJECT}.iam.gserviceaccount.com`);
-    assert.equal(buildConfig.dockerRepository, `projects/${PROJECT}/locations/europe-west1/repositories/${names.repositoryId}`);
+    assert.equal(
+      buildConfig.serviceAccount,
+      `projects/${PROJECT}/serviceAccounts/${build.inputs.accountId}@${PROJECT}.iam.gserviceaccount.com`,
+    );
+    assert.equal(
+      buildConfig.dockerRepository,
+      `projects/${PROJECT}/locations/europe-west1/repositories/${names.repositoryId}`,
+    );
   });
 
   it('runs as the runtime identity with the configured sizing', () => {
@@ -224,7 +302,10 @@ describe('receiver function', () => {
     });
     const text = JSON.stringify(fn().inputs);
     for (const secret of [SECRET_NEW, SECRET_OLD]) {
-      assert.ok(!text.includes(secret) && !text.includes(secret.slice('whsec_'.length)), 'no secret value in the function');
+      assert.ok(
+        !text.includes(secret) && !text.includes(secret.slice('whsec_'.length)),
+        'no secret value in the function',
+      );
     }
     assert.equal(fn().inputs.serviceConfig.secretEnvironmentVariables, undefined);
   });
@@ -232,12 +313,15 @@ describe('receiver function', () => {
   it('waits for every grant, for the build grants to take effect, and for every secret version before deploying', async () => {
     const deps = new Set(fn().dependencies);
     const buildGrants = new Set(stack.receiver.buildGrants);
-    for (const grant of stack.receiver.grants.filter((g) => !buildGrants.has(g as never))) assert.ok(deps.has(await resolve(grant.urn)), 'depends on each runtime grant');
+    for (const grant of stack.receiver.grants.filter((g) => !buildGrants.has(g as never)))
+      assert.ok(deps.has(await resolve(grant.urn)), 'depends on each runtime grant');
     const wait = await resolve(stack.receiver.buildGrantsPropagation.urn);
     assert.ok(deps.has(wait), 'depends on the wait after the build grants');
     const waitDeps = new Set(recorded.find((r) => r.urn === wait)!.dependencies);
-    for (const grant of stack.receiver.buildGrants) assert.ok(waitDeps.has(await resolve(grant.urn)), 'the wait follows each build grant');
-    for (const version of stack.secrets.versions.values()) assert.ok(deps.has(await resolve(version.urn)), 'depends on each secret version');
+    for (const grant of stack.receiver.buildGrants)
+      assert.ok(waitDeps.has(await resolve(grant.urn)), 'the wait follows each build grant');
+    for (const version of stack.secrets.versions.values())
+      assert.ok(deps.has(await resolve(version.urn)), 'depends on each secret version');
     assert.equal(stack.receiver.grants.length, routes.length + 2 + 4);
     assert.equal(stack.receiver.buildGrants.length, 4);
   });
@@ -246,7 +330,10 @@ describe('receiver function', () => {
 describe('signing secrets', () => {
   it('stores one version per configured secret, keyed by fingerprint, disabled (not destroyed) on removal', async () => {
     const versions = ofType('gcp:secretmanager/secretVersion:SecretVersion');
-    assert.deepEqual(versions.map((v) => v.name).sort(), settings.signingSecrets.map((s) => `signing-secrets-${s.fingerprint}`).sort());
+    assert.deepEqual(
+      versions.map((v) => v.name).sort(),
+      settings.signingSecrets.map((s) => `signing-secrets-${s.fingerprint}`).sort(),
+    );
     for (const version of versions) {
       assert.equal(version.inputs.deletionPolicy, 'DISABLE');
       assert.equal(version.inputs.enabled, true);
@@ -261,7 +348,9 @@ describe('signing secrets', () => {
   });
 
   it('keeps secret values out of every stack output', async () => {
-    const outputs = (await resolve(pulumi.output(stack.outputs as unknown as Record<string, pulumi.Input<unknown>>))) as Record<string, unknown>;
+    const outputs = (await resolve(
+      pulumi.output(stack.outputs as unknown as Record<string, pulumi.Input<unknown>>),
+    )) as Record<string, unknown>;
     const text = JSON.stringify(outputs);
     for (const secret of [SECRET_NEW, SECRET_OLD]) {
       assert.ok(!text.includes(secret.slice('whsec_'.length)));
@@ -277,15 +366,37 @@ describe('monitoring', () => {
     const policies = ofType('gcp:monitoring/alertPolicy:AlertPolicy');
     assert.equal(policies.length, 4);
     const filters = policies.map((p) => p.inputs.conditions[0].conditionThreshold.filter as string);
-    assert.ok(filters.some((f) => f.includes('subscription/num_undelivered_messages') && routes.every((r) => f.includes(r.deadLetterSubscription))));
-    assert.ok(filters.some((f) => f.includes('run.googleapis.com/request_count') && f.includes('"5xx"') && f.includes(`service_name="${names.functionName}"`)));
+    assert.ok(
+      filters.some(
+        (f) =>
+          f.includes('subscription/num_undelivered_messages') &&
+          routes.every((r) => f.includes(r.deadLetterSubscription)),
+      ),
+    );
+    assert.ok(
+      filters.some(
+        (f) =>
+          f.includes('run.googleapis.com/request_count') &&
+          f.includes('"5xx"') &&
+          f.includes(`service_name="${names.functionName}"`),
+      ),
+    );
     assert.ok(filters.some((f) => f.includes(`logging.googleapis.com/user/${names.verificationFailuresMetric}`)));
     const lag = filters.find((f) => f.includes('oldest_unacked_message_age'));
     const pattern = new RegExp(`^${/monitoring\.regex\.full_match\("([^"]+)"\)/.exec(lag ?? '')?.[1]}$`);
-    assert.ok(pattern.test(`${prefix}-batch-failed-billing`) && pattern.test(`${prefix}-interaction-requires-action-analytics`), String(pattern));
-    assert.ok(!pattern.test(`${prefix}-batch-failed-dead-letter`) && !pattern.test(`${prefix}-batch-failed`), 'not dead-letter or other subscriptions');
+    assert.ok(
+      pattern.test(`${prefix}-batch-failed-billing`) && pattern.test(`${prefix}-interaction-requires-action-analytics`),
+      String(pattern),
+    );
+    assert.ok(
+      !pattern.test(`${prefix}-batch-failed-dead-letter`) && !pattern.test(`${prefix}-batch-failed`),
+      'not dead-letter or other subscriptions',
+    );
     const channel = ofType('gcp:monitoring/notificationChannel:NotificationChannel');
-    assert.deepEqual(channel.map((c) => c.inputs.labels.email_address), ['oncall@example.com']);
+    assert.deepEqual(
+      channel.map((c) => c.inputs.labels.email_address),
+      ['oncall@example.com'],
+    );
     for (const policy of policies) assert.equal(policy.inputs.notificationChannels.length, 1);
   });
 
@@ -302,9 +413,16 @@ describe('monitoring', () => {
   });
 
   it('draws deliveries by type, failures by reason, publish latency and dead-letter depth', () => {
-    const dashboard = JSON.parse(named('gcp:monitoring/dashboard:Dashboard', 'monitoring-dashboard').inputs.dashboardJson);
+    const dashboard = JSON.parse(
+      named('gcp:monitoring/dashboard:Dashboard', 'monitoring-dashboard').inputs.dashboardJson,
+    );
     const titles = dashboard.mosaicLayout.tiles.map((t: { widget: { title: string } }) => t.widget.title);
-    assert.deepEqual(titles, ['Deliveries by event type', 'Verification failures by reason', 'Publish latency p99 (ms)', 'Dead-letter depth']);
+    assert.deepEqual(titles, [
+      'Deliveries by event type',
+      'Verification failures by reason',
+      'Publish latency p99 (ms)',
+      'Dead-letter depth',
+    ]);
   });
 });
 

@@ -72,7 +72,8 @@ async function measure(label: string, leavesDomain: boolean): Promise<Measuremen
   const watcher = (async () => {
     while (running) {
       const child = receiver.process.child;
-      if (child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child.once('exit', resolve));
+      if (child.exitCode === null && child.signalCode === null)
+        await new Promise((resolve) => child.once('exit', resolve));
       if (!running) break;
       crashes++;
       await receiver.restart();
@@ -80,9 +81,19 @@ async function measure(label: string, leavesDomain: boolean): Promise<Measuremen
   })();
 
   const events: Event[] = Array.from({ length: DELIVERIES }, (_, i) => ({
-    body: envelope(EVENT_TYPES[i % EVENT_TYPES.length]!, `${label}-${i}`, i % FAULT_EVERY === 0 ? { marker: MARKER } : {}),
+    body: envelope(
+      EVENT_TYPES[i % EVENT_TYPES.length]!,
+      `${label}-${i}`,
+      i % FAULT_EVERY === 0 ? { marker: MARKER } : {},
+    ),
   }));
-  const sender = new SenderSimulator({ url: receiver.url, secret, concurrency: CONNECTIONS, maxAttempts: 100, maxDelayMs: 500 });
+  const sender = new SenderSimulator({
+    url: receiver.url,
+    secret,
+    concurrency: CONNECTIONS,
+    maxAttempts: 100,
+    maxDelayMs: 500,
+  });
   const started = performance.now();
   try {
     await sender.run(events);
@@ -95,7 +106,10 @@ async function measure(label: string, leavesDomain: boolean): Promise<Measuremen
   const seconds = (performance.now() - started) / 1000;
   const records = [...sender.records.values()];
   const own = new Set(sender.records.keys());
-  const report = checkInvariants(records, (await world.drain()).filter((m) => own.has(m.attributes['webhook_id'] ?? '')));
+  const report = checkInvariants(
+    records,
+    (await world.drain()).filter((m) => own.has(m.attributes['webhook_id'] ?? '')),
+  );
   const faulted = records.filter((r) => r.body.includes(MARKER));
   const bystandersHit = records.filter((r) => !r.body.includes(MARKER) && r.attempts.some((a) => a.status !== 200));
   console.log(
@@ -112,9 +126,17 @@ describe('an error escaping asynchronously under load', { timeout: 300_000 }, ()
     const { report, crashes, faulted, bystandersHit } = await measure('domain-kept', false);
     assertInvariants(report, { everyDeliveryAcknowledged: true });
     assert.equal(crashes, 0, 'the process never exited');
-    assert.deepEqual(bystandersHit.map((r) => r.id), [], 'no other delivery saw a failed attempt');
+    assert.deepEqual(
+      bystandersHit.map((r) => r.id),
+      [],
+      'no other delivery saw a failed attempt',
+    );
     for (const record of faulted) {
-      assert.deepEqual(record.attempts.map((a) => a.status), [500, 200], `${record.id}: 500 for the faulted attempt, then acknowledged`);
+      assert.deepEqual(
+        record.attempts.map((a) => a.status),
+        [500, 200],
+        `${record.id}: 500 for the faulted attempt, then acknowledged`,
+      );
     }
   });
 

@@ -46,7 +46,10 @@ export class FlakyJwks {
       this.requests++;
       switch (this.#mode) {
         case 'slow': {
-          const timer = setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(this.#document), this.#slowMs);
+          const timer = setTimeout(
+            () => res.writeHead(200, { 'content-type': 'application/json' }).end(this.#document),
+            this.#slowMs,
+          );
           res.on('close', () => clearTimeout(timer));
           return;
         }

@@ -27,7 +27,16 @@ import { freePort } from '../../scripts/lib/emulator.ts';
 import { startFakeSecretManager } from '../support/fake-secret-manager.ts';
 import { FlakyJwks, TcpGate } from './fault-servers.ts';
 import { recordFigures } from './figures.ts';
-import { logLines, PREFIX, PROJECT, PubSubWorld, sleep, startReceiver, waitUntil, type ReceiverHandle } from './harness.ts';
+import {
+  logLines,
+  PREFIX,
+  PROJECT,
+  PubSubWorld,
+  sleep,
+  startReceiver,
+  waitUntil,
+  type ReceiverHandle,
+} from './harness.ts';
 import { assertInvariants, checkInvariants, figuresFrom, type InvariantReport } from './invariants.ts';
 import { envelope, SenderSimulator, type DeliveryRecord, type Event } from './sender-simulator.ts';
 
@@ -57,16 +66,28 @@ function baseEnv(): Record<string, string> {
 }
 
 /** Drains Pub/Sub, checks the invariants for `sender`'s deliveries, records the figures. */
-async function finish(name: string, sender: SenderSimulator, options = { everyDeliveryAcknowledged: true }): Promise<InvariantReport> {
+async function finish(
+  name: string,
+  sender: SenderSimulator,
+  options = { everyDeliveryAcknowledged: true },
+): Promise<InvariantReport> {
   sender.destroy();
   for (const [id, record] of sender.records) allRecords.set(id, record);
   await world.drain();
   const own = new Set(sender.records.keys());
   // Lost: judged on this scenario's deliveries. Unexplained: judged against every delivery sent.
-  const report = checkInvariants(sender.records.values(), world.collected.filter((m) => own.has(m.attributes['webhook_id'] ?? '')));
+  const report = checkInvariants(
+    sender.records.values(),
+    world.collected.filter((m) => own.has(m.attributes['webhook_id'] ?? '')),
+  );
   report.unexplainedMessages = checkInvariants(allRecords.values(), world.collected).unexplainedMessages;
   reports[name] = report;
-  const slowest = Math.max(0, ...[...sender.records.values()].flatMap((r) => r.attempts.filter((a) => typeof a.status === 'number').map((a) => a.elapsedMs)));
+  const slowest = Math.max(
+    0,
+    ...[...sender.records.values()].flatMap((r) =>
+      r.attempts.filter((a) => typeof a.status === 'number').map((a) => a.elapsedMs),
+    ),
+  );
   console.log(
     `faults/${name}: ${report.deliveries} deliveries, ${report.attempts} attempts, answers ${JSON.stringify(report.statuses)}, ` +
       `${report.acknowledged} acknowledged, ${report.duplicates} duplicates, slowest answer ${slowest} ms`,
@@ -79,7 +100,8 @@ async function finish(name: string, sender: SenderSimulator, options = { everyDe
   return report;
 }
 
-const acknowledgedCount = (sender: SenderSimulator): number => [...sender.records.values()].filter((r) => r.acknowledged).length;
+const acknowledgedCount = (sender: SenderSimulator): number =>
+  [...sender.records.values()].filter((r) => r.acknowledged).length;
 
 describe('fault injection', { timeout: 240_000 }, () => {
   before(async () => {
@@ -97,9 +119,18 @@ describe('fault injection', { timeout: 240_000 }, () => {
   test('emulator frozen (SIGSTOP): publishes hang, answers are 503 + Retry-After within the deadline, nothing lost', async () => {
     // The sender gives up on an attempt after 5x the publish deadline and the freeze lasts longer
     // than that: a receiver that waited for the hung publish would show up as timeouts.
-    const sender = new SenderSimulator({ url: receiver.url, secret, concurrency: 8, attemptTimeoutMs: 5 * PUBLISH_TIMEOUT_MS });
+    const sender = new SenderSimulator({
+      url: receiver.url,
+      secret,
+      concurrency: 8,
+      attemptTimeoutMs: 5 * PUBLISH_TIMEOUT_MS,
+    });
     const run = sender.run(staticEvents(240, 'frozen'));
-    await waitUntil(() => acknowledgedCount(sender) >= 40, 60_000, () => 'first 40 acknowledgements');
+    await waitUntil(
+      () => acknowledgedCount(sender) >= 40,
+      60_000,
+      () => 'first 40 acknowledgements',
+    );
     await world.freezeFor(7000);
     await run;
     const report = await finish('emulator-frozen', sender);
@@ -115,7 +146,11 @@ describe('fault injection', { timeout: 240_000 }, () => {
   test('receiver process SIGKILLed mid-stream and restarted on the same port: nothing acknowledged is lost', async () => {
     const sender = new SenderSimulator({ url: receiver.url, secret, concurrency: 16 });
     const run = sender.run(staticEvents(300, 'receiver-kill'));
-    await waitUntil(() => acknowledgedCount(sender) >= 80, 60_000, () => 'first 80 acknowledgements');
+    await waitUntil(
+      () => acknowledgedCount(sender) >= 80,
+      60_000,
+      () => 'first 80 acknowledgements',
+    );
     assert.ok(sender.inFlight > 0, 'requests are in flight when the receiver dies');
     await receiver.kill();
     await sleep(1000);
@@ -157,7 +192,11 @@ describe('fault injection', { timeout: 240_000 }, () => {
     const sender = new SenderSimulator({
       url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`,
       secret,
-      jwt: { privateJwk: jwtKeys.privateJwk, issuer: 'https://generativelanguage.googleapis.com', audience: 'reliability-receiver' },
+      jwt: {
+        privateJwk: jwtKeys.privateJwk,
+        issuer: 'https://generativelanguage.googleapis.com',
+        audience: 'reliability-receiver',
+      },
       concurrency: 8,
       attemptTimeoutMs: 4 * PUBLISH_TIMEOUT_MS,
       maxDelayMs: 500,
@@ -173,8 +212,12 @@ describe('fault injection', { timeout: 240_000 }, () => {
         await sleep(1500);
       }
       const fetchesDuringOutage = jwks.requests;
-      const staticAckedDuringOutage = [...sender.records.values()].filter((r) => r.scheme === 'static' && r.acknowledged).length;
-      const jwtAckedDuringOutage = [...sender.records.values()].filter((r) => r.scheme === 'jwt' && r.acknowledged).length;
+      const staticAckedDuringOutage = [...sender.records.values()].filter(
+        (r) => r.scheme === 'static' && r.acknowledged,
+      ).length;
+      const jwtAckedDuringOutage = [...sender.records.values()].filter(
+        (r) => r.scheme === 'jwt' && r.acknowledged,
+      ).length;
       await jwks.set('up');
       await run;
       const report = await finish('jwks-outage', sender);
@@ -182,13 +225,22 @@ describe('fault injection', { timeout: 240_000 }, () => {
       assert.ok(staticAckedDuringOutage > 0, 'static deliveries do not depend on the JWKS');
       // HTTP answers only: a keep-alive connection closed under the sender is a network error any sender retries.
       const jwtStatuses = new Set(
-        [...sender.records.values()].filter((r) => r.scheme === 'jwt').flatMap((r) => r.attempts.map((a) => a.status).filter((s) => typeof s === 'number')),
+        [...sender.records.values()]
+          .filter((r) => r.scheme === 'jwt')
+          .flatMap((r) => r.attempts.map((a) => a.status).filter((s) => typeof s === 'number')),
       );
-      assert.deepEqual([...jwtStatuses].sort(), [200, 503], 'JWT deliveries were answered 503 during the outage, 200 after');
+      assert.deepEqual(
+        [...jwtStatuses].sort(),
+        [200, 503],
+        'JWT deliveries were answered 503 during the outage, 200 after',
+      );
       assert.equal(report.statuses['timeout'] ?? 0, 0, 'a slow JWKS does not hold requests past the sender timeout');
       // slow, garbage, not-a-key-set and error were each fetched (down refuses connections, uncounted).
       assert.ok(fetchesDuringOutage >= 4, `the JWKS was fetched in each failure mode (${fetchesDuringOutage} fetches)`);
-      assert.ok(fetchesDuringOutage <= 8, `but at most about once per cooldown (${fetchesDuringOutage} fetches in 7.5 s)`);
+      assert.ok(
+        fetchesDuringOutage <= 8,
+        `but at most about once per cooldown (${fetchesDuringOutage} fetches in 7.5 s)`,
+      );
     } finally {
       sender.destroy();
       server.closeAllConnections();
@@ -222,16 +274,32 @@ describe('fault injection', { timeout: 240_000 }, () => {
     delete env['WEBHOOK_SIGNING_SECRETS'];
     env['WEBHOOK_SIGNING_SECRETS_SECRET'] = `projects/${PROJECT}/secrets/webhook-signing-secrets`;
     const smReceiver = await startReceiver(env);
-    const sender = new SenderSimulator({ url: smReceiver.url, secret, concurrency: 4, maxAttempts: 3, attemptTimeoutMs: 30_000 });
+    const sender = new SenderSimulator({
+      url: smReceiver.url,
+      secret,
+      concurrency: 4,
+      maxAttempts: 3,
+      attemptTimeoutMs: 30_000,
+    });
     try {
       await sender.run(staticEvents(8, 'secret-manager-down'));
       const report = await finish('secret-manager-down', sender, { everyDeliveryAcknowledged: false });
       assert.equal(report.acknowledged, 0);
-      assert.deepEqual(Object.keys(report.statuses), ['503'], `every answer is 503: ${JSON.stringify(report.statuses)}`);
+      assert.deepEqual(
+        Object.keys(report.statuses),
+        ['503'],
+        `every answer is 503: ${JSON.stringify(report.statuses)}`,
+      );
       assert.ok(smReceiver.alive(), 'the receiver keeps running without its secrets');
-      const reasons = new Set(logLines(smReceiver.output()).filter((line) => line['status'] === 503).map((line) => line['reason']));
+      const reasons = new Set(
+        logLines(smReceiver.output())
+          .filter((line) => line['status'] === 503)
+          .map((line) => line['reason']),
+      );
       assert.deepEqual([...reasons], ['secrets_unavailable'], 'the 503s are Secret Manager being unreachable');
-      console.log(`faults/secret-manager-down, why: ${String(logLines(smReceiver.output()).find((line) => line['status'] === 503)?.['detail']).slice(0, 200)}`);
+      console.log(
+        `faults/secret-manager-down, why: ${String(logLines(smReceiver.output()).find((line) => line['status'] === 503)?.['detail']).slice(0, 200)}`,
+      );
     } finally {
       sender.destroy();
       await smReceiver.stop();
@@ -253,7 +321,12 @@ describe('fault injection', { timeout: 240_000 }, () => {
       universeDomain: 'googleapis.com',
       fallback: false,
     });
-    const source = createSecretManagerSource({ secretName: fake.secretName, client, timeoutMs: PUBLISH_TIMEOUT_MS, minRefreshIntervalMs: 1000 });
+    const source = createSecretManagerSource({
+      secretName: fake.secretName,
+      client,
+      timeoutMs: PUBLISH_TIMEOUT_MS,
+      minRefreshIntervalMs: 1000,
+    });
     const pubsub = new PubSub({ projectId: PROJECT, apiEndpoint: world.host });
     const bus = createPubSubEventBus(pubsub, { topicPrefix: PREFIX, publishTimeoutMs: PUBLISH_TIMEOUT_MS });
     functions.http(
@@ -273,7 +346,13 @@ describe('fault injection', { timeout: 240_000 }, () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
     const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
-    const sender = new SenderSimulator({ url, secret, concurrency: 4, maxDelayMs: 500, attemptTimeoutMs: 4 * PUBLISH_TIMEOUT_MS });
+    const sender = new SenderSimulator({
+      url,
+      secret,
+      concurrency: 4,
+      maxDelayMs: 500,
+      attemptTimeoutMs: 4 * PUBLISH_TIMEOUT_MS,
+    });
     try {
       const run = sender.run(staticEvents(40, 'secret-manager-recovers'));
       await sleep(2500);
@@ -297,7 +376,13 @@ describe('fault injection', { timeout: 240_000 }, () => {
   });
 
   test('emulator killed mid-stream and restarted on the same port (topology re-created): nothing acknowledged is lost', async () => {
-    const sender = new SenderSimulator({ url: receiver.url, secret, concurrency: 8, maxAttempts: 120, maxDelayMs: 1000 });
+    const sender = new SenderSimulator({
+      url: receiver.url,
+      secret,
+      concurrency: 8,
+      maxAttempts: 120,
+      maxDelayMs: 1000,
+    });
     const run = sender.run(staticEvents(300, 'emulator-kill'));
     let collecting = true;
     const collector = (async () => {
@@ -306,14 +391,22 @@ describe('fault injection', { timeout: 240_000 }, () => {
         await sleep(100);
       }
     })();
-    await waitUntil(() => acknowledgedCount(sender) >= 80, 60_000, () => 'first 80 acknowledgements');
+    await waitUntil(
+      () => acknowledgedCount(sender) >= 80,
+      60_000,
+      () => 'first 80 acknowledgements',
+    );
 
     // The emulator keeps messages in memory only: what it holds when killed is gone, which real
     // Pub/Sub would not do. So first let every acknowledged message reach the consumer, then
     // freeze the emulator (nothing can be acknowledged from here on), let the sender run into it,
     // and kill it while requests hang on their publishes.
     sender.close();
-    await waitUntil(() => sender.inFlight === 0, 30_000, () => 'in-flight attempts to finish');
+    await waitUntil(
+      () => sender.inFlight === 0,
+      30_000,
+      () => 'in-flight attempts to finish',
+    );
     const ackedIds = [...sender.records.values()].filter((r) => r.acknowledged).map((r) => r.id);
     await waitUntil(
       () => ackedIds.every((id) => world.collected.some((m) => m.attributes['webhook_id'] === id)),
@@ -325,7 +418,11 @@ describe('fault injection', { timeout: 240_000 }, () => {
     world.emulator.pause();
     const frozenAt = Date.now();
     sender.open();
-    await waitUntil(() => sender.inFlight >= 4, 10_000, () => 'requests hanging on the frozen emulator');
+    await waitUntil(
+      () => sender.inFlight >= 4,
+      10_000,
+      () => 'requests hanging on the frozen emulator',
+    );
     await sleep(300);
     world.killHard();
     await sleep(2000);
@@ -336,7 +433,11 @@ describe('fault injection', { timeout: 240_000 }, () => {
     const ackedWhileDown = [...sender.records.values()].filter(
       (r) => r.acknowledgedAt !== undefined && r.acknowledgedAt >= frozenAt && r.acknowledgedAt < restartedFrom,
     );
-    assert.deepEqual(ackedWhileDown.map((r) => r.id), [], 'nothing is acknowledged while the emulator is frozen or dead');
+    assert.deepEqual(
+      ackedWhileDown.map((r) => r.id),
+      [],
+      'nothing is acknowledged while the emulator is frozen or dead',
+    );
     assert.ok((report.statuses['503'] ?? 0) > 0, 'the outage produced 503 answers');
   });
 });

@@ -49,7 +49,10 @@ const ZERO: Figures = {
 const here = dirname(fileURLToPath(import.meta.url));
 export const FIGURES_FILE = join(here, 'figures.json');
 // Per checkout, outside the repository: the shares are scratch, figures.json is the result.
-const SHARES_DIR = join(tmpdir(), `gemini-webhooks-reliability-${createHash('sha256').update(here).digest('hex').slice(0, 12)}`);
+const SHARES_DIR = join(
+  tmpdir(),
+  `gemini-webhooks-reliability-${createHash('sha256').update(here).digest('hex').slice(0, 12)}`,
+);
 
 /** Records one test file's (or scenario's) figures; a later call with the same name replaces it. */
 export function recordFigures(name: string, figures: Partial<Figures>): void {
@@ -118,4 +121,5 @@ function main(argv: readonly string[]): number {
   return 0;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) process.exitCode = main(process.argv.slice(2));
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1])
+  process.exitCode = main(process.argv.slice(2));

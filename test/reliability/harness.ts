@@ -25,7 +25,11 @@ type SubscriberOptions = ConstructorParameters<typeof v1.SubscriberClient>[0];
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `condition` until it holds; throws with `describe()` when `timeoutMs` passes first. */
-export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string): Promise<void> {
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  describe: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${describe()}`);
@@ -157,7 +161,7 @@ export class PubSubWorld {
             subscription,
             messageId: String(message.messageId),
             data: Buffer.from(message.data ?? new Uint8Array()),
-            attributes: { ...(message.attributes ?? {}) } as Record<string, string>,
+            attributes: { ...(message.attributes ?? {}) },
           });
         }
         pulled += received.length;
@@ -234,7 +238,10 @@ export interface ReceiverHandle {
  * The receiver under the real Functions Framework CLI, restartable on the same port. `source`
  * serves another entry module than functions/index.ts (a fixture that injects a fault).
  */
-export async function startReceiver(env: Record<string, string>, options: { port?: number; source?: string } = {}): Promise<ReceiverHandle> {
+export async function startReceiver(
+  env: Record<string, string>,
+  options: { port?: number; source?: string } = {},
+): Promise<ReceiverHandle> {
   const chosenPort = options.port ?? (await freePort());
   const fullEnv: Record<string, string> = {
     GOOGLE_CLOUD_PROJECT: PROJECT,
@@ -248,7 +255,12 @@ export async function startReceiver(env: Record<string, string>, options: { port
   const launch = async (): Promise<ReceiverProcess> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await startReceiverProcess({ port: chosenPort, env: fullEnv, timeoutMs: 60_000, ...(options.source !== undefined && { source: options.source }) });
+        return await startReceiverProcess({
+          port: chosenPort,
+          env: fullEnv,
+          timeoutMs: 60_000,
+          ...(options.source !== undefined && { source: options.source }),
+        });
       } catch (error) {
         // EADDRINUSE right after a kill: the port is released a moment later.
         if (attempt >= 5) throw error;

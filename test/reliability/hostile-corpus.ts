@@ -9,7 +9,16 @@
  * HMAC is computed per the Standard Webhooks spec with node:crypto. Tokens come from `jose`, except
  * the attacks jose refuses to produce (`alg: none`), which are built by hand on purpose.
  */
-import { createHash, createHmac, createPrivateKey, createPublicKey, randomBytes, randomUUID, sign, type JsonWebKey } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  randomBytes,
+  randomUUID,
+  sign,
+  type JsonWebKey,
+} from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { Webhook } from 'standardwebhooks';
 import type { RouteKey } from '../../functions/catalog.ts';
@@ -57,7 +66,12 @@ function newId(name: string): string {
 /** A valid thin envelope whose `data.id` names the case, so a stray message is traceable. */
 function envelopeFor(name: string, type = 'batch.succeeded', extra: Record<string, unknown> = {}): Buffer {
   return Buffer.from(
-    JSON.stringify({ type, version: 'v1', timestamp: '2026-01-22T12:00:00Z', data: { id: `batches/${name}`, ...extra } }),
+    JSON.stringify({
+      type,
+      version: 'v1',
+      timestamp: '2026-01-22T12:00:00Z',
+      data: { id: `batches/${name}`, ...extra },
+    }),
   );
 }
 
@@ -73,7 +87,12 @@ function signV1Raw(secret: string, id: string, timestamp: number, body: Buffer):
 
 type Headers = [string, string][];
 
-function staticHeaders(id: string, timestamp: number | string, signature: string, contentType = 'application/json'): Headers {
+function staticHeaders(
+  id: string,
+  timestamp: number | string,
+  signature: string,
+  contentType = 'application/json',
+): Headers {
   const headers: Headers = [
     ['webhook-id', id],
     ['webhook-timestamp', String(timestamp)],
@@ -153,8 +172,12 @@ export async function buildCorpus(keys: CorpusKeys): Promise<HostileCase[]> {
   // Headers: missing, empty, duplicated, oversized.
   staticCase('headers', 'no webhook headers at all', 400, () => ({ headers: [['Content-Type', 'application/json']] }));
   for (const header of ['webhook-id', 'webhook-timestamp', 'webhook-signature']) {
-    staticCase('headers', `${header} missing`, 400, (v) => ({ headers: without(staticHeaders(v.id, v.timestamp, v.signature), header) }));
-    staticCase('headers', `${header} empty`, 400, (v) => ({ headers: replace(staticHeaders(v.id, v.timestamp, v.signature), header, '') }));
+    staticCase('headers', `${header} missing`, 400, (v) => ({
+      headers: without(staticHeaders(v.id, v.timestamp, v.signature), header),
+    }));
+    staticCase('headers', `${header} empty`, 400, (v) => ({
+      headers: replace(staticHeaders(v.id, v.timestamp, v.signature), header, ''),
+    }));
     staticCase('headers', `${header} duplicated`, 400, (v) => {
       const headers = staticHeaders(v.id, v.timestamp, v.signature);
       const original = headers.find(([key]) => key === header)!;
@@ -174,7 +197,11 @@ export async function buildCorpus(keys: CorpusKeys): Promise<HostileCase[]> {
   }));
   // Beyond Node's header limit (16 KiB) the HTTP parser answers 431 before the receiver runs.
   staticCase('headers', 'headers beyond the HTTP server limit (40 KB signature)', 431, (v) => ({
-    headers: replace(staticHeaders(v.id, v.timestamp, v.signature), 'webhook-signature', `${v.signature} ${'v1,AAAA'.repeat(5000)}`),
+    headers: replace(
+      staticHeaders(v.id, v.timestamp, v.signature),
+      'webhook-signature',
+      `${v.signature} ${'v1,AAAA'.repeat(5000)}`,
+    ),
   }));
 
   // Timestamps.
@@ -182,7 +209,10 @@ export async function buildCorpus(keys: CorpusKeys): Promise<HostileCase[]> {
     staticCase('timestamps', name, expect, (v) => {
       const signed = signWith ?? v.timestamp;
       // Sign over the hostile timestamp string itself where the library can, so only the timestamp is wrong.
-      const signature = typeof timestamp === 'number' ? signV1(keys.secret, v.id, timestamp, v.body) : signV1(keys.secret, v.id, signed, v.body);
+      const signature =
+        typeof timestamp === 'number'
+          ? signV1(keys.secret, v.id, timestamp, v.body)
+          : signV1(keys.secret, v.id, signed, v.body);
       return { headers: staticHeaders(v.id, timestamp, signature) };
     });
   timestampCase('non-numeric', 'yesterday', 400);
@@ -201,17 +231,29 @@ export async function buildCorpus(keys: CorpusKeys): Promise<HostileCase[]> {
   }));
 
   // Signature entries.
-  const sigCase = (name: string, expect: number | readonly number[], signature: (v: { id: string; timestamp: number; body: Buffer; signature: string }) => string): void =>
-    staticCase('signatures', name, expect, (v) => ({ headers: replace(staticHeaders(v.id, v.timestamp, v.signature), 'webhook-signature', signature(v)) }));
+  const sigCase = (
+    name: string,
+    expect: number | readonly number[],
+    signature: (v: { id: string; timestamp: number; body: Buffer; signature: string }) => string,
+  ): void =>
+    staticCase('signatures', name, expect, (v) => ({
+      headers: replace(staticHeaders(v.id, v.timestamp, v.signature), 'webhook-signature', signature(v)),
+    }));
   sigCase('unknown version only (v2)', 401, (v) => v.signature.replace(/^v1,/, 'v2,'));
   sigCase('version in upper case (V1)', 400, (v) => v.signature.replace(/^v1,/, 'V1,'));
   sigCase('no comma', 400, (v) => v.signature.replace(',', ''));
   sigCase('bad base64', 400, () => 'v1,!!not*base64!!');
   sigCase('empty payload', 400, () => 'v1,');
   sigCase('truncated signature', 401, (v) => v.signature.slice(0, -6));
-  sigCase('signature with extra bytes', 401, (v) => `v1,${Buffer.concat([Buffer.from(v.signature.slice(3), 'base64'), Buffer.from([0])]).toString('base64')}`);
+  sigCase(
+    'signature with extra bytes',
+    401,
+    (v) => `v1,${Buffer.concat([Buffer.from(v.signature.slice(3), 'base64'), Buffer.from([0])]).toString('base64')}`,
+  );
   sigCase('1,500 entries (too many)', 400, () => Array.from({ length: 1500 }, () => 'v1,AA==').join(' '));
-  sigCase('valid entry hidden after 40 junk entries', 400, (v) => [...Array.from({ length: 40 }, () => 'v1,AA=='), v.signature].join(' '));
+  sigCase('valid entry hidden after 40 junk entries', 400, (v) =>
+    [...Array.from({ length: 40 }, () => 'v1,AA=='), v.signature].join(' '),
+  );
   sigCase('v1a entry by a key that is not configured', 401, () => `v1a,${randomBytes(64).toString('base64')}`);
   // The adversarial pass: 32 copies of one v1a entry cost 32 ed25519 checks of the whole body.
   // Entries are deduplicated now (the count of checks is asserted in hostile.test.ts).
@@ -222,7 +264,12 @@ export async function buildCorpus(keys: CorpusKeys): Promise<HostileCase[]> {
     const wrongKey = Buffer.from(keys.secret.replace(/^whsec_/, ''), 'utf8');
     return `v1,${createHmac('sha256', wrongKey).update(`${v.id}.${v.timestamp}.`).update(v.body).digest('base64')}`;
   });
-  sigCase('empty HMAC key', 401, (v) => `v1,${createHmac('sha256', Buffer.alloc(0)).update(`${v.id}.${v.timestamp}.`).update(v.body).digest('base64')}`);
+  sigCase(
+    'empty HMAC key',
+    401,
+    (v) =>
+      `v1,${createHmac('sha256', Buffer.alloc(0)).update(`${v.id}.${v.timestamp}.`).update(v.body).digest('base64')}`,
+  );
   sigCase('signed for another webhook id', 401, (v) => signV1(keys.secret, `${v.id}x`, v.timestamp, v.body));
   sigCase('signature of the body alone', 401, (v) => {
     const key = Buffer.from(keys.secret.replace(/^whsec_/, ''), 'base64');
@@ -232,19 +279,28 @@ export async function buildCorpus(keys: CorpusKeys): Promise<HostileCase[]> {
 
   // Bodies: the signature covers the exact bytes.
   const bodyCase = (name: string, mutate: (body: Buffer) => Buffer, contentType?: string): void =>
-    staticCase('bodies', name, 401, (v) => ({ headers: staticHeaders(v.id, v.timestamp, v.signature, contentType), body: mutate(v.body) }));
+    staticCase('bodies', name, 401, (v) => ({
+      headers: staticHeaders(v.id, v.timestamp, v.signature, contentType),
+      body: mutate(v.body),
+    }));
   bodyCase('one bit flipped', (body) => flipBit(body, 20));
   bodyCase('last bit flipped', (body) => flipBit(body, body.length - 1));
   bodyCase('trailing newline added', (body) => Buffer.concat([body, Buffer.from('\n')]));
   bodyCase('leading space added', (body) => Buffer.concat([Buffer.from(' '), body]));
   bodyCase('UTF-8 BOM added', (body) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), body]));
-  bodyCase('re-serialised JSON (pretty-printed)', (body) => Buffer.from(JSON.stringify(JSON.parse(body.toString()), null, 2)));
+  bodyCase('re-serialised JSON (pretty-printed)', (body) =>
+    Buffer.from(JSON.stringify(JSON.parse(body.toString()), null, 2)),
+  );
   bodyCase('re-serialised JSON (keys reordered)', (body) => {
     const parsed = JSON.parse(body.toString()) as Record<string, unknown>;
     return Buffer.from(JSON.stringify(Object.fromEntries(Object.entries(parsed).reverse())));
   });
-  bodyCase('type swapped to another event', (body) => Buffer.from(body.toString().replace('batch.succeeded', 'batch.failed')));
-  bodyCase('invalid UTF-8 byte spliced in', (body) => Buffer.concat([body.subarray(0, 10), Buffer.from([0xff]), body.subarray(11)]));
+  bodyCase('type swapped to another event', (body) =>
+    Buffer.from(body.toString().replace('batch.succeeded', 'batch.failed')),
+  );
+  bodyCase('invalid UTF-8 byte spliced in', (body) =>
+    Buffer.concat([body.subarray(0, 10), Buffer.from([0xff]), body.subarray(11)]),
+  );
   bodyCase('truncated body', (body) => body.subarray(0, body.length - 5));
   bodyCase('empty body', () => Buffer.alloc(0));
   bodyCase('sent without Content-Type and tampered', (body) => flipBit(body, 5), '');
@@ -314,13 +370,24 @@ export async function buildCorpus(keys: CorpusKeys): Promise<HostileCase[]> {
       ...(method === 'GET' || method === 'HEAD' ? { body: Buffer.alloc(0) } : {}),
     }));
   }
-  staticCase('paths', 'POST to another path with a valid signature', 404, (v) => ({ headers: staticHeaders(v.id, v.timestamp, v.signature), path: '/admin' }));
-  staticCase('paths', 'POST to a path-traversal path', 404, (v) => ({ headers: staticHeaders(v.id, v.timestamp, v.signature), path: '/../../etc/passwd' }));
+  staticCase('paths', 'POST to another path with a valid signature', 404, (v) => ({
+    headers: staticHeaders(v.id, v.timestamp, v.signature),
+    path: '/admin',
+  }));
+  staticCase('paths', 'POST to a path-traversal path', 404, (v) => ({
+    headers: staticHeaders(v.id, v.timestamp, v.signature),
+    path: '/../../etc/passwd',
+  }));
 
   // Routing: validly signed, hostile type strings: they must land on unrouted, whole.
   const routingCase = (name: string, type: unknown, route: RouteKey = 'unrouted'): void => {
-    const body = Buffer.from(JSON.stringify({ type, version: 'v1', timestamp: '2026-01-22T12:00:00Z', data: { id: `batches/${name}` } }));
-    staticCase('routing', name, 200, (v) => ({ headers: staticHeaders(v.id, v.timestamp, v.signature) }), { publish: { route }, body });
+    const body = Buffer.from(
+      JSON.stringify({ type, version: 'v1', timestamp: '2026-01-22T12:00:00Z', data: { id: `batches/${name}` } }),
+    );
+    staticCase('routing', name, 200, (v) => ({ headers: staticHeaders(v.id, v.timestamp, v.signature) }), {
+      publish: { route },
+      body,
+    });
   };
   routingCase('type "../x"', '../x');
   routingCase('type "../../topics/gemini-batch-succeeded"', '../../topics/gemini-batch-succeeded');
@@ -339,60 +406,145 @@ export async function buildCorpus(keys: CorpusKeys): Promise<HostileCase[]> {
   {
     // Duplicate keys: JSON.parse keeps the last; the sender signed these bytes, so that is the type.
     const name = 'duplicate "type" keys';
-    const body = Buffer.from(`{"type":"unknown.kind","type":"batch.failed","version":"v1","data":{"id":"batches/dup"}}`);
-    staticCase('routing', name, 200, (v) => ({ headers: staticHeaders(v.id, v.timestamp, v.signature) }), { publish: { route: 'batch.failed' }, body });
+    const body = Buffer.from(
+      `{"type":"unknown.kind","type":"batch.failed","version":"v1","data":{"id":"batches/dup"}}`,
+    );
+    staticCase('routing', name, 200, (v) => ({ headers: staticHeaders(v.id, v.timestamp, v.signature) }), {
+      publish: { route: 'batch.failed' },
+      body,
+    });
   }
   // Validly signed bytes that are not UTF-8: published byte for byte. A readable type still routes
   // (decoding can only add U+FFFD, which no catalog type contains); a broken type goes to unrouted.
   const notUtf8 = (name: string, body: Buffer, route: RouteKey): void => {
     const id = newId(name);
     const timestamp = nowSeconds();
-    cases.push({ group: 'routing', name, expect: 200, publish: { route }, id, body, request: { headers: staticHeaders(id, timestamp, signV1Raw(keys.secret, id, timestamp, body)), body } });
+    cases.push({
+      group: 'routing',
+      name,
+      expect: 200,
+      publish: { route },
+      id,
+      body,
+      request: { headers: staticHeaders(id, timestamp, signV1Raw(keys.secret, id, timestamp, body)), body },
+    });
   };
   notUtf8(
     'validly signed, invalid UTF-8 in data',
-    Buffer.concat([Buffer.from('{"type":"batch.succeeded","data":"'), Buffer.from([0xc3, 0x28, 0xff, 0xfe]), Buffer.from('"}')]),
+    Buffer.concat([
+      Buffer.from('{"type":"batch.succeeded","data":"'),
+      Buffer.from([0xc3, 0x28, 0xff, 0xfe]),
+      Buffer.from('"}'),
+    ]),
     'batch.succeeded',
   );
-  notUtf8('validly signed, invalid UTF-8 in the type', Buffer.concat([Buffer.from('{"type":"batch.succeeded'), Buffer.from([0xff]), Buffer.from('","data":{}}')]), 'unrouted');
-  staticCase('routing', 'validly signed body that is not JSON, sent as JSON', 200, (v) => ({ headers: staticHeaders(v.id, v.timestamp, v.signature) }), {
-    publish: { route: 'unrouted' },
-    body: Buffer.from('this is not json'),
-  });
-  staticCase('routing', 'validly signed, unusual charset', 200, (v) => ({ headers: staticHeaders(v.id, v.timestamp, v.signature, 'application/json; charset=iso-8859-1') }), {
-    publish: { route: 'batch.succeeded' },
-  });
-  staticCase('routing', 'validly signed, form Content-Type', 200, (v) => ({ headers: staticHeaders(v.id, v.timestamp, v.signature, 'application/x-www-form-urlencoded') }), {
-    publish: { route: 'batch.succeeded' },
-  });
+  notUtf8(
+    'validly signed, invalid UTF-8 in the type',
+    Buffer.concat([Buffer.from('{"type":"batch.succeeded'), Buffer.from([0xff]), Buffer.from('","data":{}}')]),
+    'unrouted',
+  );
+  staticCase(
+    'routing',
+    'validly signed body that is not JSON, sent as JSON',
+    200,
+    (v) => ({ headers: staticHeaders(v.id, v.timestamp, v.signature) }),
+    {
+      publish: { route: 'unrouted' },
+      body: Buffer.from('this is not json'),
+    },
+  );
+  staticCase(
+    'routing',
+    'validly signed, unusual charset',
+    200,
+    (v) => ({ headers: staticHeaders(v.id, v.timestamp, v.signature, 'application/json; charset=iso-8859-1') }),
+    {
+      publish: { route: 'batch.succeeded' },
+    },
+  );
+  staticCase(
+    'routing',
+    'validly signed, form Content-Type',
+    200,
+    (v) => ({ headers: staticHeaders(v.id, v.timestamp, v.signature, 'application/x-www-form-urlencoded') }),
+    {
+      publish: { route: 'batch.succeeded' },
+    },
+  );
 
   // user_metadata beyond Pub/Sub's attribute limits: still published whole.
   {
     const metadata: Record<string, unknown> = {};
-    for (let i = 0; i < 150; i++) metadata[`key_${String(i).padStart(3, '0')}`] = i % 10 === 0 ? 'v'.repeat(2000) : { nested: i };
+    for (let i = 0; i < 150; i++)
+      metadata[`key_${String(i).padStart(3, '0')}`] = i % 10 === 0 ? 'v'.repeat(2000) : { nested: i };
     metadata['k'.repeat(300)] = 'long key';
     metadata['ctl\u0001key'] = 'control character in the key';
     metadata[''] = 'empty key';
-    staticCase('user_metadata', 'user_metadata beyond attribute limits (top level)', 200, (v) => ({ headers: staticHeaders(v.id, v.timestamp, v.signature) }), {
-      publish: { route: 'batch.succeeded' },
-      body: Buffer.from(JSON.stringify({ type: 'batch.succeeded', version: 'v1', user_metadata: metadata, data: { id: 'batches/meta-top' } })),
-    });
-    staticCase('user_metadata', 'user_metadata beyond attribute limits (inside data)', 200, (v) => ({ headers: staticHeaders(v.id, v.timestamp, v.signature) }), {
-      publish: { route: 'interaction.completed' },
-      body: Buffer.from(JSON.stringify({ type: 'interaction.completed', version: 'v1', data: { id: 'interactions/meta-data', user_metadata: metadata } })),
-    });
+    staticCase(
+      'user_metadata',
+      'user_metadata beyond attribute limits (top level)',
+      200,
+      (v) => ({ headers: staticHeaders(v.id, v.timestamp, v.signature) }),
+      {
+        publish: { route: 'batch.succeeded' },
+        body: Buffer.from(
+          JSON.stringify({
+            type: 'batch.succeeded',
+            version: 'v1',
+            user_metadata: metadata,
+            data: { id: 'batches/meta-top' },
+          }),
+        ),
+      },
+    );
+    staticCase(
+      'user_metadata',
+      'user_metadata beyond attribute limits (inside data)',
+      200,
+      (v) => ({ headers: staticHeaders(v.id, v.timestamp, v.signature) }),
+      {
+        publish: { route: 'interaction.completed' },
+        body: Buffer.from(
+          JSON.stringify({
+            type: 'interaction.completed',
+            version: 'v1',
+            data: { id: 'interactions/meta-data', user_metadata: metadata },
+          }),
+        ),
+      },
+    );
   }
 
   // Lone UTF-16 surrogates: valid JSON escapes that JSON.parse turns into unpaired code units. Signed,
   // they must be published whole; their attributes must still be UTF-8 (they used to poison the
   // whole publish batch).
   const surrogateCase = (name: string, json: string, route: RouteKey, group = 'surrogates'): void =>
-    staticCase(group, name, 200, (v) => ({ headers: staticHeaders(v.id, v.timestamp, v.signature) }), { publish: { route }, body: Buffer.from(json) });
-  surrogateCase('type "batch.\\ud800"', '{"type":"batch.\\ud800","version":"v1","data":{"id":"batches/surrogate-type"}}', 'unrouted');
-  surrogateCase('data.id "\\ud800"', '{"type":"batch.succeeded","version":"v1","data":{"id":"\\ud800"}}', 'batch.succeeded');
-  surrogateCase('user_metadata value "\\udc00"', '{"type":"batch.succeeded","version":"v1","user_metadata":{"v":"\\udc00"},"data":{"id":"batches/surrogate-value"}}', 'batch.succeeded');
+    staticCase(group, name, 200, (v) => ({ headers: staticHeaders(v.id, v.timestamp, v.signature) }), {
+      publish: { route },
+      body: Buffer.from(json),
+    });
+  surrogateCase(
+    'type "batch.\\ud800"',
+    '{"type":"batch.\\ud800","version":"v1","data":{"id":"batches/surrogate-type"}}',
+    'unrouted',
+  );
+  surrogateCase(
+    'data.id "\\ud800"',
+    '{"type":"batch.succeeded","version":"v1","data":{"id":"\\ud800"}}',
+    'batch.succeeded',
+  );
+  surrogateCase(
+    'user_metadata value "\\udc00"',
+    '{"type":"batch.succeeded","version":"v1","user_metadata":{"v":"\\udc00"},"data":{"id":"batches/surrogate-value"}}',
+    'batch.succeeded',
+  );
   // A key that is not UTF-8 cannot be an attribute: dropped and flagged, so this one is in the user_metadata group.
-  surrogateCase('user_metadata key "\\ud800"', '{"type":"batch.failed","version":"v1","user_metadata":{"\\ud800":"v"},"data":{"id":"batches/surrogate-key"}}', 'batch.failed', 'user_metadata');
+  surrogateCase(
+    'user_metadata key "\\ud800"',
+    '{"type":"batch.failed","version":"v1","user_metadata":{"\\ud800":"v"},"data":{"id":"batches/surrogate-key"}}',
+    'batch.failed',
+    'user_metadata',
+  );
   // 4,500 levels (9 KiB) of user_metadata: JSON.stringify overflowed the stack, a permanent 500.
   surrogateCase(
     'user_metadata nested 4,500 levels deep',
@@ -418,7 +570,12 @@ export async function buildCorpus(keys: CorpusKeys): Promise<HostileCase[]> {
       id,
       body: sent,
       request: {
-        headers: [['Content-Type', 'application/json'], ['webhook-id', id], ['webhook-timestamp', String(nowSeconds())], ['webhook-signature', await token(body)]],
+        headers: [
+          ['Content-Type', 'application/json'],
+          ['webhook-id', id],
+          ['webhook-timestamp', String(nowSeconds())],
+          ['webhook-signature', await token(body)],
+        ],
         body: sent,
       },
     });
@@ -432,43 +589,83 @@ export async function buildCorpus(keys: CorpusKeys): Promise<HostileCase[]> {
       .setAudience(keys.audience);
   const segments = (token: string) => token.split('.') as [string, string, string];
 
-  await jwtCase('alg none, empty signature', [400, 401], (body) =>
-    `${b64url(JSON.stringify({ alg: 'none', kid, typ: 'JWT' }))}.${b64url(JSON.stringify({ ...digestClaim(body), iss: keys.issuer, aud: keys.audience, exp: nowSeconds() + 300 }))}.`,
+  await jwtCase(
+    'alg none, empty signature',
+    [400, 401],
+    (body) =>
+      `${b64url(JSON.stringify({ alg: 'none', kid, typ: 'JWT' }))}.${b64url(JSON.stringify({ ...digestClaim(body), iss: keys.issuer, aud: keys.audience, exp: nowSeconds() + 300 }))}.`,
   );
-  await jwtCase('alg none, junk signature', 401, (body) =>
-    `${b64url(JSON.stringify({ alg: 'none', kid, typ: 'JWT' }))}.${b64url(JSON.stringify({ ...digestClaim(body), iss: keys.issuer, aud: keys.audience, exp: nowSeconds() + 300 }))}.AAAA`,
+  await jwtCase(
+    'alg none, junk signature',
+    401,
+    (body) =>
+      `${b64url(JSON.stringify({ alg: 'none', kid, typ: 'JWT' }))}.${b64url(JSON.stringify({ ...digestClaim(body), iss: keys.issuer, aud: keys.audience, exp: nowSeconds() + 300 }))}.AAAA`,
   );
   await jwtCase('HS256 keyed with the RSA public key (PEM)', 401, async (body) => {
-    const pem = createPublicKey({ key: keys.jwtPublicJwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
-    return new SignJWT({ ...digestClaim(body), iss: keys.issuer, aud: keys.audience }).setProtectedHeader({ alg: 'HS256', kid }).setExpirationTime('5m').sign(Buffer.from(pem));
+    const pem = createPublicKey({ key: keys.jwtPublicJwk as JsonWebKey, format: 'jwk' })
+      .export({ type: 'spki', format: 'pem' })
+      .toString();
+    return new SignJWT({ ...digestClaim(body), iss: keys.issuer, aud: keys.audience })
+      .setProtectedHeader({ alg: 'HS256', kid })
+      .setExpirationTime('5m')
+      .sign(Buffer.from(pem));
   });
   await jwtCase('HS256 keyed with the JWK modulus', 401, async (body) =>
-    new SignJWT({ ...digestClaim(body), iss: keys.issuer, aud: keys.audience }).setProtectedHeader({ alg: 'HS256', kid }).setExpirationTime('5m').sign(Buffer.from(keys.jwtPublicJwk.n ?? '')),
+    new SignJWT({ ...digestClaim(body), iss: keys.issuer, aud: keys.audience })
+      .setProtectedHeader({ alg: 'HS256', kid })
+      .setExpirationTime('5m')
+      .sign(Buffer.from(keys.jwtPublicJwk.n ?? '')),
   );
   const foreign = await generateKeyPair('RS256', { extractable: true });
   await jwtCase('foreign key claiming the known kid', 401, (body) => good(digestClaim(body)).sign(foreign.privateKey));
-  await jwtCase('unknown kid', 401, (body) => good(digestClaim(body), { kid: 'not-in-the-jwks' }).sign(foreign.privateKey));
-  await jwtCase('path-like kid', 401, (body) => good(digestClaim(body), { kid: '../../../etc/passwd' }).sign(foreign.privateKey));
-  await jwtCase('kid that is a URL, with jku', 401, (body) => good(digestClaim(body), { kid: 'http://127.0.0.1:1/jwks.json', jku: 'http://127.0.0.1:1/jwks.json' }).sign(foreign.privateKey));
+  await jwtCase('unknown kid', 401, (body) =>
+    good(digestClaim(body), { kid: 'not-in-the-jwks' }).sign(foreign.privateKey),
+  );
+  await jwtCase('path-like kid', 401, (body) =>
+    good(digestClaim(body), { kid: '../../../etc/passwd' }).sign(foreign.privateKey),
+  );
+  await jwtCase('kid that is a URL, with jku', 401, (body) =>
+    good(digestClaim(body), { kid: 'http://127.0.0.1:1/jwks.json', jku: 'http://127.0.0.1:1/jwks.json' }).sign(
+      foreign.privateKey,
+    ),
+  );
   await jwtCase('embedded jwk header with the attacker key', 401, async (body) =>
     good(digestClaim(body), { jwk: await exportJWK(foreign.publicKey) }).sign(foreign.privateKey),
   );
   // The kid is Google's, the key material broken: the JWKS is at fault, so 503 and the sender retries.
-  await jwtCase('JWKS entry with garbage key material', 503, (body) => good(digestClaim(body), { kid: keys.garbageKid }).sign(foreign.privateKey));
+  await jwtCase('JWKS entry with garbage key material', 503, (body) =>
+    good(digestClaim(body), { kid: keys.garbageKid }).sign(foreign.privateKey),
+  );
   const ec = await generateKeyPair('ES256', { extractable: true });
-  await jwtCase('ES256 with the known kid', 401, (body) => new SignJWT({ ...digestClaim(body), iss: keys.issuer, aud: keys.audience }).setProtectedHeader({ alg: 'ES256', kid }).setExpirationTime('5m').sign(ec.privateKey));
+  await jwtCase('ES256 with the known kid', 401, (body) =>
+    new SignJWT({ ...digestClaim(body), iss: keys.issuer, aud: keys.audience })
+      .setProtectedHeader({ alg: 'ES256', kid })
+      .setExpirationTime('5m')
+      .sign(ec.privateKey),
+  );
   await jwtCase('PS256 with the right RSA key', 401, async (body) =>
     new SignJWT({ ...digestClaim(body), iss: keys.issuer, aud: keys.audience })
       .setProtectedHeader({ alg: 'PS256', kid })
       .setExpirationTime('5m')
-      .sign((await importJWK({ ...keys.jwtPrivateJwk, alg: 'PS256' }, 'PS256')) as CryptoKey),
+      .sign(await importJWK({ ...keys.jwtPrivateJwk, alg: 'PS256' }, 'PS256')),
   );
-  await jwtCase('expired an hour ago', 401, (body) => good(digestClaim(body)).setExpirationTime(nowSeconds() - 3600).sign(rsa));
-  await jwtCase('not valid for another hour (nbf)', 401, (body) => good(digestClaim(body)).setNotBefore(nowSeconds() + 3600).sign(rsa));
+  await jwtCase('expired an hour ago', 401, (body) =>
+    good(digestClaim(body))
+      .setExpirationTime(nowSeconds() - 3600)
+      .sign(rsa),
+  );
+  await jwtCase('not valid for another hour (nbf)', 401, (body) =>
+    good(digestClaim(body))
+      .setNotBefore(nowSeconds() + 3600)
+      .sign(rsa),
+  );
   await jwtCase('wrong audience', 401, (body) => good(digestClaim(body)).setAudience('someone-else').sign(rsa));
   await jwtCase('wrong issuer', 401, (body) => good(digestClaim(body)).setIssuer('https://evil.example').sign(rsa));
   await jwtCase('no audience although one is required', 401, (body) =>
-    new SignJWT({ ...digestClaim(body), iss: keys.issuer }).setProtectedHeader({ alg: 'RS256', kid }).setExpirationTime('5m').sign(rsa),
+    new SignJWT({ ...digestClaim(body), iss: keys.issuer })
+      .setProtectedHeader({ alg: 'RS256', kid })
+      .setExpirationTime('5m')
+      .sign(rsa),
   );
   // jose will not sign with an unknown critical header: signed here with node:crypto (RS256 = RSASSA-PKCS1-v1_5 SHA-256).
   await jwtCase('unknown critical header', 401, (body) => {
@@ -495,7 +692,9 @@ export async function buildCorpus(keys: CorpusKeys): Promise<HostileCase[]> {
     const [, , other] = segments(await good({ other: true }).sign(rsa));
     return `${header}.${payload}.${other}`;
   });
-  await jwtCase('oversized token (9 KB, over the 8 KiB cap)', 401, (body) => good({ ...digestClaim(body), padding: 'p'.repeat(6500) }).sign(rsa));
+  await jwtCase('oversized token (9 KB, over the 8 KiB cap)', 401, (body) =>
+    good({ ...digestClaim(body), padding: 'p'.repeat(6500) }).sign(rsa),
+  );
   await jwtCase('body swapped under a digest-bound token', 401, (body) => good(digestClaim(body)).sign(rsa), {
     sentBody: (body) => Buffer.from(body.toString().replace('batch.failed', 'batch.succeeded')),
   });
@@ -511,15 +710,24 @@ export async function buildCorpus(keys: CorpusKeys): Promise<HostileCase[]> {
     const captured = { type: 'batch.failed', data: { id: 'batches/claims-captured' } };
     const token = () => good({ ...captured, user_metadata: { tenant: 'acme' } }).sign(rsa);
     const altered = Buffer.from(
-      JSON.stringify({ user_metadata: { tenant: 'globex' }, ...captured, timestamp: '2001-01-01T00:00:00Z', note: 'added' }),
+      JSON.stringify({
+        user_metadata: { tenant: 'globex' },
+        ...captured,
+        timestamp: '2001-01-01T00:00:00Z',
+        note: 'added',
+      }),
     );
-    await jwtCase('claims-bound token, body with another user_metadata and added fields', 401, token, { body: altered });
+    await jwtCase('claims-bound token, body with another user_metadata and added fields', 401, token, {
+      body: altered,
+    });
     await jwtCase('claims-bound token, body with added fields only', 401, token, {
       body: Buffer.from(JSON.stringify({ ...captured, user_metadata: { tenant: 'acme' }, note: 'added' })),
     });
     // A body that repeats "type": JSON.parse keeps the last (covered), a first-key parser reads the first.
     await jwtCase('claims-bound token, body repeating the "type" key', 401, () => good({ ...captured }).sign(rsa), {
-      body: Buffer.from(`{"type":"interaction.requires_action","type":"batch.failed","data":{"id":"batches/claims-captured"}}`),
+      body: Buffer.from(
+        `{"type":"interaction.requires_action","type":"batch.failed","data":{"id":"batches/claims-captured"}}`,
+      ),
     });
     await jwtCase('claims-bound token, body nested 20,000 levels deep', 401, () => good({ ...captured }).sign(rsa), {
       body: Buffer.from(`{"type":"batch.failed","data":${'['.repeat(20_000)}${']'.repeat(20_000)}}`),

@@ -41,31 +41,50 @@ after(async () => {
   await jwks?.close();
 });
 
-test(`${TOKENS} tokens naming unknown keys against a JWKS answering 500: one fetch, 503 + Retry-After for each`, { timeout: 120_000 }, async () => {
-  const attacker = await generateKeyPair('RS256');
-  const statuses: Record<string, number> = {};
-  let withoutRetryAfter = 0;
-  for (let i = 0; i < TOKENS; i += 20) {
-    const answers = await Promise.all(
-      Array.from({ length: 20 }, async (_, j) => {
-        const token = await new SignJWT({ n: i + j })
-          .setProtectedHeader({ alg: 'RS256', kid: `unknown-${i + j}` })
-          .setAudience(AUDIENCE)
-          .setExpirationTime('5m')
-          .sign(attacker.privateKey);
-        return sendRaw(receiver.port, { headers: [['Content-Type', 'application/json'], ['webhook-signature', token]], body: Buffer.from('{"type":"batch.succeeded"}') });
-      }),
-    );
-    for (const answer of answers) {
-      statuses[String(answer.status)] = (statuses[String(answer.status)] ?? 0) + 1;
-      if (answer.status === 503 && !answer.headers['retry-after']) withoutRetryAfter++;
+test(
+  `${TOKENS} tokens naming unknown keys against a JWKS answering 500: one fetch, 503 + Retry-After for each`,
+  { timeout: 120_000 },
+  async () => {
+    const attacker = await generateKeyPair('RS256');
+    const statuses: Record<string, number> = {};
+    let withoutRetryAfter = 0;
+    for (let i = 0; i < TOKENS; i += 20) {
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, async (_, j) => {
+          const token = await new SignJWT({ n: i + j })
+            .setProtectedHeader({ alg: 'RS256', kid: `unknown-${i + j}` })
+            .setAudience(AUDIENCE)
+            .setExpirationTime('5m')
+            .sign(attacker.privateKey);
+          return sendRaw(receiver.port, {
+            headers: [
+              ['Content-Type', 'application/json'],
+              ['webhook-signature', token],
+            ],
+            body: Buffer.from('{"type":"batch.succeeded"}'),
+          });
+        }),
+      );
+      for (const answer of answers) {
+        statuses[String(answer.status)] = (statuses[String(answer.status)] ?? 0) + 1;
+        if (answer.status === 503 && !answer.headers['retry-after']) withoutRetryAfter++;
+      }
     }
-  }
-  console.log(`hostile-jwks: ${TOKENS} tokens, answers ${JSON.stringify(statuses)}, ${jwks.requests} JWKS fetch(es)`);
-  recordFigures('hostile-jwks', { hostileCasesTried: TOKENS, forgedAccepted: Object.entries(statuses).filter(([s]) => s.startsWith('2')).reduce((n, [, c]) => n + c, 0) });
-  assert.deepEqual(statuses, { 503: TOKENS }, 'the JWKS cannot be had: unavailable, so a genuine sender would retry');
-  assert.equal(withoutRetryAfter, 0);
-  assert.equal(jwks.requests, 1, 'one fetch attempt within the cooldown, however many tokens');
-  const reasons = new Set(logLines(receiver.output()).filter((line) => line['status'] === 503).map((line) => line['reason']));
-  assert.deepEqual([...reasons], ['jwks_unavailable']);
-});
+    console.log(`hostile-jwks: ${TOKENS} tokens, answers ${JSON.stringify(statuses)}, ${jwks.requests} JWKS fetch(es)`);
+    recordFigures('hostile-jwks', {
+      hostileCasesTried: TOKENS,
+      forgedAccepted: Object.entries(statuses)
+        .filter(([s]) => s.startsWith('2'))
+        .reduce((n, [, c]) => n + c, 0),
+    });
+    assert.deepEqual(statuses, { 503: TOKENS }, 'the JWKS cannot be had: unavailable, so a genuine sender would retry');
+    assert.equal(withoutRetryAfter, 0);
+    assert.equal(jwks.requests, 1, 'one fetch attempt within the cooldown, however many tokens');
+    const reasons = new Set(
+      logLines(receiver.output())
+        .filter((line) => line['status'] === 503)
+        .map((line) => line['reason']),
+    );
+    assert.deepEqual([...reasons], ['jwks_unavailable']);
+  },
+);

@@ -63,7 +63,8 @@ function flood(connections: number, request: (n: number) => RawRequest, once = f
   });
   return {
     statuses,
-    answered: (count: number) => new Promise<void>((resolve) => (answers >= count ? resolve() : waiters.push({ count, resolve }))),
+    answered: (count: number) =>
+      new Promise<void>((resolve) => (answers >= count ? resolve() : waiters.push({ count, resolve }))),
     async stop() {
       running = false;
       await Promise.all(loops);
@@ -82,14 +83,21 @@ function unsignedHeaders(n: number): [string, string][] {
 
 /** Genuine deliveries, a few at a time, each answered 2xx or not on its one attempt, until `until` settles. */
 async function deliverGenuineUntil(until: Promise<void>, label: string): Promise<DeliveryRecord[]> {
-  const sender = new SenderSimulator({ url: receiver.url, secret, concurrency: 4, maxAttempts: 1, attemptTimeoutMs: 30_000 });
+  const sender = new SenderSimulator({
+    url: receiver.url,
+    secret,
+    concurrency: 4,
+    maxAttempts: 1,
+    attemptTimeoutMs: 30_000,
+  });
   let done = false;
   void until.then(() => (done = true));
   const records: DeliveryRecord[] = [];
   try {
     await Promise.all(
       Array.from({ length: 4 }, async (_, worker) => {
-        for (let i = 0; !done; i++) records.push(await sender.deliver({ body: envelope('batch.succeeded', `${label}-${worker}-${i}`) }));
+        for (let i = 0; !done; i++)
+          records.push(await sender.deliver({ body: envelope('batch.succeeded', `${label}-${worker}-${i}`) }));
       }),
     );
   } finally {
@@ -109,9 +117,15 @@ describe('unsigned floods that never finish their bodies', { timeout: 180_000 },
     await attack.answered(1);
     const records = await deliverGenuineUntil(attack.answered(2 * 256), 'declared');
     await attack.stop();
-    console.log(`hostile-slots/declared: ${records.length} genuine deliveries ${JSON.stringify(firstAttempts(records).reduce<Record<string, number>>((m, s) => ({ ...m, [String(s)]: (m[String(s)] ?? 0) + 1 }), {}))}, flood answers ${JSON.stringify(attack.statuses)}`);
+    console.log(
+      `hostile-slots/declared: ${records.length} genuine deliveries ${JSON.stringify(firstAttempts(records).reduce<Record<string, number>>((m, s) => ({ ...m, [String(s)]: (m[String(s)] ?? 0) + 1 }), {}))}, flood answers ${JSON.stringify(attack.statuses)}`,
+    );
     assert.ok(records.length >= 20, `enough genuine deliveries ran during the flood (${records.length})`);
-    assert.deepEqual([...new Set(firstAttempts(records))], [200], 'every genuine delivery answered 2xx on its first attempt');
+    assert.deepEqual(
+      [...new Set(firstAttempts(records))],
+      [200],
+      'every genuine delivery answered 2xx on its first attempt',
+    );
     assert.deepEqual(Object.keys(attack.statuses), ['408'], 'the flood gets 408, body not received');
   });
 
@@ -122,11 +136,24 @@ describe('unsigned floods that never finish their bodies', { timeout: 180_000 },
     // out their deadline (2 s + 262,144 bytes at 64 KiB/s = 6 s) and get 408.
     const records = await deliverGenuineUntil(attack.answered(80), 'stalled');
     await attack.stop();
-    console.log(`hostile-slots/stalled: ${records.length} genuine deliveries, flood answers ${JSON.stringify(attack.statuses)}`);
+    console.log(
+      `hostile-slots/stalled: ${records.length} genuine deliveries, flood answers ${JSON.stringify(attack.statuses)}`,
+    );
     assert.ok(records.length >= 10, `enough genuine deliveries ran during the flood (${records.length})`);
-    assert.deepEqual([...new Set(firstAttempts(records))], [200], 'every genuine delivery answered 2xx on its first attempt');
-    assert.ok((attack.statuses['503'] ?? 0) > 0, `bodies over the budget were cut with 503 (${JSON.stringify(attack.statuses)})`);
-    assert.deepEqual(Object.keys(attack.statuses).filter((s) => s !== '503' && s !== '408'), [], 'the rest timed out with 408');
+    assert.deepEqual(
+      [...new Set(firstAttempts(records))],
+      [200],
+      'every genuine delivery answered 2xx on its first attempt',
+    );
+    assert.ok(
+      (attack.statuses['503'] ?? 0) > 0,
+      `bodies over the budget were cut with 503 (${JSON.stringify(attack.statuses)})`,
+    );
+    assert.deepEqual(
+      Object.keys(attack.statuses).filter((s) => s !== '503' && s !== '408'),
+      [],
+      'the rest timed out with 408',
+    );
   });
 
   test('nothing the floods sent reached Pub/Sub, and every genuine delivery did', async () => {

@@ -14,7 +14,11 @@ import { recordFigures } from './figures.ts';
 
 /** What a handler saw of a request: whether a parser ran before it, and what it parsed. */
 function describeRequest(req: functions.Request, res: functions.Response): void {
-  res.json({ contentType: req.headers['content-type'] ?? null, parsed: req.rawBody !== undefined, body: req.body ?? null });
+  res.json({
+    contentType: req.headers['content-type'] ?? null,
+    parsed: req.rawBody !== undefined,
+    body: (req.body as unknown) ?? null,
+  });
 }
 
 functions.http('takeoverReceiver', describeRequest);
@@ -25,7 +29,9 @@ const neighbour = getTestServer('takeoverNeighbour');
 let removeTakeover: () => void;
 
 function listen(server: Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+  );
 }
 
 let receiverPort: number;
@@ -47,7 +53,11 @@ after(async () => {
 });
 
 async function post(port: number): Promise<{ contentType: string | null; parsed: boolean; body: unknown }> {
-  const response = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"hello":"world"}' });
+  const response = await fetch(`http://127.0.0.1:${port}/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"hello":"world"}',
+  });
   return (await response.json()) as { contentType: string | null; parsed: boolean; body: unknown };
 }
 
@@ -56,7 +66,11 @@ test("the receiver's server: the framework's parsers never see the body", async 
 });
 
 test('a neighbouring Express server with a JSON parser in the same process keeps its parsed body', async () => {
-  assert.deepEqual(await post(neighbourPort), { contentType: 'application/json', parsed: true, body: { hello: 'world' } });
+  assert.deepEqual(await post(neighbourPort), {
+    contentType: 'application/json',
+    parsed: true,
+    body: { hello: 'world' },
+  });
   recordFigures('hostile-takeover', { hostileCasesTried: 1 });
 });
 

@@ -28,7 +28,11 @@ const secret = generateSigningSecret();
 const jwtKeys = await generateJwtKeyPair('hostile-key');
 // An ed25519 public key is configured too, so that v1a entries cost real verifications.
 const ed25519PublicKey = `whpk_${Buffer.from(
-  await webcrypto.subtle.exportKey('raw', ((await webcrypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair).publicKey),
+  await webcrypto.subtle.exportKey(
+    'raw',
+    ((await webcrypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair)
+      .publicKey,
+  ),
 ).toString('base64')}`;
 const corpus = await buildCorpus({
   secret,
@@ -46,8 +50,7 @@ const answers = new Map<HostileCase, RawResponse>();
 let forgedAccepted = 0;
 let controlDeliveries = 0;
 
-
-const expected = (c: HostileCase): readonly Expected[] => (Array.isArray(c.expect) ? c.expect : [c.expect as Expected]);
+const expected = (c: HostileCase): readonly Expected[] => (typeof c.expect === 'object' ? c.expect : [c.expect]);
 
 before(async () => {
   world = await PubSubWorld.start();
@@ -85,7 +88,8 @@ describe('hostile corpus', { concurrency: 8, timeout: 120_000 }, () => {
       // A client-side cap far above every receiver deadline: hitting it means the request was held.
       const answer = await sendRaw(receiver.port, hostile.request, 60_000);
       answers.set(hostile, answer);
-      if (!hostile.publish && typeof answer.status === 'number' && answer.status >= 200 && answer.status < 300) forgedAccepted++;
+      if (!hostile.publish && typeof answer.status === 'number' && answer.status >= 200 && answer.status < 300)
+        forgedAccepted++;
       assert.ok(
         answer.status !== 'timeout' && expected(hostile).includes(answer.status),
         `expected ${expected(hostile).join(' or ')}, got ${answer.status} ${answer.body.slice(0, 200)}`,
@@ -120,35 +124,51 @@ describe('after the corpus', { timeout: 120_000 }, () => {
       }
       if (!message.data.equals(hostile.body)) problems.push(`"${hostile.name}" was published with different bytes`);
       if (message.route !== hostile.publish.route || message.attributes['event_route'] !== hostile.publish.route) {
-        problems.push(`"${hostile.name}" landed on ${message.route} (event_route ${message.attributes['event_route']}), expected ${hostile.publish.route}`);
+        problems.push(
+          `"${hostile.name}" landed on ${message.route} (event_route ${message.attributes['event_route']}), expected ${hostile.publish.route}`,
+        );
       }
       const attributes = Object.entries(message.attributes);
       if (attributes.length > 100) problems.push(`"${hostile.name}" has ${attributes.length} attributes`);
       for (const [key, value] of attributes) {
-        if (Buffer.byteLength(key) > 256 || Buffer.byteLength(value) > 1024) problems.push(`"${hostile.name}" has an attribute over Pub/Sub's limits: ${key.slice(0, 40)}`);
+        if (Buffer.byteLength(key) > 256 || Buffer.byteLength(value) > 1024)
+          problems.push(`"${hostile.name}" has an attribute over Pub/Sub's limits: ${key.slice(0, 40)}`);
       }
       if (hostile.group === 'user_metadata' && message.attributes['user_metadata_truncated'] !== 'true') {
         problems.push(`"${hostile.name}" is not flagged user_metadata_truncated`);
       }
     }
     for (const hostile of corpus.filter((c) => c.publish)) {
-      if (!messages.some((m) => m.attributes['webhook_id'] === hostile.id)) problems.push(`"${hostile.name}" was answered 2xx but is not in Pub/Sub`);
+      if (!messages.some((m) => m.attributes['webhook_id'] === hostile.id))
+        problems.push(`"${hostile.name}" was answered 2xx but is not in Pub/Sub`);
     }
     assert.deepEqual(problems, []);
   });
 
   test('every refusal was logged without the body or a secret', () => {
     const lines = logLines(receiver.output());
-    assert.ok(lines.some((line) => line['outcome'] === 'rejected'), 'rejections are logged');
+    assert.ok(
+      lines.some((line) => line['outcome'] === 'rejected'),
+      'rejections are logged',
+    );
     const text = receiver.output();
-    assert.ok(!text.includes(secret) && !text.includes(secret.replace(/^whsec_/, '')), 'the signing secret never appears in the output');
+    assert.ok(
+      !text.includes(secret) && !text.includes(secret.replace(/^whsec_/, '')),
+      'the signing secret never appears in the output',
+    );
     assert.ok(!text.includes('batches/meta-top'), 'bodies never appear in the output');
   });
 
   /** A token from the JWKS key, for this receiver, with `claims`. */
   async function token(claims: JWTPayload): Promise<string> {
     const key = (await importJWK(jwtKeys.privateJwk, 'RS256')) as CryptoKey;
-    return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: jwtKeys.kid }).setIssuedAt().setExpirationTime('5m').setIssuer(ISSUER).setAudience(AUDIENCE).sign(key);
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: jwtKeys.kid })
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .sign(key);
   }
   const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -159,7 +179,11 @@ describe('after the corpus', { timeout: 120_000 }, () => {
     const borrowedId = newWebhookId();
     const capturedBody = envelope('batch.failed', 'captured');
     const replay = await sendRaw(receiver.port, {
-      headers: [['Content-Type', 'application/json'], ['webhook-id', borrowedId], ['webhook-signature', await token({ body_sha256: sha256(capturedBody) })]],
+      headers: [
+        ['Content-Type', 'application/json'],
+        ['webhook-id', borrowedId],
+        ['webhook-signature', await token({ body_sha256: sha256(capturedBody) })],
+      ],
       body: capturedBody,
     });
     assert.equal(replay.status, 200, 'the token is genuine, so the replay itself is accepted (at least once)');
@@ -183,22 +207,33 @@ describe('after the corpus', { timeout: 120_000 }, () => {
     const body = envelope('batch.expired', 'four-headers');
     const signature = await token({ body_sha256: sha256(body), jti });
     for (const headerId of ['evt_A', 'evt_B', 'evt_C', undefined]) {
-      const headers: [string, string][] = [['Content-Type', 'application/json'], ['webhook-signature', signature]];
+      const headers: [string, string][] = [
+        ['Content-Type', 'application/json'],
+        ['webhook-signature', signature],
+      ];
       if (headerId) headers.push(['webhook-id', headerId]);
       const answer = await sendRaw(receiver.port, { headers, body });
       assert.equal(answer.status, 200, answer.body);
-      assert.equal(JSON.parse(answer.body).id, `jwt:${jti}`);
+      assert.equal((JSON.parse(answer.body) as Record<string, string>).id, `jwt:${jti}`);
     }
     controlDeliveries++;
     const published = (await world.drain()).filter((m) => m.data.equals(body));
-    assert.deepEqual(published.map((m) => m.attributes['webhook_id']), [`jwt:${jti}`], 'published once, under the signed jti');
+    assert.deepEqual(
+      published.map((m) => m.attributes['webhook_id']),
+      [`jwt:${jti}`],
+      'published once, under the signed jti',
+    );
   });
 
   test('a signature-only JWT carrying the id of an upcoming static delivery cannot take that id', async () => {
     const upcoming = newWebhookId();
     const forgedBody = envelope('batch.succeeded', 'attacker-copy');
     const answer = await sendRaw(receiver.port, {
-      headers: [['Content-Type', 'application/json'], ['webhook-id', upcoming], ['webhook-signature', await token({})]],
+      headers: [
+        ['Content-Type', 'application/json'],
+        ['webhook-id', upcoming],
+        ['webhook-signature', await token({})],
+      ],
       body: forgedBody,
     });
     assert.equal(answer.status, 200, 'a signature-only token is accepted while body binding is not required');
@@ -218,11 +253,16 @@ describe('after the corpus', { timeout: 120_000 }, () => {
   });
 
   test('user_metadata comes from the signed claims whenever the token carries it', async () => {
-    const body = Buffer.from(JSON.stringify({ type: 'batch.succeeded', user_metadata: { tenant: 'globex' }, data: { id: 'batches/tenant' } }));
+    const body = Buffer.from(
+      JSON.stringify({ type: 'batch.succeeded', user_metadata: { tenant: 'globex' }, data: { id: 'batches/tenant' } }),
+    );
     for (const claims of [{}, { body_sha256: sha256(body) }]) {
       const jti = `tenant-${newWebhookId()}`;
       const answer = await sendRaw(receiver.port, {
-        headers: [['Content-Type', 'application/json'], ['webhook-signature', await token({ ...claims, jti, user_metadata: { tenant: 'acme' } })]],
+        headers: [
+          ['Content-Type', 'application/json'],
+          ['webhook-signature', await token({ ...claims, jti, user_metadata: { tenant: 'acme' } })],
+        ],
         body,
       });
       assert.equal(answer.status, 200, answer.body);
@@ -244,9 +284,17 @@ describe('after the corpus', { timeout: 120_000 }, () => {
     ]);
     sender.destroy();
     controlDeliveries += records.length;
-    assert.deepEqual(records.filter((r) => !r.acknowledged).map((r) => r.attempts.map((a) => a.status)), [], 'every delivery answered 2xx at once');
+    assert.deepEqual(
+      records.filter((r) => !r.acknowledged).map((r) => r.attempts.map((a) => a.status)),
+      [],
+      'every delivery answered 2xx at once',
+    );
     const messages = await world.drain();
-    for (const record of records) assert.ok(messages.some((m) => m.attributes['webhook_id'] === record.id && m.data.equals(record.body)), record.id);
+    for (const record of records)
+      assert.ok(
+        messages.some((m) => m.attributes['webhook_id'] === record.id && m.data.equals(record.body)),
+        record.id,
+      );
   });
 
   test('the event bus: a message Pub/Sub would refuse never joins a batch, and the 30 published beside it succeed', async () => {
@@ -263,11 +311,21 @@ describe('after the corpus', { timeout: 120_000 }, () => {
       ]);
       const [poison, ...good] = results;
       assert.equal(poison?.status, 'rejected');
-      const reason = poison?.status === 'rejected' ? poison.reason : undefined;
-      assert.ok(reason instanceof PublishError && reason.code === GRPC_INVALID_ARGUMENT && !reason.timedOut, `refused as invalid, at once: ${String(reason)}`);
-      assert.deepEqual(good.filter((r) => r.status !== 'fulfilled').map((r) => String(r.status === 'rejected' ? r.reason : '')), []);
+      const reason: unknown = poison?.status === 'rejected' ? poison.reason : undefined;
+      assert.ok(
+        reason instanceof PublishError && reason.code === GRPC_INVALID_ARGUMENT && !reason.timedOut,
+        `refused as invalid, at once: ${String(reason)}`,
+      );
+      assert.deepEqual(
+        good.filter((r) => r.status !== 'fulfilled').map((r) => String(r.status === 'rejected' ? r.reason : '')),
+        [],
+      );
       const messages = await world.drain();
-      for (const id of ids) assert.ok(messages.some((m) => m.attributes['webhook_id'] === id), id);
+      for (const id of ids)
+        assert.ok(
+          messages.some((m) => m.attributes['webhook_id'] === id),
+          id,
+        );
     } finally {
       await bus.close();
       await pubsub.close();
@@ -282,7 +340,7 @@ describe('after the corpus', { timeout: 120_000 }, () => {
     const entries = parseSignatureHeader(header);
     assert.ok(!('ok' in entries));
     assert.equal(planSignatureChecks(entries, keys).ed25519.length, 1, 'one verification, not 32');
-    assert.equal(answers.get(repeated!)?.status, 401);
+    assert.equal(answers.get(repeated)?.status, 401);
   });
 
   test('after the whole corpus a valid delivery still gets 2xx and is published', async () => {

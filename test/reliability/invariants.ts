@@ -25,7 +25,10 @@ export interface InvariantReport {
   statuses: Record<string, number>;
 }
 
-export function checkInvariants(records: Iterable<DeliveryRecord>, messages: readonly CollectedMessage[]): InvariantReport {
+export function checkInvariants(
+  records: Iterable<DeliveryRecord>,
+  messages: readonly CollectedMessage[],
+): InvariantReport {
   const byId = new Map<string, CollectedMessage[]>();
   for (const message of messages) {
     const id = message.attributes['webhook_id'] ?? '';
@@ -86,7 +89,9 @@ export function figuresFrom(report: InvariantReport): Partial<Figures> {
 export function assertInvariants(report: InvariantReport, options: { everyDeliveryAcknowledged: boolean }): void {
   const problems: string[] = [];
   if (report.acknowledgedButLost.length > 0) {
-    problems.push(`${report.acknowledgedButLost.length} acknowledged deliveries are not in Pub/Sub: ${report.acknowledgedButLost.slice(0, 5).join(', ')}`);
+    problems.push(
+      `${report.acknowledgedButLost.length} acknowledged deliveries are not in Pub/Sub: ${report.acknowledgedButLost.slice(0, 5).join(', ')}`,
+    );
   }
   if (report.unexplainedMessages.length > 0) {
     problems.push(
@@ -96,9 +101,12 @@ export function assertInvariants(report: InvariantReport, options: { everyDelive
         .join(', ')}`,
     );
   }
-  if (report.unavailableWithoutRetryAfter > 0) problems.push(`${report.unavailableWithoutRetryAfter} answers were 503 without Retry-After`);
+  if (report.unavailableWithoutRetryAfter > 0)
+    problems.push(`${report.unavailableWithoutRetryAfter} answers were 503 without Retry-After`);
   if (options.everyDeliveryAcknowledged && report.acknowledged !== report.deliveries) {
-    problems.push(`${report.deliveries - report.acknowledged} of ${report.deliveries} deliveries were never acknowledged (gave up: ${report.gaveUp.length})`);
+    problems.push(
+      `${report.deliveries - report.acknowledged} of ${report.deliveries} deliveries were never acknowledged (gave up: ${report.gaveUp.length})`,
+    );
   }
   if (problems.length > 0) {
     throw new Error(`invariants broken:\n- ${problems.join('\n- ')}\nstatuses: ${JSON.stringify(report.statuses)}`);

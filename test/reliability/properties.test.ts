@@ -77,9 +77,14 @@ const timestampLike = fc.oneof(
   printable(20),
 );
 const signatureLike = fc.oneof(
-  fc.array(fc.tuple(fc.constantFrom('v1', 'v1a', 'v2', 'v0', 'x'), fc.base64String({ maxLength: 96 })), { minLength: 1, maxLength: 5 })
+  fc
+    .array(fc.tuple(fc.constantFrom('v1', 'v1a', 'v2', 'v0', 'x'), fc.base64String({ maxLength: 96 })), {
+      minLength: 1,
+      maxLength: 5,
+    })
     .map((entries) => entries.map(([version, payload]) => `${version},${payload}`).join(' ')),
-  fc.tuple(fc.base64String({ maxLength: 60 }), fc.base64String({ maxLength: 200 }), fc.base64String({ maxLength: 120 }))
+  fc
+    .tuple(fc.base64String({ maxLength: 60 }), fc.base64String({ maxLength: 200 }), fc.base64String({ maxLength: 120 }))
     .map((parts) => parts.map((p) => p.replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_') || 'A').join('.')),
   printable(120),
 );
@@ -96,20 +101,39 @@ describe('property-based', { timeout: 180_000 }, () => {
           timestamp: maybe(timestampLike),
           signature: maybe(signatureLike),
           contentType: maybe(
-            fc.oneof(fc.constantFrom('application/json', 'text/plain', 'application/octet-stream', 'application/json; charset=latin1', 'multipart/form-data'), printable(30)),
+            fc.oneof(
+              fc.constantFrom(
+                'application/json',
+                'text/plain',
+                'application/octet-stream',
+                'application/json; charset=latin1',
+                'multipart/form-data',
+              ),
+              printable(30),
+            ),
           ),
           contentEncoding: maybe(fc.constantFrom('gzip', 'br', 'identity', 'x-unknown')),
-          body: fc.oneof(fc.uint8Array({ maxLength: 512 }), fc.constant(new Uint8Array(envelope('batch.succeeded', 'random')))),
+          body: fc.oneof(
+            fc.uint8Array({ maxLength: 512 }),
+            fc.constant(new Uint8Array(envelope('batch.succeeded', 'random'))),
+          ),
           chunked: fc.boolean(),
         }),
         async (input) => {
           const headers: [string, string][] = [];
-          if (input.contentType !== undefined && input.contentType !== '') headers.push(['Content-Type', input.contentType]);
+          if (input.contentType !== undefined && input.contentType !== '')
+            headers.push(['Content-Type', input.contentType]);
           if (input.contentEncoding !== undefined) headers.push(['Content-Encoding', input.contentEncoding]);
           if (input.id !== undefined) headers.push(['webhook-id', input.id]);
           if (input.timestamp !== undefined) headers.push(['webhook-timestamp', input.timestamp]);
           if (input.signature !== undefined) headers.push(['webhook-signature', input.signature]);
-          const request: RawRequest = { method: input.method, path: input.path, headers, body: Buffer.from(input.body), framing: input.chunked ? 'chunked' : 'auto' };
+          const request: RawRequest = {
+            method: input.method,
+            path: input.path,
+            headers,
+            body: Buffer.from(input.body),
+            framing: input.chunked ? 'chunked' : 'auto',
+          };
           assertDocumentedRefusal(await forged(request), request);
         },
       ),
@@ -118,7 +142,17 @@ describe('property-based', { timeout: 180_000 }, () => {
   });
 
   test('one random mutation of a validly signed delivery: never 2xx', async () => {
-    const mutations = ['flip-body-bit', 'append-body', 'truncate-body', 'change-id', 'shift-timestamp', 'change-signature', 'drop-header', 'duplicate-header', 'other-secret'] as const;
+    const mutations = [
+      'flip-body-bit',
+      'append-body',
+      'truncate-body',
+      'change-id',
+      'shift-timestamp',
+      'change-signature',
+      'drop-header',
+      'duplicate-header',
+      'other-secret',
+    ] as const;
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...mutations),
@@ -131,7 +165,7 @@ describe('property-based', { timeout: 180_000 }, () => {
           let body = envelope(type, `mutation-${mutation}`);
           const headers = await sender.sign(id, 'static', body);
           sender.destroy();
-          const entries = Object.entries(headers) as [string, string][];
+          const entries = Object.entries<string>(headers);
           const set = (name: string, value: string): void => {
             const entry = entries.find(([key]) => key === name)!;
             entry[1] = value;
@@ -153,7 +187,10 @@ describe('property-based', { timeout: 180_000 }, () => {
               set('webhook-id', `${id.slice(0, -1)}${id.endsWith('a') ? 'b' : 'a'}`);
               break;
             case 'shift-timestamp':
-              set('webhook-timestamp', String(Number(headers['webhook-timestamp']) + (position % 2 === 0 ? shift : -shift)));
+              set(
+                'webhook-timestamp',
+                String(Number(headers['webhook-timestamp']) + (position % 2 === 0 ? shift : -shift)),
+              );
               break;
             case 'change-signature': {
               const signature = Buffer.from(headers['webhook-signature']!.slice(3), 'base64');
@@ -164,7 +201,10 @@ describe('property-based', { timeout: 180_000 }, () => {
             case 'drop-header': {
               const names = ['webhook-id', 'webhook-timestamp', 'webhook-signature'];
               const name = names[position % names.length]!;
-              entries.splice(entries.findIndex(([key]) => key === name), 1);
+              entries.splice(
+                entries.findIndex(([key]) => key === name),
+                1,
+              );
               break;
             }
             case 'duplicate-header': {
@@ -196,11 +236,14 @@ describe('property-based', { timeout: 180_000 }, () => {
           kid: fc.oneof(fc.constant(jwtKeys.kid), printable(30)),
           claims: fc.dictionary(printable(12), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }),
           tamper: fc.constantFrom('payload', 'signature', 'kid-header'),
-          body: fc.oneof(fc.uint8Array({ maxLength: 256 }), fc.constant(new Uint8Array(envelope('batch.failed', 'jwt-random')))),
+          body: fc.oneof(
+            fc.uint8Array({ maxLength: 256 }),
+            fc.constant(new Uint8Array(envelope('batch.failed', 'jwt-random'))),
+          ),
         }),
         async (input) => {
           // Signed with the right key, then one segment altered: the signature no longer matches.
-          const token = await new SignJWT(input.claims as Record<string, unknown>)
+          const token = await new SignJWT(input.claims)
             .setProtectedHeader({ alg: 'RS256', kid: input.kid })
             .setExpirationTime('5m')
             .sign(key);
@@ -212,7 +255,11 @@ describe('property-based', { timeout: 180_000 }, () => {
                 ? `${header}.${payload}.${signature.slice(0, -4)}${signature.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`
                 : `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: `${input.kid}x` })).toString('base64url')}.${payload}.${signature}`;
           const request: RawRequest = {
-            headers: [['Content-Type', 'application/json'], ['webhook-id', newWebhookId()], ['webhook-signature', tampered]],
+            headers: [
+              ['Content-Type', 'application/json'],
+              ['webhook-id', newWebhookId()],
+              ['webhook-signature', tampered],
+            ],
             body: Buffer.from(input.body),
           };
           assertDocumentedRefusal(await forged(request), request);
@@ -241,8 +288,14 @@ describe('property-based', { timeout: 180_000 }, () => {
       forgedAccepted,
     });
     console.log(`properties: ${tried} forged or malformed requests, answers ${JSON.stringify(statuses)}`);
-    assert.deepEqual(stray.map((m) => `${m.attributes['webhook_id']} on ${m.route}`), []);
-    assert.ok(messages.some((m) => controlIds.has(m.attributes['webhook_id'] ?? '')), 'the control delivery is there');
+    assert.deepEqual(
+      stray.map((m) => `${m.attributes['webhook_id']} on ${m.route}`),
+      [],
+    );
+    assert.ok(
+      messages.some((m) => controlIds.has(m.attributes['webhook_id'] ?? '')),
+      'the control delivery is there',
+    );
     assert.equal(forgedAccepted, 0);
   });
 });

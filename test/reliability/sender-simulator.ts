@@ -221,12 +221,18 @@ export class SenderSimulator {
         clearTimeout(timer);
         resolve({ status, retryAfter, answer, elapsedMs: Math.round(performance.now() - started), startedAt });
       };
-      const req = request(url, { method: 'POST', agent: this.#agent, headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => settle(res.statusCode ?? 0, res.headers['retry-after'], Buffer.concat(chunks).toString('utf8')));
-        res.on('error', () => settle('network', undefined, ''));
-      });
+      const req = request(
+        url,
+        { method: 'POST', agent: this.#agent, headers: { ...headers, 'content-length': String(body.length) } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () =>
+            settle(res.statusCode ?? 0, res.headers['retry-after'], Buffer.concat(chunks).toString('utf8')),
+          );
+          res.on('error', () => settle('network', undefined, ''));
+        },
+      );
       const timer = setTimeout(() => {
         settle('timeout', undefined, '');
         req.destroy();

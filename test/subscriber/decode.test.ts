@@ -17,24 +17,42 @@ import type { GeminiEvent } from '../../subscriber/index.ts';
 
 const STATIC: Verified = { ok: true, scheme: 'static-v1', webhookId: 'msg_1', timestamp: 1767225600 };
 
-function published(body: Buffer, verified: Verified = STATIC, webhookId = 'msg_1'): { data: Buffer; attributes: Record<string, string> } {
+function published(
+  body: Buffer,
+  verified: Verified = STATIC,
+  webhookId = 'msg_1',
+): { data: Buffer; attributes: Record<string, string> } {
   const envelope = readEnvelope(body);
   return {
     data: body,
-    attributes: buildAttributes({ webhookId, webhookTimestamp: '1767225600', route: routeFor(envelope.type), envelope, verified, receivedAt: new Date('2026-01-01T00:00:01Z') }),
+    attributes: buildAttributes({
+      webhookId,
+      webhookTimestamp: '1767225600',
+      route: routeFor(envelope.type),
+      envelope,
+      verified,
+      receivedAt: new Date('2026-01-01T00:00:01Z'),
+    }),
   };
 }
 
 function pushBody(message: { data: Buffer; attributes: Record<string, string> }): unknown {
   return {
-    message: { data: message.data.toString('base64'), attributes: message.attributes, messageId: '42', publishTime: '2026-01-01T00:00:02.123Z' },
+    message: {
+      data: message.data.toString('base64'),
+      attributes: message.attributes,
+      messageId: '42',
+      publishTime: '2026-01-01T00:00:02.123Z',
+    },
     subscription: 'projects/p/subscriptions/gemini-batch-succeeded-billing',
     deliveryAttempt: 2,
   };
 }
 
 test('batch.succeeded decodes with outputFileUri and the delivery metadata', () => {
-  const body = Buffer.from(JSON.stringify(sampleEvent('batch.succeeded', { id: 'batches/b1', userMetadata: { tenant: 'acme', priority: 3 } })));
+  const body = Buffer.from(
+    JSON.stringify(sampleEvent('batch.succeeded', { id: 'batches/b1', userMetadata: { tenant: 'acme', priority: 3 } })),
+  );
   const event = decodeGeminiEvent(published(body));
   assert.equal(event.type, 'batch.succeeded');
   if (event.type !== 'batch.succeeded') return;
@@ -79,17 +97,23 @@ test('every catalog type decodes to its own variant with its fields', () => {
     const values = fields(event);
     assert.ok(!('unknown' in values));
     for (const [key, value] of Object.entries(values)) {
-      if (!(type === 'batch.cancelled' || type === 'interaction.cancelled')) assert.equal(typeof value, 'string', `${type}.${key}`);
+      if (!(type === 'batch.cancelled' || type === 'interaction.cancelled'))
+        assert.equal(typeof value, 'string', `${type}.${key}`);
     }
   }
   const video = decodeGeminiEvent(published(Buffer.from(JSON.stringify(sampleEvent('video.generated')))));
-  assert.deepEqual(video.type === 'video.generated' && [video.outputFileUri, video.fileName], ['gs://my-bucket/videos/video.mp4', 'files/abc123']);
+  assert.deepEqual(video.type === 'video.generated' && [video.outputFileUri, video.fileName], [
+    'gs://my-bucket/videos/video.mp4',
+    'files/abc123',
+  ]);
   const failed = decodeGeminiEvent(published(Buffer.from(JSON.stringify(sampleEvent('batch.expired')))));
   assert.equal(failed.type === 'batch.expired' && failed.errorCode, 'DEADLINE_EXCEEDED');
 });
 
 test('unknown and missing types decode to the generic variant, never throw', () => {
-  const unknown = decodeGeminiEvent(published(Buffer.from(JSON.stringify({ type: 'batch.completed', data: { id: 'x' } }))));
+  const unknown = decodeGeminiEvent(
+    published(Buffer.from(JSON.stringify({ type: 'batch.completed', data: { id: 'x' } }))),
+  );
   assert.equal(unknown.type, 'unknown');
   assert.equal(unknown.eventType, 'batch.completed');
   assert.equal(unknown.delivery.route, 'unrouted');
@@ -134,7 +158,11 @@ test('malformed messages throw GeminiEventDecodeError with a reason', () => {
     [{ data: good.data, attributes: {} }, 'missing_webhook_id'],
   ];
   for (const [input, reason] of cases) {
-    assert.throws(() => decodeGeminiEvent(input), (error: unknown) => error instanceof GeminiEventDecodeError && error.reason === reason, reason);
+    assert.throws(
+      () => decodeGeminiEvent(input),
+      (error: unknown) => error instanceof GeminiEventDecodeError && error.reason === reason,
+      reason,
+    );
   }
 });
 
@@ -160,10 +188,19 @@ test('on the emulator: a pulled Message and a real push body decode to the same 
   });
   const [topic] = await pubsub.createTopic('kit-video-generated');
   const [pull] = await topic.createSubscription('kit-pull');
-  await topic.createSubscription('kit-push', { pushConfig: { pushEndpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` } });
-  const message = published(Buffer.from(JSON.stringify(sampleEvent('video.generated', { userMetadata: { job: 'nightly' } }))));
+  await topic.createSubscription('kit-push', {
+    pushConfig: { pushEndpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` },
+  });
+  const message = published(
+    Buffer.from(JSON.stringify(sampleEvent('video.generated', { userMetadata: { job: 'nightly' } }))),
+  );
 
-  const pulled = new Promise<Message>((resolve) => pull.on('message', (m: Message) => (m.ack(), resolve(m))));
+  const pulled = new Promise<Message>((resolve) =>
+    pull.on('message', (m: Message) => {
+      m.ack();
+      resolve(m);
+    }),
+  );
   await topic.publishMessage(message);
   const fromPull = decodeGeminiEvent(await pulled);
   await pull.close();

@@ -40,15 +40,27 @@ test('the example consumer dedupes on webhook_id and retries what failed', async
   const topic = pubsub.topic(planRoute(prefix, 'batch.succeeded').topic);
   const data = Buffer.from(JSON.stringify(sampleEvent('batch.succeeded')));
   await topic.publishMessage({ data, attributes: { webhook_id: 'msg_once', event_route: 'batch.succeeded' } });
-  await topic.publishMessage({ data, attributes: { webhook_id: 'msg_once', event_route: 'batch.succeeded', replay_count: '1' } });
+  await topic.publishMessage({
+    data,
+    attributes: { webhook_id: 'msg_once', event_route: 'batch.succeeded', replay_count: '1' },
+  });
   await topic.publishMessage({ data, attributes: { webhook_id: 'msg_flaky', event_route: 'batch.succeeded' } });
 
   const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline && !(processed.some((e) => e.delivery.webhookId === 'msg_flaky') && lines.some((l) => l.startsWith('duplicate webhook_id=msg_once')))) {
+  while (
+    Date.now() < deadline &&
+    !(
+      processed.some((e) => e.delivery.webhookId === 'msg_flaky') &&
+      lines.some((l) => l.startsWith('duplicate webhook_id=msg_once'))
+    )
+  ) {
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   assert.deepEqual(processed.map((e) => e.delivery.webhookId).sort(), ['msg_flaky', 'msg_once']);
-  assert.ok(lines.some((line) => /^duplicate webhook_id=msg_once/.test(line)), lines.join('\n'));
+  assert.ok(
+    lines.some((line) => /^duplicate webhook_id=msg_once/.test(line)),
+    lines.join('\n'),
+  );
   assert.ok(lines.some((line) => /webhook_id=msg_flaky failed: temporary/.test(line)));
   assert.ok(lines.some((line) => /webhook_id=msg_once batch .* finished; results at gs:\/\//.test(line)));
 });

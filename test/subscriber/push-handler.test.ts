@@ -7,7 +7,15 @@ import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { http as registerHttp } from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
-import { createLocalJWKSet, createRemoteJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  exportJWK,
+  generateKeyPair,
+  SignJWT,
+  type JWK,
+  type JWTPayload,
+} from 'jose';
 import { buildAttributes } from '../../functions/attributes.ts';
 import { readEnvelope } from '../../functions/envelope.ts';
 import { serveJwks } from '../../scripts/lib/dev-keys.ts';
@@ -22,7 +30,10 @@ const publicJwk: JWK = { ...(await exportJWK(keys.publicKey)), kid: 'google-key-
 const otherKeys = await generateKeyPair('RS256');
 const jwks = createLocalJWKSet({ keys: [publicJwk] });
 
-async function token(claims: JWTPayload = {}, options: { key?: Parameters<SignJWT['sign']>[0]; kid?: string; expired?: boolean } = {}): Promise<string> {
+async function token(
+  claims: JWTPayload = {},
+  options: { key?: Parameters<SignJWT['sign']>[0]; kid?: string; expired?: boolean } = {},
+): Promise<string> {
   const jwt = new SignJWT({ email: SA, email_verified: true, ...claims })
     .setProtectedHeader({ alg: 'RS256', kid: options.kid ?? 'google-key-1', typ: 'JWT' })
     .setIssuer(typeof claims.iss === 'string' ? claims.iss : 'https://accounts.google.com')
@@ -61,7 +72,13 @@ interface Harness {
 async function serve(t: TestContext, listener: RequestListener): Promise<string> {
   const server: Server = createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))));
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 }
 
@@ -82,7 +99,11 @@ async function nodeServer(t: TestContext, options: Partial<PushHandlerOptions> =
     events,
     logs,
     post: (body, authorization) =>
-      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body }),
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        body,
+      }),
   };
 }
 
@@ -132,7 +153,12 @@ test('handler outcomes map to ack and nack', async (t) => {
     },
   });
   const auth = `Bearer ${await token()}`;
-  for (const [next, status] of [['ok', 204], ['ack', 204], ['nack', 503], ['throw', 500]] as const) {
+  for (const [next, status] of [
+    ['ok', 204],
+    ['ack', 204],
+    ['nack', 503],
+    ['throw', 500],
+  ] as const) {
     mode = next;
     assert.equal((await h.post(pushBody(), auth)).status, status, next);
   }
@@ -142,7 +168,9 @@ test('handler outcomes map to ack and nack', async (t) => {
 
 test('an undecodable message is nacked toward the dead-letter topic by default, or acked when asked', async (t) => {
   const auth = `Bearer ${await token()}`;
-  const bad = JSON.stringify({ message: { data: Buffer.from('not json').toString('base64'), attributes: { webhook_id: 'x' }, messageId: '7' } });
+  const bad = JSON.stringify({
+    message: { data: Buffer.from('not json').toString('base64'), attributes: { webhook_id: 'x' }, messageId: '7' },
+  });
   const nack = await nodeServer(t);
   assert.equal((await nack.post(bad, auth)).status, 400);
   assert.equal(nack.logs[0]?.['reason'], 'not_json');
@@ -165,26 +193,51 @@ test('keys fetched over HTTP; an unreachable JWKS is a 503 so Pub/Sub retries', 
 
 test('works as a Functions Framework (Express) handler with the body already parsed', async (t) => {
   const events: GeminiEvent[] = [];
-  registerHttp('pushConsumer', createPushHandler({ audience: AUDIENCE, serviceAccountEmail: SA, jwks, log: () => {}, handler: (event) => void events.push(event) }));
+  registerHttp(
+    'pushConsumer',
+    createPushHandler({
+      audience: AUDIENCE,
+      serviceAccountEmail: SA,
+      jwks,
+      log: () => {},
+      handler: (event) => void events.push(event),
+    }),
+  );
   const url = await serve(t, getTestServer('pushConsumer').listeners('request')[0] as RequestListener);
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await token()}` }, body: pushBody('video.generated', 'msg_ff') });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await token()}` },
+    body: pushBody('video.generated', 'msg_ff'),
+  });
   assert.equal(response.status, 204);
   assert.equal(events[0]?.type, 'video.generated');
   assert.equal(events[0]?.delivery.webhookId, 'msg_ff');
-  const refused = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: pushBody() });
+  const refused = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: pushBody(),
+  });
   assert.equal(refused.status, 401);
 });
 
 test('createPushHandler refuses a configuration without audience or service account', () => {
-  assert.throws(() => createPushHandler({ audience: '', serviceAccountEmail: SA, handler: () => {} }), /audience is required/);
-  assert.throws(() => createPushHandler({ audience: AUDIENCE, serviceAccountEmail: '', handler: () => {} }), /serviceAccountEmail is required/);
+  assert.throws(
+    () => createPushHandler({ audience: '', serviceAccountEmail: SA, handler: () => {} }),
+    /audience is required/,
+  );
+  assert.throws(
+    () => createPushHandler({ audience: AUDIENCE, serviceAccountEmail: '', handler: () => {} }),
+    /serviceAccountEmail is required/,
+  );
 });
 
 // `gemini-webhooks listen` signs with a shared secret (HS256). These tokens are made here with jose
 // from the claims its documentation states, not by the code under test.
 const LISTEN_SECRET = `listen_${randomBytes(32).toString('base64url')}`;
 
-async function listenToken(options: { secret?: string; iss?: string; aud?: string; expired?: boolean; alg?: 'HS256' | 'HS512' } = {}): Promise<string> {
+async function listenToken(
+  options: { secret?: string; iss?: string; aud?: string; expired?: boolean; alg?: 'HS256' | 'HS512' } = {},
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({})
     .setProtectedHeader({ alg: options.alg ?? 'HS256', typ: 'JWT' })
@@ -200,18 +253,31 @@ test('without the development option a listen token is refused like any foreign 
   const response = await h.post(pushBody(), `Bearer ${await listenToken()}`);
   assert.equal(response.status, 401);
   assert.equal(h.events.length, 0);
-  assert.deepEqual(h.logs, [{ severity: 'WARNING', message: 'push request refused', reason: 'invalid_token:ERR_JOSE_ALG_NOT_ALLOWED', status: 401 }]);
+  assert.deepEqual(h.logs, [
+    {
+      severity: 'WARNING',
+      message: 'push request refused',
+      reason: 'invalid_token:ERR_JOSE_ALG_NOT_ALLOWED',
+      status: 401,
+    },
+  ]);
 });
 
 test('development: { listenSecret } accepts listen tokens beside Google tokens, and says so once', async (t) => {
   const h = await nodeServer(t, { development: { listenSecret: LISTEN_SECRET } });
   assert.equal(h.logs.length, 1, 'announced when the handler is created');
   assert.equal(h.logs[0]?.['severity'], 'WARNING');
-  assert.match(String(h.logs[0]?.['message']), /DEVELOPMENT MODE.*gemini-webhooks listen.*Never set `development` \(or GEMINI_WEBHOOKS_LISTEN_SECRET\) in production/);
+  assert.match(
+    String(h.logs[0]?.['message']),
+    /DEVELOPMENT MODE.*gemini-webhooks listen.*Never set `development` \(or GEMINI_WEBHOOKS_LISTEN_SECRET\) in production/,
+  );
 
   assert.equal((await h.post(pushBody('batch.succeeded', 'msg_dev'), `Bearer ${await listenToken()}`)).status, 204);
   assert.equal((await h.post(pushBody('batch.succeeded', 'msg_google'), `Bearer ${await token()}`)).status, 204);
-  assert.deepEqual(h.events.map((event) => event.delivery.webhookId), ['msg_dev', 'msg_google']);
+  assert.deepEqual(
+    h.events.map((event) => event.delivery.webhookId),
+    ['msg_dev', 'msg_google'],
+  );
   assert.equal(h.logs.length, 1, 'nothing logged per accepted request');
 
   const refused: Array<[string, string]> = [
@@ -224,11 +290,19 @@ test('development: { listenSecret } accepts listen tokens beside Google tokens, 
   ];
   for (const [jwt, why] of refused) assert.equal((await h.post(pushBody(), `Bearer ${jwt}`)).status, 401, why);
   assert.equal(h.events.length, 2, 'the handler never ran for them');
-  assert.ok(h.logs.slice(1).every((entry) => entry['status'] === 401 && String(entry['reason']).startsWith('invalid_')));
+  assert.ok(
+    h.logs.slice(1).every((entry) => entry['status'] === 401 && String(entry['reason']).startsWith('invalid_')),
+  );
 });
 
 test('a weak or missing listen secret stops the handler from being created', () => {
   const base = { audience: AUDIENCE, serviceAccountEmail: SA, jwks, log: () => {}, handler: () => {} };
-  assert.throws(() => createPushHandler({ ...base, development: { listenSecret: 'short' } }), /development\.listenSecret must be at least 32 characters/);
-  assert.throws(() => createPushHandler({ ...base, development: { listenSecret: process.env['NO_SUCH_VARIABLE_SET'] as string } }), /development\.listenSecret must be a string/);
+  assert.throws(
+    () => createPushHandler({ ...base, development: { listenSecret: 'short' } }),
+    /development\.listenSecret must be at least 32 characters/,
+  );
+  assert.throws(
+    () => createPushHandler({ ...base, development: { listenSecret: process.env['NO_SUCH_VARIABLE_SET'] as string } }),
+    /development\.listenSecret must be a string/,
+  );
 });

@@ -55,7 +55,11 @@ export async function signJwt(
   };
 }
 
-export async function post(url: string, delivery: Delivery, init: RequestInit = {}): Promise<{ status: number; headers: Headers; body: string }> {
+export async function post(
+  url: string,
+  delivery: Delivery,
+  init: RequestInit = {},
+): Promise<{ status: number; headers: Headers; body: string }> {
   const response = await fetch(url, { method: 'POST', headers: delivery.headers, body: delivery.body, ...init });
   return { status: response.status, headers: response.headers, body: await response.text() };
 }

@@ -19,7 +19,10 @@ import { loadConfig } from '../../functions/config.ts';
 
 const stateDir = process.env['ESCAPING_ERROR_STATE_DIR'];
 const marker = process.env['ESCAPING_ERROR_MARKER'];
-if (!stateDir || !marker) throw new Error('set ESCAPING_ERROR_STATE_DIR (where failed deliveries are remembered) and ESCAPING_ERROR_MARKER (what marks a body to fail)');
+if (!stateDir || !marker)
+  throw new Error(
+    'set ESCAPING_ERROR_STATE_DIR (where failed deliveries are remembered) and ESCAPING_ERROR_MARKER (what marks a body to fail)',
+  );
 
 const config = loadConfig(process.env);
 takeOverRequestBodies(listensOn(config.port));

@@ -178,7 +178,7 @@ export class FakeSecretManager {
       this.#guard('AccessSecretVersion', callback, () => this.#access(call.request as AccessRequest));
 
     const server = new grpc.Server();
-    server.addService(service, handlers as unknown as grpc.UntypedServiceImplementation);
+    server.addService(service, handlers);
     this.#port = await new Promise<number>((resolve, reject) =>
       server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) =>
         err ? reject(err) : resolve(port),

@@ -6,7 +6,13 @@
 import { PubSub, type Message, type Subscription } from '@google-cloud/pubsub';
 import { EVENT_TYPES, ROUTE_KEYS, type RouteKey } from '../../functions/catalog.ts';
 import { planRoute, planSubscription } from '../../functions/topology.ts';
-import { generateJwtKeyPair, generateSigningSecret, serveJwks, type JwksServer, type JwtKeyPair } from '../../scripts/lib/dev-keys.ts';
+import {
+  generateJwtKeyPair,
+  generateSigningSecret,
+  serveJwks,
+  type JwksServer,
+  type JwtKeyPair,
+} from '../../scripts/lib/dev-keys.ts';
 import { freePort, startEmulator, type Emulator } from '../../scripts/lib/emulator.ts';
 import { createLocalTopology } from '../../scripts/lib/local-topology.ts';
 import { startReceiverProcess, type ReceiverProcess } from '../../scripts/lib/receiver-process.ts';
@@ -88,7 +94,9 @@ export async function startLocalStack(env: Record<string, string> = {}): Promise
       const deadline = Date.now() + timeoutMs;
       while (received.get(route)!.length < count) {
         if (Date.now() > deadline) {
-          throw new Error(`expected ${count} message(s) on ${planRoute(PREFIX, route).topic}, got ${received.get(route)!.length}`);
+          throw new Error(
+            `expected ${count} message(s) on ${planRoute(PREFIX, route).topic}, got ${received.get(route)!.length}`,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, 25));
       }

@@ -84,7 +84,8 @@ export function sendRaw(port: number, request: RawRequest, timeoutMs = 60_000): 
       let offset = 0;
       drip = setInterval(() => {
         // A keep-alive client goes on dripping after the answer, as a slowloris would.
-        if ((answered && !request.keepAlive) || socket.destroyed || offset >= payload.length) return clearInterval(drip);
+        if ((answered && !request.keepAlive) || socket.destroyed || offset >= payload.length)
+          return clearInterval(drip);
         socket.write(payload.subarray(offset, offset + 1));
         offset++;
       }, request.dripIntervalMs);
@@ -109,7 +110,10 @@ function parse(raw: Buffer, answered: boolean): RawResponse {
   if (!answered || !match) return { status: 'closed', headers: {}, body: '' };
   const end = text.indexOf('\r\n\r\n');
   const headers: Record<string, string> = {};
-  for (const line of text.slice(0, end === -1 ? undefined : end).split('\r\n').slice(1)) {
+  for (const line of text
+    .slice(0, end === -1 ? undefined : end)
+    .split('\r\n')
+    .slice(1)) {
     const colon = line.indexOf(':');
     if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }

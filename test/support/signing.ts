@@ -55,7 +55,10 @@ export interface Ed25519Signer {
 }
 
 export async function newEd25519Signer(): Promise<Ed25519Signer> {
-  const pair = (await webcrypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const pair = (await webcrypto.subtle.generateKey({ name: 'Ed25519' }, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
   const raw = Buffer.from(await webcrypto.subtle.exportKey('raw', pair.publicKey));
   return {
     publicKey: `whpk_${raw.toString('base64')}`,
@@ -92,7 +95,9 @@ export async function newRsaSigner(kid: string, alg = 'RS256'): Promise<RsaSigne
     publicPem,
     sign(claims, options = {}) {
       const kidHeader = options.kid === null ? {} : { kid: options.kid ?? kid };
-      return new SignJWT(claims).setProtectedHeader({ alg: options.alg ?? alg, typ: 'JWT', ...kidHeader }).sign(privateKey);
+      return new SignJWT(claims)
+        .setProtectedHeader({ alg: options.alg ?? alg, typ: 'JWT', ...kidHeader })
+        .sign(privateKey);
     },
   };
 }

@@ -12,18 +12,29 @@ import {
 } from '../../functions/attributes.ts';
 import { routeFor } from '../../functions/catalog.ts';
 import { readEnvelope } from '../../functions/envelope.ts';
-import { MAX_ATTRIBUTE_KEY_BYTES, MAX_ATTRIBUTE_VALUE_BYTES, MAX_ATTRIBUTES, messageProblem } from '../../functions/pubsub-limits.ts';
+import {
+  MAX_ATTRIBUTE_KEY_BYTES,
+  MAX_ATTRIBUTE_VALUE_BYTES,
+  MAX_ATTRIBUTES,
+  messageProblem,
+} from '../../functions/pubsub-limits.ts';
 import type { Verified } from '../../functions/verify/result.ts';
 import { BODY, NOW, NOW_SECONDS } from '../support/signing.ts';
 
 const RECEIVED = new Date('2026-01-22T12:00:01.234Z');
 const STATIC: Verified = { ok: true, scheme: 'static-v1', webhookId: 'msg_1', timestamp: NOW_SECONDS };
 
-function jwt(claims: Record<string, unknown> = {}, binding: 'claims' | 'digest' | 'signature-only' = 'signature-only'): Verified {
+function jwt(
+  claims: Record<string, unknown> = {},
+  binding: 'claims' | 'digest' | 'signature-only' = 'signature-only',
+): Verified {
   return { ok: true, scheme: 'jwt', binding, claims };
 }
 
-function attributesFor(body: string | Buffer | object, overrides: Partial<AttributeInput> = {}): Record<string, string> {
+function attributesFor(
+  body: string | Buffer | object,
+  overrides: Partial<AttributeInput> = {},
+): Record<string, string> {
   const bytes = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
   const envelope = readEnvelope(bytes);
   return buildAttributes({
@@ -47,7 +58,10 @@ function assertWithinPubSubLimits(attributes: Record<string, string>): void {
   assert.ok(entries.length <= MAX_ATTRIBUTES, `${entries.length} attributes`);
   for (const [key, value] of entries) {
     assert.ok(Buffer.byteLength(key) <= MAX_ATTRIBUTE_KEY_BYTES, `key of ${Buffer.byteLength(key)} bytes`);
-    assert.ok(Buffer.byteLength(value) <= MAX_ATTRIBUTE_VALUE_BYTES, `value of ${Buffer.byteLength(value)} bytes for ${key}`);
+    assert.ok(
+      Buffer.byteLength(value) <= MAX_ATTRIBUTE_VALUE_BYTES,
+      `value of ${Buffer.byteLength(value)} bytes for ${key}`,
+    );
     assert.ok(!key.startsWith('goog'), key);
     assert.equal(Buffer.from(value).toString('utf8'), value, `value of ${key} is not well-formed UTF-8`);
   }
@@ -66,7 +80,13 @@ describe('readEnvelope', () => {
   });
 
   test('a body that is not a JSON object has no type and never throws', () => {
-    const empty = { type: undefined, version: undefined, timestamp: undefined, subject: undefined, userMetadata: undefined };
+    const empty = {
+      type: undefined,
+      version: undefined,
+      timestamp: undefined,
+      subject: undefined,
+      userMetadata: undefined,
+    };
     for (const body of ['', 'not json', '[1,2]', '"batch.succeeded"', 'null', '42', '{"type":', `\ufeff${BODY}`]) {
       assert.deepEqual(readEnvelope(Buffer.from(body)), empty, body);
     }
@@ -74,13 +94,27 @@ describe('readEnvelope', () => {
   });
 
   test('fields of the wrong type are left out', () => {
-    const envelope = readEnvelope(Buffer.from(JSON.stringify({ type: 7, version: ['v1'], timestamp: {}, data: { id: 123 }, user_metadata: ['a'] })));
-    assert.deepEqual(envelope, { type: undefined, version: undefined, timestamp: undefined, subject: undefined, userMetadata: undefined });
+    const envelope = readEnvelope(
+      Buffer.from(JSON.stringify({ type: 7, version: ['v1'], timestamp: {}, data: { id: 123 }, user_metadata: ['a'] })),
+    );
+    assert.deepEqual(envelope, {
+      type: undefined,
+      version: undefined,
+      timestamp: undefined,
+      subject: undefined,
+      userMetadata: undefined,
+    });
   });
 
   test('user_metadata is read at the top level first, then in data', () => {
-    assert.deepEqual(readEnvelope(Buffer.from(JSON.stringify({ user_metadata: { a: '1' }, data: { user_metadata: { b: '2' } } }))).userMetadata, { a: '1' });
-    assert.deepEqual(readEnvelope(Buffer.from(JSON.stringify({ data: { user_metadata: { b: '2' } } }))).userMetadata, { b: '2' });
+    assert.deepEqual(
+      readEnvelope(Buffer.from(JSON.stringify({ user_metadata: { a: '1' }, data: { user_metadata: { b: '2' } } })))
+        .userMetadata,
+      { a: '1' },
+    );
+    assert.deepEqual(readEnvelope(Buffer.from(JSON.stringify({ data: { user_metadata: { b: '2' } } }))).userMetadata, {
+      b: '2',
+    });
   });
 });
 
@@ -114,7 +148,10 @@ describe('buildAttributes', () => {
   });
 
   test('a v1a delivery says so', () => {
-    assert.equal(attributesFor(BODY, { verified: { ...STATIC, scheme: 'static-v1a' } })['verification_scheme'], 'static-v1a');
+    assert.equal(
+      attributesFor(BODY, { verified: { ...STATIC, scheme: 'static-v1a' } })['verification_scheme'],
+      'static-v1a',
+    );
   });
 
   test('an unknown type is kept as sent, routed to unrouted', () => {
@@ -136,14 +173,21 @@ describe('buildAttributes', () => {
   });
 
   test('ce-time: the envelope timestamp when RFC 3339, else the webhook timestamp, else the receive time', () => {
-    assert.equal(attributesFor({ type: 'x', timestamp: '2026-01-22T11:59:59.5+01:00' })['ce-time'], '2026-01-22T11:59:59.5+01:00');
+    assert.equal(
+      attributesFor({ type: 'x', timestamp: '2026-01-22T11:59:59.5+01:00' })['ce-time'],
+      '2026-01-22T11:59:59.5+01:00',
+    );
     assert.equal(attributesFor({ type: 'x', timestamp: 'yesterday' })['ce-time'], NOW.toISOString());
     assert.equal(attributesFor({ type: 'x' }, { webhookTimestamp: undefined })['ce-time'], RECEIVED.toISOString());
   });
 
   test('an unusable webhook timestamp falls back to the receive time instead of throwing', () => {
     for (const webhookTimestamp of ['abc', '1e400', '99999999999999999999']) {
-      assert.equal(attributesFor({ type: 'x' }, { webhookTimestamp })['ce-time'], RECEIVED.toISOString(), webhookTimestamp);
+      assert.equal(
+        attributesFor({ type: 'x' }, { webhookTimestamp })['ce-time'],
+        RECEIVED.toISOString(),
+        webhookTimestamp,
+      );
     }
   });
 
@@ -158,24 +202,31 @@ describe('buildAttributes', () => {
     test('top-level entries are flattened: strings as-is, everything else as JSON', () => {
       const attributes = attributesFor({
         type: 'batch.succeeded',
-        user_metadata: { team: 'billing', priority: 2, urgent: true, tags: ['a', 'b'], nested: { x: 1 }, nothing: null },
-      });
-      assert.deepEqual(
-        Object.fromEntries(metadataKeys(attributes).map((key) => [key, attributes[key]])),
-        {
-          user_metadata_team: 'billing',
-          user_metadata_priority: '2',
-          user_metadata_urgent: 'true',
-          user_metadata_tags: '["a","b"]',
-          user_metadata_nested: '{"x":1}',
-          user_metadata_nothing: 'null',
+        user_metadata: {
+          team: 'billing',
+          priority: 2,
+          urgent: true,
+          tags: ['a', 'b'],
+          nested: { x: 1 },
+          nothing: null,
         },
-      );
+      });
+      assert.deepEqual(Object.fromEntries(metadataKeys(attributes).map((key) => [key, attributes[key]])), {
+        user_metadata_team: 'billing',
+        user_metadata_priority: '2',
+        user_metadata_urgent: 'true',
+        user_metadata_tags: '["a","b"]',
+        user_metadata_nested: '{"x":1}',
+        user_metadata_nothing: 'null',
+      });
       assert.ok(!('user_metadata_truncated' in attributes));
     });
 
     test('entries inside data are flattened too', () => {
-      const attributes = attributesFor({ type: 'batch.succeeded', data: { id: 'b', user_metadata: { job: 'nightly' } } });
+      const attributes = attributesFor({
+        type: 'batch.succeeded',
+        data: { id: 'b', user_metadata: { job: 'nightly' } },
+      });
       assert.equal(attributes['user_metadata_job'], 'nightly');
     });
 
@@ -184,14 +235,28 @@ describe('buildAttributes', () => {
       assert.equal(attributes['user_metadata_from'], 'claims');
       // The adversarial pass: a body with another tenant under a token that names one.
       for (const binding of ['claims', 'digest', 'signature-only'] as const) {
-        const both = attributesFor({ type: 'x', user_metadata: { tenant: 'globex', extra: 'body' } }, { verified: jwt({ user_metadata: { tenant: 'acme' } }, binding) });
+        const both = attributesFor(
+          { type: 'x', user_metadata: { tenant: 'globex', extra: 'body' } },
+          { verified: jwt({ user_metadata: { tenant: 'acme' } }, binding) },
+        );
         assert.equal(both['user_metadata_tenant'], 'acme', binding);
         assert.ok(!('user_metadata_extra' in both), binding);
       }
       // A token that carries user_metadata that is not an object flattens nothing, not the body's.
-      assert.deepEqual(metadataKeys(attributesFor({ type: 'x', user_metadata: { a: '1' } }, { verified: jwt({ user_metadata: 'not an object' }) })), []);
+      assert.deepEqual(
+        metadataKeys(
+          attributesFor(
+            { type: 'x', user_metadata: { a: '1' } },
+            { verified: jwt({ user_metadata: 'not an object' }) },
+          ),
+        ),
+        [],
+      );
       // A token without user_metadata leaves the body's.
-      assert.equal(attributesFor({ type: 'x', user_metadata: { from: 'body' } }, { verified: jwt({}) })['user_metadata_from'], 'body');
+      assert.equal(
+        attributesFor({ type: 'x', user_metadata: { from: 'body' } }, { verified: jwt({}) })['user_metadata_from'],
+        'body',
+      );
     });
 
     test('an empty user_metadata adds nothing', () => {
@@ -202,19 +267,36 @@ describe('buildAttributes', () => {
 
     test('more than fit: at most 100 attributes in all, the rest dropped and flagged', () => {
       // Inserted in reverse order: which entries are kept must not depend on the sender's key order.
-      const metadata = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`k${String(149 - i).padStart(3, '0')}`, String(149 - i)]));
+      const metadata = Object.fromEntries(
+        Array.from({ length: 150 }, (_, i) => [`k${String(149 - i).padStart(3, '0')}`, String(149 - i)]),
+      );
       for (const verified of [STATIC, jwt({}, 'claims')]) {
-        const attributes = attributesFor({ type: 'batch.succeeded', data: { id: 'b' }, user_metadata: metadata }, { verified });
+        const attributes = attributesFor(
+          { type: 'batch.succeeded', data: { id: 'b' }, user_metadata: metadata },
+          { verified },
+        );
         assert.equal(Object.keys(attributes).length, MAX_ATTRIBUTES);
         assert.equal(attributes['user_metadata_truncated'], 'true');
         assertWithinPubSubLimits(attributes);
         // The standard attributes are never the ones dropped.
-        for (const key of ['webhook_id', 'event_type', 'event_route', 'ce-id', 'ce-type', 'ce-time', 'verification_scheme']) assert.ok(key in attributes, key);
+        for (const key of [
+          'webhook_id',
+          'event_type',
+          'event_route',
+          'ce-id',
+          'ce-type',
+          'ce-time',
+          'verification_scheme',
+        ])
+          assert.ok(key in attributes, key);
         // Which ones are kept is deterministic: the first keys in sorted order.
         const kept = metadataKeys(attributes);
         const room = MAX_ATTRIBUTES - 1 - (Object.keys(attributes).length - 1 - kept.length);
         assert.equal(kept.length, room);
-        assert.deepEqual(kept.sort(), Array.from({ length: room }, (_, i) => `user_metadata_k${String(i).padStart(3, '0')}`));
+        assert.deepEqual(
+          kept.sort(),
+          Array.from({ length: room }, (_, i) => `user_metadata_k${String(i).padStart(3, '0')}`),
+        );
       }
     });
 
@@ -222,18 +304,23 @@ describe('buildAttributes', () => {
       const standard = Object.keys(attributesFor(BODY)).length;
       const fit = MAX_ATTRIBUTES - standard - 1;
       const metadata = Object.fromEntries(Array.from({ length: fit }, (_, i) => [`k${i}`, 'v']));
-      const attributes = attributesFor({ ...JSON.parse(BODY), user_metadata: metadata });
+      const attributes = attributesFor({ ...(JSON.parse(BODY) as Record<string, unknown>), user_metadata: metadata });
       assert.equal(metadataKeys(attributes).length, fit);
       assert.ok(!('user_metadata_truncated' in attributes));
     });
 
     test('a key too long for Pub/Sub (300 bytes) is dropped and flagged; 256 bytes with the prefix fits', () => {
       const maxKey = 'k'.repeat(MAX_ATTRIBUTE_KEY_BYTES - 'user_metadata_'.length);
-      const attributes = attributesFor({ type: 'x', user_metadata: { ['k'.repeat(300)]: 'v', [maxKey]: 'fits', ok: 'yes' } });
+      const attributes = attributesFor({
+        type: 'x',
+        user_metadata: { ['k'.repeat(300)]: 'v', [maxKey]: 'fits', ok: 'yes' },
+      });
       assert.deepEqual(metadataKeys(attributes).sort(), [`user_metadata_${maxKey}`, 'user_metadata_ok']);
       assert.equal(attributes['user_metadata_truncated'], 'true');
       // Bytes, not characters: 121 two-byte characters are 242 bytes plus the 14-byte prefix = 256...
-      assert.ok(`user_metadata_${'é'.repeat(121)}` in attributesFor({ type: 'x', user_metadata: { ['é'.repeat(121)]: 'v' } }));
+      assert.ok(
+        `user_metadata_${'é'.repeat(121)}` in attributesFor({ type: 'x', user_metadata: { ['é'.repeat(121)]: 'v' } }),
+      );
       // ...and one more is over.
       const over = attributesFor({ type: 'x', user_metadata: { ['é'.repeat(122)]: 'v' } });
       assert.deepEqual(metadataKeys(over), []);
@@ -255,7 +342,9 @@ describe('buildAttributes', () => {
     });
 
     test('__proto__ and constructor keys are ordinary entries', () => {
-      const attributes = attributesFor('{"type":"x","user_metadata":{"__proto__":{"polluted":"yes"},"constructor":"c"}}');
+      const attributes = attributesFor(
+        '{"type":"x","user_metadata":{"__proto__":{"polluted":"yes"},"constructor":"c"}}',
+      );
       assert.equal(attributes['user_metadata___proto__'], '{"polluted":"yes"}');
       assert.equal(attributes['user_metadata_constructor'], 'c');
       assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
@@ -277,7 +366,10 @@ describe('buildAttributes', () => {
           const cut = attributes['user_metadata_v']!;
           assert.ok(full.startsWith(cut), 'the cut is a prefix');
           assert.ok(Buffer.byteLength(cut) <= MAX_ATTRIBUTE_VALUE_BYTES);
-          assert.ok(Buffer.byteLength(cut) > MAX_ATTRIBUTE_VALUE_BYTES - Buffer.byteLength(unit), 'no more cut than needed');
+          assert.ok(
+            Buffer.byteLength(cut) > MAX_ATTRIBUTE_VALUE_BYTES - Buffer.byteLength(unit),
+            'no more cut than needed',
+          );
           assert.ok(!cut.includes('\ufffd'), 'no split character');
           if (offset === '') assert.equal(Buffer.byteLength(cut), expected);
           assert.equal(attributes['user_metadata_truncated'], 'true');
@@ -294,12 +386,18 @@ describe('buildAttributes', () => {
     test('property: whatever user_metadata holds, the attributes fit Pub/Sub and the standard ones survive', () => {
       fc.assert(
         fc.property(
-          fc.dictionary(fc.string({ unit: 'binary', maxLength: 300 }), fc.oneof(fc.string({ unit: 'binary', maxLength: 1500 }), fc.jsonValue({ maxDepth: 2 })), {
-            maxKeys: 140,
-          }),
+          fc.dictionary(
+            fc.string({ unit: 'binary', maxLength: 300 }),
+            fc.oneof(fc.string({ unit: 'binary', maxLength: 1500 }), fc.jsonValue({ maxDepth: 2 })),
+            {
+              maxKeys: 140,
+            },
+          ),
           fc.boolean(),
           (metadata, inData) => {
-            const body = inData ? { type: 'batch.failed', data: { id: 'b', user_metadata: metadata } } : { type: 'batch.failed', user_metadata: metadata };
+            const body = inData
+              ? { type: 'batch.failed', data: { id: 'b', user_metadata: metadata } }
+              : { type: 'batch.failed', user_metadata: metadata };
             const attributes = attributesFor(body, { verified: jwt({}, 'claims') });
             assertWithinPubSubLimits(attributes);
             assert.equal(attributes['event_type'], 'batch.failed');
@@ -315,7 +413,8 @@ describe('buildAttributes', () => {
 describe('hostile strings and shapes', () => {
   test('lone UTF-16 surrogates in the type, subject and user_metadata become U+FFFD; bad keys are dropped and flagged', () => {
     // Valid JSON escapes for unpaired surrogates: JSON.parse turns them into lone code units.
-    const body = '{"type":"batch.\\ud800","data":{"id":"\\ud800"},"user_metadata":{"v":"\\udc00","\\ud800":"k","ok":"fine \\ud83c\\udfac"}}';
+    const body =
+      '{"type":"batch.\\ud800","data":{"id":"\\ud800"},"user_metadata":{"v":"\\udc00","\\ud800":"k","ok":"fine \\ud83c\\udfac"}}';
     const attributes = attributesFor(body);
     assertWithinPubSubLimits(attributes);
     assert.equal(attributes['event_type'], 'batch.\ufffd');
@@ -328,12 +427,20 @@ describe('hostile strings and shapes', () => {
   });
 
   test('property: any string anywhere, lone surrogates included, gives well-formed attributes within limits', () => {
-    const units = fc.oneof(fc.integer({ min: 0xd800, max: 0xdfff }).map((code) => String.fromCharCode(code)), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }));
+    const units = fc.oneof(
+      fc.integer({ min: 0xd800, max: 0xdfff }).map((code) => String.fromCharCode(code)),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+    );
     const text = fc.string({ unit: units, maxLength: 300 });
     fc.assert(
-      fc.property(text, text, fc.dictionary(text, fc.oneof(text, fc.jsonValue({ maxDepth: 2 })), { maxKeys: 20 }), (type, id, metadata) => {
-        assertWithinPubSubLimits(attributesFor({ type, data: { id }, user_metadata: metadata }));
-      }),
+      fc.property(
+        text,
+        text,
+        fc.dictionary(text, fc.oneof(text, fc.jsonValue({ maxDepth: 2 })), { maxKeys: 20 }),
+        (type, id, metadata) => {
+          assertWithinPubSubLimits(attributesFor({ type, data: { id }, user_metadata: metadata }));
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -358,7 +465,12 @@ describe('hostile strings and shapes', () => {
   });
 
   test('minimal attributes: routing facts only, flagged incomplete', () => {
-    const minimal = minimalAttributes({ webhookId: 'jwt:abc', route: 'unrouted', verified: jwt({}, 'digest'), receivedAt: RECEIVED });
+    const minimal = minimalAttributes({
+      webhookId: 'jwt:abc',
+      route: 'unrouted',
+      verified: jwt({}, 'digest'),
+      receivedAt: RECEIVED,
+    });
     assert.deepEqual(minimal, {
       webhook_id: 'jwt:abc',
       event_route: 'unrouted',
@@ -387,14 +499,19 @@ describe('truncateUtf8', () => {
 
   test('property: the longest well-formed prefix within the byte budget', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), fc.integer({ min: 0, max: 400 }), (text, maxBytes) => {
-        const cut = truncateUtf8(text, maxBytes);
-        assert.ok(text.startsWith(cut));
-        assert.ok(Buffer.byteLength(cut) <= maxBytes);
-        const codePoints = [...text];
-        const kept = [...cut].length;
-        if (kept < codePoints.length) assert.ok(Buffer.byteLength(cut + codePoints[kept]!) > maxBytes, 'stopped too early');
-      }),
+      fc.property(
+        fc.string({ unit: 'grapheme', maxLength: 200 }),
+        fc.integer({ min: 0, max: 400 }),
+        (text, maxBytes) => {
+          const cut = truncateUtf8(text, maxBytes);
+          assert.ok(text.startsWith(cut));
+          assert.ok(Buffer.byteLength(cut) <= maxBytes);
+          const codePoints = [...text];
+          const kept = [...cut].length;
+          if (kept < codePoints.length)
+            assert.ok(Buffer.byteLength(cut + codePoints[kept]!) > maxBytes, 'stopped too early');
+        },
+      ),
       { numRuns: 1000 },
     );
   });

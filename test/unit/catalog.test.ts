@@ -133,7 +133,19 @@ describe('topic prefix', () => {
   });
 
   test('invalid prefixes say why', () => {
-    for (const prefix of ['', 'Gemini', '1gemini', '-gemini', 'gemini-', 'gemini_x', 'gemini.x', 'gemini x', '../x', 'a'.repeat(MAX_TOPIC_PREFIX_LENGTH + 1), 'é']) {
+    for (const prefix of [
+      '',
+      'Gemini',
+      '1gemini',
+      '-gemini',
+      'gemini-',
+      'gemini_x',
+      'gemini.x',
+      'gemini x',
+      '../x',
+      'a'.repeat(MAX_TOPIC_PREFIX_LENGTH + 1),
+      'é',
+    ]) {
       assert.match(topicPrefixProblem(prefix) ?? '', /must/, `accepted ${JSON.stringify(prefix)}`);
     }
     for (const prefix of ['goog', 'google', 'goog-x']) {
@@ -145,7 +157,10 @@ describe('topic prefix', () => {
 describe('topology plan', () => {
   test('one route per catalog type plus unrouted, in catalog order, each with its dead-letter topic and subscription', () => {
     const plans = planRoutes('gemini');
-    assert.deepEqual(plans.map((plan) => plan.route), [...EVENT_TYPES, UNROUTED]);
+    assert.deepEqual(
+      plans.map((plan) => plan.route),
+      [...EVENT_TYPES, UNROUTED],
+    );
     assert.deepEqual(plans[0], {
       route: 'batch.succeeded',
       topic: 'gemini-batch-succeeded',
@@ -176,7 +191,8 @@ describe('topology plan', () => {
   });
 
   test('consumer names are validated', () => {
-    for (const good of ['billing', 'a', 'ops-2', 'x'.repeat(30)]) assert.equal(consumerNameProblem(good), undefined, good);
+    for (const good of ['billing', 'a', 'ops-2', 'x'.repeat(30)])
+      assert.equal(consumerNameProblem(good), undefined, good);
     for (const bad of ['', 'Billing', '2ops', 'ops-', 'ops_x', 'x'.repeat(31), '../x']) {
       assert.match(consumerNameProblem(bad) ?? '', /must/, `accepted ${JSON.stringify(bad)}`);
     }
@@ -189,7 +205,8 @@ describe('topology plan', () => {
         assertPubSubId(plan.topic);
         assertPubSubId(plan.deadLetterTopic);
         assertPubSubId(plan.deadLetterSubscription);
-        for (const consumer of ['a', 'x'.repeat(30)]) assertPubSubId(planSubscription(prefix, plan.route, consumer).name);
+        for (const consumer of ['a', 'x'.repeat(30)])
+          assertPubSubId(planSubscription(prefix, plan.route, consumer).name);
       }
     }
   });
@@ -209,10 +226,18 @@ describe('topology plan', () => {
   });
 
   test('defaults are within Pub/Sub limits', () => {
-    assert.ok(TOPOLOGY_DEFAULTS.maxDeliveryAttempts >= MIN_DELIVERY_ATTEMPTS && TOPOLOGY_DEFAULTS.maxDeliveryAttempts <= MAX_DELIVERY_ATTEMPTS);
-    assert.ok(TOPOLOGY_DEFAULTS.minimumBackoffSeconds >= 0 && TOPOLOGY_DEFAULTS.minimumBackoffSeconds <= TOPOLOGY_DEFAULTS.maximumBackoffSeconds);
+    assert.ok(
+      TOPOLOGY_DEFAULTS.maxDeliveryAttempts >= MIN_DELIVERY_ATTEMPTS &&
+        TOPOLOGY_DEFAULTS.maxDeliveryAttempts <= MAX_DELIVERY_ATTEMPTS,
+    );
+    assert.ok(
+      TOPOLOGY_DEFAULTS.minimumBackoffSeconds >= 0 &&
+        TOPOLOGY_DEFAULTS.minimumBackoffSeconds <= TOPOLOGY_DEFAULTS.maximumBackoffSeconds,
+    );
     assert.ok(TOPOLOGY_DEFAULTS.maximumBackoffSeconds <= 600);
     assert.ok(TOPOLOGY_DEFAULTS.deadLetterRetentionSeconds <= 7 * 24 * 3600);
-    assert.ok(TOPOLOGY_DEFAULTS.topicRetentionSeconds >= 600 && TOPOLOGY_DEFAULTS.topicRetentionSeconds <= 31 * 24 * 3600);
+    assert.ok(
+      TOPOLOGY_DEFAULTS.topicRetentionSeconds >= 600 && TOPOLOGY_DEFAULTS.topicRetentionSeconds <= 31 * 24 * 3600,
+    );
   });
 });

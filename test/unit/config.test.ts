@@ -19,7 +19,11 @@ function assertConfigError(env: Record<string, string | undefined>, variable: st
       assert.ok(error instanceof ConfigError, `expected ConfigError for ${JSON.stringify(env)}, got ${String(error)}`);
       assert.ok(error.message.includes(variable), `message does not name ${variable}: ${error.message}`);
       assert.ok(!error.message.includes('\n'), `message is not one line: ${error.message}`);
-      if (secretValue) assert.ok(!error.message.includes(secretValue.replace(/^whsec_/, '')), `message echoes a secret: ${error.message}`);
+      if (secretValue)
+        assert.ok(
+          !error.message.includes(secretValue.replace(/^whsec_/, '')),
+          `message echoes a secret: ${error.message}`,
+        );
       return true;
     },
     `no ConfigError for ${JSON.stringify(env)}`,
@@ -55,7 +59,12 @@ describe('defaults', () => {
   });
 
   test('empty and blank values count as unset', () => {
-    const config = load({ PORT: '', WEBHOOK_TOPIC_PREFIX: '  ', WEBHOOK_JWT_AUDIENCE: '', WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS: ' ' });
+    const config = load({
+      PORT: '',
+      WEBHOOK_TOPIC_PREFIX: '  ',
+      WEBHOOK_JWT_AUDIENCE: '',
+      WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS: ' ',
+    });
     assert.equal(config.port, 8080);
     assert.equal(config.topicPrefix, 'gemini');
     assert.equal(config.jwtAudience, undefined);
@@ -115,12 +124,21 @@ describe('project and emulator', () => {
 describe('signing secrets', () => {
   test('local: a comma-separated list, newest first, trimmed', () => {
     const other = newSecret();
-    assert.deepEqual(load({ WEBHOOK_SIGNING_SECRETS: ` ${SECRET} , ${other},` }).signingSecrets, { source: 'env', secrets: [SECRET, other] });
+    assert.deepEqual(load({ WEBHOOK_SIGNING_SECRETS: ` ${SECRET} , ${other},` }).signingSecrets, {
+      source: 'env',
+      secrets: [SECRET, other],
+    });
   });
 
   test('deployed: a Secret Manager secret resource name', () => {
-    const config = loadConfig({ GOOGLE_CLOUD_PROJECT: 'p', WEBHOOK_SIGNING_SECRETS_SECRET: 'projects/my-project/secrets/gemini-webhook-signing' });
-    assert.deepEqual(config.signingSecrets, { source: 'secret-manager', secretName: 'projects/my-project/secrets/gemini-webhook-signing' });
+    const config = loadConfig({
+      GOOGLE_CLOUD_PROJECT: 'p',
+      WEBHOOK_SIGNING_SECRETS_SECRET: 'projects/my-project/secrets/gemini-webhook-signing',
+    });
+    assert.deepEqual(config.signingSecrets, {
+      source: 'secret-manager',
+      secretName: 'projects/my-project/secrets/gemini-webhook-signing',
+    });
   });
 
   test('both at once is a ConfigError naming both', () => {
@@ -130,8 +148,16 @@ describe('signing secrets', () => {
   });
 
   test('a bad Secret Manager name is a ConfigError', () => {
-    for (const name of ['my-secret', 'projects/p/secrets/s/versions/latest', 'projects//secrets/s', 'projects/p/secrets/bad name']) {
-      assertConfigError({ GOOGLE_CLOUD_PROJECT: 'p', WEBHOOK_SIGNING_SECRETS_SECRET: name }, 'WEBHOOK_SIGNING_SECRETS_SECRET');
+    for (const name of [
+      'my-secret',
+      'projects/p/secrets/s/versions/latest',
+      'projects//secrets/s',
+      'projects/p/secrets/bad name',
+    ]) {
+      assertConfigError(
+        { GOOGLE_CLOUD_PROJECT: 'p', WEBHOOK_SIGNING_SECRETS_SECRET: name },
+        'WEBHOOK_SIGNING_SECRETS_SECRET',
+      );
     }
   });
 
@@ -142,26 +168,49 @@ describe('signing secrets', () => {
 
   test('a malformed public key is a ConfigError naming the variable and entry', async () => {
     const good = (await newEd25519Signer()).publicKey;
-    assertConfigError({ ...BASE, WEBHOOK_SIGNING_PUBLIC_KEYS: `${good},whpk_c2hvcnQ=` }, 'WEBHOOK_SIGNING_PUBLIC_KEYS entry 2');
+    assertConfigError(
+      { ...BASE, WEBHOOK_SIGNING_PUBLIC_KEYS: `${good},whpk_c2hvcnQ=` },
+      'WEBHOOK_SIGNING_PUBLIC_KEYS entry 2',
+    );
   });
 
   test('static webhooks with no key at all is a ConfigError; public keys alone, or JWT only, are fine', async () => {
     assertConfigError({ GOOGLE_CLOUD_PROJECT: 'p' }, 'WEBHOOK_SIGNING_SECRETS');
-    assert.equal(loadConfig({ GOOGLE_CLOUD_PROJECT: 'p', WEBHOOK_SCHEMES: 'jwt', WEBHOOK_JWT_AUDIENCE: 'a' }).signingSecrets.source, 'none');
+    assert.equal(
+      loadConfig({ GOOGLE_CLOUD_PROJECT: 'p', WEBHOOK_SCHEMES: 'jwt', WEBHOOK_JWT_AUDIENCE: 'a' }).signingSecrets
+        .source,
+      'none',
+    );
     const publicKey = (await newEd25519Signer()).publicKey;
-    assert.deepEqual(loadConfig({ GOOGLE_CLOUD_PROJECT: 'p', WEBHOOK_SIGNING_PUBLIC_KEYS: publicKey }).ed25519PublicKeys, [publicKey]);
+    assert.deepEqual(
+      loadConfig({ GOOGLE_CLOUD_PROJECT: 'p', WEBHOOK_SIGNING_PUBLIC_KEYS: publicKey }).ed25519PublicKeys,
+      [publicKey],
+    );
   });
 });
 
 describe('JWKS URL', () => {
   test('https is accepted, and plain http only on loopback', () => {
-    for (const url of ['https://example.com/jwks.json', 'http://127.0.0.1:8123/.well-known/jwks.json', 'http://localhost:9/x', 'http://[::1]:80/jwks']) {
+    for (const url of [
+      'https://example.com/jwks.json',
+      'http://127.0.0.1:8123/.well-known/jwks.json',
+      'http://localhost:9/x',
+      'http://[::1]:80/jwks',
+    ]) {
       assert.equal(load({ WEBHOOK_JWKS_URL: url }).jwksUrl.href, new URL(url).href);
     }
   });
 
   test('anything else is a ConfigError naming WEBHOOK_JWKS_URL', () => {
-    for (const url of ['http://example.com/jwks.json', 'http://localhost.attacker.example/jwks', 'http://10.0.0.1/jwks', 'ftp://example.com/jwks', 'file:///etc/passwd', 'not a url', '/relative/jwks.json']) {
+    for (const url of [
+      'http://example.com/jwks.json',
+      'http://localhost.attacker.example/jwks',
+      'http://10.0.0.1/jwks',
+      'ftp://example.com/jwks',
+      'file:///etc/passwd',
+      'not a url',
+      '/relative/jwks.json',
+    ]) {
       assertConfigError({ ...BASE, WEBHOOK_JWKS_URL: url }, 'WEBHOOK_JWKS_URL');
     }
   });
@@ -186,7 +235,14 @@ describe('schemes and booleans', () => {
   });
 
   test('WEBHOOK_JWT_REQUIRE_BODY_BINDING takes true/false/1/0 in any case', () => {
-    for (const [raw, expected] of [['true', true], ['TRUE', true], ['1', true], ['false', false], ['False', false], ['0', false]] as const) {
+    for (const [raw, expected] of [
+      ['true', true],
+      ['TRUE', true],
+      ['1', true],
+      ['false', false],
+      ['False', false],
+      ['0', false],
+    ] as const) {
       assert.equal(load({ WEBHOOK_JWT_REQUIRE_BODY_BINDING: raw }).jwtRequireBodyBinding, expected);
     }
   });
@@ -243,9 +299,43 @@ describe('every bad value is a one-line ConfigError naming its variable', () => 
   }
 
   test('the edges of each numeric range are accepted', () => {
-    const low = load({ PORT: '1', WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS: '1', WEBHOOK_MAX_BODY_BYTES: '1', WEBHOOK_PUBLISH_TIMEOUT_MS: '100', WEBHOOK_SECRET_REFRESH_SECONDS: '5', WEBHOOK_MAX_IN_FLIGHT: '1' });
-    assert.deepEqual([low.port, low.timestampToleranceSeconds, low.maxBodyBytes, low.publishTimeoutMs, low.secretRefreshSeconds, low.maxInFlight], [1, 1, 1, 100, 5, 1]);
-    const high = load({ PORT: '65535', WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS: '86400', WEBHOOK_MAX_BODY_BYTES: '9000000', WEBHOOK_PUBLISH_TIMEOUT_MS: '60000', WEBHOOK_SECRET_REFRESH_SECONDS: '86400', WEBHOOK_MAX_IN_FLIGHT: '100000' });
-    assert.deepEqual([high.port, high.timestampToleranceSeconds, high.maxBodyBytes, high.publishTimeoutMs, high.secretRefreshSeconds, high.maxInFlight], [65535, 86400, 9_000_000, 60_000, 86400, 100_000]);
+    const low = load({
+      PORT: '1',
+      WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS: '1',
+      WEBHOOK_MAX_BODY_BYTES: '1',
+      WEBHOOK_PUBLISH_TIMEOUT_MS: '100',
+      WEBHOOK_SECRET_REFRESH_SECONDS: '5',
+      WEBHOOK_MAX_IN_FLIGHT: '1',
+    });
+    assert.deepEqual(
+      [
+        low.port,
+        low.timestampToleranceSeconds,
+        low.maxBodyBytes,
+        low.publishTimeoutMs,
+        low.secretRefreshSeconds,
+        low.maxInFlight,
+      ],
+      [1, 1, 1, 100, 5, 1],
+    );
+    const high = load({
+      PORT: '65535',
+      WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS: '86400',
+      WEBHOOK_MAX_BODY_BYTES: '9000000',
+      WEBHOOK_PUBLISH_TIMEOUT_MS: '60000',
+      WEBHOOK_SECRET_REFRESH_SECONDS: '86400',
+      WEBHOOK_MAX_IN_FLIGHT: '100000',
+    });
+    assert.deepEqual(
+      [
+        high.port,
+        high.timestampToleranceSeconds,
+        high.maxBodyBytes,
+        high.publishTimeoutMs,
+        high.secretRefreshSeconds,
+        high.maxInFlight,
+      ],
+      [65535, 86400, 9_000_000, 60_000, 86400, 100_000],
+    );
   });
 });

@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { readEnvelope } from '../../functions/envelope.ts';
-import { attributesOrMinimal, decideDelivery, deliveryIdentity, isPublication, screenRequest, type Outcome } from '../../functions/decision.ts';
+import {
+  attributesOrMinimal,
+  decideDelivery,
+  deliveryIdentity,
+  isPublication,
+  screenRequest,
+  type Outcome,
+} from '../../functions/decision.ts';
 import { parseSigningSecrets } from '../../functions/verify/keys.ts';
 import type { Verified } from '../../functions/verify/result.ts';
 import { BODY, distinct, newSecret, NOW, NOW_SECONDS, staticHeaders } from '../support/signing.ts';
@@ -13,7 +20,13 @@ const SETTINGS = { maxBodyBytes: 1024, schemes: new Set(['static', 'jwt'] as con
 const SECRET = newSecret();
 
 function head(overrides: Partial<Parameters<typeof screenRequest>[0]> = {}) {
-  return { method: 'POST', path: '/', headers: distinct(staticHeaders(SECRET, BODY)), declaredLength: BODY.length, ...overrides };
+  return {
+    method: 'POST',
+    path: '/',
+    headers: distinct(staticHeaders(SECRET, BODY)),
+    declaredLength: BODY.length,
+    ...overrides,
+  };
 }
 
 function statusOf(result: ReturnType<typeof screenRequest>): number | string {
@@ -42,15 +55,25 @@ describe('deliveryIdentity: signed data only', () => {
   const jwt = (claims: Record<string, unknown>): Verified => ({ ok: true, scheme: 'jwt', binding: 'digest', claims });
 
   test('static: the signed webhook id, remembered by id', () => {
-    assert.deepEqual(deliveryIdentity({ ok: true, scheme: 'static-v1', webhookId: 'msg_1', timestamp: NOW_SECONDS }, body), { id: 'msg_1', dedupeKey: 'msg_1' });
+    assert.deepEqual(
+      deliveryIdentity({ ok: true, scheme: 'static-v1', webhookId: 'msg_1', timestamp: NOW_SECONDS }, body),
+      { id: 'msg_1', dedupeKey: 'msg_1' },
+    );
   });
 
   test('JWT: jwt:<jti>, else the body digest; remembered with the body digest either way', () => {
-    assert.deepEqual(deliveryIdentity(jwt({ jti: 'evt_1' }), body), { id: 'jwt:evt_1', dedupeKey: `jwt:evt_1 sha256:${digest}` });
+    assert.deepEqual(deliveryIdentity(jwt({ jti: 'evt_1' }), body), {
+      id: 'jwt:evt_1',
+      dedupeKey: `jwt:evt_1 sha256:${digest}`,
+    });
     for (const jti of [undefined, '', 'has space', 'é', 42, 'x'.repeat(253)]) {
       assert.equal(deliveryIdentity(jwt({ jti }), body).id, `jwt:body-sha256:${digest}`, JSON.stringify(jti));
     }
-    assert.equal(deliveryIdentity(jwt({ jti: 'x'.repeat(252) }), body).id.length, 256, 'the longest usable jti still makes a 256-character id');
+    assert.equal(
+      deliveryIdentity(jwt({ jti: 'x'.repeat(252) }), body).id.length,
+      256,
+      'the longest usable jti still makes a 256-character id',
+    );
   });
 });
 

@@ -6,7 +6,16 @@ import { createLocalJWKSet } from 'jose';
 import { detectScheme, verifyDetected, type Detected, type DistinctHeaders } from '../../functions/verify/delivery.ts';
 import { parseEd25519PublicKeys, parseSigningSecrets } from '../../functions/verify/keys.ts';
 import type { Rejection, Scheme, VerificationResult } from '../../functions/verify/result.ts';
-import { BODY, distinct, newEd25519Signer, newRsaSigner, newSecret, NOW, NOW_SECONDS, staticHeaders } from '../support/signing.ts';
+import {
+  BODY,
+  distinct,
+  newEd25519Signer,
+  newRsaSigner,
+  newSecret,
+  NOW,
+  NOW_SECONDS,
+  staticHeaders,
+} from '../support/signing.ts';
 
 const BOTH: ReadonlySet<Scheme> = new Set(['static', 'jwt']);
 const STATIC_ONLY: ReadonlySet<Scheme> = new Set(['static']);
@@ -15,8 +24,15 @@ const SECRET = newSecret();
 const signer = await newRsaSigner('google-key-1');
 const jwt = await signer.sign({ iat: NOW_SECONDS, exp: NOW_SECONDS + 300 });
 
-function assertRejection(result: Detected | Rejection | VerificationResult, kind: Rejection['kind'], reason: string): void {
-  assert.ok('ok' in result && result.ok === false, `expected rejection ${kind}/${reason}, got ${JSON.stringify(result)}`);
+function assertRejection(
+  result: Detected | Rejection | VerificationResult,
+  kind: Rejection['kind'],
+  reason: string,
+): void {
+  assert.ok(
+    'ok' in result && result.ok === false,
+    `expected rejection ${kind}/${reason}, got ${JSON.stringify(result)}`,
+  );
   assert.deepEqual({ kind: result.kind, reason: result.reason }, { kind, reason }, result.detail);
 }
 
@@ -43,7 +59,10 @@ describe('detectScheme', () => {
   test('a three-segment JWT is the jwt scheme; id and timestamp ride along when sent', () => {
     assert.deepEqual(detectScheme({ 'webhook-signature': [jwt] }, BOTH), { scheme: 'jwt', token: jwt });
     assert.deepEqual(
-      detectScheme({ 'webhook-signature': [jwt], 'webhook-id': ['msg_1'], 'webhook-timestamp': [String(NOW_SECONDS)] }, BOTH),
+      detectScheme(
+        { 'webhook-signature': [jwt], 'webhook-id': ['msg_1'], 'webhook-timestamp': [String(NOW_SECONDS)] },
+        BOTH,
+      ),
       { scheme: 'jwt', token: jwt, webhookId: 'msg_1', timestamp: String(NOW_SECONDS) },
     );
   });
@@ -71,7 +90,12 @@ describe('detectScheme', () => {
 
   test('missing or empty webhook-signature is malformed', () => {
     const { id, timestamp } = staticHeaders(SECRET, BODY);
-    for (const headers of [{}, distinct({ id, timestamp }), { ...distinct({ id, timestamp }), 'webhook-signature': [] }, distinct({ id, timestamp, signature: '  ' })]) {
+    for (const headers of [
+      {},
+      distinct({ id, timestamp }),
+      { ...distinct({ id, timestamp }), 'webhook-signature': [] },
+      distinct({ id, timestamp, signature: '  ' }),
+    ]) {
       assertRejection(detectScheme(headers, BOTH), 'malformed', 'missing_headers');
     }
   });
@@ -95,7 +119,12 @@ describe('verifyDetected', () => {
   const settings = { toleranceSeconds: 300 };
   const staticKeys = { hmacKeys: parseSigningSecrets([SECRET], 'test'), ed25519Keys: [] };
 
-  async function run(headers: DistinctHeaders, body: string, keys: Parameters<typeof verifyDetected>[2], schemes = BOTH): Promise<VerificationResult | Rejection> {
+  async function run(
+    headers: DistinctHeaders,
+    body: string,
+    keys: Parameters<typeof verifyDetected>[2],
+    schemes = BOTH,
+  ): Promise<VerificationResult | Rejection> {
     const found = detectScheme(headers, schemes);
     if ('ok' in found) return found;
     return verifyDetected(found, Buffer.from(body), keys, settings, NOW);
@@ -120,11 +149,32 @@ describe('verifyDetected', () => {
     const found = detected(detectScheme(headers, BOTH));
     const body = Buffer.from(BODY);
     assert.equal((await verifyDetected(found, body, { static: staticKeys }, { toleranceSeconds: 100 }, NOW)).ok, true);
-    assertRejection(await verifyDetected(found, body, { static: staticKeys }, { toleranceSeconds: 99 }, NOW), 'unauthorized', 'timestamp_out_of_window');
-    // The clock is taken in whole seconds: 999 ms past the edge is still the same second.
-    assert.equal((await verifyDetected(found, body, { static: staticKeys }, { toleranceSeconds: 100 }, new Date(NOW.getTime() + 999))).ok, true);
     assertRejection(
-      await verifyDetected(found, body, { static: staticKeys }, { toleranceSeconds: 100 }, new Date(NOW.getTime() + 1000)),
+      await verifyDetected(found, body, { static: staticKeys }, { toleranceSeconds: 99 }, NOW),
+      'unauthorized',
+      'timestamp_out_of_window',
+    );
+    // The clock is taken in whole seconds: 999 ms past the edge is still the same second.
+    assert.equal(
+      (
+        await verifyDetected(
+          found,
+          body,
+          { static: staticKeys },
+          { toleranceSeconds: 100 },
+          new Date(NOW.getTime() + 999),
+        )
+      ).ok,
+      true,
+    );
+    assertRejection(
+      await verifyDetected(
+        found,
+        body,
+        { static: staticKeys },
+        { toleranceSeconds: 100 },
+        new Date(NOW.getTime() + 1000),
+      ),
       'unauthorized',
       'timestamp_out_of_window',
     );
@@ -135,12 +185,20 @@ describe('verifyDetected', () => {
   });
 
   test('a JWT delivery verifies end to end', async () => {
-    const jwtOptions = { keys: createLocalJWKSet({ keys: [signer.publicJwk] }), clockToleranceSeconds: 60, requireBodyBinding: false };
+    const jwtOptions = {
+      keys: createLocalJWKSet({ keys: [signer.publicJwk] }),
+      clockToleranceSeconds: 60,
+      requireBodyBinding: false,
+    };
     const result = await run({ 'webhook-signature': [jwt] }, BODY, { jwt: jwtOptions });
     assert.equal(result.ok && result.scheme, 'jwt');
   });
 
   test('a JWT delivery with no JWT options is refused as disabled', async () => {
-    assertRejection(await run({ 'webhook-signature': [jwt] }, BODY, { static: staticKeys }), 'unauthorized', 'scheme_disabled');
+    assertRejection(
+      await run({ 'webhook-signature': [jwt] }, BODY, { static: staticKeys }),
+      'unauthorized',
+      'scheme_disabled',
+    );
   });
 });

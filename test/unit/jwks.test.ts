@@ -5,7 +5,14 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { describe, test, type TestContext } from 'node:test';
 import type { JWK, JWTPayload } from 'jose';
-import { createJwksCache, JwksUnavailableError, JWKS_COOLDOWN_MS, JWKS_MAX_AGE_MS, kidOf, type JwksCache } from '../../functions/verify/jwks.ts';
+import {
+  createJwksCache,
+  JwksUnavailableError,
+  JWKS_COOLDOWN_MS,
+  JWKS_MAX_AGE_MS,
+  kidOf,
+  type JwksCache,
+} from '../../functions/verify/jwks.ts';
 import { verifyJwtDelivery } from '../../functions/verify/jwt.ts';
 import { unavailable, type VerificationResult } from '../../functions/verify/result.ts';
 import { serveJwks, type JwksServer } from '../../scripts/lib/dev-keys.ts';
@@ -28,7 +35,12 @@ async function verify(token: string, cache: JwksCache): Promise<VerificationResu
     throw error;
   }
   // The clock is NOW whatever the mocked Date says: only the cache's cooldown moves with it.
-  return verifyJwtDelivery(token, Buffer.from(BODY), { keys, clockToleranceSeconds: 60 * 60 * 24, requireBodyBinding: false }, NOW);
+  return verifyJwtDelivery(
+    token,
+    Buffer.from(BODY),
+    { keys, clockToleranceSeconds: 60 * 60 * 24, requireBodyBinding: false },
+    NOW,
+  );
 }
 
 function assertAccepted(result: VerificationResult): void {
@@ -96,7 +108,11 @@ describe('JWKS cache', () => {
     // The retired key and made-up kids are now unknown, and hammering them does not refetch.
     for (let i = 0; i < 5; i++) {
       assertRejected(await verify(tokenA, keys), 'unauthorized', 'jwt_unknown_key');
-      assertRejected(await verify(await signer.sign(claims(), { kid: `made-up-${i}` }), keys), 'unauthorized', 'jwt_unknown_key');
+      assertRejected(
+        await verify(await signer.sign(claims(), { kid: `made-up-${i}` }), keys),
+        'unauthorized',
+        'jwt_unknown_key',
+      );
     }
     assert.equal(server.requests(), 2);
 
@@ -111,7 +127,11 @@ describe('JWKS cache', () => {
     server.setDocument({ error: 'internal' }, 500);
     const keys = remote(server.url);
     for (let i = 0; i < 200; i++) {
-      assertRejected(await verify(await signer.sign(claims(), { kid: `unknown-${i}` }), keys), 'unavailable', 'jwks_unavailable');
+      assertRejected(
+        await verify(await signer.sign(claims(), { kid: `unknown-${i}` }), keys),
+        'unavailable',
+        'jwks_unavailable',
+      );
     }
     assert.equal(server.requests(), 1, '200 tokens with unknown kids against a failing JWKS: one fetch');
 
@@ -163,7 +183,9 @@ describe('JWKS cache', () => {
   });
 
   test('a JWKS entry with broken key material: unavailable, never a verification', async (t) => {
-    const server = await jwksServer(t, [{ kty: 'RSA', kid: signer.kid, alg: 'RS256', use: 'sig', n: '%%%not-base64url%%%', e: 'AQAB' }]);
+    const server = await jwksServer(t, [
+      { kty: 'RSA', kid: signer.kid, alg: 'RS256', use: 'sig', n: '%%%not-base64url%%%', e: 'AQAB' },
+    ]);
     assertRejected(await verify(await signer.sign(claims()), remote(server.url)), 'unavailable', 'jwks_unavailable');
   });
 
@@ -172,10 +194,13 @@ describe('JWKS cache', () => {
       /* never answers */
     });
     await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
-    t.after(() => new Promise<void>((resolve) => {
-      hanging.closeAllConnections();
-      hanging.close(() => resolve());
-    }));
+    t.after(
+      () =>
+        new Promise<void>((resolve) => {
+          hanging.closeAllConnections();
+          hanging.close(() => resolve());
+        }),
+    );
     const address = hanging.address();
     assert.ok(address && typeof address === 'object');
     const keys = remote(`http://127.0.0.1:${address.port}/jwks.json`, 200);
@@ -184,6 +209,10 @@ describe('JWKS cache', () => {
 
   test('an unknown kid on a healthy JWKS stays unauthorized (401, not 503)', async (t) => {
     const server = await jwksServer(t, [signer.publicJwk]);
-    assertRejected(await verify(await signer.sign(claims(), { kid: 'nope' }), remote(server.url)), 'unauthorized', 'jwt_unknown_key');
+    assertRejected(
+      await verify(await signer.sign(claims(), { kid: 'nope' }), remote(server.url)),
+      'unauthorized',
+      'jwt_unknown_key',
+    );
   });
 });

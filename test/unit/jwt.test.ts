@@ -6,15 +6,7 @@ import { describe, test } from 'node:test';
 import { CompactSign, createLocalJWKSet, type JWTPayload } from 'jose';
 import { MAX_COMPARED_DEPTH, MAX_JWT_LENGTH, verifyJwtDelivery, type JwtOptions } from '../../functions/verify/jwt.ts';
 import type { VerificationResult } from '../../functions/verify/result.ts';
-import {
-  base64url,
-  BODY,
-  hs256WithKey,
-  newRsaSigner,
-  NOW,
-  NOW_SECONDS,
-  unsecuredToken,
-} from '../support/signing.ts';
+import { base64url, BODY, hs256WithKey, newRsaSigner, NOW, NOW_SECONDS, unsecuredToken } from '../support/signing.ts';
 
 const body = Buffer.from(BODY);
 const EVENT = JSON.parse(BODY) as Record<string, unknown>;
@@ -34,11 +26,19 @@ function options(overrides: Partial<JwtOptions> = {}): JwtOptions {
   return { keys: localKeys, clockToleranceSeconds: 60, requireBodyBinding: false, ...overrides };
 }
 
-function verify(token: string, overrides: Partial<JwtOptions> = {}, payload: Buffer = body, now: Date = NOW): Promise<VerificationResult> {
+function verify(
+  token: string,
+  overrides: Partial<JwtOptions> = {},
+  payload: Buffer = body,
+  now: Date = NOW,
+): Promise<VerificationResult> {
   return verifyJwtDelivery(token, payload, options(overrides), now);
 }
 
-function assertAccepted(result: VerificationResult, binding: 'claims' | 'digest' | 'signature-only' = 'signature-only'): void {
+function assertAccepted(
+  result: VerificationResult,
+  binding: 'claims' | 'digest' | 'signature-only' = 'signature-only',
+): void {
   assert.equal(result.ok, true, `expected acceptance, got ${JSON.stringify(result)}`);
   assert.equal(result.ok && result.scheme, 'jwt');
   assert.equal(result.ok && result.scheme === 'jwt' && result.binding, binding);
@@ -67,7 +67,11 @@ describe('RS256 signatures', () => {
   });
 
   test('HS256 keyed with the RSA public key (algorithm confusion) is refused', async () => {
-    for (const hmacKey of [signer.publicPem, JSON.stringify(signer.publicJwk), Buffer.from(signer.publicJwk.n!, 'base64url')]) {
+    for (const hmacKey of [
+      signer.publicPem,
+      JSON.stringify(signer.publicJwk),
+      Buffer.from(signer.publicJwk.n!, 'base64url'),
+    ]) {
       assertRejected(await verify(hs256WithKey(claims(), signer.kid, hmacKey)), 'unauthorized', 'jwt_alg_not_allowed');
     }
   });
@@ -81,7 +85,11 @@ describe('RS256 signatures', () => {
   });
 
   test('a kid the JWKS does not have is an unknown key', async () => {
-    assertRejected(await verify(await signer.sign(claims(), { kid: 'not-in-jwks' })), 'unauthorized', 'jwt_unknown_key');
+    assertRejected(
+      await verify(await signer.sign(claims(), { kid: 'not-in-jwks' })),
+      'unauthorized',
+      'jwt_unknown_key',
+    );
   });
 
   test('a token without kid does not pick one of several keys', async () => {
@@ -107,7 +115,11 @@ describe('RS256 signatures', () => {
     const bytes = Buffer.from(signature, 'base64url');
     bytes[100] = bytes[100]! ^ 0x01;
     assertRejected(await verify(`${header}.${payload}.${bytes.toString('base64url')}`), 'unauthorized', 'jwt_invalid');
-    assertRejected(await verify(`${header}.${payload}.${bytes.subarray(0, 128).toString('base64url')}`), 'unauthorized', 'jwt_invalid');
+    assertRejected(
+      await verify(`${header}.${payload}.${bytes.subarray(0, 128).toString('base64url')}`),
+      'unauthorized',
+      'jwt_invalid',
+    );
   });
 
   test('a tampered header fails (the header is signed too)', async () => {
@@ -137,7 +149,11 @@ describe('RS256 signatures', () => {
 describe('time claims', () => {
   test('an expired token is refused', async () => {
     assertRejected(await verify(await signer.sign(claims({ exp: NOW_SECONDS - 120 }))), 'unauthorized', 'jwt_expired');
-    assertRejected(await verify(await signer.sign(claims({ exp: NOW_SECONDS - 1 })), { clockToleranceSeconds: 0 }), 'unauthorized', 'jwt_expired');
+    assertRejected(
+      await verify(await signer.sign(claims({ exp: NOW_SECONDS - 1 })), { clockToleranceSeconds: 0 }),
+      'unauthorized',
+      'jwt_expired',
+    );
   });
 
   test('expiry within the clock tolerance passes', async () => {
@@ -149,7 +165,11 @@ describe('time claims', () => {
     const result = await verify(await signer.sign(claims({ nbf: NOW_SECONDS + 120 })));
     assertRejected(result, 'unauthorized', 'jwt_claim_invalid');
     assert.match(!result.ok ? result.detail : '', /nbf/);
-    assertRejected(await verify(await signer.sign(claims({ nbf: NOW_SECONDS + 1 })), { clockToleranceSeconds: 0 }), 'unauthorized', 'jwt_claim_invalid');
+    assertRejected(
+      await verify(await signer.sign(claims({ nbf: NOW_SECONDS + 1 })), { clockToleranceSeconds: 0 }),
+      'unauthorized',
+      'jwt_claim_invalid',
+    );
   });
 
   test('nbf within the clock tolerance passes', async () => {
@@ -168,8 +188,16 @@ describe('time claims', () => {
   });
 
   test('a non-numeric exp or nbf is refused', async () => {
-    assertRejected(await verify(await signer.sign(claims({ exp: 'tomorrow' as unknown as number }))), 'unauthorized', 'jwt_claim_invalid');
-    assertRejected(await verify(await signer.sign(claims({ nbf: 'yesterday' as unknown as number }))), 'unauthorized', 'jwt_claim_invalid');
+    assertRejected(
+      await verify(await signer.sign(claims({ exp: 'tomorrow' as unknown as number }))),
+      'unauthorized',
+      'jwt_claim_invalid',
+    );
+    assertRejected(
+      await verify(await signer.sign(claims({ nbf: 'yesterday' as unknown as number }))),
+      'unauthorized',
+      'jwt_claim_invalid',
+    );
   });
 });
 
@@ -207,7 +235,13 @@ describe('body binding', () => {
   });
 
   test('claims: key order and whitespace in the body do not matter, the event does', async () => {
-    const reordered = Buffer.from(JSON.stringify({ data: EVENT['data'], timestamp: EVENT['timestamp'], version: 'v1', type: EVENT['type'] }, null, 2));
+    const reordered = Buffer.from(
+      JSON.stringify(
+        { data: EVENT['data'], timestamp: EVENT['timestamp'], version: 'v1', type: EVENT['type'] },
+        null,
+        2,
+      ),
+    );
     assertAccepted(await verify(await signer.sign(claims({ event: EVENT })), {}, reordered), 'claims');
   });
 
@@ -215,35 +249,61 @@ describe('body binding', () => {
     const token = await signer.sign(claims({ event: { ...EVENT, type: 'batch.failed' } }));
     assertRejected(await verify(token), 'unauthorized', 'body_binding_mismatch');
     const other = Buffer.from(BODY.replace('batch_123456', 'batch_999'));
-    assertRejected(await verify(await signer.sign(claims({ event: EVENT })), {}, other), 'unauthorized', 'body_binding_mismatch');
-    assertRejected(await verify(await signer.sign(claims({ event: EVENT })), {}, Buffer.from('not json')), 'unauthorized', 'body_binding_mismatch');
+    assertRejected(
+      await verify(await signer.sign(claims({ event: EVENT })), {}, other),
+      'unauthorized',
+      'body_binding_mismatch',
+    );
+    assertRejected(
+      await verify(await signer.sign(claims({ event: EVENT })), {}, Buffer.from('not json')),
+      'unauthorized',
+      'body_binding_mismatch',
+    );
   });
 
   test('claims: top-level claims that cover every field of the body bind it', async () => {
     assertAccepted(await verify(await signer.sign(claims({ ...EVENT }))), 'claims');
     // Claims the body lacks (iss, aud, exp, ...) do not matter: the body must be covered, not the token.
-    assertAccepted(await verify(await signer.sign(claims({ ...EVENT, iss: 'https://example.com', extra: 1 }))), 'claims');
+    assertAccepted(
+      await verify(await signer.sign(claims({ ...EVENT, iss: 'https://example.com', extra: 1 }))),
+      'claims',
+    );
     assertRejected(
       await verify(await signer.sign(claims({ ...EVENT, data: { id: 'batch_other' } }))),
       'unauthorized',
       'body_binding_mismatch',
     );
-    assertRejected(await verify(await signer.sign(claims({ ...EVENT, type: 'batch.failed' }))), 'unauthorized', 'body_binding_mismatch');
+    assertRejected(
+      await verify(await signer.sign(claims({ ...EVENT, type: 'batch.failed' }))),
+      'unauthorized',
+      'body_binding_mismatch',
+    );
   });
 
   test('claims: type and data alone do not bind a body with fields the claims lack', async () => {
     // The adversarial pass: a captured token with {type, data, user_metadata} vouched for a body
     // that changed user_metadata and added timestamp and note.
-    const token = await signer.sign(claims({ type: EVENT['type'], data: EVENT['data'], user_metadata: { tenant: 'acme' } }));
+    const token = await signer.sign(
+      claims({ type: EVENT['type'], data: EVENT['data'], user_metadata: { tenant: 'acme' } }),
+    );
     const bodyOf = (event: Record<string, unknown>) => Buffer.from(JSON.stringify(event));
     const swapped = bodyOf({ user_metadata: { tenant: 'globex' }, type: EVENT['type'], data: EVENT['data'] });
-    const added = bodyOf({ user_metadata: { tenant: 'acme' }, type: EVENT['type'], data: EVENT['data'], timestamp: '2001-01-01T00:00:00Z', note: 'added' });
+    const added = bodyOf({
+      user_metadata: { tenant: 'acme' },
+      type: EVENT['type'],
+      data: EVENT['data'],
+      timestamp: '2001-01-01T00:00:00Z',
+      note: 'added',
+    });
     for (const payload of [swapped, added, body]) {
       const result = await verify(token, {}, payload);
       assertRejected(result, 'unauthorized', 'body_binding_mismatch');
     }
     // The same token with exactly the fields it covers binds.
-    assertAccepted(await verify(token, {}, bodyOf({ type: EVENT['type'], data: EVENT['data'], user_metadata: { tenant: 'acme' } })), 'claims');
+    assertAccepted(
+      await verify(token, {}, bodyOf({ type: EVENT['type'], data: EVENT['data'], user_metadata: { tenant: 'acme' } })),
+      'claims',
+    );
     assertAccepted(await verify(token, {}, bodyOf({ type: EVENT['type'], data: EVENT['data'] })), 'claims');
   });
 
@@ -258,45 +318,83 @@ describe('body binding', () => {
     // JSON.parse keeps the last "type"; a parser that keeps the first would read "evil.type".
     const token = await signer.sign(claims({ ...EVENT }));
     const inner = BODY.slice(1);
-    for (const repeated of [`{"type":"evil.type",${inner}`, `{${inner.slice(0, -1)},"type":"batch.succeeded"}`, `{"t\u0079pe":"evil.type",${inner}`]) {
+    for (const repeated of [
+      `{"type":"evil.type",${inner}`,
+      `{${inner.slice(0, -1)},"type":"batch.succeeded"}`,
+      `{"t\u0079pe":"evil.type",${inner}`,
+    ]) {
       const result = await verify(token, {}, Buffer.from(repeated));
       assertRejected(result, 'unauthorized', 'body_binding_mismatch');
       assert.match(result.ok ? '' : result.detail, /repeats the key "type"/);
     }
     // Equal keys in different objects are not repeats.
     const nested = { ...EVENT, data: { id: 'b', type: 'inner' } };
-    assertAccepted(await verify(await signer.sign(claims({ ...nested })), {}, Buffer.from(JSON.stringify(nested))), 'claims');
+    assertAccepted(
+      await verify(await signer.sign(claims({ ...nested })), {}, Buffer.from(JSON.stringify(nested))),
+      'claims',
+    );
   });
 
   test(`claims: bodies nested deeper than ${MAX_COMPARED_DEPTH} levels are a mismatch, not a stack overflow`, async () => {
     const deep = `{"type":"batch.succeeded","data":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
-    for (const token of [await signer.sign(claims({ type: 'batch.succeeded', data: [] })), await signer.sign(claims({ event: EVENT }))]) {
+    for (const token of [
+      await signer.sign(claims({ type: 'batch.succeeded', data: [] })),
+      await signer.sign(claims({ event: EVENT })),
+    ]) {
       assertRejected(await verify(token, {}, Buffer.from(deep)), 'unauthorized', 'body_binding_mismatch');
     }
     // Deep but within the limit still compares.
-    const nested = { ...EVENT, data: JSON.parse(`${'['.repeat(MAX_COMPARED_DEPTH - 2)}${']'.repeat(MAX_COMPARED_DEPTH - 2)}`) };
-    assertAccepted(await verify(await signer.sign(claims({ event: nested })), {}, Buffer.from(JSON.stringify(nested))), 'claims');
+    const nested = {
+      ...EVENT,
+      data: JSON.parse(`${'['.repeat(MAX_COMPARED_DEPTH - 2)}${']'.repeat(MAX_COMPARED_DEPTH - 2)}`) as unknown,
+    };
+    assertAccepted(
+      await verify(await signer.sign(claims({ event: nested })), {}, Buffer.from(JSON.stringify(nested))),
+      'claims',
+    );
   });
 
   test('digest: a hex SHA-256 of the body binds it', async () => {
     assertAccepted(await verify(await signer.sign(claims({ body_sha256: sha256.toString('hex') }))), 'digest');
-    assertAccepted(await verify(await signer.sign(claims({ body_sha256: sha256.toString('hex').toUpperCase() }))), 'digest');
+    assertAccepted(
+      await verify(await signer.sign(claims({ body_sha256: sha256.toString('hex').toUpperCase() }))),
+      'digest',
+    );
   });
 
   test('digest: base64url, base64 and RFC 9530 forms bind it', async () => {
     assertAccepted(await verify(await signer.sign(claims({ sha256: sha256.toString('base64url') }))), 'digest');
     assertAccepted(await verify(await signer.sign(claims({ payload_hash: sha256.toString('base64') }))), 'digest');
-    assertAccepted(await verify(await signer.sign(claims({ digest: `sha-256=:${sha256.toString('base64')}:` }))), 'digest');
+    assertAccepted(
+      await verify(await signer.sign(claims({ digest: `sha-256=:${sha256.toString('base64')}:` }))),
+      'digest',
+    );
   });
 
   test('digest: a digest of other bytes, or a claim that is no digest, is a mismatch', async () => {
     const other = createHash('sha256').update(`${BODY} `).digest();
-    assertRejected(await verify(await signer.sign(claims({ body_sha256: other.toString('hex') }))), 'unauthorized', 'body_binding_mismatch');
-    assertRejected(await verify(await signer.sign(claims({ sha256: other.toString('base64url') }))), 'unauthorized', 'body_binding_mismatch');
-    assertRejected(await verify(await signer.sign(claims({ body_sha256: 'abc' }))), 'unauthorized', 'body_binding_mismatch');
+    assertRejected(
+      await verify(await signer.sign(claims({ body_sha256: other.toString('hex') }))),
+      'unauthorized',
+      'body_binding_mismatch',
+    );
+    assertRejected(
+      await verify(await signer.sign(claims({ sha256: other.toString('base64url') }))),
+      'unauthorized',
+      'body_binding_mismatch',
+    );
+    assertRejected(
+      await verify(await signer.sign(claims({ body_sha256: 'abc' }))),
+      'unauthorized',
+      'body_binding_mismatch',
+    );
     // The right digest, but the body carries one extra byte.
     const token = await signer.sign(claims({ body_sha256: sha256.toString('hex') }));
-    assertRejected(await verify(token, {}, Buffer.concat([body, Buffer.from('\n')])), 'unauthorized', 'body_binding_mismatch');
+    assertRejected(
+      await verify(token, {}, Buffer.concat([body, Buffer.from('\n')])),
+      'unauthorized',
+      'body_binding_mismatch',
+    );
   });
 
   test('signature-only: accepted and marked by default', async () => {
@@ -304,8 +402,15 @@ describe('body binding', () => {
   });
 
   test('signature-only: refused when body binding is required, while bound tokens still pass', async () => {
-    assertRejected(await verify(await signer.sign(claims()), { requireBodyBinding: true }), 'unauthorized', 'body_unbound');
+    assertRejected(
+      await verify(await signer.sign(claims()), { requireBodyBinding: true }),
+      'unauthorized',
+      'body_unbound',
+    );
     assertAccepted(await verify(await signer.sign(claims({ event: EVENT })), { requireBodyBinding: true }), 'claims');
-    assertAccepted(await verify(await signer.sign(claims({ body_sha256: sha256.toString('hex') })), { requireBodyBinding: true }), 'digest');
+    assertAccepted(
+      await verify(await signer.sign(claims({ body_sha256: sha256.toString('hex') })), { requireBodyBinding: true }),
+      'digest',
+    );
   });
 });

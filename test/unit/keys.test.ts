@@ -57,7 +57,12 @@ describe('signing secrets', () => {
       `sk_live_${'x'.repeat(30)}!`,
     ];
     for (const value of bad) {
-      assertKeyError(() => parseSigningSecrets([good, good, value], 'WEBHOOK_SIGNING_SECRETS'), 3, 'WEBHOOK_SIGNING_SECRETS', value);
+      assertKeyError(
+        () => parseSigningSecrets([good, good, value], 'WEBHOOK_SIGNING_SECRETS'),
+        3,
+        'WEBHOOK_SIGNING_SECRETS',
+        value,
+      );
       assertKeyError(() => parseSigningSecrets([value], 'signing secret'), 1, 'signing secret', value);
     }
   });
@@ -89,7 +94,12 @@ describe('ed25519 public keys', () => {
       newSecret(), // an HMAC secret in the wrong variable
       '',
     ]) {
-      assertKeyError(() => parseEd25519PublicKeys([good, value], 'WEBHOOK_SIGNING_PUBLIC_KEYS'), 2, 'WEBHOOK_SIGNING_PUBLIC_KEYS', value);
+      assertKeyError(
+        () => parseEd25519PublicKeys([good, value], 'WEBHOOK_SIGNING_PUBLIC_KEYS'),
+        2,
+        'WEBHOOK_SIGNING_PUBLIC_KEYS',
+        value,
+      );
     }
   });
 });

@@ -1,13 +1,24 @@
 // The message checks the event bus makes before a message may join a Publish batch.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_ATTRIBUTE_KEY_BYTES, MAX_ATTRIBUTE_VALUE_BYTES, MAX_ATTRIBUTES, MAX_MESSAGE_BYTES, messageProblem } from '../../functions/pubsub-limits.ts';
+import {
+  MAX_ATTRIBUTE_KEY_BYTES,
+  MAX_ATTRIBUTE_VALUE_BYTES,
+  MAX_ATTRIBUTES,
+  MAX_MESSAGE_BYTES,
+  messageProblem,
+} from '../../functions/pubsub-limits.ts';
 
 const data = Buffer.from('{"type":"batch.succeeded"}');
 
 test('a message within every limit has no problem, at the edges too', () => {
   assert.equal(messageProblem(data, { webhook_id: 'msg_1' }), undefined);
-  const full = Object.fromEntries(Array.from({ length: MAX_ATTRIBUTES }, (_, i) => [`k${i}`.padEnd(MAX_ATTRIBUTE_KEY_BYTES, 'k'), 'é'.repeat(MAX_ATTRIBUTE_VALUE_BYTES / 2)]));
+  const full = Object.fromEntries(
+    Array.from({ length: MAX_ATTRIBUTES }, (_, i) => [
+      `k${i}`.padEnd(MAX_ATTRIBUTE_KEY_BYTES, 'k'),
+      'é'.repeat(MAX_ATTRIBUTE_VALUE_BYTES / 2),
+    ]),
+  );
   assert.equal(messageProblem(data, full), undefined);
   assert.equal(messageProblem(data, { ok: 'fine 🎬' }), undefined, 'a surrogate pair is well-formed');
 });
@@ -23,5 +34,6 @@ test('each limit Pub/Sub documents is a problem named in one phrase', () => {
     [{ '\udc00': 'v' }, /not valid UTF-8/],
     [{ v: 'a' }, /bytes in all/, Buffer.alloc(MAX_MESSAGE_BYTES)],
   ];
-  for (const [attributes, problem, body] of cases) assert.match(messageProblem(body ?? data, attributes) ?? '', problem);
+  for (const [attributes, problem, body] of cases)
+    assert.match(messageProblem(body ?? data, attributes) ?? '', problem);
 });

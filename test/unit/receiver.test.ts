@@ -71,7 +71,9 @@ async function serve(overrides: Partial<ReceiverOptions> = {}, takeover = true):
   );
   const server = getTestServer(name);
   servers.push(server);
-  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+  const port = await new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+  );
   if (takeover) removals.push(takeOverRequestBodies(listensOn(port)));
   return { url: `http://127.0.0.1:${port}/`, port, bus, logs };
 }
@@ -94,7 +96,11 @@ after(async () => {
 
 let ids = 0;
 /** A static delivery signed (by the standardwebhooks package) at the receiver's clock. */
-function signed(body: string = BODY, id = `msg_unit_${ids++}`, secret = SECRET): { headers: Record<string, string>; body: string; id: string } {
+function signed(
+  body: string = BODY,
+  id = `msg_unit_${ids++}`,
+  secret = SECRET,
+): { headers: Record<string, string>; body: string; id: string } {
   return {
     id,
     body,
@@ -108,9 +114,18 @@ function signed(body: string = BODY, id = `msg_unit_${ids++}`, secret = SECRET):
 }
 
 async function post(target: Served, delivery: { headers: Record<string, string>; body: string }, path = '') {
-  const response = await fetch(`${target.url}${path}`, { method: 'POST', headers: delivery.headers, body: delivery.body });
+  const response = await fetch(`${target.url}${path}`, {
+    method: 'POST',
+    headers: delivery.headers,
+    body: delivery.body,
+  });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) as Record<string, string> };
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    json: () => JSON.parse(text) as Record<string, string>,
+  };
 }
 
 /** The last line the receiver logged. */
@@ -139,7 +154,10 @@ describe('200: published', () => {
     assert.equal(message.route, 'batch.succeeded');
     assert.equal(message.attributes['webhook_id'], delivery.id);
     assert.equal(message.attributes['verification_scheme'], 'static-v1');
-    assert.deepEqual({ severity: lastLog(receiver).severity, outcome: lastLog(receiver).fields['outcome'] }, { severity: 'INFO', outcome: 'published' });
+    assert.deepEqual(
+      { severity: lastLog(receiver).severity, outcome: lastLog(receiver).fields['outcome'] },
+      { severity: 'INFO', outcome: 'published' },
+    );
   });
 
   test('a JWT delivery is published under its signed jti, whatever its webhook-id header says', async () => {
@@ -150,7 +168,10 @@ describe('200: published', () => {
       jti: 'evt_unit_jti',
       body_sha256: createHash('sha256').update(BODY).digest('hex'),
     });
-    const response = await post(receiver, { headers: { 'content-type': 'application/json', 'webhook-id': 'evt_header', 'webhook-signature': digestToken }, body: BODY });
+    const response = await post(receiver, {
+      headers: { 'content-type': 'application/json', 'webhook-id': 'evt_header', 'webhook-signature': digestToken },
+      body: BODY,
+    });
     assert.equal(response.status, 200, response.text);
     assert.equal(response.json()['id'], 'jwt:evt_unit_jti');
     assert.equal(receiver.bus.published.at(-1)?.attributes['body_binding'], 'digest');
@@ -193,7 +214,10 @@ describe('200: duplicate', () => {
     // The second copy is waiting on the first one's publish: let it go.
     setImmediate(hold.release);
     const answers = await Promise.all([first, second]);
-    assert.deepEqual(answers.map((a) => a.status), [200, 200]);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 200],
+    );
     assert.deepEqual(answers.map((a) => a.json()['status']).sort(), ['duplicate', 'published']);
     assert.equal(target.bus.calls, 1);
   });
@@ -210,15 +234,22 @@ describe('4xx: refused', () => {
       body: Buffer.from(BODY),
     });
     assert.equal(repeated.status, 400);
-    assert.equal(JSON.parse(repeated.body).error, 'duplicate_headers');
+    assert.equal((JSON.parse(repeated.body) as Record<string, string>).error, 'duplicate_headers');
   });
 
   test('401: a wrong signature or a token for another audience, and nothing more said', async () => {
     const forged = await post(receiver, signed(BODY, 'msg_forged', newSecret()));
     assert.equal(forged.status, 401);
     assert.deepEqual(forged.json(), { error: 'verification_failed' });
-    const foreign = await signer.sign({ aud: 'https://someone-else.example', iat: NOW_SECONDS, exp: NOW_SECONDS + 300 });
-    const replayed = await post(receiver, { headers: { 'content-type': 'application/json', 'webhook-signature': foreign }, body: BODY });
+    const foreign = await signer.sign({
+      aud: 'https://someone-else.example',
+      iat: NOW_SECONDS,
+      exp: NOW_SECONDS + 300,
+    });
+    const replayed = await post(receiver, {
+      headers: { 'content-type': 'application/json', 'webhook-signature': foreign },
+      body: BODY,
+    });
     assert.equal(replayed.status, 401);
     assert.equal(lastLog(receiver).fields['reason'], 'jwt_claim_invalid');
   });
@@ -237,30 +268,45 @@ describe('4xx: refused', () => {
 
   test('408: a body that does not arrive within its deadline; the connection is closed', async () => {
     const delivery = signed();
-    const answer = await sendRaw(receiver.port, { headers: Object.entries(delivery.headers), body: Buffer.from(delivery.body), stallAfterBytes: 10, keepAlive: true });
+    const answer = await sendRaw(receiver.port, {
+      headers: Object.entries(delivery.headers),
+      body: Buffer.from(delivery.body),
+      stallAfterBytes: 10,
+      keepAlive: true,
+    });
     assert.equal(answer.status, 408);
     assert.equal(answer.headers['connection'], 'close');
-    assert.equal(JSON.parse(answer.body).error, 'body_timeout');
+    assert.equal((JSON.parse(answer.body) as Record<string, string>).error, 'body_timeout');
   });
 
   test('413: a body over the limit, declared or streamed', async () => {
     const big = signed('x'.repeat(MAX_BODY_BYTES + 1));
     const declared = await post(receiver, big);
     assert.equal(declared.status, 413);
-    const streamed = await sendRaw(receiver.port, { headers: Object.entries(big.headers), body: Buffer.from(big.body), framing: 'chunked' });
+    const streamed = await sendRaw(receiver.port, {
+      headers: Object.entries(big.headers),
+      body: Buffer.from(big.body),
+      framing: 'chunked',
+    });
     assert.equal(streamed.status, 413);
-    assert.equal(JSON.parse(streamed.body).error, 'body_too_large');
+    assert.equal((JSON.parse(streamed.body) as Record<string, string>).error, 'body_too_large');
   });
 });
 
 describe('500: a fault of ours', () => {
   test('a key provider that hands out something that is not a key: 500, logged as an error, never 2xx', async () => {
-    const broken: StaticKeyProvider = { keys: async () => ({ hmacKeys: [42 as unknown as Buffer], ed25519Keys: [] }), signatureMismatch: () => {} };
+    const broken: StaticKeyProvider = {
+      keys: async () => ({ hmacKeys: [42 as unknown as Buffer], ed25519Keys: [] }),
+      signatureMismatch: () => {},
+    };
     const target = await serve({ staticKeys: broken });
     const response = await post(target, signed());
     assert.equal(response.status, 500);
     assert.deepEqual(response.json(), { error: 'internal_error' });
-    assert.deepEqual({ severity: lastLog(target).severity, reason: lastLog(target).fields['reason'] }, { severity: 'ERROR', reason: 'internal_error' });
+    assert.deepEqual(
+      { severity: lastLog(target).severity, reason: lastLog(target).fields['reason'] },
+      { severity: 'ERROR', reason: 'internal_error' },
+    );
     assert.equal(target.bus.calls, 0);
   });
 });
@@ -279,24 +325,44 @@ describe('503 + Retry-After: unavailable for now', () => {
   test('overloaded: the memory for incomplete bodies is spent, and this body holds the most of it', async () => {
     const target = await serve({ pendingBodyBudgetBytes: 100 });
     const delivery = signed(`{"padding":"${'p'.repeat(400)}"}`);
-    const answer = await sendRaw(target.port, { headers: Object.entries(delivery.headers), body: Buffer.from(delivery.body), stallAfterBytes: 200 });
+    const answer = await sendRaw(target.port, {
+      headers: Object.entries(delivery.headers),
+      body: Buffer.from(delivery.body),
+      stallAfterBytes: 200,
+    });
     assert.equal(answer.status, 503);
     assert.equal(answer.headers['retry-after'], '10');
-    assert.equal(JSON.parse(answer.body).error, 'overloaded');
+    assert.equal((JSON.parse(answer.body) as Record<string, string>).error, 'overloaded');
     // A body within the budget still gets through.
     assert.equal((await post(target, signed('{"type":"batch.failed"}'))).status, 200);
   });
 
   test('secrets_unavailable: the signing secrets cannot be loaded', async () => {
-    const target = await serve({ staticKeys: createStaticKeyProvider({ current: () => Promise.reject(new Error('Secret Manager unreachable')), refreshAfterFailure: () => {} }, []) });
+    const target = await serve({
+      staticKeys: createStaticKeyProvider(
+        { current: () => Promise.reject(new Error('Secret Manager unreachable')), refreshAfterFailure: () => {} },
+        [],
+      ),
+    });
     assertUnavailable(await post(target, signed()), target, 'secrets_unavailable');
   });
 
   test('jwks_unavailable: the JWKS cannot be fetched', async () => {
     const closed = `http://127.0.0.1:${await freePort()}/jwks.json`;
-    const target = await serve({ jwt: { jwks: createJwksCache({ url: new URL(closed), fetchTimeoutMs: 1000 }), audience: AUDIENCE, clockToleranceSeconds: 60, requireBodyBinding: false } });
+    const target = await serve({
+      jwt: {
+        jwks: createJwksCache({ url: new URL(closed), fetchTimeoutMs: 1000 }),
+        audience: AUDIENCE,
+        clockToleranceSeconds: 60,
+        requireBodyBinding: false,
+      },
+    });
     const token = await signer.sign({ aud: AUDIENCE, iat: NOW_SECONDS, exp: NOW_SECONDS + 300 });
-    assertUnavailable(await post(target, { headers: { 'content-type': 'application/json', 'webhook-signature': token }, body: BODY }), target, 'jwks_unavailable');
+    assertUnavailable(
+      await post(target, { headers: { 'content-type': 'application/json', 'webhook-signature': token }, body: BODY }),
+      target,
+      'jwks_unavailable',
+    );
   });
 
   test('pubsub_unavailable: Pub/Sub refused or failed the publish', async () => {

@@ -5,7 +5,11 @@ import { RecentDeliveries } from '../../functions/recent-deliveries.ts';
 
 function setup(options: { maxEntries?: number; ttlMs?: number } = {}) {
   const clock = { t: 1_000_000 };
-  const recent = new RecentDeliveries<string>({ maxEntries: options.maxEntries ?? 100, ttlMs: options.ttlMs ?? 60_000, now: () => clock.t });
+  const recent = new RecentDeliveries<string>({
+    maxEntries: options.maxEntries ?? 100,
+    ttlMs: options.ttlMs ?? 60_000,
+    now: () => clock.t,
+  });
   return { clock, recent };
 }
 
@@ -52,11 +56,19 @@ describe('RecentDeliveries', () => {
 
   test('a failed publish is not recorded, and the next attempt publishes again', async () => {
     const { recent } = setup();
-    await assert.rejects(recent.once('msg_1', async () => { throw new Error('pubsub down'); }), /pubsub down/);
+    await assert.rejects(
+      recent.once('msg_1', async () => {
+        throw new Error('pubsub down');
+      }),
+      /pubsub down/,
+    );
     assert.equal(recent.wasPublished('msg_1'), false);
     assert.equal(recent.size, 0);
     let calls = 0;
-    const retry = await recent.once('msg_1', async () => { calls++; return 'message-1'; });
+    const retry = await recent.once('msg_1', async () => {
+      calls++;
+      return 'message-1';
+    });
     assert.deepEqual(retry, { value: 'message-1', shared: false });
     assert.equal(calls, 1);
     assert.equal(recent.wasPublished('msg_1'), true);
@@ -89,7 +101,10 @@ describe('RecentDeliveries', () => {
     assert.equal(recent.wasPublished('msg_1'), false);
     // The in-flight slot is free again: a retry starts a new publish.
     let calls = 0;
-    await recent.once('msg_1', async () => { calls++; return 'm'; });
+    await recent.once('msg_1', async () => {
+      calls++;
+      return 'm';
+    });
     assert.equal(calls, 1);
   });
 
@@ -102,7 +117,10 @@ describe('RecentDeliveries', () => {
     assert.equal(a.calls() + b.calls(), 2);
     b.resolve('b');
     a.resolve('a');
-    assert.deepEqual(await Promise.all([first, second]), [{ value: 'a', shared: false }, { value: 'b', shared: false }]);
+    assert.deepEqual(await Promise.all([first, second]), [
+      { value: 'a', shared: false },
+      { value: 'b', shared: false },
+    ]);
   });
 
   test('an id is forgotten once older than the TTL', async () => {
@@ -132,11 +150,17 @@ describe('RecentDeliveries', () => {
     }
     await recent.once('d', async () => 'd');
     assert.equal(recent.size, 3);
-    assert.deepEqual(['a', 'b', 'c', 'd'].map((id) => recent.wasPublished(id)), [false, true, true, true]);
+    assert.deepEqual(
+      ['a', 'b', 'c', 'd'].map((id) => recent.wasPublished(id)),
+      [false, true, true, true],
+    );
     // Re-publishing b makes it the youngest: c goes next.
     await recent.once('b', async () => 'b');
     await recent.once('e', async () => 'e');
-    assert.deepEqual(['b', 'c', 'd', 'e'].map((id) => recent.wasPublished(id)), [true, false, true, true]);
+    assert.deepEqual(
+      ['b', 'c', 'd', 'e'].map((id) => recent.wasPublished(id)),
+      [true, false, true, true],
+    );
   });
 
   test('memory stays bounded under many ids', async () => {

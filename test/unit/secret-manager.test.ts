@@ -228,7 +228,10 @@ test('SecretsUnavailableError when Secret Manager is unavailable from the start;
   const { fake, clock, source } = await setup(t);
   fake.addVersion(S1);
   fake.failAll(status.UNAVAILABLE, 'connection refused');
-  const err = await rejectsUnavailable(source.current(), /projects\/test-project\/secrets\/webhook-signing-secrets.*UNAVAILABLE.*retrying/s);
+  const err = await rejectsUnavailable(
+    source.current(),
+    /projects\/test-project\/secrets\/webhook-signing-secrets.*UNAVAILABLE.*retrying/s,
+  );
   assert.equal(err.grpcStatus, 'UNAVAILABLE');
   assert.equal(fake.calls.ListSecretVersions, 1);
 
@@ -253,7 +256,10 @@ test('PERMISSION_DENIED explains which roles to grant', async (t) => {
   const { fake: fake2, source: source2 } = await setup(t);
   fake2.addVersion(S1);
   fake2.fail('AccessSecretVersion', status.PERMISSION_DENIED, "Permission 'secretmanager.versions.access' denied");
-  const err2 = await rejectsUnavailable(source2.current(), /access the versions of.*roles\/secretmanager\.secretAccessor/s);
+  const err2 = await rejectsUnavailable(
+    source2.current(),
+    /access the versions of.*roles\/secretmanager\.secretAccessor/s,
+  );
   assert.equal(err2.grpcStatus, 'PERMISSION_DENIED');
 });
 
@@ -265,7 +271,10 @@ test('NOT_FOUND points at WEBHOOK_SIGNING_SECRETS_SECRET', async (t) => {
 
 test('no ENABLED version: SecretsUnavailableError with a fix, and no secret value in it', async (t) => {
   const { fake, clock, source } = await setup(t);
-  await rejectsUnavailable(source.current(), /no ENABLED version.*gcloud secrets versions add webhook-signing-secrets/s);
+  await rejectsUnavailable(
+    source.current(),
+    /no ENABLED version.*gcloud secrets versions add webhook-signing-secrets/s,
+  );
 
   fake.addVersion(S1, { state: 'DISABLED' });
   fake.addVersion(S2, { state: 'DESTROYED' });

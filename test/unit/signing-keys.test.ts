@@ -11,16 +11,26 @@ const OLDER = `whsec_${Buffer.alloc(32, 2).toString('base64')}`;
 function signedWith(secret: string): { id: string; timestamp: string; signature: string; body: Buffer } {
   const at = new Date();
   const body = '{"type":"batch.succeeded"}';
-  return { id: 'msg_1', timestamp: String(Math.floor(at.getTime() / 1000)), signature: new Webhook(secret).sign('msg_1', at, body), body: Buffer.from(body) };
+  return {
+    id: 'msg_1',
+    timestamp: String(Math.floor(at.getTime() / 1000)),
+    signature: new Webhook(secret).sign('msg_1', at, body),
+    body: Buffer.from(body),
+  };
 }
 
 test('a secret that does not decode is reported and skipped; the others keep verifying', async () => {
   const problems: string[] = [];
-  const provider = createStaticKeyProvider(fixedSecretSource(['whsec_not base64!', OLDER]), [], (problem) => problems.push(problem));
+  const provider = createStaticKeyProvider(fixedSecretSource(['whsec_not base64!', OLDER]), [], (problem) =>
+    problems.push(problem),
+  );
   const keys = await provider.keys();
   assert.equal(keys.hmacKeys.length, 1);
   const delivery = signedWith(OLDER);
-  const result = verifyStandardWebhook(delivery, delivery.body, keys, { nowSeconds: Number(delivery.timestamp), toleranceSeconds: 300 });
+  const result = verifyStandardWebhook(delivery, delivery.body, keys, {
+    nowSeconds: Number(delivery.timestamp),
+    toleranceSeconds: 300,
+  });
   assert.equal(result.ok, true);
   assert.equal(problems.length, 1);
   assert.match(problems[0]!, /^signing secret 1 of 2 \(newest first\) is not a Standard Webhooks secret/);

@@ -101,7 +101,11 @@ describe('v1 signatures', () => {
   test('the id and timestamp are part of the signed content', () => {
     const headers = staticHeaders(SECRET, BODY);
     assertRejected(verify({ ...headers, id: 'msg_other' }, BODY), 'unauthorized', 'signature_mismatch');
-    assertRejected(verify({ ...headers, timestamp: String(NOW_SECONDS + 1) }, BODY), 'unauthorized', 'signature_mismatch');
+    assertRejected(
+      verify({ ...headers, timestamp: String(NOW_SECONDS + 1) }, BODY),
+      'unauthorized',
+      'signature_mismatch',
+    );
   });
 
   test('a signature made with another secret fails', () => {
@@ -117,7 +121,11 @@ describe('v1 signatures', () => {
   });
 
   test('rotation: once the old secret is dropped, its deliveries fail', () => {
-    assertRejected(verify(staticHeaders(OLD_SECRET, BODY), BODY, { secrets: [SECRET] }), 'unauthorized', 'signature_mismatch');
+    assertRejected(
+      verify(staticHeaders(OLD_SECRET, BODY), BODY, { secrets: [SECRET] }),
+      'unauthorized',
+      'signature_mismatch',
+    );
   });
 
   test('several space-separated signatures: any one matching is enough, wherever it is', () => {
@@ -131,7 +139,11 @@ describe('v1 signatures', () => {
     ]) {
       assertAccepted(verify({ ...good, signature }, BODY));
     }
-    assertRejected(verify({ ...good, signature: `${bogusV1()} ${bogusV1()}` }, BODY), 'unauthorized', 'signature_mismatch');
+    assertRejected(
+      verify({ ...good, signature: `${bogusV1()} ${bogusV1()}` }, BODY),
+      'unauthorized',
+      'signature_mismatch',
+    );
   });
 
   test('both entries Gemini might send during a rotation grace period verify against either secret list', () => {
@@ -206,13 +218,27 @@ describe('malformed headers are told apart from bad signatures', () => {
   });
 
   test('webhook-timestamp: empty, non-numeric, negative, float, exponent, padded or huge is malformed', () => {
-    for (const timestamp of ['', 'now', '-1769083200', '1769083200.5', '1.7e9', ' 1769083200', '0x6970d540', '1769083200000', '9'.repeat(40)]) {
+    for (const timestamp of [
+      '',
+      'now',
+      '-1769083200',
+      '1769083200.5',
+      '1.7e9',
+      ' 1769083200',
+      '0x6970d540',
+      '1769083200000',
+      '9'.repeat(40),
+    ]) {
       assertRejected(verify({ ...good, timestamp }, BODY), 'malformed', 'malformed_timestamp');
     }
   });
 
   test('webhook-timestamp in milliseconds (13 digits) is malformed, not merely out of window', () => {
-    assertRejected(verify({ ...good, timestamp: String(NOW_SECONDS * 1000) }, BODY), 'malformed', 'malformed_timestamp');
+    assertRejected(
+      verify({ ...good, timestamp: String(NOW_SECONDS * 1000) }, BODY),
+      'malformed',
+      'malformed_timestamp',
+    );
   });
 
   test('webhook-signature: empty or blank is malformed', () => {
@@ -245,7 +271,9 @@ describe('malformed headers are told apart from bad signatures', () => {
 
   test(`more than ${MAX_SIGNATURE_ENTRIES} entries is malformed; exactly ${MAX_SIGNATURE_ENTRIES} is fine`, () => {
     const filler = (count: number) => Array.from({ length: count }, () => bogusV1());
-    assertAccepted(verify({ ...good, signature: [...filler(MAX_SIGNATURE_ENTRIES - 1), good.signature].join(' ') }, BODY));
+    assertAccepted(
+      verify({ ...good, signature: [...filler(MAX_SIGNATURE_ENTRIES - 1), good.signature].join(' ') }, BODY),
+    );
     assertRejected(
       verify({ ...good, signature: [...filler(MAX_SIGNATURE_ENTRIES), good.signature].join(' ') }, BODY),
       'malformed',
@@ -255,8 +283,16 @@ describe('malformed headers are told apart from bad signatures', () => {
 
   test('a truncated or padded v1 signature is a bad signature, not a malformed header', () => {
     const bytes = Buffer.from(good.signature.slice('v1,'.length), 'base64');
-    for (const wrongLength of [bytes.subarray(0, 31), bytes.subarray(0, 16), Buffer.concat([bytes, Buffer.from([0])])]) {
-      assertRejected(verify({ ...good, signature: `v1,${wrongLength.toString('base64')}` }, BODY), 'unauthorized', 'signature_mismatch');
+    for (const wrongLength of [
+      bytes.subarray(0, 31),
+      bytes.subarray(0, 16),
+      Buffer.concat([bytes, Buffer.from([0])]),
+    ]) {
+      assertRejected(
+        verify({ ...good, signature: `v1,${wrongLength.toString('base64')}` }, BODY),
+        'unauthorized',
+        'signature_mismatch',
+      );
     }
   });
 
@@ -318,10 +354,18 @@ describe('v1a (ed25519) signatures', () => {
     const signature = await signer.sign(ID, NOW_SECONDS, BODY);
     const options = { secrets: [], publicKeys: parseEd25519PublicKeys([signer.publicKey], 'test') };
     const headers = { id: ID, timestamp: String(NOW_SECONDS), signature };
-    assertRejected(verify(headers, BODY.replace('batch_123456', 'batch_123457'), options), 'unauthorized', 'signature_mismatch');
+    assertRejected(
+      verify(headers, BODY.replace('batch_123456', 'batch_123457'), options),
+      'unauthorized',
+      'signature_mismatch',
+    );
     assertRejected(verify(headers, `${BODY} `, options), 'unauthorized', 'signature_mismatch');
     assertRejected(verify({ ...headers, id: 'msg_x' }, BODY, options), 'unauthorized', 'signature_mismatch');
-    assertRejected(verify({ ...headers, timestamp: String(NOW_SECONDS - 1) }, BODY, options), 'unauthorized', 'signature_mismatch');
+    assertRejected(
+      verify({ ...headers, timestamp: String(NOW_SECONDS - 1) }, BODY, options),
+      'unauthorized',
+      'signature_mismatch',
+    );
   });
 
   test('a truncated v1a signature fails', async () => {
@@ -359,7 +403,10 @@ describe('v1a (ed25519) signatures', () => {
     assertAccepted(verify(headers, BODY, { secrets: [OTHER_SECRET], publicKeys }), 'static-v1a');
     assertAccepted(verify(headers, BODY, { secrets: [SECRET], publicKeys }));
     assertRejected(
-      verify(headers, BODY, { secrets: [OTHER_SECRET], publicKeys: parseEd25519PublicKeys([(await newEd25519Signer()).publicKey], 'test') }),
+      verify(headers, BODY, {
+        secrets: [OTHER_SECRET],
+        publicKeys: parseEd25519PublicKeys([(await newEd25519Signer()).publicKey], 'test'),
+      }),
       'unauthorized',
       'signature_mismatch',
     );
@@ -390,21 +437,33 @@ describe('verification work per request', () => {
   }
 
   test('repeated entries are checked once', async () => {
-    const publicKeys = parseEd25519PublicKeys([(await newEd25519Signer()).publicKey, (await newEd25519Signer()).publicKey], 'test');
+    const publicKeys = parseEd25519PublicKeys(
+      [(await newEd25519Signer()).publicKey, (await newEd25519Signer()).publicKey],
+      'test',
+    );
     const hmacKeys = parseSigningSecrets([SECRET, OLD_SECRET], 'test');
     const v1a = `v1a,${Buffer.alloc(64, 1).toString('base64')}`;
-    assert.deepEqual(work(Array(32).fill(v1a).join(' '), { hmacKeys, ed25519Keys: publicKeys }), { hmacs: 0, ed25519: 2 });
+    assert.deepEqual(work(Array(32).fill(v1a).join(' '), { hmacKeys, ed25519Keys: publicKeys }), {
+      hmacs: 0,
+      ed25519: 2,
+    });
     const v1 = bogusV1();
     const entries = parseSignatureHeader(Array(32).fill(v1).join(' '));
     assert.ok(!('ok' in entries));
     assert.equal(entries.v1.length, 1);
-    assert.deepEqual(work(Array(32).fill(v1).join(' '), { hmacKeys, ed25519Keys: publicKeys }), { hmacs: 2, ed25519: 0 });
+    assert.deepEqual(work(Array(32).fill(v1).join(' '), { hmacKeys, ed25519Keys: publicKeys }), {
+      hmacs: 2,
+      ed25519: 0,
+    });
   });
 
   test(`at most ${MAX_V1A_SIGNATURES_CHECKED} distinct v1a signatures are checked, against each public key`, async () => {
     const publicKeys = parseEd25519PublicKeys([(await newEd25519Signer()).publicKey], 'test');
     const distinct = Array.from({ length: 32 }, (_, i) => `v1a,${Buffer.alloc(64, i).toString('base64')}`).join(' ');
-    assert.deepEqual(work(distinct, { hmacKeys: [], ed25519Keys: publicKeys }), { hmacs: 0, ed25519: MAX_V1A_SIGNATURES_CHECKED });
+    assert.deepEqual(work(distinct, { hmacKeys: [], ed25519Keys: publicKeys }), {
+      hmacs: 0,
+      ed25519: MAX_V1A_SIGNATURES_CHECKED,
+    });
   });
 
   test('signatures of the wrong length cost nothing', () => {
@@ -415,11 +474,19 @@ describe('verification work per request', () => {
   test('a genuine v1a signature among the checked ones verifies; one sent after the cap does not', async () => {
     const signer = await newEd25519Signer();
     const genuine = await signer.sign(ID, NOW_SECONDS, BODY);
-    const junk = (n: number) => Array.from({ length: n }, (_, i) => `v1a,${Buffer.alloc(64, i + 1).toString('base64')}`);
+    const junk = (n: number) =>
+      Array.from({ length: n }, (_, i) => `v1a,${Buffer.alloc(64, i + 1).toString('base64')}`);
     const options = { secrets: [], publicKeys: parseEd25519PublicKeys([signer.publicKey], 'test') };
     const headers = (signature: string) => ({ id: ID, timestamp: String(NOW_SECONDS), signature });
-    assertAccepted(verify(headers([...junk(MAX_V1A_SIGNATURES_CHECKED - 1), genuine].join(' ')), BODY, options), 'static-v1a');
+    assertAccepted(
+      verify(headers([...junk(MAX_V1A_SIGNATURES_CHECKED - 1), genuine].join(' ')), BODY, options),
+      'static-v1a',
+    );
     assertAccepted(verify(headers([genuine, genuine, ...junk(20)].join(' ')), BODY, options), 'static-v1a');
-    assertRejected(verify(headers([...junk(MAX_V1A_SIGNATURES_CHECKED), genuine].join(' ')), BODY, options), 'unauthorized', 'signature_mismatch');
+    assertRejected(
+      verify(headers([...junk(MAX_V1A_SIGNATURES_CHECKED), genuine].join(' ')), BODY, options),
+      'unauthorized',
+      'signature_mismatch',
+    );
   });
 });
