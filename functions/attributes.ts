@@ -7,7 +7,8 @@
  * U+FFFD in a value, and a key holding one is dropped.
  */
 import type { RouteKey } from './catalog.ts';
-import { isRecord, type Envelope } from './envelope.ts';
+import type { Envelope } from './envelope.ts';
+import { isRecord } from './records.ts';
 import { nestsDeeperThan } from './json-limits.ts';
 import { MAX_ATTRIBUTE_KEY_BYTES, MAX_ATTRIBUTE_VALUE_BYTES, MAX_ATTRIBUTES } from './pubsub-limits.ts';
 import type { Verified } from './verify/result.ts';

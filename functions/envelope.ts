@@ -2,6 +2,7 @@
  * Reading the Gemini envelope, after verification only. The body is published byte for byte no
  * matter what; this module just pulls out what routing and attributes need, and never throws.
  */
+import { isRecord } from './records.ts';
 
 export interface Envelope {
   /** The top-level `type`, when it is a string. */
@@ -12,10 +13,6 @@ export interface Envelope {
   subject: string | undefined;
   /** Where a dynamic webhook's `user_metadata` lands is not published: look at the top level, then in `data`. */
   userMetadata: Readonly<Record<string, unknown>> | undefined;
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function text(value: unknown): string | undefined {

@@ -6,6 +6,7 @@
  * GeminiEventDecodeError whose `reason` says what is wrong; such a message will never decode, so
  * retrying it is pointless (see createPushHandler for what happens to it).
  */
+import { isRecord } from '../functions/records.ts';
 import type {
   BodyBinding,
   GeminiDelivery,
@@ -33,10 +34,6 @@ const USER_METADATA_PREFIX = 'user_metadata_';
 const SCHEMES = new Set<string>(['static-v1', 'static-v1a', 'jwt']);
 const BINDINGS = new Set<string>(['claims', 'digest', 'signature-only']);
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 function text(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
