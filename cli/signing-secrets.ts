@@ -17,11 +17,9 @@
  * `expire_time` in the past. Secrets Gemini does not list at all are kept unless the caller asks
  * (`--drop-unlisted`), and the newest secret is never dropped as unlisted.
  */
-import { createHash } from 'node:crypto';
+import { fingerprintOf } from '../infra/signing-secret.ts';
 import type { SigningSecretInfo, Webhook } from './gemini/types.ts';
 
-/** Same bound as the stack config (infra/config.ts MAX_SIGNING_SECRETS). */
-export const MAX_STORED_SECRETS = 5;
 export const MIN_VISIBLE_CHARACTERS = 4;
 
 const MASK = /(?:…|\.{2,}|\*+|•+)/;
@@ -119,20 +117,6 @@ export function planPrune(stored: readonly string[], webhooks: readonly Webhook[
 /** The new secret first, then the stored ones (a repeat of the new one is not stored twice). */
 export function prependSecret(stored: readonly string[], secret: string): string[] {
   return [secret, ...stored.filter((entry) => entry !== secret)];
-}
-
-/**
- * The non-secret identity the Pulumi program names the secret's Secret Manager version after (same
- * derivation as `fingerprintOf` in infra/config.ts, repeated here so the CLI does not load the
- * Pulumi SDK): 12 hex digits of a domain-separated SHA-256 of the decoded key.
- */
-export function fingerprintOf(secret: string): string {
-  const key = Buffer.from(bare(secret), 'base64');
-  return createHash('sha256')
-    .update('gemini-webhooks-pubsub/signing-secret-fingerprint/v1\0')
-    .update(key)
-    .digest('hex')
-    .slice(0, 12);
 }
 
 /** Names a stored secret without revealing it: position and fingerprint. */

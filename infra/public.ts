@@ -1,10 +1,16 @@
 /**
- * What another Pulumi program can use against a deployed bus, as `gemini-webhooks-pubsub/infra`.
- * Only components that need nothing beyond the deployment's own dependencies belong here: the
- * Receiver, for one, builds its archive with `typescript` from a checkout of this repository.
+ * What the package gives other Pulumi programs (`gemini-webhooks-pubsub`, and through
+ * `pulumi package add`, programs in other languages): the whole deployment, and a consumer's
+ * subscriptions on a deployment made elsewhere.
  */
+export {
+  GeminiWebhooks,
+  type ConsumerArgs,
+  type GeminiWebhooksArgs,
+  type PushArgs,
+} from './components/gemini-webhooks.ts';
 export {
   EventSubscription,
   type EventSubscriptionArgs,
   type EventSubscriptionPushArgs,
-} from './components/eventSubscription.ts';
+} from './components/event-subscription.ts';

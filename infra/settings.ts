@@ -1,12 +1,11 @@
 /**
- * Stack configuration: read once, typed, validated. `parseSettings` is a pure function of the raw
- * strings Pulumi hands us, so every rule here is unit-tested without a Pulumi runtime; `readSettings`
- * is the thin reader the program calls. A bad value fails with one sentence that names the key and
- * says how to fix it. Signing secrets are never echoed, not even in errors.
+ * The settings of one deployment: what a user gives (GeminiWebhooksArgs, the same knobs whether they
+ * come from this project's stack config or from another Pulumi program), their defaults, and their
+ * validation, resolved into Settings. `resolveSettings` is a pure function, so every rule is
+ * unit-tested without a Pulumi runtime. A bad value raises a SettingError naming the setting; the
+ * stack config reader and the component each turn it into one sentence for their audience.
+ * Signing secrets are never echoed, not even in errors.
  */
-import { createHash } from 'node:crypto';
-import { inspect } from 'node:util';
-import * as pulumi from '@pulumi/pulumi';
 import { DEFAULT_TOPIC_PREFIX, ROUTE_KEYS, topicPrefixProblem, type RouteKey } from '../functions/catalog.ts';
 import {
   DEFAULT_JWKS_URL,
@@ -22,95 +21,151 @@ import {
   MIN_DELIVERY_ATTEMPTS,
   TOPOLOGY_DEFAULTS,
 } from '../functions/topology.ts';
-import { parseSigningSecret } from '../functions/verify/keys.ts';
 import type { Scheme } from '../functions/verify/result.ts';
+import * as pulumi from '@pulumi/pulumi';
+import { isRecord } from '../functions/records.ts';
 import { parseGoDuration } from './durations.ts';
 import { isProjectId, isServiceAccountEmail } from './gcp-ids.ts';
-
-/** The Pulumi project name; also the config namespace of every key below except `gcp:*`. */
-export const PROJECT_NAME = 'gemini-webhooks-pubsub';
-
-export { DEFAULT_JWKS_URL };
+import { MAX_SIGNING_SECRETS, SigningSecret, signingSecretProblem } from './signing-secret.ts';
 
 export type { Scheme };
 export const SCHEMES: readonly Scheme[] = ['static', 'jwt'];
 
 export type PublicInvoker = 'allUsers' | 'none';
+export const PUBLIC_INVOKERS: readonly PublicInvoker[] = ['allUsers', 'none'];
 
-/** Thrown for any invalid setting; `key` is the config key at fault. */
-export class ConfigError extends Error {
-  readonly key: string;
-  constructor(key: string, message: string) {
-    super(message);
-    this.name = 'ConfigError';
-    this.key = key;
-  }
-}
-
-/**
- * One signing secret from config. The value is reachable only through `reveal()`; printing,
- * logging or JSON-serialising the object shows the fingerprint and never the secret.
- */
-export class SigningSecret {
-  /** Stable, non-secret identity: the first 12 hex digits of SHA-256 over the decoded key bytes. */
-  readonly fingerprint: string;
-  readonly #value: string;
-  constructor(value: string) {
-    this.#value = value;
-    this.fingerprint = fingerprintOf(value);
-  }
-  reveal(): string {
-    return this.#value;
-  }
-  toString(): string {
-    return `[signing secret ${this.fingerprint}]`;
-  }
-  toJSON(): string {
-    return this.toString();
-  }
-  [inspect.custom](): string {
-    return this.toString();
-  }
-}
-
-/**
- * The fingerprint that names a secret's Secret Manager version resource. It is derived from the
- * secret (so the same secret always maps to the same resource, wherever it sits in the list) but is
- * a 48-bit truncation of a domain-separated SHA-256 of a >=128-bit random key: it identifies, it
- * does not reveal.
- */
-export function fingerprintOf(secret: string): string {
-  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
-  return createHash('sha256')
-    .update('gemini-webhooks-pubsub/signing-secret-fingerprint/v1\0')
-    .update(key)
-    .digest('hex')
-    .slice(0, 12);
-}
-
-export interface PushSettings {
-  /** HTTPS endpoint Pub/Sub pushes to. */
-  endpoint: string;
+/** Push delivery of a consumer's subscriptions. */
+export interface PushArgs {
+  /** HTTPS endpoint Pub/Sub pushes each event to. */
+  endpoint: pulumi.Input<string>;
   /**
-   * Service account whose OIDC token authenticates each push. When omitted, the program creates a
-   * dedicated one for the consumer.
+   * Service account whose OIDC token authenticates each push. Omitted: a dedicated one is created for
+   * the consumer (grant it access to your endpoint, e.g. roles/run.invoker). An account you pass is yours
+   * to manage: in a project created before April 2021 the Pub/Sub service agent also needs
+   * roles/iam.serviceAccountTokenCreator on it, which is granted only on an account created here.
    */
-  serviceAccountEmail?: string;
+  serviceAccountEmail?: pulumi.Input<string>;
   /** `aud` of the OIDC token; Pub/Sub uses the endpoint URL when omitted. */
-  audience?: string;
+  audience?: pulumi.Input<string>;
 }
+
+/** A service that consumes events: one subscription per event type, with retries and a dead-letter topic. */
+export interface ConsumerArgs {
+  /** Consumer name: 1-30 lowercase letters, digits or '-'; part of every subscription id (`<topic>-<name>`). */
+  name: string;
+  /** Event types to receive: catalog types, `unrouted`, or `*` for all; one subscription each. */
+  eventTypes: string[];
+  /** Push delivery with an OIDC token; pull when omitted. */
+  push?: PushArgs;
+  /**
+   * Pub/Sub filter on message attributes, e.g. `attributes.user_metadata_tenant = "acme"` (at most 256
+   * bytes). Fixed once the subscriptions exist: a later change is refused rather than delete their backlog.
+   */
+  filter?: string;
+  /** Seconds the consumer has to acknowledge a message (10-600). Default 60. */
+  ackDeadlineSeconds?: number;
+  /** Exactly-once delivery; pull subscriptions only. Default false. */
+  exactlyOnce?: boolean;
+}
+
+/**
+ * Everything a deployment can be told. Only `project` is required; every other setting has the default
+ * documented on it (the same as this project's `Pulumi.yaml`).
+ */
+export interface GeminiWebhooksArgs {
+  /** Google Cloud project to deploy into; domain-scoped ids such as `example.com:my-project` too. */
+  project: string;
+  /** Region of the receiver, its source bucket and image repository. Default `us-central1`. */
+  region?: string;
+  /**
+   * The Standard Webhooks signing secrets Gemini issued (`whsec_...`), newest first; at most 5. Each
+   * becomes one Secret Manager version, named by a fingerprint of the secret (so the values must be known
+   * when the program runs); the values themselves reach resources only as Pulumi secrets. Empty until
+   * Gemini has issued the first secret. Default none.
+   */
+  signingSecrets?: string[];
+  /**
+   * Signature schemes the receiver accepts: `static` (Standard Webhooks HMAC, project-level webhooks)
+   * and/or `jwt` (dynamic, per-request webhooks; needs `jwtAudience` or `jwtAllowAnyAudience`).
+   * Default `["static"]`.
+   */
+  schemes?: string[];
+  /** JWKS that verifies dynamic (JWT) webhooks. Default Gemini's. */
+  jwksUrl?: string;
+  /** The `aud` JWT deliveries must carry; required when `jwt` is enabled, unless `jwtAllowAnyAudience`. */
+  jwtAudience?: string;
+  /** When set, JWT deliveries must carry this `iss`. */
+  jwtIssuer?: string;
+  /** Refuse JWT deliveries whose body is not bound to the token (claims or digest). Default false. */
+  jwtRequireBodyBinding?: boolean;
+  /**
+   * Accept JWT deliveries without an audience check; a token Google minted for another Gemini user's
+   * webhook would then be accepted too. Default false.
+   */
+  jwtAllowAnyAudience?: boolean;
+  /**
+   * Prefix of every topic and subscription (`<prefix>-batch-succeeded`, ...): 1-63 lowercase letters,
+   * digits or '-'. Default `gemini`.
+   */
+  topicPrefix?: string;
+  /** Receiver instances kept warm (0-100; 0 scales to zero, 1 avoids cold starts but bills idle time). Default 0. */
+  minInstances?: number;
+  /** Upper bound on receiver instances (1-1000). Default 10. */
+  maxInstances?: number;
+  /** Concurrent deliveries per receiver instance (1-1000). Default 80. */
+  concurrency?: number;
+  /** Memory per receiver instance, 256Mi to 32Gi; CPU follows (1 CPU up to 4Gi). Default `512Mi`. */
+  memory?: string;
+  /** Request timeout of the receiver in seconds (1-3600). Default 60. */
+  timeoutSeconds?: number;
+  /** How far `webhook-timestamp` may be from the receiver's clock, either way, in seconds (1-86400). Default 300. */
+  timestampToleranceSeconds?: number;
+  /** Largest delivery body the receiver accepts, in bytes; larger ones get 413 (1-9000000). Default 1048576. */
+  maxBodyBytes?: number;
+  /** The receiver answers within this many milliseconds even when Pub/Sub hangs (100-60000, below timeoutSeconds). Default 5000. */
+  publishTimeoutMs?: number;
+  /** How long the receiver caches the signing secrets read from Secret Manager, in seconds (5-86400). Default 300. */
+  secretRefreshSeconds?: number;
+  /** Deliveries one instance verifies and publishes at once before answering 503 (1-100000). Default 256. */
+  maxInFlight?: number;
+  /** Deliveries to a consumer before a message moves to the route's dead-letter topic (5-100). Default 5. */
+  maxDeliveryAttempts?: number;
+  /** Shortest wait before Pub/Sub redelivers a nacked message, in seconds (0-600). Default 10. */
+  minimumBackoffSeconds?: number;
+  /** Longest wait before Pub/Sub redelivers a nacked message, in seconds (0-600). Default 600. */
+  maximumBackoffSeconds?: number;
+  /** How long event topics keep messages, so a later subscription can seek back (600-2678400 s). Default 604800. */
+  topicRetentionSeconds?: number;
+  /** How long dead-letter subscriptions keep dead letters (600-604800 s, Pub/Sub's maximum). Default 604800. */
+  deadLetterRetentionSeconds?: number;
+  /** The services that consume events. Default none. */
+  subscriptions?: ConsumerArgs[];
+  /** Email addresses notified by the alert policies. Default none. */
+  alertEmails?: string[];
+  /** Enable the Google APIs the deployment needs (false when a platform team manages them). Default true. */
+  enableApis?: boolean;
+  /**
+   * `allUsers` lets Gemini call the receiver (required unless you front it yourself); `none` creates no
+   * invoker binding, for organisations whose domain-restricted sharing forbids allUsers. Default `allUsers`.
+   */
+  publicInvoker?: string;
+  /** Wait after enabling the APIs, before anything calls them (Go duration, 0s-1h). Default `60s`. */
+  apiEnablementWait?: string;
+  /** Wait after the build identity's grants, before the receiver is built (Go duration, 0s-1h). Default `120s`. */
+  buildGrantsWait?: string;
+  /** Wait after creating the log-based metrics, before an alert uses one (Go duration, 0s-1h). Default `10m`. */
+  logMetricsWait?: string;
+}
+
+export type SettingKey = keyof GeminiWebhooksArgs;
 
 export interface ConsumerSettings {
-  /** Consumer name; part of every subscription id (`<topic>-<name>`). */
   name: string;
-  /** Routes (catalog event types or `unrouted`) this consumer receives; one subscription per route. */
+  /** Routes (catalog event types or `unrouted`), in catalog order. */
   eventTypes: RouteKey[];
-  /** Push delivery; pull when absent. */
-  push?: PushSettings;
-  /** Pub/Sub filter, e.g. `attributes.user_metadata_tenant = "acme"`. */
+  push?: PushArgs;
   filter?: string;
   ackDeadlineSeconds: number;
-  /** Exactly-once delivery (pull subscriptions only). */
   exactlyOnce: boolean;
 }
 
@@ -138,6 +193,7 @@ export interface Waits {
   logMetrics: string;
 }
 
+/** The validated settings, every default applied. */
 export interface Settings {
   /** Project id; domain-scoped ids (`example.com:my-project`) included. */
   project: string;
@@ -167,10 +223,10 @@ export interface Settings {
   waits: Waits;
 }
 
-/** Defaults of every optional key; `Pulumi.yaml` declares the same values. */
+/** Defaults of every optional setting; `Pulumi.yaml` declares the same values. */
 export const DEFAULTS = {
-  'gcp:region': 'us-central1',
-  schemes: DEFAULT_SCHEMES.join(','),
+  region: 'us-central1',
+  schemes: DEFAULT_SCHEMES,
   jwksUrl: DEFAULT_JWKS_URL,
   jwtRequireBodyBinding: false,
   jwtAllowAnyAudience: false,
@@ -193,109 +249,70 @@ export const DEFAULTS = {
   logMetricsWait: '10m',
 } as const;
 
-/** Every key `readSettings` reads, in the order `Pulumi.yaml` documents them. */
-export const CONFIG_KEYS = [
-  'gcp:project',
-  'gcp:region',
-  'signingSecrets',
-  'schemes',
-  'jwksUrl',
-  'jwtAudience',
-  'jwtIssuer',
-  'jwtRequireBodyBinding',
-  'jwtAllowAnyAudience',
-  'topicPrefix',
-  'minInstances',
-  'maxInstances',
-  'concurrency',
-  'memory',
-  'timeoutSeconds',
-  'timestampToleranceSeconds',
-  'maxBodyBytes',
-  'publishTimeoutMs',
-  'secretRefreshSeconds',
-  'maxInFlight',
-  'maxDeliveryAttempts',
-  'minimumBackoffSeconds',
-  'maximumBackoffSeconds',
-  'topicRetentionSeconds',
-  'deadLetterRetentionSeconds',
-  'subscriptions',
-  'alertEmails',
-  'enableApis',
-  'publicInvoker',
-  'apiEnablementWait',
-  'buildGrantsWait',
-  'logMetricsWait',
-] as const;
+/** Longest wait a setting accepts: a deploy that sleeps longer is waiting for something else. */
+export const MAX_WAIT_MS = 3_600_000;
+const MAX_FILTER_BYTES = 256;
+const REGION = /^[a-z]+-[a-z]+\d+$/;
+const EMAIL = /^[^\s@"',]+@[^\s@"',]+\.[^\s@"',]+$/;
+const CONSUMER_FIELDS = new Set(['name', 'eventTypes', 'push', 'filter', 'ackDeadlineSeconds', 'exactlyOnce']);
+const PUSH_FIELDS = new Set(['endpoint', 'serviceAccountEmail', 'audience']);
 
-export type ConfigKey = (typeof CONFIG_KEYS)[number];
-
-/** Raw config strings as Pulumi stores them (structured values arrive as JSON text). */
-export type RawConfig = Partial<Record<ConfigKey, string>>;
-
-const SECRET_EXAMPLE = `pulumi config set --secret signingSecrets '["whsec_<new>","whsec_<previous>"]'`;
-
-function fail(key: string, problem: string, fix: string): never {
-  throw new ConfigError(key, `Config \`${key}\` ${problem}; fix: ${fix}.`);
+/**
+ * A setting that cannot be used. `example` is a value that would be accepted, for hints such as
+ * `pulumi config set <key> <example>`; `fix` replaces the whole hint where one value is not enough.
+ */
+export class SettingError extends Error {
+  override name = 'SettingError';
+  readonly key: SettingKey;
+  readonly problem: string;
+  readonly example: string | undefined;
+  readonly fix: string | undefined;
+  constructor(key: SettingKey, problem: string, hint: { example?: string; fix?: string } = {}) {
+    super(`\`${key}\` ${problem}`);
+    this.key = key;
+    this.problem = problem;
+    this.example = hint.example;
+    this.fix = hint.fix;
+  }
 }
 
-function setCmd(key: string, example: string): string {
-  return `pulumi config set ${key} ${example}`;
+function fail(key: SettingKey, problem: string, hint: { example?: string; fix?: string } = {}): never {
+  throw new SettingError(key, problem, hint);
 }
 
-function present(raw: RawConfig, key: ConfigKey): string | undefined {
-  const value = raw[key];
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
+const shown = (value: unknown): string => JSON.stringify(value) ?? String(value);
+
+/** An optional string setting; blank counts as unset (stack config cannot unset a declared key). */
+function optionalString(args: GeminiWebhooksArgs, key: SettingKey): string | undefined {
+  const value: unknown = args[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') return fail(key, `must be a string (got ${shown(value)})`);
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
 }
 
-function integer(raw: RawConfig, key: ConfigKey, fallback: number, min: number, max: number): number {
-  const text = present(raw, key);
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
-    fail(
-      key,
-      `must be a whole number from ${min} to ${max} (got ${JSON.stringify(text)})`,
-      setCmd(key, String(fallback)),
-    );
+function integer(args: GeminiWebhooksArgs, key: SettingKey, fallback: number, min: number, max: number): number {
+  const value: unknown = args[key] ?? fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    fail(key, `must be a whole number from ${min} to ${max} (got ${shown(value)})`, { example: String(fallback) });
   }
   return value;
 }
 
-function boolean(raw: RawConfig, key: ConfigKey, fallback: boolean): boolean {
-  const text = present(raw, key);
-  if (text === undefined) return fallback;
-  if (text === 'true') return true;
-  if (text === 'false') return false;
-  return fail(key, `must be true or false (got ${JSON.stringify(text)})`, setCmd(key, String(fallback)));
+function boolean(args: GeminiWebhooksArgs, key: SettingKey, fallback: boolean): boolean {
+  const value: unknown = args[key] ?? fallback;
+  if (typeof value !== 'boolean')
+    fail(key, `must be true or false (got ${shown(value)})`, { example: String(fallback) });
+  return value;
 }
 
-/** Longest wait a key accepts: a deploy that sleeps longer is waiting for something else. */
-export const MAX_WAIT_MS = 3_600_000;
-
-function duration(raw: RawConfig, key: ConfigKey, fallback: string): string {
-  const text = present(raw, key);
-  if (text === undefined) return fallback;
+function duration(args: GeminiWebhooksArgs, key: SettingKey, fallback: string): string {
+  const text = optionalString(args, key) ?? fallback;
   const ms = parseGoDuration(text);
   if (ms === undefined || ms > MAX_WAIT_MS) {
-    fail(
-      key,
-      `must be a Go duration such as 90s or 10m, from 0s to 1h (got ${JSON.stringify(text)})`,
-      setCmd(key, fallback),
-    );
+    fail(key, `must be a Go duration such as 90s or 10m, from 0s to 1h (got ${shown(text)})`, { example: fallback });
   }
   return text;
-}
-
-function json(raw: RawConfig, key: ConfigKey, example: string): unknown {
-  const text = present(raw, key);
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return fail(key, 'is not valid JSON', example);
-  }
 }
 
 function httpsUrl(value: string): boolean {
@@ -307,139 +324,121 @@ function httpsUrl(value: string): boolean {
   }
 }
 
-/** Why a signing secret is unusable, without ever quoting it; undefined when fine. */
-export function signingSecretProblem(value: unknown): string | undefined {
-  if (typeof value !== 'string') return 'is not a string';
-  // Stricter than the receiver on purpose: what the stack stores must be exactly what Gemini issued.
-  if (!value.startsWith('whsec_')) return 'does not start with `whsec_`';
-  let key: Buffer;
-  try {
-    key = parseSigningSecret(value);
-  } catch (error) {
-    return (error as Error).message;
-  }
-  if (key.length < 16) return `decodes to ${key.length} bytes, fewer than the 16 a signing key needs`;
-  return undefined;
+function stringList(
+  args: GeminiWebhooksArgs,
+  key: SettingKey,
+  what: string,
+  hint: { example?: string; fix?: string },
+): string[] {
+  const value: unknown = args[key] ?? [];
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string'))
+    fail(key, `must be a list of ${what}`, hint);
+  return value as string[];
 }
 
-export const MAX_SIGNING_SECRETS = 5;
-
-/** Parses the `signingSecrets` JSON array; errors name the entry's position, never its value. */
-export function parseSigningSecrets(text: string | undefined): SigningSecret[] {
+/** The `signingSecrets` list; errors name an entry by its position, never by its value. */
+export function resolveSigningSecrets(value: unknown): SigningSecret[] {
   const key = 'signingSecrets';
-  if (text === undefined || text.trim() === '') return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    fail(key, 'is not a JSON array of strings', SECRET_EXAMPLE);
-  }
-  if (!Array.isArray(parsed)) fail(key, 'is not a JSON array of strings', SECRET_EXAMPLE);
-  if (parsed.length > MAX_SIGNING_SECRETS) {
-    fail(
-      key,
-      `holds ${parsed.length} secrets, more than the ${MAX_SIGNING_SECRETS} a rotation ever needs`,
-      `remove the expired ones with ${SECRET_EXAMPLE}`,
-    );
+  const hint = { example: `'["whsec_<new>","whsec_<previous>"]'` };
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) return fail(key, 'is not a list of `whsec_` secrets', hint);
+  if (value.length > MAX_SIGNING_SECRETS) {
+    fail(key, `holds ${value.length} secrets, more than the ${MAX_SIGNING_SECRETS} a rotation ever needs`, {
+      fix: `remove the expired ones with \`npx gemini-webhooks webhooks prune\`, or set the list again with pulumi config set --secret signingSecrets ${hint.example}`,
+    });
   }
   const secrets: SigningSecret[] = [];
   const seen = new Set<string>();
-  parsed.forEach((entry: unknown, index: number) => {
+  value.forEach((entry: unknown, index: number) => {
     const problem = signingSecretProblem(entry);
-    if (problem !== undefined)
-      fail(key, `entry ${index + 1} ${problem}`, `set the whole list again with ${SECRET_EXAMPLE}`);
+    if (problem !== undefined) fail(key, `entry ${index + 1} ${problem}`, hint);
     const secret = new SigningSecret(entry as string);
-    if (seen.has(secret.fingerprint))
-      fail(key, `entry ${index + 1} repeats an earlier secret`, `list each secret once with ${SECRET_EXAMPLE}`);
+    if (seen.has(secret.fingerprint)) fail(key, `entry ${index + 1} repeats an earlier secret`, hint);
     seen.add(secret.fingerprint);
     secrets.push(secret);
   });
   return secrets;
 }
 
-const EMAIL = /^[^\s@"',]+@[^\s@"',]+\.[^\s@"',]+$/;
-// `alertEmails` is declared as an array in Pulumi.yaml: `pulumi config set alertEmails '[...]'`
-// would store a string, which Pulumi then rejects against the declared type; `--path` sets an element.
-const ALERT_EMAILS_EXAMPLE = `pulumi config set --path 'alertEmails[0]' oncall@example.com`;
-const CONSUMERS_EXAMPLE = `pulumi config set subscriptions '[{"name":"billing","eventTypes":["batch.succeeded"],"push":{"endpoint":"https://billing.example.com/gemini"}}]'`;
-const CONSUMER_FIELDS = new Set(['name', 'eventTypes', 'push', 'filter', 'ackDeadlineSeconds', 'exactlyOnce']);
-const PUSH_FIELDS = new Set(['endpoint', 'serviceAccountEmail', 'audience']);
-const MAX_FILTER_BYTES = 256;
+const CONSUMER_EXAMPLE = `'[{"name":"billing","eventTypes":["batch.succeeded"],"push":{"endpoint":"https://billing.example.com/gemini"}}]'`;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Validates one consumer declaration; `where` names it in errors (`subscriptions[2]`). */
-export function parseConsumer(value: unknown, where: string): ConsumerSettings {
-  const key = 'subscriptions';
-  const bad = (problem: string): never => fail(key, `${where} ${problem}`, CONSUMERS_EXAMPLE);
-  if (!isRecord(value)) bad('is not an object');
-  const entry = value as Record<string, unknown>;
-  for (const field of Object.keys(entry)) {
+/** Validates one consumer; `where` names it in errors (`subscriptions[2]`). */
+export function resolveConsumer(value: unknown, where: string): ConsumerSettings {
+  const bad = (problem: string): never =>
+    fail('subscriptions', `${where} ${problem}`.trim(), { example: CONSUMER_EXAMPLE });
+  if (!isRecord(value)) return bad('is not an object');
+  for (const field of Object.keys(value)) {
     if (!CONSUMER_FIELDS.has(field))
-      bad(`has unknown field ${JSON.stringify(field)} (known: ${[...CONSUMER_FIELDS].join(', ')})`);
+      bad(`has unknown field ${shown(field)} (known: ${[...CONSUMER_FIELDS].join(', ')})`);
   }
-  const name = entry['name'];
+  const name = value['name'];
   if (typeof name !== 'string') return bad('needs a string `name`');
   const nameProblem = consumerNameProblem(name);
   if (nameProblem !== undefined) bad(`name ${nameProblem}`);
 
-  const types = entry['eventTypes'];
-  if (!Array.isArray(types) || types.length === 0)
-    return bad('needs a non-empty `eventTypes` array (catalog types, "unrouted", or "*")');
+  const types = value['eventTypes'];
+  if (!Array.isArray(types) || types.length === 0) {
+    return bad('needs a non-empty `eventTypes` list (catalog types, "unrouted", or "*")');
+  }
   const routes = new Set<RouteKey>();
   for (const type of types) {
     if (type === '*') ROUTE_KEYS.forEach((route) => routes.add(route));
     else if (typeof type === 'string' && (ROUTE_KEYS as readonly string[]).includes(type)) routes.add(type as RouteKey);
-    else bad(`lists unknown event type ${JSON.stringify(type)} (known: ${ROUTE_KEYS.join(', ')}, or "*")`);
+    else bad(`lists unknown event type ${shown(type)} (known: ${ROUTE_KEYS.join(', ')}, or "*")`);
   }
   // Catalog order keeps resource creation order stable whatever order the user wrote.
   const eventTypes = ROUTE_KEYS.filter((route) => routes.has(route));
 
-  let push: PushSettings | undefined;
-  if (entry['push'] !== undefined) {
-    const p = entry['push'];
+  let push: PushArgs | undefined;
+  const p = value['push'];
+  if (p !== undefined && p !== null) {
     if (!isRecord(p)) return bad('has a `push` that is not an object');
     for (const field of Object.keys(p)) {
       if (!PUSH_FIELDS.has(field))
-        bad(`push has unknown field ${JSON.stringify(field)} (known: ${[...PUSH_FIELDS].join(', ')})`);
+        bad(`push has unknown field ${shown(field)} (known: ${[...PUSH_FIELDS].join(', ')})`);
     }
+    // An endpoint another resource outputs is checked by Pub/Sub itself; a written one is checked here.
     const endpoint = p['endpoint'];
-    if (typeof endpoint !== 'string' || !httpsUrl(endpoint)) return bad('push.endpoint must be an https:// URL');
-    push = { endpoint };
+    if (!pulumi.Output.isInstance(endpoint) && (typeof endpoint !== 'string' || !httpsUrl(endpoint))) {
+      return bad('push.endpoint must be an https:// URL');
+    }
+    push = { endpoint: endpoint as pulumi.Input<string> };
     const email = p['serviceAccountEmail'];
-    if (email !== undefined) {
-      if (typeof email !== 'string' || !isServiceAccountEmail(email)) {
+    if (email !== undefined && email !== null) {
+      if (!pulumi.Output.isInstance(email) && (typeof email !== 'string' || !isServiceAccountEmail(email))) {
         bad(
-          'push.serviceAccountEmail must be a service account email (…@<project>.iam.gserviceaccount.com, …@developer.gserviceaccount.com or …@appspot.gserviceaccount.com)',
+          'push.serviceAccountEmail must be a service account email (…@<project>.iam.gserviceaccount.com, ' +
+            '…@developer.gserviceaccount.com or …@appspot.gserviceaccount.com)',
         );
       }
-      push.serviceAccountEmail = email as string;
+      push.serviceAccountEmail = email as pulumi.Input<string>;
     }
     const audience = p['audience'];
-    if (audience !== undefined) {
-      if (typeof audience !== 'string' || audience === '') bad('push.audience must be a non-empty string');
-      push.audience = audience as string;
+    if (audience !== undefined && audience !== null) {
+      if (!pulumi.Output.isInstance(audience) && (typeof audience !== 'string' || audience === '')) {
+        bad('push.audience must be a non-empty string');
+      }
+      push.audience = audience as pulumi.Input<string>;
     }
   }
 
   let filter: string | undefined;
-  if (entry['filter'] !== undefined) {
-    const f = entry['filter'];
+  const f = value['filter'];
+  if (f !== undefined && f !== null) {
     if (typeof f !== 'string' || f.trim() === '') return bad('filter must be a non-empty Pub/Sub filter string');
     if (Buffer.byteLength(f) > MAX_FILTER_BYTES) bad(`filter is longer than Pub/Sub's ${MAX_FILTER_BYTES} bytes`);
     filter = f;
   }
 
-  const ack = entry['ackDeadlineSeconds'] ?? DEFAULTS.ackDeadlineSeconds;
-  if (typeof ack !== 'number' || !Number.isInteger(ack) || ack < 10 || ack > 600)
+  const ack = value['ackDeadlineSeconds'] ?? DEFAULTS.ackDeadlineSeconds;
+  if (typeof ack !== 'number' || !Number.isInteger(ack) || ack < 10 || ack > 600) {
     bad('ackDeadlineSeconds must be a whole number from 10 to 600');
-
-  const exactlyOnce = entry['exactlyOnce'] ?? false;
+  }
+  const exactlyOnce = value['exactlyOnce'] ?? false;
   if (typeof exactlyOnce !== 'boolean') bad('exactlyOnce must be true or false');
-  if (exactlyOnce === true && push !== undefined)
+  if (exactlyOnce === true && push !== undefined) {
     bad('asks for exactlyOnce, which Pub/Sub offers only to pull subscriptions (drop `push` or `exactlyOnce`)');
+  }
 
   const consumer: ConsumerSettings = {
     name,
@@ -452,41 +451,65 @@ export function parseConsumer(value: unknown, where: string): ConsumerSettings {
   return consumer;
 }
 
-export function parseConsumers(value: unknown): ConsumerSettings[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) return fail('subscriptions', 'is not a JSON array of consumer objects', CONSUMERS_EXAMPLE);
-  const consumers = value.map((entry, index) => parseConsumer(entry, `subscriptions[${index}]`));
+export function resolveConsumers(value: unknown): ConsumerSettings[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) return fail('subscriptions', 'is not a list of consumers', { example: CONSUMER_EXAMPLE });
+  const consumers = value.map((entry, index) => resolveConsumer(entry, `subscriptions[${index}]`));
   const names = new Set<string>();
   for (const consumer of consumers) {
-    if (names.has(consumer.name))
-      fail(
-        'subscriptions',
-        `names consumer ${JSON.stringify(consumer.name)} twice`,
-        'give every consumer its own name',
-      );
+    if (names.has(consumer.name)) {
+      fail('subscriptions', `names consumer ${shown(consumer.name)} twice`, {
+        fix: 'give every consumer its own name',
+      });
+    }
     names.add(consumer.name);
   }
   return consumers;
 }
 
-function parseSchemes(text: string | undefined): Scheme[] {
-  const list = (text ?? DEFAULTS.schemes)
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+function resolveSchemes(value: unknown): Scheme[] {
+  const hint = { example: 'static,jwt' };
+  const list: unknown = value ?? DEFAULTS.schemes;
+  if (!Array.isArray(list)) return fail('schemes', `must be a list of schemes (got ${shown(list)})`, hint);
   const schemes = new Set<Scheme>();
   for (const item of list) {
-    if (!(SCHEMES as readonly string[]).includes(item))
-      fail(
-        'schemes',
-        `lists unknown scheme ${JSON.stringify(item)} (known: static, jwt)`,
-        setCmd('schemes', 'static,jwt'),
-      );
+    if (!(SCHEMES as readonly unknown[]).includes(item)) {
+      fail('schemes', `lists unknown scheme ${shown(item)} (known: ${SCHEMES.join(', ')})`, hint);
+    }
     schemes.add(item as Scheme);
   }
-  if (schemes.size === 0)
-    fail('schemes', 'enables no scheme, so every delivery would be refused', setCmd('schemes', 'static,jwt'));
+  if (schemes.size === 0) fail('schemes', 'enables no scheme, so every delivery would be refused', hint);
   return SCHEMES.filter((s) => schemes.has(s));
+}
+
+/** How often, and how far apart, Pub/Sub redelivers what a consumer does not acknowledge. */
+export interface RetryPolicy {
+  maxDeliveryAttempts: number;
+  minimumBackoffSeconds: number;
+  maximumBackoffSeconds: number;
+}
+
+export function resolveRetryPolicy(args: Partial<Record<keyof RetryPolicy, unknown>>): RetryPolicy {
+  const values = args as GeminiWebhooksArgs;
+  const maxDeliveryAttempts = integer(
+    values,
+    'maxDeliveryAttempts',
+    DEFAULTS.maxDeliveryAttempts,
+    MIN_DELIVERY_ATTEMPTS,
+    MAX_DELIVERY_ATTEMPTS,
+  );
+  const minimumBackoffSeconds = integer(values, 'minimumBackoffSeconds', DEFAULTS.minimumBackoffSeconds, 0, 600);
+  const maximumBackoffSeconds = integer(values, 'maximumBackoffSeconds', DEFAULTS.maximumBackoffSeconds, 0, 600);
+  if (maximumBackoffSeconds < minimumBackoffSeconds) {
+    fail(
+      'maximumBackoffSeconds',
+      `(${maximumBackoffSeconds}) is below minimumBackoffSeconds (${minimumBackoffSeconds})`,
+      {
+        example: '600',
+      },
+    );
+  }
+  return { maxDeliveryAttempts, minimumBackoffSeconds, maximumBackoffSeconds };
 }
 
 /** `512Mi` -> 512; `1Gi` -> 1024; undefined when not a Cloud Run memory quantity we accept. */
@@ -496,133 +519,102 @@ export function memoryMiB(memory: string): number | undefined {
   return Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1);
 }
 
-const REGION = /^[a-z]+-[a-z]+\d+$/;
-
-/** Turns raw config strings into validated settings, or throws a ConfigError naming the key. */
-export function parseSettings(raw: RawConfig): Settings {
-  const project = present(raw, 'gcp:project');
-  if (project === undefined) fail('gcp:project', 'is not set', 'pulumi config set gcp:project <your-project-id>');
-  if (!isProjectId(project))
-    fail(
-      'gcp:project',
-      `is not a Google Cloud project id (got ${JSON.stringify(project)})`,
-      'pulumi config set gcp:project <your-project-id>',
-    );
-  const region = present(raw, 'gcp:region') ?? DEFAULTS['gcp:region'];
-  if (!REGION.test(region))
-    fail(
-      'gcp:region',
-      `is not a Google Cloud region (got ${JSON.stringify(region)})`,
-      setCmd('gcp:region', 'us-central1'),
-    );
-
-  const signingSecrets = parseSigningSecrets(raw.signingSecrets);
-  const schemes = parseSchemes(present(raw, 'schemes'));
-
-  const jwksUrl = present(raw, 'jwksUrl') ?? DEFAULTS.jwksUrl;
-  if (!httpsUrl(jwksUrl))
-    fail('jwksUrl', `must be an https:// URL (got ${JSON.stringify(jwksUrl)})`, setCmd('jwksUrl', DEFAULT_JWKS_URL));
-  const jwtAudience = present(raw, 'jwtAudience');
-  const jwtIssuer = present(raw, 'jwtIssuer');
-  const jwtRequireBodyBinding = boolean(raw, 'jwtRequireBodyBinding', DEFAULTS.jwtRequireBodyBinding);
-  const jwtAllowAnyAudience = boolean(raw, 'jwtAllowAnyAudience', DEFAULTS.jwtAllowAnyAudience);
-  if (schemes.includes('jwt') && jwtAudience === undefined && !jwtAllowAnyAudience) {
-    fail(
-      'schemes',
-      `enables jwt but \`jwtAudience\` is not set: ${JWT_AUDIENCE_REQUIRED}`,
-      `${setCmd('jwtAudience', '<the aud your dynamic webhooks carry>')}, or ${setCmd('jwtAllowAnyAudience', 'true')} to accept that risk`,
-    );
+/** Checks every setting and applies every default; throws a SettingError for the first bad one. */
+export function resolveSettings(args: GeminiWebhooksArgs): Settings {
+  const project = optionalString(args, 'project');
+  if (project === undefined) fail('project', 'is not set', { example: '<your-project-id>' });
+  if (!isProjectId(project)) {
+    fail('project', `is not a Google Cloud project id (got ${shown(project)})`, { example: '<your-project-id>' });
+  }
+  const region = optionalString(args, 'region') ?? DEFAULTS.region;
+  if (!REGION.test(region)) {
+    fail('region', `is not a Google Cloud region (got ${shown(region)})`, { example: DEFAULTS.region });
   }
 
-  const topicPrefix = present(raw, 'topicPrefix') ?? DEFAULTS.topicPrefix;
-  const prefixProblem = topicPrefixProblem(topicPrefix);
-  if (prefixProblem !== undefined) fail('topicPrefix', prefixProblem, setCmd('topicPrefix', DEFAULT_TOPIC_PREFIX));
+  const signingSecrets = resolveSigningSecrets(args.signingSecrets);
+  const schemes = resolveSchemes(args.schemes);
 
-  const minInstances = integer(raw, 'minInstances', DEFAULTS.minInstances, 0, 100);
-  const maxInstances = integer(raw, 'maxInstances', DEFAULTS.maxInstances, 1, 1000);
-  if (maxInstances < minInstances)
-    fail(
-      'maxInstances',
-      `(${maxInstances}) is below minInstances (${minInstances})`,
-      setCmd('maxInstances', String(Math.max(minInstances, DEFAULTS.maxInstances))),
-    );
-  const concurrency = integer(raw, 'concurrency', DEFAULTS.concurrency, 1, 1000);
-  const memory = present(raw, 'memory') ?? DEFAULTS.memory;
+  const jwksUrl = optionalString(args, 'jwksUrl') ?? DEFAULTS.jwksUrl;
+  if (!httpsUrl(jwksUrl))
+    fail('jwksUrl', `must be an https:// URL (got ${shown(jwksUrl)})`, { example: DEFAULT_JWKS_URL });
+  const jwtAudience = optionalString(args, 'jwtAudience');
+  const jwtIssuer = optionalString(args, 'jwtIssuer');
+  const jwtRequireBodyBinding = boolean(args, 'jwtRequireBodyBinding', DEFAULTS.jwtRequireBodyBinding);
+  const jwtAllowAnyAudience = boolean(args, 'jwtAllowAnyAudience', DEFAULTS.jwtAllowAnyAudience);
+  if (schemes.includes('jwt') && jwtAudience === undefined && !jwtAllowAnyAudience) {
+    fail('schemes', `enables jwt but \`jwtAudience\` is not set: ${JWT_AUDIENCE_REQUIRED}`, {
+      fix: 'set `jwtAudience` to the aud your dynamic webhooks carry, or `jwtAllowAnyAudience` to true to accept that risk',
+    });
+  }
+
+  const topicPrefix = optionalString(args, 'topicPrefix') ?? DEFAULTS.topicPrefix;
+  const prefixProblem = topicPrefixProblem(topicPrefix);
+  if (prefixProblem !== undefined) fail('topicPrefix', prefixProblem, { example: DEFAULT_TOPIC_PREFIX });
+
+  const minInstances = integer(args, 'minInstances', DEFAULTS.minInstances, 0, 100);
+  const maxInstances = integer(args, 'maxInstances', DEFAULTS.maxInstances, 1, 1000);
+  if (maxInstances < minInstances) {
+    fail('maxInstances', `(${maxInstances}) is below minInstances (${minInstances})`, {
+      example: String(Math.max(minInstances, DEFAULTS.maxInstances)),
+    });
+  }
+  const concurrency = integer(args, 'concurrency', DEFAULTS.concurrency, 1, 1000);
+  const memory = optionalString(args, 'memory') ?? DEFAULTS.memory;
   const mib = memoryMiB(memory);
-  if (mib === undefined || mib < 256 || mib > 32768)
-    fail(
-      'memory',
-      `must be a quantity from 256Mi to 32Gi such as 512Mi or 1Gi (got ${JSON.stringify(memory)})`,
-      setCmd('memory', DEFAULTS.memory),
-    );
-  const timeoutSeconds = integer(raw, 'timeoutSeconds', DEFAULTS.timeoutSeconds, 1, 3600);
+  if (mib === undefined || mib < 256 || mib > 32768) {
+    fail('memory', `must be a quantity from 256Mi to 32Gi such as 512Mi or 1Gi (got ${shown(memory)})`, {
+      example: DEFAULTS.memory,
+    });
+  }
+  const timeoutSeconds = integer(args, 'timeoutSeconds', DEFAULTS.timeoutSeconds, 1, 3600);
   const tunables = Object.fromEntries(
     Object.entries(RECEIVER_TUNABLES).map(([key, t]) => [
       key,
-      integer(raw, key as ReceiverTunable, t.default, t.min, t.max),
+      integer(args, key as ReceiverTunable, t.default, t.min, t.max),
     ]),
   ) as ReceiverTunables;
   // The answer must come before Cloud Run cuts the request off, or Gemini sees a timeout, not a 503.
   if (tunables.publishTimeoutMs >= timeoutSeconds * 1000) {
-    fail(
-      'publishTimeoutMs',
-      `(${tunables.publishTimeoutMs} ms) must be below timeoutSeconds (${timeoutSeconds} s)`,
-      setCmd('publishTimeoutMs', String(RECEIVER_TUNABLES.publishTimeoutMs.default)),
-    );
+    fail('publishTimeoutMs', `(${tunables.publishTimeoutMs} ms) must be below timeoutSeconds (${timeoutSeconds} s)`, {
+      example: String(RECEIVER_TUNABLES.publishTimeoutMs.default),
+    });
   }
 
-  const maxDeliveryAttempts = integer(
-    raw,
-    'maxDeliveryAttempts',
-    DEFAULTS.maxDeliveryAttempts,
-    MIN_DELIVERY_ATTEMPTS,
-    MAX_DELIVERY_ATTEMPTS,
-  );
-  const minimumBackoffSeconds = integer(raw, 'minimumBackoffSeconds', DEFAULTS.minimumBackoffSeconds, 0, 600);
-  const maximumBackoffSeconds = integer(raw, 'maximumBackoffSeconds', DEFAULTS.maximumBackoffSeconds, 0, 600);
-  if (maximumBackoffSeconds < minimumBackoffSeconds)
-    fail(
-      'maximumBackoffSeconds',
-      `(${maximumBackoffSeconds}) is below minimumBackoffSeconds (${minimumBackoffSeconds})`,
-      setCmd('maximumBackoffSeconds', '600'),
-    );
+  const { maxDeliveryAttempts, minimumBackoffSeconds, maximumBackoffSeconds } = resolveRetryPolicy(args);
   // Topics retain up to 31 days; subscriptions (the dead-letter ones included) at most 7.
   const topicRetentionSeconds = integer(
-    raw,
+    args,
     'topicRetentionSeconds',
     DEFAULTS.topicRetentionSeconds,
     600,
     31 * 24 * 3600,
   );
   const deadLetterRetentionSeconds = integer(
-    raw,
+    args,
     'deadLetterRetentionSeconds',
     DEFAULTS.deadLetterRetentionSeconds,
     600,
     7 * 24 * 3600,
   );
 
-  const subscriptions = parseConsumers(json(raw, 'subscriptions', CONSUMERS_EXAMPLE));
+  const subscriptions = resolveConsumers(args.subscriptions);
 
-  const emails = json(raw, 'alertEmails', ALERT_EMAILS_EXAMPLE) ?? [];
-  if (!Array.isArray(emails) || emails.some((e) => typeof e !== 'string' || !EMAIL.test(e))) {
-    fail('alertEmails', 'must be a list of email addresses', ALERT_EMAILS_EXAMPLE);
+  const emailHint = { example: 'oncall@example.com' };
+  const emails = stringList(args, 'alertEmails', 'email addresses', emailHint);
+  for (const email of emails) {
+    if (!EMAIL.test(email)) fail('alertEmails', `lists ${shown(email)}, which is not an email address`, emailHint);
   }
-  const alertEmails = [...new Set(emails as string[])];
+  const alertEmails = [...new Set(emails)];
 
-  const enableApis = boolean(raw, 'enableApis', DEFAULTS.enableApis);
+  const enableApis = boolean(args, 'enableApis', DEFAULTS.enableApis);
   const waits: Waits = {
-    apiEnablement: duration(raw, 'apiEnablementWait', DEFAULTS.apiEnablementWait),
-    buildGrants: duration(raw, 'buildGrantsWait', DEFAULTS.buildGrantsWait),
-    logMetrics: duration(raw, 'logMetricsWait', DEFAULTS.logMetricsWait),
+    apiEnablement: duration(args, 'apiEnablementWait', DEFAULTS.apiEnablementWait),
+    buildGrants: duration(args, 'buildGrantsWait', DEFAULTS.buildGrantsWait),
+    logMetrics: duration(args, 'logMetricsWait', DEFAULTS.logMetricsWait),
   };
-  const invoker = present(raw, 'publicInvoker') ?? DEFAULTS.publicInvoker;
-  if (invoker !== 'allUsers' && invoker !== 'none') {
-    fail(
-      'publicInvoker',
-      `must be "allUsers" or "none" (got ${JSON.stringify(invoker)})`,
-      `${setCmd('publicInvoker', 'none')} when your organisation forbids allUsers`,
-    );
+  const invoker = optionalString(args, 'publicInvoker') ?? DEFAULTS.publicInvoker;
+  if (!(PUBLIC_INVOKERS as readonly string[]).includes(invoker)) {
+    fail('publicInvoker', `must be "allUsers" or "none" (got ${shown(invoker)})`, { example: 'none' });
   }
 
   const settings: Settings = {
@@ -644,26 +636,10 @@ export function parseSettings(raw: RawConfig): Settings {
     subscriptions,
     alertEmails,
     enableApis,
-    publicInvoker: invoker,
+    publicInvoker: invoker as PublicInvoker,
     waits,
   };
   if (jwtAudience !== undefined) settings.jwtAudience = jwtAudience;
   if (jwtIssuer !== undefined) settings.jwtIssuer = jwtIssuer;
   return settings;
-}
-
-/**
- * The thin reader: collects the raw strings from the stack's config and parses them once.
- * `signingSecrets` is read as plain text on purpose: resource names are derived from its entries'
- * fingerprints, which must be known synchronously. Its values go on only inside `pulumi.secret`.
- */
-export function readSettings(): Settings {
-  const own = new pulumi.Config(PROJECT_NAME);
-  const gcp = new pulumi.Config('gcp');
-  const raw: RawConfig = {};
-  for (const key of CONFIG_KEYS) {
-    const value = key.startsWith('gcp:') ? gcp.get(key.slice(4)) : own.get(key);
-    if (value !== undefined) raw[key] = value;
-  }
-  return parseSettings(raw);
 }

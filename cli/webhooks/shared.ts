@@ -16,7 +16,8 @@ import {
   writeSigningSecrets,
   type StackSelector,
 } from '../pulumi.ts';
-import { describeSecret, MAX_STORED_SECRETS, prependSecret } from '../signing-secrets.ts';
+import { MAX_SIGNING_SECRETS } from '../../infra/signing-secret.ts';
+import { describeSecret, prependSecret } from '../signing-secrets.ts';
 
 const GUIDE = 'https://ai.google.dev/gemini-api/docs/webhooks';
 const REFERENCE = 'https://ai.google.dev/api/webhooks';
@@ -145,9 +146,9 @@ export async function storeNewSecret(
     context.out(
       `Stored the new signing secret ${describeSecret(secret, 0)} as the newest of ${next.length} in the stack config \`${SIGNING_SECRETS_KEY}\`.`,
     );
-    if (next.length > MAX_STORED_SECRETS) {
+    if (next.length > MAX_SIGNING_SECRETS) {
       context.err(
-        `warning: the stack now holds ${next.length} signing secrets and \`pulumi up\` accepts at most ${MAX_STORED_SECRETS}; run \`gemini-webhooks webhooks prune\` first (add --drop-unlisted for secrets Gemini no longer lists).`,
+        `warning: the stack now holds ${next.length} signing secrets and \`pulumi up\` accepts at most ${MAX_SIGNING_SECRETS}; run \`gemini-webhooks webhooks prune\` first (add --drop-unlisted for secrets Gemini no longer lists).`,
       );
     }
     if (showSecret) context.out(`New signing secret: ${secret}`);

@@ -3,7 +3,7 @@ import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import { consumerSubscriptionPattern, planNames } from '../plan.ts';
 import { inheritedDependsOn } from './options.ts';
-import { joinedIds, propagationWait } from './propagationWait.ts';
+import { joinedIds, propagationWait } from './propagation-wait.ts';
 
 /** The receiver's log lines carry this `component` (see the receiver contract). */
 export const RECEIVER_LOG_COMPONENT = 'gemini-webhooks-receiver';
@@ -65,7 +65,7 @@ export class Monitoring extends pulumi.ComponentResource {
   public readonly dashboard: gcp.monitoring.Dashboard;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('gemini-webhooks:monitoring:Monitoring', name, {}, opts);
+    super('gemini-webhooks-pubsub:index:Monitoring', name, {}, opts);
     const after = inheritedDependsOn(opts);
     const child = { parent: this, dependsOn: after };
     const names = planNames(args.topicPrefix);

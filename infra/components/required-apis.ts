@@ -2,7 +2,7 @@ import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import type * as time from '@pulumiverse/time';
 import { REQUIRED_APIS } from '../plan.ts';
-import { joinedIds, propagationWait } from './propagationWait.ts';
+import { joinedIds, propagationWait } from './propagation-wait.ts';
 
 export interface RequiredApisArgs {
   project: pulumi.Input<string>;
@@ -27,7 +27,7 @@ export class RequiredApis extends pulumi.ComponentResource {
   public readonly ready: time.Sleep;
 
   constructor(name: string, args: RequiredApisArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('gemini-webhooks:project:RequiredApis', name, {}, opts);
+    super('gemini-webhooks-pubsub:index:RequiredApis', name, {}, opts);
     this.services = (args.services ?? REQUIRED_APIS).map(
       (service) =>
         new gcp.projects.Service(

@@ -38,7 +38,7 @@ export class SigningSecrets extends pulumi.ComponentResource {
   public readonly secretResourceName: pulumi.Output<string>;
 
   constructor(name: string, args: SigningSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('gemini-webhooks:secrets:SigningSecrets', name, {}, opts);
+    super('gemini-webhooks-pubsub:index:SigningSecrets', name, {}, opts);
     const ids = new Set<string>();
     for (const s of args.secrets) {
       if (!/^[a-z0-9][a-z0-9-]{3,40}$/.test(s.id))

@@ -11,14 +11,14 @@ import {
   type BuildSourceOptions,
   type SourceArchive,
 } from '../archive.ts';
-import type { PublicInvoker, ReceiverSizing, Scheme } from '../config.ts';
-import { memoryMiB } from '../config.ts';
+import type { PublicInvoker, ReceiverSizing, Scheme } from '../settings.ts';
+import { memoryMiB } from '../settings.ts';
 import { cpuForMemory, planBuildGrants, planNames, planReceiverRuntimeGrants, type Grant } from '../plan.ts';
 import { inheritedDependsOn } from './options.ts';
-import { joinedIds, propagationWait } from './propagationWait.ts';
-import type { SigningSecrets } from './signingSecrets.ts';
+import { joinedIds, propagationWait } from './propagation-wait.ts';
+import type { SigningSecrets } from './signing-secrets.ts';
 
-export interface ReceiverArgs {
+export interface WebhookReceiverArgs {
   project: string;
   region: string;
   /** Topic prefix (`WEBHOOK_TOPIC_PREFIX`); the receiver derives topic names from the catalog with it. */
@@ -59,7 +59,7 @@ export interface ReceiverArgs {
  * archive, running as its own service account that may publish to the event topics and read the
  * signing secret, and nothing more; built by its own build service account.
  */
-export class Receiver extends pulumi.ComponentResource {
+export class WebhookReceiver extends pulumi.ComponentResource {
   public readonly function: gcp.cloudfunctionsv2.Function;
   public readonly runtimeServiceAccount: gcp.serviceaccount.Account;
   public readonly buildServiceAccount: gcp.serviceaccount.Account;
@@ -80,13 +80,15 @@ export class Receiver extends pulumi.ComponentResource {
   /** The allUsers invoker binding, when enabled. */
   public readonly publicInvokerBinding?: gcp.cloudrunv2.ServiceIamMember;
 
-  constructor(name: string, args: ReceiverArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('gemini-webhooks:receiver:Receiver', name, {}, opts);
+  constructor(name: string, args: WebhookReceiverArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('gemini-webhooks-pubsub:index:WebhookReceiver', name, {}, opts);
     const after = inheritedDependsOn(opts);
     const names = planNames(args.topicPrefix);
     const mib = memoryMiB(args.sizing.memory);
     if (mib === undefined)
-      throw new Error(`Receiver ${name}: memory ${JSON.stringify(args.sizing.memory)} is not a quantity like 512Mi`);
+      throw new Error(
+        `WebhookReceiver ${name}: memory ${JSON.stringify(args.sizing.memory)} is not a quantity like 512Mi`,
+      );
     const child = { parent: this, dependsOn: after };
 
     this.archive = buildReceiverSource(args.source ?? DEFAULT_SOURCE_OPTIONS);
@@ -262,11 +264,11 @@ export class Receiver extends pulumi.ComponentResource {
     name: string,
     grant: Grant<pulumi.Output<string>>,
     topicByName: ReadonlyMap<string, gcp.pubsub.Topic | undefined>,
-    args: ReceiverArgs,
+    args: WebhookReceiverArgs,
   ): pulumi.CustomResource {
     if (grant.scope === 'topic') {
       const topic = topicByName.get(grant.resource);
-      if (topic === undefined) throw new Error(`Receiver ${name}: no topic resource for ${grant.resource}`);
+      if (topic === undefined) throw new Error(`WebhookReceiver ${name}: no topic resource for ${grant.resource}`);
       return new gcp.pubsub.TopicIAMMember(
         `${name}-publishes-to-${grant.resource}`,
         {
@@ -291,13 +293,13 @@ export class Receiver extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-    throw new Error(`Receiver ${name}: unexpected runtime grant scope ${grant.scope}`);
+    throw new Error(`WebhookReceiver ${name}: unexpected runtime grant scope ${grant.scope}`);
   }
 
   private grantBuild(
     name: string,
     grant: Grant<pulumi.Output<string>>,
-    args: ReceiverArgs,
+    args: WebhookReceiverArgs,
     repository: gcp.artifactregistry.Repository,
   ): pulumi.CustomResource {
     switch (grant.scope) {
@@ -337,7 +339,7 @@ export class Receiver extends pulumi.ComponentResource {
           { parent: this },
         );
       default:
-        throw new Error(`Receiver ${name}: unexpected build grant scope ${grant.scope}`);
+        throw new Error(`WebhookReceiver ${name}: unexpected build grant scope ${grant.scope}`);
     }
   }
 }

@@ -5,7 +5,7 @@ import { planRoutes } from '../../functions/topology.ts';
 import { planDeadLetterPublisherGrants, seconds } from '../plan.ts';
 import { inheritedDependsOn } from './options.ts';
 
-export interface EventBusArgs {
+export interface WebhookTopicsArgs {
   /** Project that holds the topics. */
   project: pulumi.Input<string>;
   /** Topic prefix shared with the receiver (`WEBHOOK_TOPIC_PREFIX`). */
@@ -40,16 +40,16 @@ export interface RouteResources {
  * service agent may publish to each dead-letter topic; consumer subscriptions get their grants
  * from {@link EventSubscription}.
  */
-export class EventBus extends pulumi.ComponentResource {
+export class WebhookTopics extends pulumi.ComponentResource {
   /** Per route, in catalog order. */
   public readonly routes: ReadonlyMap<RouteKey, RouteResources>;
   /** Topic id per route (the names the receiver publishes to). */
-  public readonly topicNames: Record<string, pulumi.Output<string>>;
+  public readonly topicIds: pulumi.Output<Record<string, string>>;
   /** Dead-letter subscription id per route. */
-  public readonly deadLetterSubscriptionNames: Record<string, pulumi.Output<string>>;
+  public readonly deadLetterSubscriptionIds: pulumi.Output<Record<string, string>>;
 
-  constructor(name: string, args: EventBusArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('gemini-webhooks:pubsub:EventBus', name, {}, opts);
+  constructor(name: string, args: WebhookTopicsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('gemini-webhooks-pubsub:index:WebhookTopics', name, {}, opts);
     const plans = planRoutes(args.topicPrefix);
     const child = { parent: this, dependsOn: inheritedDependsOn(opts) };
     const grants = new Map(
@@ -117,13 +117,10 @@ export class EventBus extends pulumi.ComponentResource {
     }
 
     this.routes = routes;
-    this.topicNames = Object.fromEntries([...routes].map(([route, r]) => [route, r.topic.name]));
-    this.deadLetterSubscriptionNames = Object.fromEntries(
-      [...routes].map(([route, r]) => [route, r.deadLetterSubscription.name]),
+    this.topicIds = pulumi.output(Object.fromEntries([...routes].map(([route, r]) => [route, r.topic.name])));
+    this.deadLetterSubscriptionIds = pulumi.output(
+      Object.fromEntries([...routes].map(([route, r]) => [route, r.deadLetterSubscription.name])),
     );
-    this.registerOutputs({
-      topicNames: this.topicNames,
-      deadLetterSubscriptionNames: this.deadLetterSubscriptionNames,
-    });
+    this.registerOutputs({ topicIds: this.topicIds, deadLetterSubscriptionIds: this.deadLetterSubscriptionIds });
   }
 }

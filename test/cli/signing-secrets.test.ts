@@ -2,8 +2,8 @@
 // deciding what to drop.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fingerprintOf as infraFingerprint } from '../../infra/config.ts';
-import { fingerprintOf, matchesTruncated, planPrune, prependSecret } from '../../cli/signing-secrets.ts';
+import { describeSecret, matchesTruncated, planPrune, prependSecret } from '../../cli/signing-secrets.ts';
+import { fingerprintOf } from '../../infra/signing-secret.ts';
 
 const A = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const B = 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD';
@@ -88,9 +88,9 @@ test('an ambiguous truncated secret proves nothing; unlisted ones go only on req
   assert.deepEqual(unlisted.drop, [B]);
 });
 
-test('prependSecret puts the new secret first once; the fingerprint is the one infra names versions by', () => {
+test('prependSecret puts the new secret first once; a secret is named by the fingerprint its version carries', () => {
   assert.deepEqual(prependSecret([A, B], B), [B, A]);
   assert.deepEqual(prependSecret([], A), [A]);
-  assert.equal(fingerprintOf(A), infraFingerprint(A));
+  assert.equal(describeSecret(B, 1), `#2 (fingerprint ${fingerprintOf(B)})`);
   assert.notEqual(fingerprintOf(A), fingerprintOf(B));
 });

@@ -7,10 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import type { RawConfig } from '../../infra/config.ts';
-import { DEFAULTS } from '../../infra/config.ts';
-import { TYPES, type ModelRecord } from './gcp-model.ts';
-import { PROJECT, SECRET_NEW, SECRET_OLD } from './mocks.ts';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DEFAULTS } from '../../infra/settings.ts';
+import type { RawConfig } from '../../infra/stack-config.ts';
+import { TYPES, type ModelRecord, type PriorResource } from './gcp-model.ts';
+import { DEPLOYMENT, PROJECT, SECRET_NEW, SECRET_OLD } from './mocks.ts';
 import { runProgram, type ProgramResult } from './run-program.ts';
 
 const FULL: RawConfig = {
@@ -32,9 +34,9 @@ const FULL: RawConfig = {
 /** What a new user deploys first: APIs managed elsewhere, no consumers, no secret yet, no alert emails. */
 const MINIMAL: RawConfig = { 'gcp:project': PROJECT, enableApis: 'false' };
 
-const API_WAIT = 'apis-propagation';
-const BUILD_WAIT = 'receiver-build-grants-propagation';
-const METRICS_WAIT = 'monitoring-log-metrics-propagation';
+const API_WAIT = `${DEPLOYMENT}-apis-propagation`;
+const BUILD_WAIT = `${DEPLOYMENT}-receiver-build-grants-propagation`;
+const METRICS_WAIT = `${DEPLOYMENT}-monitoring-log-metrics-propagation`;
 
 function byName(result: ProgramResult, type: string, name: string): ModelRecord {
   const found = result.records.find((r) => r.type === type && r.name === name);
@@ -96,7 +98,7 @@ describe('a first deploy with the full config, and the update after it', () => {
     )) {
       assert.ok(dependenciesOf(fresh, record).has(apiWait.urn), `${record.name} waits for the APIs`);
     }
-    const fn = byName(fresh, TYPES.function, 'receiver');
+    const fn = byName(fresh, TYPES.function, `${DEPLOYMENT}-receiver`);
     const buildWait = byName(fresh, TYPES.sleep, BUILD_WAIT);
     const metricsWait = byName(fresh, TYPES.sleep, METRICS_WAIT);
     for (const [a, b] of [
@@ -129,7 +131,7 @@ describe('a first deploy with the full config, and the update after it', () => {
   });
 
   it('takes every grant to the Pub/Sub service agent from the ServiceIdentity', () => {
-    const identity = byName(fresh, TYPES.serviceIdentity, 'pubsub-service-agent');
+    const identity = byName(fresh, TYPES.serviceIdentity, `${DEPLOYMENT}-pubsub-service-agent`);
     assert.equal(identity.inputs['service'], 'pubsub.googleapis.com');
     const agentGrants = fresh.records.filter(
       (r) => typeof r.inputs['member'] === 'string' && r.inputs['member'].includes('gcp-sa-'),
@@ -174,6 +176,47 @@ describe('a first deploy with the full config, and the update after it', () => {
     const renamed = runProgram({ program: 'stack', config: { ...FULL, topicPrefix: 'acme' }, prior: fresh.state });
     assertAccepted(renamed);
     assert.deepEqual(sleeping(renamed), [METRICS_WAIT, BUILD_WAIT].sort());
+  });
+});
+
+describe('a stack deployed before the deployment became one component', () => {
+  // The state the program left before GeminiWebhooks existed (every component at the root of the
+  // stack, under its former type), recorded from that program with the full config.
+  const formerState = JSON.parse(
+    readFileSync(path.join(import.meta.dirname, 'fixtures', 'stack-state-before-component.json'), 'utf8'),
+  ) as PriorResource[];
+  let upgrade: ProgramResult;
+  before(() => {
+    upgrade = runProgram({ program: 'stack', config: FULL, prior: formerState });
+  });
+
+  it('is updated in place: every resource it had is found again under its alias', () => {
+    assertAccepted(upgrade);
+    const matched = new Set(upgrade.records.map((r) => r.aliasedFrom ?? r.urn));
+    assert.deepEqual(
+      formerState.map((r) => r.urn).filter((urn) => !matched.has(urn)),
+      [],
+      'no resource of the old stack is left to delete',
+    );
+    // The GeminiWebhooks component itself is new; a component is a grouping, nothing in the cloud.
+    assert.deepEqual(
+      upgrade.records.filter((r) => r.action === 'create').map((r) => `${r.type} ${r.name}`),
+      [`gemini-webhooks-pubsub:index:GeminiWebhooks ${DEPLOYMENT}`],
+      'no cloud resource is created anew',
+    );
+  });
+
+  it('replaces nothing and sleeps nowhere; only the receiver code may have changed since', () => {
+    // The source object is named by the content hash of the receiver's code, which has moved on since
+    // the state was recorded: a code change replaces that object and updates the function, by design.
+    const codeChange = new Set([TYPES.function, 'gcp:storage/bucketObject:BucketObject']);
+    assert.deepEqual(
+      upgrade.records
+        .filter((r) => r.custom && r.action !== 'same' && !codeChange.has(r.type))
+        .map((r) => `${r.action} ${r.name}`),
+      [],
+    );
+    assert.deepEqual(sleeping(upgrade), []);
   });
 });
 
@@ -268,7 +311,7 @@ describe('a domain-scoped project', () => {
     const project = `example.com:${PROJECT}`;
     const run = runProgram({ program: 'stack', config: { ...FULL, 'gcp:project': project } });
     assertAccepted(run);
-    const fn = byName(run, TYPES.function, 'receiver');
+    const fn = byName(run, TYPES.function, `${DEPLOYMENT}-receiver`);
     assert.match(fn.inputs['buildConfig'].serviceAccount, new RegExp(`^projects/${project}/serviceAccounts/[^/]+$`));
     assert.equal(
       fn.inputs['buildConfig'].dockerRepository,

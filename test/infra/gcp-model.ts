@@ -9,7 +9,9 @@
  *
  * `setMocks` is per process, and a Pulumi program runs once per `pulumi up`; a fresh deploy and the
  * update after it are therefore two processes (see run-program.ts), the second given the state the
- * first recorded.
+ * first recorded. URNs are the engine's (the whole chain of parent types), and a resource finds its
+ * prior state through its aliases the way the engine does, so a program that moves resources can be
+ * shown to update a stack in place.
  */
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
@@ -32,6 +34,12 @@ export interface PriorResource {
 
 export interface ModelRecord extends PriorResource {
   custom: boolean;
+  /** The URNs this resource may have had before (its aliases, explicit and inherited from its parent). */
+  aliases: string[];
+  /** The prior resource it was matched with, when that had another URN. */
+  aliasedFrom?: string;
+  /** Top-level inputs the program sent as Pulumi secrets (encrypted in the state). */
+  secretInputs: string[];
   /** Direct dependencies (URNs): explicit dependsOn and the resources its inputs came from. */
   dependencies: string[];
   ignoreChanges: string[];
@@ -168,11 +176,22 @@ export class GcpModel {
     inputs: Record<string, any>;
     dependencies: string[];
     ignoreChanges: string[];
+    aliases: string[];
+    secretInputs: string[];
   }): { id: string; state: Record<string, any> } {
-    const prior = this.#prior.get(args.urn);
+    const aliasedFrom = this.#prior.has(args.urn) ? undefined : args.aliases.find((urn) => this.#prior.has(urn));
+    const prior = this.#prior.get(aliasedFrom ?? args.urn);
     const goal = this.#goal(args.inputs, args.ignoreChanges, prior);
     const action = this.#action(args.type, goal, prior);
-    const record: ModelRecord = { ...args, inputs: goal, action, order: this.records.length, id: '', state: {} };
+    const record: ModelRecord = {
+      ...args,
+      ...(aliasedFrom === undefined ? {} : { aliasedFrom }),
+      inputs: goal,
+      action,
+      order: this.records.length,
+      id: '',
+      state: {},
+    };
     if (prior !== undefined && action !== 'replace' && action !== 'create') record.id = prior.id;
     else record.id = args.custom ? `${args.name}-${hash(`${args.urn}\0${JSON.stringify(plain(goal))}`, 8)}` : '';
     record.state = action === 'same' && prior !== undefined ? prior.state : { ...goal, ...this.#computed(record) };
@@ -371,10 +390,57 @@ export class GcpModel {
   }
 }
 
+/** The qualified type of a URN: every parent type, then the resource's own, joined by `$`. */
+function qualifiedType(urn: string): string {
+  return urn.split('::')[2]!;
+}
+
+function urnOf(name: string, qualified: string): string {
+  return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
+}
+
+function nameOf(urn: string): string {
+  return urn.slice(urn.lastIndexOf('::') + 2);
+}
+
+/** The signature Pulumi's wire format marks a secret value with. */
+const SECRET_SIGNATURE = ['4dabf18193072939515e22adb298388d', '1b47061264138c4ac30d75fd1eb44270'] as const;
+
+function secretKeys(serialized: Record<string, unknown>): string[] {
+  return Object.entries(serialized)
+    .filter(([, value]) => {
+      const marked = value as Record<string, unknown> | null;
+      return typeof marked === 'object' && marked !== null && marked[SECRET_SIGNATURE[0]] === SECRET_SIGNATURE[1];
+    })
+    .map(([key]) => key);
+}
+
+interface AliasSpec {
+  name: string;
+  type: string;
+  noParent: boolean;
+  /** The alias's parent as the program gave it (a mock URN), or '' for the resource's own parent. */
+  parentUrn: string;
+}
+
+function aliasSpecs(req: any): AliasSpec[] {
+  return (req.getAliasesList() as any[]).map((alias) => {
+    if (!alias.hasSpec()) throw new Error('the model handles alias specs only, not alias URNs');
+    const spec = alias.getSpec();
+    return { name: spec.getName(), type: spec.getType(), noParent: spec.getNoparent(), parentUrn: spec.getParenturn() };
+  });
+}
+
 /** Installs the model as Pulumi's mocks; returns it for assertions. */
 export async function installGcpModel(options: ModelOptions): Promise<GcpModel> {
   const model = new GcpModel(options);
-  const pending = new Map<string, { urn: string; dependencies: string[]; ignoreChanges: string[] }>();
+  const pending = new Map<
+    string,
+    { urn: string; dependencies: string[]; ignoreChanges: string[]; aliases: string[]; secretInputs: string[] }
+  >();
+  /** The mock monitor names a resource by its parent's type only; the engine by the whole chain. */
+  const modelUrn = new Map<string, string>();
+  const aliasesOf = new Map<string, string[]>();
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
@@ -396,20 +462,55 @@ export async function installGcpModel(options: ModelOptions): Promise<GcpModel> 
     'test',
   );
   // The mock callbacks do not see a registration's options; the request to the monitor does.
-  // The URN is computed as the mock monitor computes it (parent type chain, then the name).
   const monitor = pulumi.runtime.getMonitor() as unknown as {
     registerResource: (req: any, callback: unknown) => unknown;
   };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req: any, callback: unknown) => {
-    let type: string = req.getType();
-    const parent: string = req.getParent();
-    if (parent !== '') type = `${parent.split('::')[2]!.split('$').pop()}$${type}`;
-    const urn = `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${type}::${req.getName()}`;
-    pending.set(`${req.getType()}::${req.getName()}`, {
+    const type: string = req.getType();
+    const name: string = req.getName();
+    const parentMock: string = req.getParent();
+    const parent = parentMock === '' ? undefined : (modelUrn.get(parentMock) ?? parentMock);
+    const urn = urnOf(name, parent === undefined ? type : `${qualifiedType(parent)}$${type}`);
+    const mockUrn = urnOf(name, parentMock === '' ? type : `${qualifiedType(parentMock).split('$').pop()}$${type}`);
+    modelUrn.set(mockUrn, urn);
+
+    // Aliases as the engine reads them (https://www.pulumi.com/docs/iac/concepts/options/aliases/):
+    // each spec replaces the name, type or parent it gives; and a child inherits every alias of its
+    // parent, with the parent's old name in place of the new one where its own name starts with it.
+    const explicit = aliasSpecs(req).map((spec) => {
+      const aliasParent = spec.noParent
+        ? undefined
+        : spec.parentUrn === ''
+          ? parent
+          : (modelUrn.get(spec.parentUrn) ?? spec.parentUrn);
+      const aliasType = spec.type === '' ? type : spec.type;
+      return urnOf(
+        spec.name === '' ? name : spec.name,
+        aliasParent === undefined ? aliasType : `${qualifiedType(aliasParent)}$${aliasType}`,
+      );
+    });
+    const inherited: string[] = [];
+    if (parent !== undefined) {
+      const parentName = nameOf(parent);
+      for (const parentAlias of aliasesOf.get(parent) ?? []) {
+        for (const own of [urn, ...explicit]) {
+          const ownName = nameOf(own);
+          const aliasName = ownName.startsWith(parentName)
+            ? nameOf(parentAlias) + ownName.slice(parentName.length)
+            : ownName;
+          inherited.push(urnOf(aliasName, `${qualifiedType(parentAlias)}$${qualifiedType(own).split('$').pop()}`));
+        }
+      }
+    }
+    const aliases = [...new Set([...explicit, ...inherited])].filter((alias) => alias !== urn);
+    aliasesOf.set(urn, aliases);
+    pending.set(`${type}::${name}`, {
       urn,
-      dependencies: req.getDependenciesList(),
+      dependencies: (req.getDependenciesList() as string[]).map((dependency) => modelUrn.get(dependency) ?? dependency),
       ignoreChanges: req.getIgnorechangesList(),
+      aliases,
+      secretInputs: secretKeys(req.getObject()?.toJavaScript() ?? {}),
     });
     return register(req, callback);
   };

@@ -4,30 +4,19 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fixtureSettings, fixtureSource, installMocks, ofType, recorded, registered, resolve } from './mocks.ts';
+import { DEPLOYMENT, fixtureArgs, installMocks, ofType, recorded, resolve, settled } from './mocks.ts';
 
 await installMocks();
-const { createStack } = await import('../../infra/stack.ts');
-const stack = createStack(
-  fixtureSettings({
-    signingSecrets: '',
-    publicInvoker: 'none',
-    enableApis: 'false',
-    subscriptions: '',
-    alertEmails: '',
-  }),
-  { source: fixtureSource() },
+const { GeminiWebhooks } = await import('../../infra/components/gemini-webhooks.ts');
+const webhooks = new GeminiWebhooks(
+  DEPLOYMENT,
+  fixtureArgs({ signingSecrets: '', publicInvoker: 'none', enableApis: 'false', subscriptions: '', alertEmails: '' }),
 );
-await registered(
-  stack.receiver.function,
-  stack.secrets.secret,
-  ...stack.monitoring.alertPolicies,
-  stack.monitoring.dashboard,
-);
+await settled();
 
 describe('minimal stack', () => {
   it('opens the receiver to nobody when publicInvoker is none', () => {
-    assert.equal(stack.receiver.publicInvokerBinding, undefined);
+    assert.deepEqual(ofType('gcp:cloudrunv2/serviceIamMember:ServiceIamMember'), []);
     assert.deepEqual(
       recorded.filter((r) => JSON.stringify(r.inputs).includes('allUsers')),
       [],
@@ -35,14 +24,14 @@ describe('minimal stack', () => {
   });
 
   it('leaves APIs alone when enableApis is false', () => {
-    assert.equal(stack.apis, undefined);
+    assert.deepEqual(ofType('gemini-webhooks-pubsub:index:RequiredApis'), []);
     assert.deepEqual(ofType('gcp:projects/service:Service'), []);
   });
 
   it('creates the secret without versions and says to register the URL and store its secret', async () => {
     assert.equal(ofType('gcp:secretmanager/secret:Secret').length, 1);
     assert.deepEqual(ofType('gcp:secretmanager/secretVersion:SecretVersion'), []);
-    const next = await resolve(stack.outputs.nextStep);
+    const next = await resolve(webhooks.nextStep);
     assert.match(next, /Register https:\/\/\S+ with Gemini and store its signing secret/);
     assert.match(next, /npx gemini-webhooks webhooks create && pulumi up/);
   });

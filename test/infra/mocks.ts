@@ -6,13 +6,13 @@
  *
  * `setMocks` must run before the program creates resources, and each test file is its own process.
  */
-import { cpSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import type { BuildSourceOptions } from '../../infra/archive.ts';
-import type { Settings } from '../../infra/config.ts';
-import { parseSettings, type RawConfig } from '../../infra/config.ts';
+import type { GeminiWebhooksArgs, Settings } from '../../infra/settings.ts';
+import { parseStackConfig, type RawConfig } from '../../infra/stack-config.ts';
 import { installGcpModel, type GcpModel, type ModelRecord } from './gcp-model.ts';
 
 export const PROJECT = 'acme-webhooks';
@@ -65,8 +65,9 @@ export const SECRET_NEW = `whsec_${Buffer.from('new-secret-0123456789ab').toStri
 export const SECRET_OLD = `whsec_${Buffer.from('old-secret-0123456789ab').toString('base64')}`;
 export const SECRET_NEXT = `whsec_${Buffer.from('next-secret-123456789ab').toString('base64')}`;
 
-export function fixtureSettings(overrides: RawConfig = {}): Settings {
-  return parseSettings({
+/** The full-featured stack config of the mock tests, as Pulumi would hand it over. */
+export function fixtureConfig(overrides: RawConfig = {}): RawConfig {
+  return {
     'gcp:project': PROJECT,
     'gcp:region': 'europe-west1',
     signingSecrets: JSON.stringify([SECRET_NEW, SECRET_OLD]),
@@ -88,23 +89,33 @@ export function fixtureSettings(overrides: RawConfig = {}): Settings {
     ]),
     alertEmails: JSON.stringify(['oncall@example.com']),
     ...overrides,
-  });
+  };
+}
+
+/** The fixture config as the GeminiWebhooks component's args. */
+export function fixtureArgs(overrides: RawConfig = {}): GeminiWebhooksArgs {
+  return parseStackConfig(fixtureConfig(overrides)).args;
+}
+
+/** The fixture config resolved, every default applied. */
+export function fixtureSettings(overrides: RawConfig = {}): Settings {
+  return parseStackConfig(fixtureConfig(overrides)).settings;
+}
+
+/** The name `infra/index.ts` gives the deployment; every resource name of the stack starts with it. */
+export const DEPLOYMENT = 'gemini-webhooks';
+
+/** Waits until every registration the program started (children of children included) has been answered. */
+export async function settled(): Promise<void> {
+  await pulumi.runtime.disconnect();
 }
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 
-/**
- * A copy of the receiver's sources with a stand-in `index.ts` when the real one has not landed
- * yet, so archive and mock tests do not depend on the receiver's progress.
- */
+/** A copy of the receiver's sources with extra files, for the archive tests. */
 export function fixtureSource(extraFiles: Record<string, string> = {}): BuildSourceOptions {
   const dir = mkdtempSync(path.join(tmpdir(), 'gw-functions-'));
   cpSync(path.join(REPO_ROOT, 'functions'), dir, { recursive: true });
-  const files: Record<string, string> = { ...extraFiles };
-  if (!existsSync(path.join(dir, 'index.ts')) && files['index.ts'] === undefined) {
-    files['index.ts'] =
-      "import { ROUTE_KEYS } from './catalog.ts';\nexport const receiveWebhook = (): number => ROUTE_KEYS.length;\n";
-  }
-  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  for (const [name, text] of Object.entries(extraFiles)) writeFileSync(path.join(dir, name), text);
   return { sourceDir: dir, lockfile: path.join(REPO_ROOT, 'package-lock.json') };
 }

@@ -23,7 +23,7 @@ import {
   subscriptionsDeadLetter,
   TYPES,
 } from '../../policy/policies.ts';
-import { fixtureSettings, fixtureSource, installMocks, recorded, registered } from './mocks.ts';
+import { DEPLOYMENT, fixtureArgs, installMocks, recorded, settled } from './mocks.ts';
 
 const AGENT = 'serviceAccount:service-1@gcp-sa-pubsub.iam.gserviceaccount.com';
 
@@ -252,10 +252,9 @@ describe('stack policies', () => {
 describe('the program passes its own policy pack', () => {
   it('has no violations across every resource it creates', async () => {
     await installMocks();
-    const { createStack } = await import('../../infra/stack.ts');
-    const stack = createStack(fixtureSettings(), { source: fixtureSource() });
-    await registered(stack.receiver.function, ...stack.consumers, stack.bus, stack.monitoring.dashboard);
-    await new Promise((done) => setTimeout(done, 50));
+    const { GeminiWebhooks } = await import('../../infra/components/gemini-webhooks.ts');
+    new GeminiWebhooks(DEPLOYMENT, fixtureArgs());
+    await settled();
     const resources = recorded.map((r) => resource(r.type, r.inputs, r.name));
     const violations: string[] = [];
     for (const policy of POLICIES) {

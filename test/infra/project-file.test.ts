@@ -1,7 +1,7 @@
 /**
- * Pulumi.yaml declares exactly the settings infra/config.ts reads, with the same defaults, and
+ * Pulumi.yaml declares exactly the settings infra/stack-config.ts reads, with the same defaults, and
  * Pulumi.dev.yaml.example works as copied: the config Pulumi would hand the program from it passes
- * Pulumi's own checks and `parseSettings`.
+ * Pulumi's own checks and the program's.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -9,7 +9,10 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { RECEIVER_TUNABLES } from '../../functions/config.ts';
-import { CONFIG_KEYS, DEFAULTS, parseSettings, PROJECT_NAME, type RawConfig } from '../../infra/config.ts';
+import { DEFAULTS, type Settings } from '../../infra/settings.ts';
+import { CONFIG_KEYS, parseStackConfig, PROJECT_NAME, type RawConfig } from '../../infra/stack-config.ts';
+
+const parseSettings = (raw: RawConfig): Settings => parseStackConfig(raw).settings;
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 

@@ -5,14 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseSigningSecrets } from '../../infra/config.ts';
+import { resolveSigningSecrets } from '../../infra/settings.ts';
 import { installMocks, ofType, registered, SECRET_NEW, SECRET_NEXT, SECRET_OLD } from './mocks.ts';
 
 await installMocks();
-const { SigningSecrets } = await import('../../infra/components/signingSecrets.ts');
+const { SigningSecrets } = await import('../../infra/components/signing-secrets.ts');
 
 function deploy(name: string, secrets: string[]): InstanceType<typeof SigningSecrets> {
-  const parsed = parseSigningSecrets(JSON.stringify(secrets));
+  const parsed = resolveSigningSecrets(secrets);
   return new SigningSecrets(name, {
     project: 'acme-webhooks',
     secretId: `${name}-secret`,
@@ -27,9 +27,7 @@ describe('rotation', () => {
     const afterwards = deploy('after', [SECRET_NEXT, SECRET_NEW]);
     await registered(...[before, during, afterwards].flatMap((c) => [c.secret, ...c.versions.values()]));
     const ids = (c: InstanceType<typeof SigningSecrets>): string[] => [...c.versions.keys()];
-    const [next, current, old] = parseSigningSecrets(JSON.stringify([SECRET_NEXT, SECRET_NEW, SECRET_OLD])).map(
-      (s) => s.fingerprint,
-    );
+    const [next, current, old] = resolveSigningSecrets([SECRET_NEXT, SECRET_NEW, SECRET_OLD]).map((s) => s.fingerprint);
     assert.deepEqual(ids(before), [current, old]);
     assert.deepEqual(ids(during), [next, current, old], 'adding a secret adds one version and keeps the others');
     assert.deepEqual(ids(afterwards), [next, current], 'removing a secret removes exactly its version');

@@ -10,11 +10,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RawConfig } from '../../infra/config.ts';
+import type { RawConfig } from '../../infra/stack-config.ts';
 import type { ModelRecord, PriorResource } from './gcp-model.ts';
 
 export interface ProgramRun {
-  /** `stack`: the whole deployment (createStack); `subscription`: one EventSubscription on its own. */
+  /** `stack`: the whole deployment (infra/index.ts's GeminiWebhooks); `subscription`: one EventSubscription on its own. */
   program: 'stack' | 'subscription';
   config: RawConfig;
   /** The state of the previous run; a fresh project when absent. */
@@ -59,19 +59,19 @@ async function main(specPath: string, outPath: string): Promise<void> {
 
   const pulumi = await import('@pulumi/pulumi');
   const { installGcpModel } = await import('./gcp-model.ts');
-  const { fixtureSource, PROJECT } = await import('./mocks.ts');
-  const { parseSettings } = await import('../../infra/config.ts');
+  const { DEPLOYMENT, PROJECT } = await import('./mocks.ts');
+  const { parseStackConfig } = await import('../../infra/stack-config.ts');
   const model = await installGcpModel({ project: PROJECT, ...(run.prior === undefined ? {} : { prior: run.prior }) });
+  const { args } = parseStackConfig(run.config);
   if (run.program === 'stack') {
-    const { createStack } = await import('../../infra/stack.ts');
-    createStack(parseSettings(run.config), { source: fixtureSource() });
+    const { GeminiWebhooks } = await import('../../infra/components/gemini-webhooks.ts');
+    new GeminiWebhooks(DEPLOYMENT, args);
   } else {
-    const { EventSubscription } = await import('../../infra/components/eventSubscription.ts');
-    const settings = parseSettings(run.config);
-    for (const consumer of settings.subscriptions) {
+    const { EventSubscription } = await import('../../infra/components/event-subscription.ts');
+    for (const consumer of args.subscriptions ?? []) {
       new EventSubscription(consumer.name, {
-        project: settings.project,
-        topicPrefix: settings.topicPrefix,
+        project: args.project,
+        topicPrefix: args.topicPrefix ?? 'gemini',
         consumer: consumer.name,
         eventTypes: consumer.eventTypes,
         ...(consumer.push === undefined ? {} : { push: consumer.push }),

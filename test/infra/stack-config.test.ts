@@ -3,32 +3,28 @@ import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
 import { ROUTE_KEYS } from '../../functions/catalog.ts';
-import {
-  ConfigError,
-  DEFAULTS,
-  fingerprintOf,
-  parseSettings,
-  parseSigningSecrets,
-  readSettings,
-  type RawConfig,
-} from '../../infra/config.ts';
 import { parseGoDuration } from '../../infra/durations.ts';
+import { DEFAULTS, resolveSettings, resolveSigningSecrets, type Settings } from '../../infra/settings.ts';
+import { fingerprintOf } from '../../infra/signing-secret.ts';
+import { parseStackConfig, readStackConfig, StackConfigError, type RawConfig } from '../../infra/stack-config.ts';
 
 const SECRET_A = `whsec_${Buffer.from('aaaaaaaaaaaaaaaaaaaaaaaa').toString('base64')}`;
 const SECRET_B = `whsec_${Buffer.from('bbbbbbbbbbbbbbbbbbbbbbbb').toString('base64')}`;
 const BASE: RawConfig = { 'gcp:project': 'acme-webhooks' };
 
-function errorOf(raw: RawConfig): ConfigError {
+const parseSettings = (raw: RawConfig): Settings => parseStackConfig(raw).settings;
+
+function errorOf(raw: RawConfig): StackConfigError {
   try {
     parseSettings({ ...BASE, ...raw });
   } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
+    assert.ok(error instanceof StackConfigError, `expected StackConfigError, got ${String(error)}`);
     return error;
   }
   assert.fail(`expected ${JSON.stringify(Object.keys(raw))} to be rejected`);
 }
 
-describe('parseSettings', () => {
+describe('parseStackConfig', () => {
   it('applies documented defaults', () => {
     const s = parseSettings(BASE);
     assert.equal(s.region, 'us-central1');
@@ -94,7 +90,7 @@ describe('parseSettings', () => {
     ['jwtRequireBodyBinding', { jwtRequireBodyBinding: 'yes' }, /true or false/],
     ['enableApis', { enableApis: '1' }, /true or false/],
     ['publicInvoker', { publicInvoker: 'everyone' }, /"allUsers" or "none"/],
-    ['alertEmails', { alertEmails: '["not-an-email"]' }, /email addresses/],
+    ['alertEmails', { alertEmails: '["not-an-email"]' }, /"not-an-email", which is not an email address/],
     [
       'alertEmails',
       { alertEmails: 'oncall@example.com' },
@@ -129,7 +125,8 @@ describe('parseSettings', () => {
       },
       /serviceAccountEmail/,
     ],
-    ['subscriptions', { subscriptions: '{}' }, /JSON array/],
+    ['subscriptions', { subscriptions: '{}' }, /is not a list of consumers/],
+    ['subscriptions', { subscriptions: '[{' }, /is not valid JSON/],
     [
       'subscriptions',
       { subscriptions: '[{"name":"Billing","eventTypes":["batch.failed"]}]' },
@@ -169,7 +166,8 @@ describe('parseSettings', () => {
       { subscriptions: `[{"name":"a1","eventTypes":["*"],"filter":"${'x'.repeat(300)}"}]` },
       /256 bytes/,
     ],
-    ['signingSecrets', { signingSecrets: 'whsec_abc' }, /JSON array/],
+    ['signingSecrets', { signingSecrets: 'whsec_abc' }, /is not valid JSON/],
+    ['signingSecrets', { signingSecrets: '{}' }, /is not a list of `whsec_` secrets/],
   ];
   it('accepts jwt with an audience, or with an explicit acceptance of any audience', () => {
     assert.deepEqual(
@@ -250,8 +248,8 @@ describe('parseSettings', () => {
 
 describe('signing secrets', () => {
   it('keeps order (newest first) and derives stable fingerprints independent of position', () => {
-    const [a, b] = parseSigningSecrets(JSON.stringify([SECRET_A, SECRET_B]));
-    const [b2, a2] = parseSigningSecrets(JSON.stringify([SECRET_B, SECRET_A]));
+    const [a, b] = resolveSigningSecrets([SECRET_A, SECRET_B]);
+    const [b2, a2] = resolveSigningSecrets([SECRET_B, SECRET_A]);
     assert.equal(a?.reveal(), SECRET_A);
     assert.equal(a?.fingerprint, a2?.fingerprint);
     assert.equal(b?.fingerprint, b2?.fingerprint);
@@ -292,7 +290,7 @@ describe('signing secrets', () => {
       ),
       /more than the 5/,
     ],
-    ['not json', `["${SECRET_A}"`, /not a JSON array/],
+    ['not json', `["${SECRET_A}"`, /is not valid JSON/],
   ];
   for (const [label, text, pattern] of bad) {
     it(`rejects ${label} without echoing any value`, () => {
@@ -306,7 +304,7 @@ describe('signing secrets', () => {
   }
 });
 
-describe('readSettings', () => {
+describe('readStackConfig', () => {
   it('reads the project namespace and gcp:* from the stack config', () => {
     pulumi.runtime.setAllConfig(
       {
@@ -318,7 +316,7 @@ describe('readSettings', () => {
       },
       ['gemini-webhooks-pubsub:signingSecrets'],
     );
-    const s = readSettings();
+    const s = resolveSettings(readStackConfig());
     assert.equal(s.project, 'acme-webhooks');
     assert.equal(s.region, 'europe-west1');
     assert.equal(s.maxDeliveryAttempts, 7);
@@ -327,15 +325,15 @@ describe('readSettings', () => {
     assert.equal(s.topicPrefix, DEFAULTS.topicPrefix);
   });
 
-  it('fails with the ConfigError sentence for a bad stack value', () => {
+  it('fails with the StackConfigError sentence for a bad stack value', () => {
     pulumi.runtime.setAllConfig({
       'gcp:project': 'acme-webhooks',
       'gemini-webhooks-pubsub:maxDeliveryAttempts': '200',
     });
     assert.throws(
-      () => readSettings(),
+      () => readStackConfig(),
       (e: unknown) =>
-        e instanceof ConfigError &&
+        e instanceof StackConfigError &&
         /^Config `maxDeliveryAttempts` must be a whole number from 5 to 100/.test(e.message),
     );
   });

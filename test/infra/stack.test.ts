@@ -7,64 +7,35 @@ import { before, describe, it } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
 import { ROUTE_KEYS } from '../../functions/catalog.ts';
 import { planRoutes, TOPOLOGY_DEFAULTS } from '../../functions/topology.ts';
-import { buildReceiverSource } from '../../infra/archive.ts';
+import { buildReceiverSource, DEFAULT_SOURCE_OPTIONS } from '../../infra/archive.ts';
 import { planNames, REQUIRED_APIS } from '../../infra/plan.ts';
-import type { Stack } from '../../infra/stack.ts';
 import {
+  DEPLOYMENT,
+  fixtureArgs,
   fixtureSettings,
-  fixtureSource,
   installMocks,
   named,
   ofType,
   PROJECT,
   recorded,
-  registered,
   resolve,
+  settled,
   SECRET_NEW,
   SECRET_OLD,
 } from './mocks.ts';
 
 await installMocks();
 
-const { createStack } = await import('../../infra/stack.ts');
+const { GeminiWebhooks } = await import('../../infra/components/gemini-webhooks.ts');
 const settings = fixtureSettings();
-const source = fixtureSource();
-const stack: Stack = createStack(settings, { source });
+const webhooks = new GeminiWebhooks(DEPLOYMENT, fixtureArgs());
 const prefix = settings.topicPrefix;
 const routes = planRoutes(prefix);
 const names = planNames(prefix);
+/** The logical name of a resource of the deployment. */
+const n = (name: string): string => `${DEPLOYMENT}-${name}`;
 
-before(async () => {
-  await registered(
-    ...[...stack.bus.routes.values()].flatMap((r) => [
-      r.topic,
-      r.deadLetterTopic,
-      r.deadLetterSubscription,
-      r.deadLetterPublisherGrant,
-    ]),
-    stack.secrets.secret,
-    ...stack.secrets.versions.values(),
-    stack.receiver.function,
-    stack.receiver.sourceObject,
-    stack.receiver.runtimeServiceAccount,
-    stack.receiver.buildServiceAccount,
-    ...stack.receiver.grants,
-    ...(stack.receiver.publicInvokerBinding === undefined ? [] : [stack.receiver.publicInvokerBinding]),
-    ...stack.consumers.flatMap((c) => [
-      ...c.subscriptions.values(),
-      ...(c.pushServiceAccount === undefined ? [] : [c.pushServiceAccount]),
-    ]),
-    ...stack.monitoring.alertPolicies,
-    ...stack.monitoring.logMetrics,
-    ...stack.monitoring.notificationChannels,
-    stack.monitoring.dashboard,
-    ...(stack.apis?.services ?? []),
-  );
-  // Grants parented to components but not exposed as fields are registered by now as well; give
-  // the remaining registrations (IAM members created after their subscriptions) a turn to land.
-  await Promise.all(stack.consumers.map((c) => resolve(c.urn)));
-  await new Promise((done) => setTimeout(done, 50));
-});
+before(settled);
 
 const TOPIC = 'gcp:pubsub/topic:Topic';
 const SUBSCRIPTION = 'gcp:pubsub/subscription:Subscription';
@@ -73,7 +44,26 @@ const SUBSCRIPTION_MEMBER = 'gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMem
 const FUNCTION = 'gcp:cloudfunctionsv2/function:Function';
 /** The member the Pub/Sub ServiceIdentity answered with: every agent grant must carry exactly this. */
 const agentMember = (): string =>
-  named('gcp:projects/serviceIdentity:ServiceIdentity', 'pubsub-service-agent').state['member'];
+  named('gcp:projects/serviceIdentity:ServiceIdentity', n('pubsub-service-agent')).state['member'];
+
+describe('the GeminiWebhooks component', () => {
+  it('parents every resource it creates, all the way down, so the deployment is one tree', () => {
+    const root = 'gemini-webhooks-pubsub:index:GeminiWebhooks';
+    const outside = recorded.filter((r) => !r.urn.split('::')[2]!.startsWith(`${root}$`) && r.type !== root);
+    assert.deepEqual(
+      outside.map((r) => r.urn),
+      [],
+    );
+    assert.ok(recorded.length > 100, `${recorded.length} resources`);
+  });
+
+  it('names every resource after the deployment, so deployments with their own topic prefixes can share a program', () => {
+    assert.deepEqual(
+      recorded.filter((r) => !r.name.startsWith(DEPLOYMENT)).map((r) => r.name),
+      [],
+    );
+  });
+});
 
 describe('event bus', () => {
   it('creates a topic and a dead-letter topic per catalog route, named by the shared topology', () => {
@@ -139,7 +129,7 @@ describe('consumer subscriptions', () => {
 
   it('pushes with an OIDC token of a dedicated identity, or pulls exactly once with the filter', () => {
     const billing = consumerSubs().find((s) => s.inputs.name === `${prefix}-batch-succeeded-billing`)!;
-    const pushSa = named('gcp:serviceaccount/account:Account', 'consumer-billing-push');
+    const pushSa = named('gcp:serviceaccount/account:Account', n('consumer-billing-push'));
     assert.equal(billing.inputs.pushConfig.pushEndpoint, 'https://billing.example.com/gemini');
     assert.equal(
       billing.inputs.pushConfig.oidcToken.serviceAccountEmail,
@@ -199,7 +189,7 @@ describe('IAM', () => {
   });
 
   it('lets the runtime identity publish to each event topic and read the secret, nothing else', () => {
-    const runtime = named('gcp:serviceaccount/account:Account', 'receiver-runtime');
+    const runtime = named('gcp:serviceaccount/account:Account', n('receiver-runtime'));
     const member = `serviceAccount:${runtime.inputs.accountId}@${PROJECT}.iam.gserviceaccount.com`;
     const held = recorded.filter((r) => r.inputs.member === member);
     const topicGrants = held.filter((r) => r.type === TOPIC_MEMBER);
@@ -217,7 +207,7 @@ describe('IAM', () => {
   });
 
   it('builds as a dedicated build identity with per-resource storage and registry grants', () => {
-    const build = named('gcp:serviceaccount/account:Account', 'receiver-build');
+    const build = named('gcp:serviceaccount/account:Account', n('receiver-build'));
     const member = `serviceAccount:${build.inputs.accountId}@${PROJECT}.iam.gserviceaccount.com`;
     const held = recorded
       .filter((r) => r.inputs.member === member)
@@ -246,18 +236,18 @@ describe('IAM', () => {
 });
 
 describe('receiver function', () => {
-  const fn = (): (typeof recorded)[number] => named(FUNCTION, 'receiver');
+  const fn = (): (typeof recorded)[number] => named(FUNCTION, n('receiver'));
 
   it('runs Node.js 22+ from the receiveWebhook entry point, built from the hashed archive', () => {
     const { buildConfig } = fn().inputs;
     const major = Number(/^nodejs(\d+)$/.exec(buildConfig.runtime)?.[1]);
     assert.ok(major >= 22, `runtime ${buildConfig.runtime}`);
     assert.equal(buildConfig.entryPoint, 'receiveWebhook');
-    const archive = buildReceiverSource(source);
+    const archive = buildReceiverSource(DEFAULT_SOURCE_OPTIONS);
     assert.equal(buildConfig.source.storageSource.object, archive.objectName);
     assert.match(archive.objectName, /^receiver-[0-9a-f]{20}\.zip$/);
-    assert.equal(named('gcp:storage/bucketObject:BucketObject', 'receiver-source').inputs.name, archive.objectName);
-    const build = named('gcp:serviceaccount/account:Account', 'receiver-build');
+    assert.equal(named('gcp:storage/bucketObject:BucketObject', n('receiver-source')).inputs.name, archive.objectName);
+    const build = named('gcp:serviceaccount/account:Account', n('receiver-build'));
     assert.equal(
       buildConfig.serviceAccount,
       `projects/${PROJECT}/serviceAccounts/${build.inputs.accountId}@${PROJECT}.iam.gserviceaccount.com`,
@@ -270,7 +260,7 @@ describe('receiver function', () => {
 
   it('runs as the runtime identity with the configured sizing', () => {
     const { serviceConfig, name, location } = fn().inputs;
-    const runtime = named('gcp:serviceaccount/account:Account', 'receiver-runtime');
+    const runtime = named('gcp:serviceaccount/account:Account', n('receiver-runtime'));
     assert.equal(name, names.functionName);
     assert.equal(location, 'europe-west1');
     assert.equal(serviceConfig.serviceAccountEmail, `${runtime.inputs.accountId}@${PROJECT}.iam.gserviceaccount.com`);
@@ -310,20 +300,23 @@ describe('receiver function', () => {
     assert.equal(fn().inputs.serviceConfig.secretEnvironmentVariables, undefined);
   });
 
-  it('waits for every grant, for the build grants to take effect, and for every secret version before deploying', async () => {
+  it('waits for every grant, for the build grants to take effect, and for every secret version before deploying', () => {
     const deps = new Set(fn().dependencies);
-    const buildGrants = new Set(stack.receiver.buildGrants);
-    for (const grant of stack.receiver.grants.filter((g) => !buildGrants.has(g as never)))
-      assert.ok(deps.has(await resolve(grant.urn)), 'depends on each runtime grant');
-    const wait = await resolve(stack.receiver.buildGrantsPropagation.urn);
-    assert.ok(deps.has(wait), 'depends on the wait after the build grants');
-    const waitDeps = new Set(recorded.find((r) => r.urn === wait)!.dependencies);
-    for (const grant of stack.receiver.buildGrants)
-      assert.ok(waitDeps.has(await resolve(grant.urn)), 'the wait follows each build grant');
-    for (const version of stack.secrets.versions.values())
-      assert.ok(deps.has(await resolve(version.urn)), 'depends on each secret version');
-    assert.equal(stack.receiver.grants.length, routes.length + 2 + 4);
-    assert.equal(stack.receiver.buildGrants.length, 4);
+    const grantsTo = (account: string): typeof recorded => {
+      const email = named('gcp:serviceaccount/account:Account', n(account)).state['email'];
+      return recorded.filter((r) => r.inputs.member === `serviceAccount:${email}`);
+    };
+    const runtimeGrants = grantsTo('receiver-runtime');
+    const buildGrants = grantsTo('receiver-build');
+    assert.equal(runtimeGrants.length, routes.length + 2);
+    assert.equal(buildGrants.length, 4);
+    for (const grant of runtimeGrants) assert.ok(deps.has(grant.urn), `depends on ${grant.name}`);
+    const wait = named('time:index/sleep:Sleep', n('receiver-build-grants-propagation'));
+    assert.ok(deps.has(wait.urn), 'depends on the wait after the build grants');
+    for (const grant of buildGrants) assert.ok(wait.dependencies.includes(grant.urn), `the wait follows ${grant.name}`);
+    const versions = ofType('gcp:secretmanager/secretVersion:SecretVersion');
+    assert.equal(versions.length, settings.signingSecrets.length);
+    for (const version of versions) assert.ok(deps.has(version.urn), `depends on ${version.name}`);
   });
 });
 
@@ -332,25 +325,40 @@ describe('signing secrets', () => {
     const versions = ofType('gcp:secretmanager/secretVersion:SecretVersion');
     assert.deepEqual(
       versions.map((v) => v.name).sort(),
-      settings.signingSecrets.map((s) => `signing-secrets-${s.fingerprint}`).sort(),
+      settings.signingSecrets.map((s) => n(`signing-secrets-${s.fingerprint}`)).sort(),
     );
     for (const version of versions) {
       assert.equal(version.inputs.deletionPolicy, 'DISABLE');
       assert.equal(version.inputs.enabled, true);
     }
-    for (const [id, version] of stack.secrets.versions) {
-      const secret = settings.signingSecrets.find((s) => s.fingerprint === id)!;
-      assert.equal(await resolve(version.secretData), secret.reveal());
-      assert.equal(await pulumi.isSecret(version.secretData), true, 'the value stays a Pulumi secret');
+    for (const secret of settings.signingSecrets) {
+      const version = named(
+        'gcp:secretmanager/secretVersion:SecretVersion',
+        n(`signing-secrets-${secret.fingerprint}`),
+      );
+      // The mocks hand a secret input over in Pulumi's wire form: marked, with the value inside.
+      assert.equal(version.inputs.secretData.value, secret.reveal());
+      assert.deepEqual(version.secretInputs, ['secretData'], 'the value reaches the resource as a Pulumi secret only');
     }
-    const secret = named('gcp:secretmanager/secret:Secret', 'signing-secrets');
+    const secret = named('gcp:secretmanager/secret:Secret', n('signing-secrets'));
     assert.equal(secret.inputs.secretId, names.secretId);
   });
 
   it('keeps secret values out of every stack output', async () => {
-    const outputs = (await resolve(
-      pulumi.output(stack.outputs as unknown as Record<string, pulumi.Input<unknown>>),
-    )) as Record<string, unknown>;
+    const outputs = await resolve(
+      pulumi.output({
+        receiverUrl: webhooks.receiverUrl,
+        topicPrefix: webhooks.topicPrefix,
+        topics: webhooks.topics,
+        deadLetterSubscriptions: webhooks.deadLetterSubscriptions,
+        consumerSubscriptions: webhooks.consumerSubscriptions,
+        signingSecretId: webhooks.signingSecretId,
+        signingSecretFingerprints: webhooks.signingSecretFingerprints,
+        receiverServiceAccount: webhooks.receiverServiceAccount,
+        dashboardId: webhooks.dashboardId,
+        nextStep: webhooks.nextStep,
+      }),
+    );
     const text = JSON.stringify(outputs);
     for (const secret of [SECRET_NEW, SECRET_OLD]) {
       assert.ok(!text.includes(secret.slice('whsec_'.length)));
@@ -401,20 +409,20 @@ describe('monitoring', () => {
   });
 
   it('counts verification failures from the contract log fields', () => {
-    const metric = named('gcp:logging/metric:Metric', 'monitoring-verification-failures');
+    const metric = named('gcp:logging/metric:Metric', n('monitoring-verification-failures'));
     assert.match(metric.inputs.filter, /jsonPayload\.component="gemini-webhooks-receiver"/);
     assert.match(metric.inputs.filter, /jsonPayload\.outcome="rejected"/);
     // Scanner noise (404/405) and size or time limits (408/413) are not verification failures.
     assert.match(metric.inputs.filter, /\(jsonPayload\.status=400 OR jsonPayload\.status=401\)/);
     assert.match(metric.inputs.filter, new RegExp(`resource\\.labels\\.service_name="${names.functionName}"`));
     assert.equal(metric.inputs.labelExtractors.reason, 'EXTRACT(jsonPayload.reason)');
-    const latency = named('gcp:logging/metric:Metric', 'monitoring-publish-latency');
+    const latency = named('gcp:logging/metric:Metric', n('monitoring-publish-latency'));
     assert.equal(latency.inputs.valueExtractor, 'EXTRACT(jsonPayload.publishLatencyMs)');
   });
 
   it('draws deliveries by type, failures by reason, publish latency and dead-letter depth', () => {
     const dashboard = JSON.parse(
-      named('gcp:monitoring/dashboard:Dashboard', 'monitoring-dashboard').inputs.dashboardJson,
+      named('gcp:monitoring/dashboard:Dashboard', n('monitoring-dashboard')).inputs.dashboardJson,
     );
     const titles = dashboard.mosaicLayout.tiles.map((t: { widget: { title: string } }) => t.widget.title);
     assert.deepEqual(titles, [
