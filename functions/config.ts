@@ -19,13 +19,102 @@ export type SigningSecretsConfig =
  * program exposes the same knobs as stack config and validates them against these bounds.
  */
 export const RECEIVER_TUNABLES = {
-  timestampToleranceSeconds: { env: 'WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS', default: 300, min: 1, max: 86_400 },
+  timestampToleranceSeconds: {
+    env: 'WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS',
+    default: 300,
+    min: 1,
+    max: 86_400,
+    description: 'allowed clock distance of `webhook-timestamp`, in seconds, both directions',
+  },
   // Cloud Run refuses HTTP/1 requests over 32 MiB anyway; Pub/Sub messages top out at 10 MB.
-  maxBodyBytes: { env: 'WEBHOOK_MAX_BODY_BYTES', default: 1_048_576, min: 1, max: 9_000_000 },
-  publishTimeoutMs: { env: 'WEBHOOK_PUBLISH_TIMEOUT_MS', default: 5000, min: 100, max: 60_000 },
-  secretRefreshSeconds: { env: 'WEBHOOK_SECRET_REFRESH_SECONDS', default: 300, min: 5, max: 86_400 },
-  maxInFlight: { env: 'WEBHOOK_MAX_IN_FLIGHT', default: 256, min: 1, max: 100_000 },
+  maxBodyBytes: {
+    env: 'WEBHOOK_MAX_BODY_BYTES',
+    default: 1_048_576,
+    min: 1,
+    max: 9_000_000,
+    description: 'larger bodies get 413',
+  },
+  publishTimeoutMs: {
+    env: 'WEBHOOK_PUBLISH_TIMEOUT_MS',
+    default: 5000,
+    min: 100,
+    max: 60_000,
+    description: 'the answer comes within this many milliseconds, even when Pub/Sub hangs',
+  },
+  secretRefreshSeconds: {
+    env: 'WEBHOOK_SECRET_REFRESH_SECONDS',
+    default: 300,
+    min: 5,
+    max: 86_400,
+    description:
+      'how long Secret Manager results are cached, in seconds (also refreshed, at most every 30 s, after a signature mismatch)',
+  },
+  maxInFlight: {
+    env: 'WEBHOOK_MAX_IN_FLIGHT',
+    default: 256,
+    min: 1,
+    max: 100_000,
+    description: 'complete deliveries one instance verifies and publishes at once before answering 503',
+  },
 } as const;
+
+type TunableVariable = (typeof RECEIVER_TUNABLES)[keyof typeof RECEIVER_TUNABLES]['env'];
+
+/**
+ * Every environment variable the receiver reads, besides the numeric knobs above: what it means and
+ * what applies when it is unset. `loadConfig` can read no other (the reader takes these names only),
+ * and docs/configuration.md is generated from this list and RECEIVER_TUNABLES (`npm run docs`).
+ */
+export const RECEIVER_ENVIRONMENT = {
+  PORT: { default: '`8080`', description: 'HTTP port' },
+  GOOGLE_CLOUD_PROJECT: {
+    default: 'required (with the emulator: `local-project`)',
+    description: 'project that holds the topics',
+  },
+  PUBSUB_EMULATOR_HOST: { default: 'unset', description: 'publish to the Pub/Sub emulator at this `host:port`' },
+  WEBHOOK_TOPIC_PREFIX: {
+    default: '`gemini`',
+    description: 'topic names are `<prefix>-<event type with . and _ as ->`',
+  },
+  WEBHOOK_SIGNING_SECRETS: {
+    default: 'unset',
+    description: 'local development: the `whsec_…` signing secrets, comma-separated, newest first',
+  },
+  WEBHOOK_SIGNING_SECRETS_SECRET: {
+    default: 'unset',
+    description:
+      'deployed: `projects/<p>/secrets/<id>`; every enabled version is a current signing secret (the Pulumi program sets it)',
+  },
+  WEBHOOK_SIGNING_PUBLIC_KEYS: {
+    default: 'unset',
+    description: 'Standard Webhooks `v1a` ed25519 public keys, comma-separated `whpk_…`',
+  },
+  WEBHOOK_SCHEMES: {
+    default: '`static`',
+    description:
+      'signature schemes accepted, comma-separated: `static` and/or `jwt` (dynamic webhooks; needs an audience)',
+  },
+  WEBHOOK_JWKS_URL: {
+    default: `\`${DEFAULT_JWKS_URL}\``,
+    description: 'JWKS for dynamic webhooks (https, or http on loopback)',
+  },
+  WEBHOOK_JWT_AUDIENCE: {
+    default: 'unset',
+    description: 'the `aud` JWT deliveries must carry; required when `jwt` is enabled',
+  },
+  WEBHOOK_JWT_ALLOW_ANY_AUDIENCE: {
+    default: '`false`',
+    description:
+      "enable `jwt` without an audience check, accepting that a token Google minted for another Gemini user's webhook would pass (logged at start)",
+  },
+  WEBHOOK_JWT_ISSUER: { default: 'unset', description: 'the `iss` JWT deliveries must carry, when set' },
+  WEBHOOK_JWT_REQUIRE_BODY_BINDING: {
+    default: '`false`',
+    description: 'refuse JWT deliveries whose body is not bound to the token (`signature-only`)',
+  },
+} as const satisfies Record<string, { default: string; description: string }>;
+
+type Variable = keyof typeof RECEIVER_ENVIRONMENT | TunableVariable;
 
 export type ReceiverTunable = keyof typeof RECEIVER_TUNABLES;
 export type ReceiverTunables = Record<ReceiverTunable, number>;
@@ -52,12 +141,12 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function value(env: Env, name: string): string | undefined {
+function value(env: Env, name: Variable): string | undefined {
   const raw = env[name]?.trim();
   return raw === undefined || raw === '' ? undefined : raw;
 }
 
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+function integer(env: Env, name: Variable, fallback: number, min: number, max: number): number {
   const raw = value(env, name);
   if (raw === undefined) return fallback;
   if (!/^[0-9]+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
@@ -68,7 +157,7 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return Number(raw);
 }
 
-function boolean(env: Env, name: string, fallback: boolean): boolean {
+function boolean(env: Env, name: Variable, fallback: boolean): boolean {
   const raw = value(env, name)?.toLowerCase();
   if (raw === undefined) return fallback;
   if (raw === 'true' || raw === '1') return true;
@@ -76,7 +165,7 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be true or false (got ${JSON.stringify(raw)}).`);
 }
 
-function list(env: Env, name: string): string[] {
+function list(env: Env, name: Variable): string[] {
   return (value(env, name) ?? '')
     .split(',')
     .map((item) => item.trim())
@@ -108,7 +197,7 @@ function schemes(env: Env): Set<Scheme> {
   return result;
 }
 
-function url(env: Env, name: string, fallback: string): URL {
+function url(env: Env, name: Variable, fallback: string): URL {
   const raw = value(env, name) ?? fallback;
   let parsed: URL;
   try {
