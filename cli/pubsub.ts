@@ -4,10 +4,9 @@
  * API does not offer but counting and replaying dead letters need.
  */
 import { PubSub, v1 } from '@google-cloud/pubsub';
+import { EMULATOR_PROJECT } from '../functions/config.ts';
+export { grpcCode, Status } from '../functions/grpc-status.ts';
 import type { CliContext } from './context.ts';
-
-/** Same default as the receiver (functions/config.ts EMULATOR_PROJECT). */
-export const EMULATOR_PROJECT = 'local-project';
 
 export class PubSubSetupError extends Error {
   override name = 'PubSubSetupError';
@@ -48,14 +47,6 @@ export async function openPubSub(values: { project?: string | undefined }, conte
     },
   };
 }
-
-/** gRPC status of a Pub/Sub error, when it has one. */
-export function grpcCode(error: unknown): number | undefined {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-export const NOT_FOUND = 5;
 
 export function describePubSubError(error: unknown, what: string): string {
   const message = ((error as Error).message ?? String(error)).split('\n')[0];

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { SubscriptionCloseBehaviors, type Subscription } from '@google-cloud/pubsub';
 import type { RoutePlan } from '../functions/topology.ts';
-import { describePubSubError, grpcCode, NOT_FOUND, PubSubSetupError, type PubSubHandle } from './pubsub.ts';
+import { describePubSubError, grpcCode, Status, PubSubSetupError, type PubSubHandle } from './pubsub.ts';
 
 export const EXPIRATION_SECONDS = 24 * 3600;
 
@@ -71,7 +71,7 @@ export async function createTemporarySubscriptions(
             : {}),
         })
         .catch((error: unknown) => {
-          if (grpcCode(error) === NOT_FOUND) {
+          if (grpcCode(error) === Status.NOT_FOUND) {
             throw new PubSubSetupError(
               `Topic ${route.topic} does not exist in project ${handle.projectId}: check --prefix and --project, ` +
                 'and that the topology is deployed (`pulumi up` or `npm start`).',

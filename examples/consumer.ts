@@ -18,6 +18,7 @@ import { PubSub, type Message, type Subscription } from '@google-cloud/pubsub';
 import { DEFAULT_TOPIC_PREFIX } from '../functions/catalog.ts';
 import { planRoutes, planSubscription, TOPOLOGY_DEFAULTS } from '../functions/topology.ts';
 import { decodeGeminiEvent, GeminiEventDecodeError, type GeminiEvent } from '../subscriber/index.ts';
+import { EMULATOR_PROJECT } from '../functions/config.ts';
 
 const ALREADY_EXISTS = 6;
 export const CONSUMER_NAME = 'example';
@@ -142,7 +143,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   process.env['METADATA_SERVER_DETECTION'] ??= 'none';
-  const pubsub = new PubSub({ projectId: process.env['GOOGLE_CLOUD_PROJECT'] ?? 'local-project' });
+  const pubsub = new PubSub({ projectId: process.env['GOOGLE_CLOUD_PROJECT'] ?? EMULATOR_PROJECT });
   const prefix = process.env['WEBHOOK_TOPIC_PREFIX'] ?? DEFAULT_TOPIC_PREFIX;
   const consumer = await startExampleConsumer({ pubsub, prefix });
   console.log(`Consuming ${consumer.subscriptions.length} subscriptions (<topic>-${CONSUMER_NAME}); Ctrl-C stops.`);

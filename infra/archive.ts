@@ -17,6 +17,7 @@ export const RUNTIME_DEPENDENCIES = [
   '@google-cloud/functions-framework',
   '@google-cloud/pubsub',
   '@google-cloud/secret-manager',
+  'google-gax',
   'jose',
 ] as const;
 

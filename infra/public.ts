@@ -5,9 +5,9 @@
  */
 export {
   GeminiWebhooks,
-  type ConsumerArgs,
+  type Consumer,
   type GeminiWebhooksArgs,
-  type PushArgs,
+  type PushDelivery,
 } from './components/gemini-webhooks.ts';
 export {
   EventSubscription,

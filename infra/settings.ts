@@ -35,7 +35,7 @@ export type PublicInvoker = 'allUsers' | 'none';
 export const PUBLIC_INVOKERS: readonly PublicInvoker[] = ['allUsers', 'none'];
 
 /** Push delivery of a consumer's subscriptions. */
-export interface PushArgs {
+export interface PushDelivery {
   /** HTTPS endpoint Pub/Sub pushes each event to. */
   endpoint: pulumi.Input<string>;
   /**
@@ -50,13 +50,13 @@ export interface PushArgs {
 }
 
 /** A service that consumes events: one subscription per event type, with retries and a dead-letter topic. */
-export interface ConsumerArgs {
+export interface Consumer {
   /** Consumer name: 1-30 lowercase letters, digits or '-'; part of every subscription id (`<topic>-<name>`). */
   name: string;
   /** Event types to receive: catalog types, `unrouted`, or `*` for all; one subscription each. */
   eventTypes: string[];
   /** Push delivery with an OIDC token; pull when omitted. */
-  push?: PushArgs;
+  push?: PushDelivery;
   /**
    * Pub/Sub filter on message attributes, e.g. `attributes.user_metadata_tenant = "acme"` (at most 256
    * bytes). Fixed once the subscriptions exist: a later change is refused rather than delete their backlog.
@@ -139,7 +139,7 @@ export interface GeminiWebhooksArgs {
   /** How long dead-letter subscriptions keep dead letters (600-604800 s, Pub/Sub's maximum). Default 604800. */
   deadLetterRetentionSeconds?: number;
   /** The services that consume events. Default none. */
-  subscriptions?: ConsumerArgs[];
+  subscriptions?: Consumer[];
   /** Email addresses notified by the alert policies. Default none. */
   alertEmails?: string[];
   /** Enable the Google APIs the deployment needs (false when a platform team manages them). Default true. */
@@ -163,7 +163,7 @@ export interface ConsumerSettings {
   name: string;
   /** Routes (catalog event types or `unrouted`), in catalog order. */
   eventTypes: RouteKey[];
-  push?: PushArgs;
+  push?: PushDelivery;
   filter?: string;
   ackDeadlineSeconds: number;
   exactlyOnce: boolean;
@@ -389,7 +389,7 @@ export function resolveConsumer(value: unknown, where: string): ConsumerSettings
   // Catalog order keeps resource creation order stable whatever order the user wrote.
   const eventTypes = ROUTE_KEYS.filter((route) => routes.has(route));
 
-  let push: PushArgs | undefined;
+  let push: PushDelivery | undefined;
   const p = value['push'];
   if (p !== undefined && p !== null) {
     if (!isRecord(p)) return bad('has a `push` that is not an object');

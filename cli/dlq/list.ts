@@ -11,14 +11,7 @@
 import { planRoutes } from '../../functions/topology.ts';
 import type { CliContext } from '../context.ts';
 import { parse, positiveInteger, PUBSUB_OPTIONS, routeOption, topicPrefix } from '../options.ts';
-import {
-  describePubSubError,
-  grpcCode,
-  NOT_FOUND,
-  openPubSub,
-  PubSubSetupError,
-  type PubSubHandle,
-} from '../pubsub.ts';
+import { describePubSubError, grpcCode, Status, openPubSub, PubSubSetupError, type PubSubHandle } from '../pubsub.ts';
 import { formatAge, pullDeadLetters, setLease } from './dead-letters.ts';
 
 export const USAGE = `usage: gemini-webhooks dlq list [--type T] [--max N] [--json] [--project P] [--prefix P]
@@ -74,7 +67,7 @@ export async function summarize(
       }
     }
   } catch (error) {
-    if (grpcCode(error) === NOT_FOUND) {
+    if (grpcCode(error) === Status.NOT_FOUND) {
       return {
         route,
         subscription,

@@ -13,14 +13,7 @@ import { planRoute } from '../../functions/topology.ts';
 import type { CliContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { parse, positiveInteger, PUBSUB_OPTIONS, routeOption, topicPrefix } from '../options.ts';
-import {
-  describePubSubError,
-  grpcCode,
-  NOT_FOUND,
-  openPubSub,
-  PubSubSetupError,
-  type PubSubHandle,
-} from '../pubsub.ts';
+import { describePubSubError, grpcCode, Status, openPubSub, PubSubSetupError, type PubSubHandle } from '../pubsub.ts';
 import {
   acknowledge,
   DEAD_LETTER_ATTRIBUTE_PREFIX,
@@ -87,7 +80,7 @@ export async function replayDeadLetters(
         const [metadata] = await handle.pubsub.subscription(subscription).getMetadata();
         topicOf.set(subscription, metadata.topic || null);
       } catch (error) {
-        if (grpcCode(error) !== NOT_FOUND)
+        if (grpcCode(error) !== Status.NOT_FOUND)
           throw new PubSubSetupError(describePubSubError(error, `reading ${subscription}`));
         topicOf.set(subscription, null);
       }
@@ -101,7 +94,7 @@ export async function replayDeadLetters(
     try {
       batch = await pullDeadLetters(handle, deadLetterSubscription, wanted);
     } catch (error) {
-      if (grpcCode(error) === NOT_FOUND)
+      if (grpcCode(error) === Status.NOT_FOUND)
         throw new PubSubSetupError(
           `The dead-letter subscription ${deadLetterSubscription} does not exist: check --prefix and --project.`,
         );

@@ -20,6 +20,7 @@
 //
 // Nothing here logs, and no error message ever contains a secret value.
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
+import { grpcCode, grpcStatusName, Status } from '../grpc-status.ts';
 import type { SigningSecretSource } from '../signing-keys.ts';
 
 /**
@@ -236,7 +237,7 @@ async function loadSecrets(
           return decodePayload(response.payload, ref.name, secretId);
         } catch (err) {
           // Disabled or destroyed between list and access (a rotation in progress): not a current secret.
-          if (grpcCode(err) === GRPC_FAILED_PRECONDITION || grpcCode(err) === GRPC_NOT_FOUND) return undefined;
+          if (grpcCode(err) === Status.FAILED_PRECONDITION || grpcCode(err) === Status.NOT_FOUND) return undefined;
           throw err;
         }
       }),
@@ -317,36 +318,9 @@ function noEnabledVersions(secretName: string, secretId: string): SecretsUnavail
   );
 }
 
-const GRPC_STATUS_NAMES = [
-  'OK',
-  'CANCELLED',
-  'UNKNOWN',
-  'INVALID_ARGUMENT',
-  'DEADLINE_EXCEEDED',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED',
-  'FAILED_PRECONDITION',
-  'ABORTED',
-  'OUT_OF_RANGE',
-  'UNIMPLEMENTED',
-  'INTERNAL',
-  'UNAVAILABLE',
-  'DATA_LOSS',
-  'UNAUTHENTICATED',
-] as const;
-const GRPC_NOT_FOUND = 5;
-const GRPC_FAILED_PRECONDITION = 9;
-
-function grpcCode(err: unknown): number | undefined {
-  const code = (err as { code?: unknown } | null | undefined)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
 function rpcFailure(err: unknown, stage: string, secretName: string, secretId: string): SecretsUnavailableError {
   const code = grpcCode(err);
-  const status = code === undefined ? undefined : (GRPC_STATUS_NAMES[code] ?? String(code));
+  const status = code === undefined ? undefined : grpcStatusName(code);
   const detail = errorDetail(err);
   let hint: string;
   switch (status) {

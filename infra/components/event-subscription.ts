@@ -12,14 +12,14 @@ import {
   resolveRetryPolicy,
   SettingError,
   type ConsumerSettings,
-  type PushArgs,
+  type PushDelivery,
   type RetryPolicy,
 } from '../settings.ts';
 import { filterChangeProblem } from '../subscription-filter.ts';
 import { inheritedDependsOn } from './options.ts';
 import { pubsubServiceIdentity } from './service-agent.ts';
 
-export type { PushArgs as EventSubscriptionPushArgs } from '../settings.ts';
+export type { PushDelivery as EventSubscriptionPushArgs } from '../settings.ts';
 
 export interface EventSubscriptionArgs {
   /** Project of the deployed event bus (domain-scoped ids such as `example.com:my-project` too). */
@@ -38,7 +38,7 @@ export interface EventSubscriptionArgs {
   /** Event types to receive: catalog types, `unrouted`, or `*` for all; one subscription each. */
   eventTypes: string[];
   /** Push delivery with an OIDC token; pull when omitted. */
-  push?: PushArgs;
+  push?: PushDelivery;
   /**
    * Pub/Sub filter on message attributes, e.g. `attributes.user_metadata_tenant = "acme"`. Fixed
    * once a subscription exists: changing it later fails the update with the ways forward, rather

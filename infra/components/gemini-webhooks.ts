@@ -23,7 +23,7 @@ import { SigningSecrets } from './signing-secrets.ts';
 import { WebhookReceiver } from './webhook-receiver.ts';
 import { WebhookTopics } from './webhook-topics.ts';
 
-export type { ConsumerArgs, GeminiWebhooksArgs, PushArgs } from '../settings.ts';
+export type { Consumer, GeminiWebhooksArgs, PushDelivery } from '../settings.ts';
 
 const LABELS = { app: 'gemini-webhooks-pubsub' };
 

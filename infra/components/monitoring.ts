@@ -1,12 +1,10 @@
 import { createHash } from 'node:crypto';
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
+import { LOG_COMPONENT } from '../../functions/log.ts';
 import { consumerSubscriptionPattern, planNames } from '../plan.ts';
 import { inheritedDependsOn } from './options.ts';
 import { joinedIds, propagationWait } from './propagation-wait.ts';
-
-/** The receiver's log lines carry this `component` (see the receiver contract). */
-export const RECEIVER_LOG_COMPONENT = 'gemini-webhooks-receiver';
 
 export interface MonitoringArgs {
   project: pulumi.Input<string>;
@@ -45,7 +43,7 @@ export function receiverLogFilter(serviceName: string, extra = ''): string {
   return [
     'resource.type="cloud_run_revision"',
     `resource.labels.service_name="${serviceName}"`,
-    `jsonPayload.component="${RECEIVER_LOG_COMPONENT}"`,
+    `jsonPayload.component="${LOG_COMPONENT}"`,
     ...(extra === '' ? [] : [extra]),
   ].join(' AND ');
 }

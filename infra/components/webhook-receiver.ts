@@ -44,7 +44,7 @@ export interface WebhookReceiverArgs {
   tunables: ReceiverTunables;
   /**
    * `allUsers`: anyone may invoke (Gemini must reach the URL without credentials). `none`: no
-   * invoker binding; for organisations whose domain-restricted sharing forbids allUsers (README, "If your organisation forbids allUsers").
+   * invoker binding; for organisations whose domain-restricted sharing forbids allUsers (docs/deploy.md, "If your organisation forbids allUsers").
    */
   publicInvoker: PublicInvoker;
   /** Where the receiver's sources and the lockfile live; defaults to this repository's. */

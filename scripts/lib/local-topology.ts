@@ -6,14 +6,13 @@
  */
 import type { PubSub } from '@google-cloud/pubsub';
 import { planRoutes, planSubscription, TOPOLOGY_DEFAULTS, type SubscriptionPlan } from '../../functions/topology.ts';
-
-const ALREADY_EXISTS = 6;
+import { grpcCode, Status } from '../../functions/grpc-status.ts';
 
 async function ignoreExisting(create: () => Promise<unknown>): Promise<void> {
   try {
     await create();
   } catch (error) {
-    if ((error as { code?: number }).code !== ALREADY_EXISTS) throw error;
+    if (grpcCode(error) !== Status.ALREADY_EXISTS) throw error;
   }
 }
 

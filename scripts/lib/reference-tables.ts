@@ -20,7 +20,10 @@ interface Declaration {
 
 /** A Markdown table cell: one line, pipes escaped. */
 function cell(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|').trim();
+  return text
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/\|/g, '\\|')
+    .trim();
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -35,7 +38,9 @@ function shownDefault(value: unknown): string {
 }
 
 /** Every setting `Pulumi.yaml` declares, in its order. */
-export function stackSettingsTable(pulumiYaml: string = readFileSync(path.join(REPO_ROOT, 'Pulumi.yaml'), 'utf8')): string {
+export function stackSettingsTable(
+  pulumiYaml: string = readFileSync(path.join(REPO_ROOT, 'Pulumi.yaml'), 'utf8'),
+): string {
   const project = parse(pulumiYaml) as { config: Record<string, Declaration> };
   const rows = Object.entries(project.config).map(([key, declaration]) => [
     `\`${key}\``,
@@ -49,7 +54,11 @@ export function stackSettingsTable(pulumiYaml: string = readFileSync(path.join(R
 /** Every environment variable the receiver reads. */
 export function receiverEnvironmentTable(): string {
   const rows = [
-    ...Object.entries(RECEIVER_ENVIRONMENT).map(([name, variable]) => [`\`${name}\``, variable.default, variable.description]),
+    ...Object.entries(RECEIVER_ENVIRONMENT).map(([name, variable]) => [
+      `\`${name}\``,
+      variable.default,
+      variable.description,
+    ]),
     ...Object.values(RECEIVER_TUNABLES).map((tunable) => [
       `\`${tunable.env}\``,
       `\`${tunable.default}\``,

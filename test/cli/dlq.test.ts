@@ -9,8 +9,9 @@ import { startEmulator, type Emulator } from '../../scripts/lib/emulator.ts';
 import { createLocalTopology } from '../../scripts/lib/local-topology.ts';
 import { sampleEvent } from '../../scripts/lib/samples.ts';
 import { runCli, type CliRun } from './harness.ts';
+import { EMULATOR_PROJECT } from '../../functions/config.ts';
 
-const PROJECT = 'local-project';
+const PROJECT = EMULATOR_PROJECT;
 let emulator: Emulator;
 let pubsub: PubSub;
 

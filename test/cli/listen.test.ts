@@ -22,9 +22,10 @@ import { sampleEvent } from '../../scripts/lib/samples.ts';
 import { startPushConsumer } from '../../examples/push-consumer.ts';
 import { decodeGeminiEvent, type GeminiEvent } from '../../subscriber/index.ts';
 import { runCli } from './harness.ts';
+import { EMULATOR_PROJECT } from '../../functions/config.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const PROJECT = 'local-project';
+const PROJECT = EMULATOR_PROJECT;
 const SECRET = `listen_${randomBytes(32).toString('base64url')}`;
 let emulator: Emulator;
 let pubsub: PubSub;

@@ -86,15 +86,15 @@ describe('the inferred schema', () => {
     assert.equal(inputs['maxDeliveryAttempts']?.type, 'number');
     assert.equal(inputs['enableApis']?.type, 'boolean');
     assert.deepEqual(inputs['schemes']?.items?.type, 'string');
-    assert.equal(inputs['subscriptions']?.items?.$ref, `#/types/${PACKAGE}:index:ConsumerArgs`);
+    assert.equal(inputs['subscriptions']?.items?.$ref, `#/types/${PACKAGE}:index:Consumer`);
   });
 
   it('describes the consumer and push types, with push endpoints that may come from other resources', () => {
-    const consumer = schema.types[`${PACKAGE}:index:ConsumerArgs`];
-    const push = schema.types[`${PACKAGE}:index:PushArgs`];
+    const consumer = schema.types[`${PACKAGE}:index:Consumer`];
+    const push = schema.types[`${PACKAGE}:index:PushDelivery`];
     assert.ok(consumer && push);
-    assertDocumented('ConsumerArgs', consumer.properties);
-    assertDocumented('PushArgs', push.properties);
+    assertDocumented('Consumer', consumer.properties);
+    assertDocumented('PushDelivery', push.properties);
     assert.deepEqual(consumer.required?.sort(), ['eventTypes', 'name']);
     assert.equal(push.properties['endpoint']?.plain, undefined, 'an endpoint may be an output of another resource');
   });

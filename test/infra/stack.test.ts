@@ -1,6 +1,6 @@
 /**
  * The whole deployment under Pulumi mocks, with the full-featured fixture config: asserts the
- * invariants of issue 3 on the inputs the program really passes.
+ * least-privilege, retry and monitoring invariants on the inputs the program really passes.
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';

@@ -1,7 +1,7 @@
 /**
  * The reliability suite's figures. Each test file records its share (`recordFigures`) in a
  * per-run scratch folder; run as a script after the suite, this module adds them up, prints them
- * last, writes `test/reliability/figures.json` for the README, and exits non-zero if an
+ * last, writes `test/reliability/figures.json` for test/reliability/README.md, and exits non-zero if an
  * acknowledged delivery was lost or a forged one accepted.
  *
  *   node test/reliability/figures.ts --reset   # before the suite: forget an earlier run's shares

@@ -1,5 +1,5 @@
 /**
- * A sender that behaves like Gemini's webhook delivery (fact sheet, "Delivery"): every delivery
+ * A sender that behaves like Gemini's webhook delivery (https://ai.google.dev/gemini-api/docs/webhooks): every delivery
  * has one webhook id kept across retries; every attempt is signed afresh (new timestamp, new
  * signature or token); any non-2xx answer, refused connection or timeout is retried with
  * exponential backoff, compressed from hours to milliseconds. Every answer is recorded, so the

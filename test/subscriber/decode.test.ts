@@ -14,6 +14,7 @@ import { startEmulator } from '../../scripts/lib/emulator.ts';
 import { sampleEvent } from '../../scripts/lib/samples.ts';
 import { decodeGeminiEvent, GeminiEventDecodeError } from '../../subscriber/index.ts';
 import type { GeminiEvent } from '../../subscriber/index.ts';
+import { EMULATOR_PROJECT } from '../../functions/config.ts';
 
 const STATIC: Verified = { ok: true, scheme: 'static-v1', webhookId: 'msg_1', timestamp: 1767225600 };
 
@@ -169,7 +170,7 @@ test('malformed messages throw GeminiEventDecodeError with a reason', () => {
 test('on the emulator: a pulled Message and a real push body decode to the same event', async (t) => {
   process.env['METADATA_SERVER_DETECTION'] ??= 'none';
   const emulator = await startEmulator();
-  const pubsub = new PubSub({ projectId: 'local-project', apiEndpoint: emulator.host, emulatorMode: true });
+  const pubsub = new PubSub({ projectId: EMULATOR_PROJECT, apiEndpoint: emulator.host, emulatorMode: true });
   const pushes: unknown[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -217,5 +218,5 @@ test('on the emulator: a pulled Message and a real push body decode to the same 
   }
   assert.deepEqual(fromPush.body, fromPull.body);
   assert.equal(fromPush.delivery.messageId, fromPull.delivery.messageId);
-  assert.equal(fromPush.delivery.subscription, 'projects/local-project/subscriptions/kit-push');
+  assert.equal(fromPush.delivery.subscription, `projects/${EMULATOR_PROJECT}/subscriptions/kit-push`);
 });

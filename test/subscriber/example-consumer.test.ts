@@ -9,11 +9,12 @@ import { createLocalTopology } from '../../scripts/lib/local-topology.ts';
 import { sampleEvent } from '../../scripts/lib/samples.ts';
 import { startExampleConsumer } from '../../examples/consumer.ts';
 import type { GeminiEvent } from '../../subscriber/index.ts';
+import { EMULATOR_PROJECT } from '../../functions/config.ts';
 
 test('the example consumer dedupes on webhook_id and retries what failed', async (t) => {
   process.env['METADATA_SERVER_DETECTION'] ??= 'none';
   const emulator = await startEmulator();
-  const pubsub = new PubSub({ projectId: 'local-project', apiEndpoint: emulator.host, emulatorMode: true });
+  const pubsub = new PubSub({ projectId: EMULATOR_PROJECT, apiEndpoint: emulator.host, emulatorMode: true });
   t.after(async () => {
     await pubsub.close();
     await emulator.stop();
