@@ -28,6 +28,24 @@ function onlyMessage(messages: Message[], webhookId: string): Message {
   return matching[0]!;
 }
 
+/**
+ * Sends a valid delivery on `route` and waits until it is received: what the receiver published
+ * before it has had every chance to arrive, so a test can assert on what did not arrive without
+ * sleeping. Returns the sentinel's webhook id.
+ */
+async function sentinel(route: RouteKey): Promise<string> {
+  const id = newWebhookId();
+  const before = stack.received.get(route)!.length;
+  const response = await post(stack.receiver.url, signStatic(stack.secrets[0]!, sampleEvent(route), { id }));
+  assert.equal(response.status, 200, response.body);
+  const received = await stack.waitFor(route, before + 1);
+  assert.ok(
+    received.some((m) => m.attributes['webhook_id'] === id),
+    'the sentinel arrived',
+  );
+  return id;
+}
+
 describe('static (HMAC) deliveries', () => {
   for (const type of [...EVENT_TYPES, 'batch.completed']) {
     const route: RouteKey = (EVENT_TYPES as readonly string[]).includes(type) ? (type as RouteKey) : UNROUTED;
@@ -106,7 +124,7 @@ describe('static (HMAC) deliveries', () => {
     assert.equal(retry.status, 200);
     assert.equal((JSON.parse(retry.body) as { status: string }).status, 'duplicate');
     await stack.waitFor('interaction.completed', before + 1);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sentinel('interaction.completed');
     assert.equal(
       stack.received.get('interaction.completed')!.filter((m) => m.attributes['webhook_id'] === id).length,
       1,
@@ -122,8 +140,15 @@ describe('static (HMAC) deliveries', () => {
     const tampered = signStatic(stack.secrets[0]!, sampleEvent('batch.succeeded'));
     tampered.body = Buffer.from(tampered.body.toString().replace('batch.succeeded', 'batch.succeedex'));
     assert.equal((await post(stack.receiver.url, tampered)).status, 401);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    assert.equal(stack.received.get('batch.succeeded')!.length, before);
+    const id = await sentinel('batch.succeeded');
+    assert.deepEqual(
+      stack.received
+        .get('batch.succeeded')!
+        .slice(before)
+        .map((m) => m.attributes['webhook_id']),
+      [id],
+      'only the sentinel arrived',
+    );
   });
 
   test('a signed body labelled JSON that is not JSON is still published, to unrouted', async () => {

@@ -136,7 +136,6 @@ describe('buildAttributes', () => {
       'ce-subject': 'batch_123456',
       'content-type': 'application/json',
     });
-    assert.equal(CLOUDEVENTS_SOURCE, 'https://generativelanguage.googleapis.com');
   });
 
   test('a JWT delivery records the scheme and body binding; no webhook-timestamp, no attribute', () => {

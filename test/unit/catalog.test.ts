@@ -56,13 +56,11 @@ describe('event catalog', () => {
       'video.generated',
     ]);
     assert.deepEqual([...CATALOGUED_ONLY_EVENT_TYPES].sort(), ['batch.cancelled', 'interaction.cancelled']);
-    assert.equal(EVENT_TYPES.length, 9);
-    assert.equal(new Set(EVENT_TYPES).size, 9);
+    assert.equal(new Set(EVENT_TYPES).size, EVENT_TYPES.length, 'no type is listed twice');
     assert.ok(!isEventType('batch.completed'), 'batch.completed does not exist in the API');
   });
 
   test('every type and unrouted has the documented topic name under the default prefix', () => {
-    assert.equal(DEFAULT_TOPIC_PREFIX, 'gemini');
     assert.deepEqual(ROUTE_KEYS, [...EVENT_TYPES, UNROUTED]);
     for (const route of ROUTE_KEYS) assert.equal(topicFor(DEFAULT_TOPIC_PREFIX, route), EXPECTED_TOPICS[route]);
     assert.equal(Object.keys(EXPECTED_TOPICS).length, ROUTE_KEYS.length);

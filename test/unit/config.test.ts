@@ -55,7 +55,6 @@ describe('defaults', () => {
         maxInFlight: 256,
       },
     );
-    assert.equal(DEFAULT_JWKS_URL, 'https://generativelanguage.googleapis.com/.well-known/jwks.json');
   });
 
   test('empty and blank values count as unset', () => {
