@@ -18,12 +18,7 @@ import { UsageError } from './errors.ts';
 import { parse, positiveInteger, PUBSUB_OPTIONS, selectRoutes, topicPrefix } from './options.ts';
 import { openPubSub } from './pubsub.ts';
 import { acknowledges, pushRequestBody } from './push-request.ts';
-import {
-  createTemporarySubscriptions,
-  describeTopics,
-  stopped,
-  type TemporarySubscription,
-} from './temporary-subscriptions.ts';
+import { describeTopics, serveTemporarySubscriptions, type TemporarySubscription } from './temporary-subscriptions.ts';
 
 const DEFAULT_CONCURRENCY = 4;
 const MAX_CONCURRENCY = 100;
@@ -144,13 +139,6 @@ export async function listenCommand(argv: readonly string[], context: CliContext
 
   const handle = await openPubSub(values, context);
   try {
-    const temporary = await createTemporarySubscriptions(handle, routes, {
-      purpose: 'listen',
-      ackDeadlineSeconds: Math.min(600, timeoutSeconds + 10),
-      retentionSeconds: 3600,
-      retry: RETRY,
-      maxMessages: concurrency,
-    });
     const limiter = new Limiter(concurrency);
     const attempts = new Attempts();
     const pending = new Set<Promise<void>>();
@@ -203,9 +191,19 @@ export async function listenCommand(argv: readonly string[], context: CliContext
       }
     };
 
-    try {
-      for (const target of temporary.subscriptions) {
-        target.subscription.on('message', (message: Message) => {
+    await serveTemporarySubscriptions(
+      handle,
+      routes,
+      {
+        purpose: 'listen',
+        ackDeadlineSeconds: Math.min(600, timeoutSeconds + 10),
+        retentionSeconds: 3600,
+        retry: RETRY,
+        maxMessages: concurrency,
+      },
+      context,
+      {
+        onMessage(message, target) {
           const task = limiter
             .run(() => forward(message, target))
             .catch((error: unknown) => {
@@ -214,28 +212,23 @@ export async function listenCommand(argv: readonly string[], context: CliContext
             });
           pending.add(task);
           void task.finally(() => pending.delete(task));
-        });
-        target.subscription.on('error', (error: Error) =>
-          context.err(`listen: ${target.name.split('/').at(-1)}: ${error.message}`),
-        );
-      }
-      context.err(
-        `Forwarding events from ${describeTopics(routes, prefix)} in project ${handle.projectId} to ${url.href}; Ctrl-C stops.`,
-      );
-      if (given === undefined) {
-        context.err(`Listen secret for this session: ${secret}`);
-        context.err(
-          `  Run your consumer with ${LISTEN_SECRET_ENV}=${secret} and createPushHandler({ ..., development: { listenSecret } }); ` +
-            'export it in both shells to keep it across sessions.',
-        );
-      }
-      await stopped(context.signal);
-      await Promise.allSettled(pending);
-      return 0;
-    } finally {
-      await temporary.delete(context.err);
-      context.err(`Deleted ${temporary.subscriptions.length} temporary subscription(s).`);
-    }
+        },
+        announce() {
+          context.err(
+            `Forwarding events from ${describeTopics(routes, prefix)} in project ${handle.projectId} to ${url.href}; Ctrl-C stops.`,
+          );
+          if (given === undefined) {
+            context.err(`Listen secret for this session: ${secret}`);
+            context.err(
+              `  Run your consumer with ${LISTEN_SECRET_ENV}=${secret} and createPushHandler({ ..., development: { listenSecret } }); ` +
+                'export it in both shells to keep it across sessions.',
+            );
+          }
+        },
+        drain: () => Promise.allSettled(pending),
+      },
+    );
+    return 0;
   } finally {
     await handle.close();
   }

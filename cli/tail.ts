@@ -6,7 +6,7 @@ import type { Message } from '@google-cloud/pubsub';
 import type { CliContext } from './context.ts';
 import { parse, PUBSUB_OPTIONS, selectRoutes, topicPrefix } from './options.ts';
 import { openPubSub } from './pubsub.ts';
-import { createTemporarySubscriptions, describeTopics, stopped } from './temporary-subscriptions.ts';
+import { describeTopics, serveTemporarySubscriptions } from './temporary-subscriptions.ts';
 
 export const USAGE = `usage: gemini-webhooks tail [--type T ...] [--json] [--project P] [--prefix P]
 Prints each event published from now on (all types, or those given with --type), from temporary
@@ -53,14 +53,13 @@ export async function tailCommand(argv: readonly string[], context: CliContext):
   const routes = selectRoutes(prefix, values.type);
   const handle = await openPubSub(values, context);
   try {
-    const temporary = await createTemporarySubscriptions(handle, routes, {
-      purpose: 'tail',
-      ackDeadlineSeconds: 10,
-      retentionSeconds: 600,
-    });
-    try {
-      for (const { subscription } of temporary.subscriptions) {
-        subscription.on('message', (message: Message) => {
+    await serveTemporarySubscriptions(
+      handle,
+      routes,
+      { purpose: 'tail', ackDeadlineSeconds: 10, retentionSeconds: 600 },
+      context,
+      {
+        onMessage(message) {
           context.out(
             values.json
               ? JSON.stringify({
@@ -72,18 +71,12 @@ export async function tailCommand(argv: readonly string[], context: CliContext):
               : formatEvent(message),
           );
           message.ack();
-        });
-        subscription.on('error', (error: Error) =>
-          context.err(`tail: ${subscription.name.split('/').at(-1)}: ${error.message}`),
-        );
-      }
-      context.err(`Tailing ${describeTopics(routes, prefix)} in project ${handle.projectId}; Ctrl-C stops.`);
-      await stopped(context.signal);
-      return 0;
-    } finally {
-      await temporary.delete(context.err);
-      context.err(`Deleted ${temporary.subscriptions.length} temporary subscription(s).`);
-    }
+        },
+        announce: () =>
+          context.err(`Tailing ${describeTopics(routes, prefix)} in project ${handle.projectId}; Ctrl-C stops.`),
+      },
+    );
+    return 0;
   } finally {
     await handle.close();
   }

@@ -5,8 +5,9 @@
  * shortest expiration policy it allows, https://cloud.google.com/pubsub/docs/subscription-properties).
  */
 import { randomBytes } from 'node:crypto';
-import { SubscriptionCloseBehaviors, type Subscription } from '@google-cloud/pubsub';
+import { SubscriptionCloseBehaviors, type Message, type Subscription } from '@google-cloud/pubsub';
 import type { RoutePlan } from '../functions/topology.ts';
+import type { CliContext } from './context.ts';
 import { describePubSubError, grpcCode, Status, PubSubSetupError, type PubSubHandle } from './pubsub.ts';
 
 export const EXPIRATION_SECONDS = 24 * 3600;
@@ -93,6 +94,43 @@ export async function createTemporarySubscriptions(
     throw error;
   }
   return { subscriptions: created, delete: remove };
+}
+
+export interface ServeOptions {
+  /** Called for every message of every temporary subscription. */
+  onMessage(message: Message, target: TemporarySubscription): void;
+  /** Called once the subscriptions are ready: the command says what it is doing. */
+  announce(): void;
+  /** Awaited after the stop is asked for, before the subscriptions go (work still in flight). */
+  drain?(): Promise<unknown>;
+}
+
+/**
+ * Creates the temporary subscriptions, hands each message to `onMessage` until the command is asked
+ * to stop, then deletes them, whatever happened in between.
+ */
+export async function serveTemporarySubscriptions(
+  handle: PubSubHandle,
+  routes: readonly RoutePlan[],
+  options: TemporarySubscriptionOptions,
+  context: CliContext,
+  serve: ServeOptions,
+): Promise<void> {
+  const temporary = await createTemporarySubscriptions(handle, routes, options);
+  try {
+    for (const target of temporary.subscriptions) {
+      target.subscription.on('message', (message: Message) => serve.onMessage(message, target));
+      target.subscription.on('error', (error: Error) =>
+        context.err(`${options.purpose}: ${target.name.split('/').at(-1)}: ${error.message}`),
+      );
+    }
+    serve.announce();
+    await stopped(context.signal);
+    await serve.drain?.();
+  } finally {
+    await temporary.delete(context.err);
+    context.err(`Deleted ${temporary.subscriptions.length} temporary subscription(s).`);
+  }
 }
 
 /** Resolves when the command is asked to stop (at once if it already was). */

@@ -3,35 +3,29 @@
 // nacks until Pub/Sub dead-letters the event, then a replay that delivers it.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { PubSub, type Message, type Subscription } from '@google-cloud/pubsub';
+import type { Message, Subscription } from '@google-cloud/pubsub';
+import { startPubSub, type EmulatorPubSub } from '../support/pubsub-emulator.ts';
 import { planRoute, planSubscription } from '../../functions/topology.ts';
-import { startEmulator, type Emulator } from '../../scripts/lib/emulator.ts';
 import { createLocalTopology } from '../../scripts/lib/local-topology.ts';
 import { sampleEvent } from '../../scripts/lib/samples.ts';
 import { runCli, type CliRun } from './harness.ts';
 import { EMULATOR_PROJECT } from '../../functions/config.ts';
 
 const PROJECT = EMULATOR_PROJECT;
-let emulator: Emulator;
-let pubsub: PubSub;
+let world: EmulatorPubSub;
 
 before(async () => {
-  process.env['METADATA_SERVER_DETECTION'] ??= 'none';
-  emulator = await startEmulator();
-  pubsub = new PubSub({ projectId: PROJECT, apiEndpoint: emulator.host, emulatorMode: true });
+  world = await startPubSub();
 });
 
-after(async () => {
-  await pubsub?.close();
-  await emulator?.stop();
-});
+after(() => world?.stop());
 
 function cli(
   args: readonly string[],
   signal = new AbortController().signal,
   onOut?: (line: string) => void,
 ): Promise<CliRun> {
-  const env = { PUBSUB_EMULATOR_HOST: emulator.host, GOOGLE_CLOUD_PROJECT: PROJECT, PATH: process.env['PATH'] };
+  const env = { PUBSUB_EMULATOR_HOST: world.emulator.host, GOOGLE_CLOUD_PROJECT: PROJECT, PATH: process.env['PATH'] };
   return runCli(args, { env, signal, ...(onOut ? { onOut } : {}) });
 }
 
@@ -61,7 +55,7 @@ async function deadLetterCount(prefix: string, type: string): Promise<number | u
 }
 
 function listen(name: string, onMessage: (message: Message) => void): Subscription {
-  const subscription = pubsub.subscription(name);
+  const subscription = world.pubsub.subscription(name);
   subscription.on('message', onMessage);
   subscription.on('error', () => {});
   return subscription;
@@ -69,7 +63,7 @@ function listen(name: string, onMessage: (message: Message) => void): Subscripti
 
 test('a dead-lettered event is counted, survives a dry run, and a replay delivers it with replay_count', async () => {
   const prefix = 'dlqe2e';
-  await createLocalTopology(pubsub, {
+  await createLocalTopology(world.pubsub, {
     topicPrefix: prefix,
     maxDeliveryAttempts: 5,
     minimumBackoffSeconds: 1,
@@ -94,7 +88,7 @@ test('a dead-lettered event is counted, survives a dry run, and a replay deliver
     message.nack();
   });
   try {
-    await pubsub.topic(route.topic).publishMessage({ data, attributes });
+    await world.pubsub.topic(route.topic).publishMessage({ data, attributes });
     await until('the event to be dead-lettered', async () =>
       (await deadLetterCount(prefix, 'batch.failed')) === 1 ? true : undefined,
     );
@@ -141,9 +135,9 @@ test('a dead-lettered event is counted, survives a dry run, and a replay deliver
 
 test('replay leaves what it cannot republish in place and honours --limit', async () => {
   const prefix = 'dlqskip';
-  await createLocalTopology(pubsub, { topicPrefix: prefix });
+  await createLocalTopology(world.pubsub, { topicPrefix: prefix });
   const route = planRoute(prefix, 'video.generated');
-  const deadLetters = pubsub.topic(route.deadLetterTopic);
+  const deadLetters = world.pubsub.topic(route.deadLetterTopic);
   const source = planSubscription(prefix, 'video.generated', 'local').name;
   // Shaped like Pub/Sub's own dead letters: one without a source, one from a deleted subscription, two good.
   await deadLetters.publishMessage({ data: Buffer.from('{}'), attributes: { webhook_id: 'no-source' } });
@@ -196,7 +190,7 @@ test('replay leaves what it cannot republish in place and honours --limit', asyn
       CloudPubSubDeadLetterSourceSubscriptionProject: PROJECT,
     },
   });
-  await pubsub.topic(route.topic).delete();
+  await world.pubsub.topic(route.topic).delete();
   const failed = await cli(['dlq', 'replay', '--prefix', prefix, '--type', 'video.generated', '--limit', '3']);
   assert.equal(failed.code, 1);
   assert.match(failed.err, /failed .*webhook_id=orphan/);
@@ -205,7 +199,7 @@ test('replay leaves what it cannot republish in place and honours --limit', asyn
 
 test('tail prints events from its own subscription and deletes it when stopped', async () => {
   const prefix = 'tailing';
-  await createLocalTopology(pubsub, { topicPrefix: prefix });
+  await createLocalTopology(world.pubsub, { topicPrefix: prefix });
   const stop = new AbortController();
   let started!: () => void;
   const seen = new Promise<void>((resolve) => (started = resolve));
@@ -214,11 +208,11 @@ test('tail prints events from its own subscription and deletes it when stopped',
   });
   const topic = planRoute(prefix, 'batch.succeeded').topic;
   const tailSubscription = await until('the tail subscription', async () => {
-    const [subscriptions] = await pubsub.topic(topic).getSubscriptions();
+    const [subscriptions] = await world.pubsub.topic(topic).getSubscriptions();
     return subscriptions.find((s) => s.name.includes('-tail-'))?.name;
   });
   assert.match(tailSubscription, /tailing-batch-succeeded-tail-[0-9a-f]{8}$/);
-  await pubsub.topic(topic).publishMessage({
+  await world.pubsub.topic(topic).publishMessage({
     data: Buffer.from(JSON.stringify(sampleEvent('batch.succeeded'))),
     attributes: {
       webhook_id: 'msg_tail_1',
@@ -236,7 +230,7 @@ test('tail prints events from its own subscription and deletes it when stopped',
     result.out,
     /batch\.succeeded type=batch\.succeeded webhook_id=msg_tail_1 scheme=jwt .*metadata job=nightly/,
   );
-  const [remaining] = await pubsub.topic(topic).getSubscriptions();
+  const [remaining] = await world.pubsub.topic(topic).getSubscriptions();
   assert.deepEqual(
     remaining.map((s) => s.name.split('/').at(-1)),
     [planSubscription(prefix, 'batch.succeeded', 'local').name],

@@ -7,39 +7,34 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { PubSub, type Message } from '@google-cloud/pubsub';
+import type { Message } from '@google-cloud/pubsub';
 import { jwtVerify } from 'jose';
 import { Limiter } from '../../cli/listen.ts';
 import { pushRequestBody } from '../../cli/push-request.ts';
 import { planRoute, planRoutes, planSubscription } from '../../functions/topology.ts';
-import { freePort, startEmulator, type Emulator } from '../../scripts/lib/emulator.ts';
+import { freePort } from '../../scripts/lib/emulator.ts';
 import { createLocalTopology } from '../../scripts/lib/local-topology.ts';
 import { sampleEvent } from '../../scripts/lib/samples.ts';
 import { startPushConsumer } from '../../examples/push-consumer.ts';
 import { decodeGeminiEvent, type GeminiEvent } from '../../subscriber/index.ts';
+import { serveOnLoopback } from '../support/loopback-server.ts';
+import { startPubSub, type EmulatorPubSub } from '../support/pubsub-emulator.ts';
 import { runCli } from './harness.ts';
 import { EMULATOR_PROJECT } from '../../functions/config.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PROJECT = EMULATOR_PROJECT;
 const SECRET = `listen_${randomBytes(32).toString('base64url')}`;
-let emulator: Emulator;
-let pubsub: PubSub;
+let world: EmulatorPubSub;
 
 before(async () => {
-  process.env['METADATA_SERVER_DETECTION'] ??= 'none';
-  emulator = await startEmulator();
-  pubsub = new PubSub({ projectId: PROJECT, apiEndpoint: emulator.host, emulatorMode: true });
+  world = await startPubSub();
 });
 
-after(async () => {
-  await pubsub?.close();
-  await emulator?.stop();
-});
+after(() => world?.stop());
 
 /** Resolves `until(...)` waiters whenever something they may wait for happened. */
 class Changes extends EventEmitter {
@@ -81,15 +76,7 @@ async function recordingServer(t: TestContext, changes: Changes, answer: (index:
       changes.changed();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received };
+  return { url: `${await serveOnLoopback(t, server)}/hook`, received };
 }
 
 /** Runs `listen` in-process until `stop` is aborted; resolves once its subscriptions exist. */
@@ -98,7 +85,7 @@ async function startListen(args: readonly string[], changes: Changes, env: Recor
   const out: string[] = [];
   const err: string[] = [];
   const done = runCli(['listen', ...args], {
-    env: { PUBSUB_EMULATOR_HOST: emulator.host, PATH: process.env['PATH'], ...env },
+    env: { PUBSUB_EMULATOR_HOST: world.emulator.host, PATH: process.env['PATH'], ...env },
     signal: stop.signal,
     onOut: (line) => {
       out.push(line);
@@ -127,7 +114,7 @@ async function startListen(args: readonly string[], changes: Changes, env: Recor
 }
 
 async function temporarySubscriptions(prefix: string): Promise<string[]> {
-  const [subscriptions] = await pubsub.getSubscriptions();
+  const [subscriptions] = await world.pubsub.getSubscriptions();
   return subscriptions
     .map((s) => s.name.split('/').at(-1)!)
     .filter((name) => name.startsWith(`${prefix}-`) && name.includes('-listen-'));
@@ -135,7 +122,7 @@ async function temporarySubscriptions(prefix: string): Promise<string[]> {
 
 test('listen forwards the push request Pub/Sub would send, signed for the development option', async (t) => {
   const prefix = 'fwd';
-  await createLocalTopology(pubsub, { topicPrefix: prefix });
+  await createLocalTopology(world.pubsub, { topicPrefix: prefix });
   const changes = new Changes();
   const consumer = await recordingServer(t, changes, (_, res) => res.writeHead(204).end());
   const listen = await startListen(
@@ -151,7 +138,9 @@ test('listen forwards the push request Pub/Sub would send, signed for the develo
     verification_scheme: 'static-v1',
   };
   const publishedAt = Date.now();
-  const messageId = await pubsub.topic(planRoute(prefix, 'batch.succeeded').topic).publishMessage({ data, attributes });
+  const messageId = await world.pubsub
+    .topic(planRoute(prefix, 'batch.succeeded').topic)
+    .publishMessage({ data, attributes });
   await changes.until('the forwarded request', () => listen.out.length > 0);
   const result = await listen.stop();
   assert.equal(result.code, 0, result.err);
@@ -218,7 +207,7 @@ test('listen forwards the push request Pub/Sub would send, signed for the develo
 
 test('an answer other than 200/201/202/204 is a nack that Pub/Sub redelivers; errors are one line', async (t) => {
   const prefix = 'retry';
-  await createLocalTopology(pubsub, { topicPrefix: prefix });
+  await createLocalTopology(world.pubsub, { topicPrefix: prefix });
   const changes = new Changes();
   // 401 (with a hint about the secret), then 205 (a 2xx Pub/Sub does not take as an ack), then 200.
   const statuses = [401, 205, 200];
@@ -228,7 +217,7 @@ test('an answer other than 200/201/202/204 is a nack that Pub/Sub redelivers; er
     changes,
     { GEMINI_WEBHOOKS_LISTEN_SECRET: SECRET },
   );
-  await pubsub.topic(planRoute(prefix, 'video.generated').topic).publishMessage({
+  await world.pubsub.topic(planRoute(prefix, 'video.generated').topic).publishMessage({
     data: Buffer.from(JSON.stringify(sampleEvent('video.generated'))),
     attributes: { webhook_id: 'msg_retry', event_type: 'video.generated', event_route: 'video.generated' },
   });
@@ -263,14 +252,14 @@ test('an answer other than 200/201/202/204 is a nack that Pub/Sub redelivers; er
 
 test('an unreachable or silent consumer is one line per event, and the event stays unacknowledged', async (t) => {
   const prefix = 'down';
-  await createLocalTopology(pubsub, { topicPrefix: prefix });
+  await createLocalTopology(world.pubsub, { topicPrefix: prefix });
   const changes = new Changes();
   const closedPort = await freePort();
   const unreachable = await startListen(
     ['--forward-to', `http://127.0.0.1:${closedPort}/`, '--prefix', prefix, '--type', 'batch.failed'],
     changes,
   );
-  const topic = pubsub.topic(planRoute(prefix, 'batch.failed').topic);
+  const topic = world.pubsub.topic(planRoute(prefix, 'batch.failed').topic);
   await topic.publishMessage({
     data: Buffer.from('{}'),
     attributes: { webhook_id: 'msg_down', event_type: 'batch.failed' },
@@ -289,7 +278,7 @@ test('an unreachable or silent consumer is one line per event, and the event sta
   );
 
   // The real consumer's subscription still has the event: listen never takes messages from it.
-  const [pulled] = await pubsub.subscription(planSubscription(prefix, 'batch.failed', 'local').name).get();
+  const [pulled] = await world.pubsub.subscription(planSubscription(prefix, 'batch.failed', 'local').name).get();
   const delivered = await new Promise<string>((resolve) =>
     pulled.once('message', (message: Message) => {
       message.ack();
@@ -314,7 +303,7 @@ test('an unreachable or silent consumer is one line per event, and the event sta
 });
 
 test('listen refuses bad options in one line before touching Pub/Sub', async () => {
-  const env = { PUBSUB_EMULATOR_HOST: emulator.host };
+  const env = { PUBSUB_EMULATOR_HOST: world.emulator.host };
   const cases: Array<[string[], Record<string, string>, RegExp]> = [
     [[], env, /--forward-to is required: the URL of your consumer/],
     [['--forward-to', 'localhost:8080'], env, /--forward-to must be an http or https URL \(got localhost:\)/],
@@ -398,7 +387,7 @@ test('the limiter runs at most N tasks at once, in arrival order', async () => {
 
 test('listen as a real process feeds the example push consumer: redelivery after a failure, Ctrl-C cleans up', async (t) => {
   const prefix = 'live';
-  await createLocalTopology(pubsub, { topicPrefix: prefix });
+  await createLocalTopology(world.pubsub, { topicPrefix: prefix });
   const changes = new Changes();
   const processed: GeminiEvent[] = [];
   const lines: string[] = [];
@@ -429,7 +418,11 @@ test('listen as a real process feeds the example push consumer: redelivery after
     process.execPath,
     [join(repoRoot, 'cli', 'bin.js'), 'listen', '--forward-to', consumer.url, '--prefix', prefix],
     {
-      env: { PATH: process.env['PATH'], PUBSUB_EMULATOR_HOST: emulator.host, GEMINI_WEBHOOKS_LISTEN_SECRET: SECRET },
+      env: {
+        PATH: process.env['PATH'],
+        PUBSUB_EMULATOR_HOST: world.emulator.host,
+        GEMINI_WEBHOOKS_LISTEN_SECRET: SECRET,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -464,7 +457,7 @@ test('listen as a real process feeds the example push consumer: redelivery after
     webhookId: string,
     extra: Record<string, string> = {},
   ) =>
-    pubsub.topic(planRoute(prefix, route).topic).publishMessage({
+    world.pubsub.topic(planRoute(prefix, route).topic).publishMessage({
       data: Buffer.from(JSON.stringify(sampleEvent(route))),
       attributes: { webhook_id: webhookId, event_type: route, event_route: route, ...extra },
     });

@@ -3,18 +3,18 @@
 // pulled `Message` and a real push request body.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { PubSub, type Message } from '@google-cloud/pubsub';
+import type { Message } from '@google-cloud/pubsub';
 import { buildAttributes } from '../../functions/attributes.ts';
 import { EVENT_TYPES, routeFor } from '../../functions/catalog.ts';
 import { readEnvelope } from '../../functions/envelope.ts';
 import type { Verified } from '../../functions/verify/result.ts';
-import { startEmulator } from '../../scripts/lib/emulator.ts';
 import { sampleEvent } from '../../scripts/lib/samples.ts';
 import { decodeGeminiEvent, GeminiEventDecodeError } from '../../subscriber/index.ts';
 import type { GeminiEvent } from '../../subscriber/index.ts';
 import { EMULATOR_PROJECT } from '../../functions/config.ts';
+import { startPubSub } from '../support/pubsub-emulator.ts';
+import { serveOnLoopback } from '../support/loopback-server.ts';
 
 const STATIC: Verified = { ok: true, scheme: 'static-v1', webhookId: 'msg_1', timestamp: 1767225600 };
 
@@ -168,9 +168,9 @@ test('malformed messages throw GeminiEventDecodeError with a reason', () => {
 });
 
 test('on the emulator: a pulled Message and a real push body decode to the same event', async (t) => {
-  process.env['METADATA_SERVER_DETECTION'] ??= 'none';
-  const emulator = await startEmulator();
-  const pubsub = new PubSub({ projectId: EMULATOR_PROJECT, apiEndpoint: emulator.host, emulatorMode: true });
+  const world = await startPubSub();
+  t.after(() => world.stop());
+  const { pubsub } = world;
   const pushes: unknown[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -180,17 +180,11 @@ test('on the emulator: a pulled Message and a real push body decode to the same 
       res.writeHead(204).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await pubsub.close();
-    await emulator.stop();
-  });
+  const pushEndpoint = `${await serveOnLoopback(t, server)}/`;
   const [topic] = await pubsub.createTopic('kit-video-generated');
   const [pull] = await topic.createSubscription('kit-pull');
   await topic.createSubscription('kit-push', {
-    pushConfig: { pushEndpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` },
+    pushConfig: { pushEndpoint },
   });
   const message = published(
     Buffer.from(JSON.stringify(sampleEvent('video.generated', { userMetadata: { job: 'nightly' } }))),

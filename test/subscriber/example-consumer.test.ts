@@ -2,23 +2,17 @@
 // when the same webhook id arrives again, as a dlq replay or a Gemini retry would deliver it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PubSub } from '@google-cloud/pubsub';
 import { planRoute } from '../../functions/topology.ts';
-import { startEmulator } from '../../scripts/lib/emulator.ts';
 import { createLocalTopology } from '../../scripts/lib/local-topology.ts';
 import { sampleEvent } from '../../scripts/lib/samples.ts';
 import { startExampleConsumer } from '../../examples/consumer.ts';
 import type { GeminiEvent } from '../../subscriber/index.ts';
-import { EMULATOR_PROJECT } from '../../functions/config.ts';
+import { startPubSub } from '../support/pubsub-emulator.ts';
 
 test('the example consumer dedupes on webhook_id and retries what failed', async (t) => {
-  process.env['METADATA_SERVER_DETECTION'] ??= 'none';
-  const emulator = await startEmulator();
-  const pubsub = new PubSub({ projectId: EMULATOR_PROJECT, apiEndpoint: emulator.host, emulatorMode: true });
-  t.after(async () => {
-    await pubsub.close();
-    await emulator.stop();
-  });
+  const world = await startPubSub();
+  t.after(() => world.stop());
+  const { pubsub } = world;
   const prefix = 'example';
   await createLocalTopology(pubsub, { topicPrefix: prefix });
   const processed: GeminiEvent[] = [];

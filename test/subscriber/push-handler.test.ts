@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { http as registerHttp } from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
@@ -21,6 +20,7 @@ import { readEnvelope } from '../../functions/envelope.ts';
 import { serveJwks } from '../../scripts/lib/dev-keys.ts';
 import { sampleEvent } from '../../scripts/lib/samples.ts';
 import { createPushHandler, type GeminiEvent, type PushHandlerOptions } from '../../subscriber/index.ts';
+import { serveOnLoopback } from '../support/loopback-server.ts';
 
 const AUDIENCE = 'https://billing-consumer-abc-uc.a.run.app/gemini';
 const SA = 'gemini-push-billing@my-project.iam.gserviceaccount.com';
@@ -71,15 +71,7 @@ interface Harness {
 
 async function serve(t: TestContext, listener: RequestListener): Promise<string> {
   const server: Server = createServer(listener);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  return `${await serveOnLoopback(t, server)}/`;
 }
 
 async function nodeServer(t: TestContext, options: Partial<PushHandlerOptions> = {}): Promise<Harness> {
