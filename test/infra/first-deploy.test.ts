@@ -12,25 +12,11 @@ import path from 'node:path';
 import { DEFAULTS } from '../../infra/settings.ts';
 import type { RawConfig } from '../../infra/stack-config.ts';
 import { TYPES, type ModelRecord, type PriorResource } from './gcp-model.ts';
-import { DEPLOYMENT, PROJECT, SECRET_NEW, SECRET_OLD } from './mocks.ts';
+import { DEPLOYMENT, fixtureConfig, PROJECT } from './mocks.ts';
 import { runProgram, type ProgramResult } from './run-program.ts';
 
-const FULL: RawConfig = {
-  'gcp:project': PROJECT,
-  'gcp:region': 'europe-west1',
-  signingSecrets: JSON.stringify([SECRET_NEW, SECRET_OLD]),
-  schemes: 'static,jwt',
-  jwtAudience: 'https://hooks.example.com',
-  subscriptions: JSON.stringify([
-    {
-      name: 'billing',
-      eventTypes: ['batch.succeeded', 'batch.failed'],
-      push: { endpoint: 'https://billing.example.com/gemini' },
-    },
-    { name: 'analytics', eventTypes: ['*'], filter: 'attributes.user_metadata_tenant = "acme"', exactlyOnce: true },
-  ]),
-  alertEmails: JSON.stringify(['oncall@example.com']),
-};
+/** The full-featured config of the mock tests (every feature on). */
+const FULL: RawConfig = fixtureConfig();
 /** What a new user deploys first: APIs managed elsewhere, no consumers, no secret yet, no alert emails. */
 const MINIMAL: RawConfig = { 'gcp:project': PROJECT, enableApis: 'false' };
 
@@ -258,7 +244,13 @@ describe("a consumer's filter", () => {
         eventTypes: ['batch.succeeded', 'batch.failed'],
         push: { endpoint: 'https://billing.example.com/gemini' },
       },
-      { name: 'analytics', eventTypes: ['*'], exactlyOnce: true, ...(filter === undefined ? {} : { filter }) },
+      {
+        name: 'analytics',
+        eventTypes: ['*'],
+        exactlyOnce: true,
+        ackDeadlineSeconds: 120,
+        ...(filter === undefined ? {} : { filter }),
+      },
     ]),
   });
 
