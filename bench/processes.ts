@@ -21,8 +21,12 @@ export type ContestantKey = 'ours' | 'bare' | 'baseline';
 export interface Contestant {
   key: ContestantKey;
   label: string;
-  /** Functions Framework source module. */
+  /** Functions Framework source: a module, or a directory whose package.json names it. */
   source: string;
+  /** The Functions Framework CLI to run (default: this repository's copy). */
+  cli?: string;
+  /** Working directory of the process (default: the repository root). */
+  cwd?: string;
 }
 
 export const CONTESTANTS: Record<ContestantKey, Contestant> = {
@@ -53,13 +57,24 @@ export interface FunctionProcess {
   stop(): Promise<void>;
 }
 
-export function spawnFunction(contestant: Contestant, port: number, env: Record<string, string>): FunctionProcess {
+export function spawnFunction(
+  contestant: Contestant,
+  port: number,
+  env: Record<string, string>,
+  nodeArgs: readonly string[] = [],
+): FunctionProcess {
   const spawnedAt = performance.now();
   const child = spawn(
     process.execPath,
-    [frameworkCli, '--target=receiveWebhook', `--source=${contestant.source}`, `--port=${port}`],
+    [
+      ...nodeArgs,
+      contestant.cli ?? frameworkCli,
+      '--target=receiveWebhook',
+      `--source=${contestant.source}`,
+      `--port=${port}`,
+    ],
     {
-      cwd: repoRoot,
+      cwd: contestant.cwd ?? repoRoot,
       env: { METADATA_SERVER_DETECTION: 'none', ...process.env, ...env, PORT: String(port), NODE_ENV: 'production' },
       // NODE_ENV as Cloud Run sets it (Express runs in production mode). Structured logs (stdout)
       // go to /dev/null: a pipe to this process would block the contestant whenever the load
