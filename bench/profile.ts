@@ -1,5 +1,5 @@
 /**
- * `node bench/profile.ts [--connections=16] [--seconds=8] [--contestant=ours]`: where a
+ * `node bench/profile.ts [--connections=16] [--seconds=8] [--contestant=ours] [--source=<entry module>]`: where a
  * contestant's CPU goes under load on the instant backend. The contestant runs under the
  * Functions Framework CLI with `--cpu-prof`; after a warm-up and a measured window it is stopped
  * (the framework exits on SIGTERM, which writes the profile), and the profile's self time is
@@ -73,11 +73,14 @@ async function main(): Promise<void> {
       connections: { type: 'string', default: '16' },
       seconds: { type: 'string', default: '8' },
       contestant: { type: 'string', default: 'ours' },
+      source: { type: 'string' },
       top: { type: 'string', default: '25' },
     },
   });
   const key = values.contestant as ContestantKey;
-  const contestant = CONTESTANTS[key];
+  const known = CONTESTANTS[key];
+  // --source serves another entry module as that contestant (an experiment, a variant).
+  const contestant = known && values.source !== undefined ? { ...known, source: values.source } : known;
   if (!contestant) throw new Error(`--contestant must be one of ${Object.keys(CONTESTANTS).join(', ')}`);
   const connections = Number(values.connections);
   const dir = mkdtempSync(join(tmpdir(), 'bench-profile-'));
