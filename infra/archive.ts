@@ -138,7 +138,15 @@ export function bundleReceiver(sourceDir: string, buildRoot: string): string {
   }
   const output = result.outputFiles.find((file) => file.path.endsWith('index.js'));
   if (!output) throw new BundleError('esbuild produced no index.js');
-  return localiseModulePaths(output.text, buildRoot);
+  // esbuild names each module by its path from the build root, in comments and in the keys of lazily
+  // initialised modules. The receiver's own modules are named `functions/...` wherever the sources
+  // sit, so that the archive's content, and its hash, depend on the code alone.
+  const relative = path.relative(buildRoot, sourceDir).split(path.sep).join('/');
+  const named =
+    relative === 'functions'
+      ? output.text
+      : output.text.replaceAll(`"${relative}/`, '"functions/').replaceAll(`// ${relative}/`, '// functions/');
+  return localiseModulePaths(named, buildRoot);
 }
 
 /** Exact versions of `names` in an npm lockfile (v2/v3 `packages` map). */
