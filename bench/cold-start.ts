@@ -7,6 +7,7 @@
  */
 import { post, type SignedDelivery } from './deliveries.ts';
 import { cpuTimeMs, spawnFunction, type Contestant } from './processes.ts';
+import { spread, type Spread } from './stats.ts';
 
 export interface ColdStartRun {
   /** Spawn to the port accepting connections. */
@@ -18,19 +19,14 @@ export interface ColdStartRun {
 }
 
 export interface ColdStartResult {
+  label: string;
   runs: ColdStartRun[];
-  medianListeningMs: number;
-  medianFirstSuccessMs: number;
-  medianCpuMs: number;
+  listeningMs: Spread;
+  firstSuccessMs: Spread;
+  cpuMs: Spread;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 export async function coldStartOnce(
   contestant: Contestant,
@@ -64,11 +60,21 @@ export async function coldStartOnce(
   }
 }
 
-export function summarizeColdStart(runs: readonly ColdStartRun[]): ColdStartResult {
+export function summarizeColdStart(label: string, runs: readonly ColdStartRun[]): ColdStartResult {
   return {
+    label,
     runs: [...runs],
-    medianListeningMs: median(runs.map((r) => r.listeningMs)),
-    medianFirstSuccessMs: median(runs.map((r) => r.firstSuccessMs)),
-    medianCpuMs: median(runs.map((r) => r.cpuMs)),
+    listeningMs: spread(
+      runs.map((r) => r.listeningMs),
+      0,
+    ),
+    firstSuccessMs: spread(
+      runs.map((r) => r.firstSuccessMs),
+      0,
+    ),
+    cpuMs: spread(
+      runs.map((r) => r.cpuMs),
+      0,
+    ),
   };
 }

@@ -19,8 +19,8 @@ export interface LoadPoint {
   cpuMsPerRequest: number;
   /** Contestant CPU utilisation over the window (1.0 = one core busy). */
   cpuCores: number;
-  /** Pub/Sub emulator CPU time per answered request (it shares the machine's cores). */
-  emulatorCpuMsPerRequest?: number;
+  /** CPU time of the Pub/Sub backend (emulator or instant backend) per answered request. */
+  backendCpuMsPerRequest?: number;
   peakRssMiB: number;
   non2xx: number;
   errors: number;
@@ -95,17 +95,17 @@ export interface RawMeasurement {
   seconds: number;
   cpuMs: number;
   peakRss: number;
-  /** CPU time the Pub/Sub emulator spent in the window, when its pid is known. */
-  emulatorCpuMs: number | undefined;
+  /** CPU time the Pub/Sub backend spent in the window, when its pid is known. */
+  backendCpuMs: number | undefined;
 }
 
 export async function measureRaw(
   target: FunctionProcess,
   options: LoadOptions,
-  emulatorPid?: number,
+  backendPid?: number,
 ): Promise<RawMeasurement> {
   const cpuBefore = cpuTimeMs(target.pid);
-  const emulatorBefore = emulatorPid === undefined ? undefined : cpuTimeMs(emulatorPid);
+  const backendBefore = backendPid === undefined ? undefined : cpuTimeMs(backendPid);
   const rss = sampleRss(target.pid);
   const run = await fire(target, options);
   const peakRss = rss.stop();
@@ -113,7 +113,7 @@ export async function measureRaw(
     ...run,
     cpuMs: cpuTimeMs(target.pid) - cpuBefore,
     peakRss,
-    emulatorCpuMs: emulatorBefore === undefined ? undefined : cpuTimeMs(emulatorPid!) - emulatorBefore,
+    backendCpuMs: backendBefore === undefined ? undefined : cpuTimeMs(backendPid!) - backendBefore,
   };
 }
 
@@ -124,8 +124,8 @@ export function summarize(connections: number, raws: readonly RawMeasurement[]):
   const non2xx = raws.reduce((sum, r) => sum + r.non2xx, 0);
   const cpuMs = raws.reduce((sum, r) => sum + r.cpuMs, 0);
   const answered = latencies.length + non2xx;
-  const emulator = raws.every((r) => r.emulatorCpuMs !== undefined)
-    ? raws.reduce((sum, r) => sum + r.emulatorCpuMs!, 0)
+  const backend = raws.every((r) => r.backendCpuMs !== undefined)
+    ? raws.reduce((sum, r) => sum + r.backendCpuMs!, 0)
     : undefined;
   const sorted = Array.from(latencies);
   return {
@@ -137,8 +137,8 @@ export function summarize(connections: number, raws: readonly RawMeasurement[]):
     p99Ms: round(percentile(sorted, 99)),
     cpuMsPerRequest: round(answered > 0 ? cpuMs / answered : Number.NaN, 3),
     cpuCores: round(cpuMs / 1000 / seconds),
-    ...(emulator !== undefined && {
-      emulatorCpuMsPerRequest: round(answered > 0 ? emulator / answered : Number.NaN, 3),
+    ...(backend !== undefined && {
+      backendCpuMsPerRequest: round(answered > 0 ? backend / answered : Number.NaN, 3),
     }),
     peakRssMiB: round(Math.max(...raws.map((r) => r.peakRss)) / 1024 / 1024, 1),
     non2xx,
@@ -149,7 +149,7 @@ export function summarize(connections: number, raws: readonly RawMeasurement[]):
 export async function measurePoint(
   target: FunctionProcess,
   options: LoadOptions,
-  emulatorPid?: number,
+  backendPid?: number,
 ): Promise<LoadPoint> {
-  return summarize(options.connections, [await measureRaw(target, options, emulatorPid)]);
+  return summarize(options.connections, [await measureRaw(target, options, backendPid)]);
 }

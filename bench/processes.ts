@@ -4,8 +4,8 @@
  * can be read from /proc on its own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire, stripTypeScriptTypes } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canConnect } from '../scripts/lib/ports.ts';
@@ -21,22 +21,30 @@ export type ContestantKey = 'ours' | 'bare' | 'baseline';
 export interface Contestant {
   key: ContestantKey;
   label: string;
-  /** Functions Framework source module. */
+  /** Functions Framework source: a module, or a directory whose package.json names it. */
   source: string;
+  /** The Functions Framework CLI to run (default: this repository's copy). */
+  cli?: string;
+  /** Working directory of the process (default: the repository root). */
+  cwd?: string;
+}
+
+/**
+ * The JavaScript a deployment of `bench/<name>/index.ts` would run: its types stripped, written to
+ * bench/.build/ (packages still resolve from the repository). Served as TypeScript, every start
+ * would also pay for Node's type stripper, which no deployed function does.
+ */
+function deployedJavaScript(name: string): string {
+  const file = join(repoRoot, 'bench', '.build', name, 'index.js');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, stripTypeScriptTypes(readFileSync(join(repoRoot, 'bench', name, 'index.ts'), 'utf8')));
+  return file;
 }
 
 export const CONTESTANTS: Record<ContestantKey, Contestant> = {
   ours: { key: 'ours', label: '(a) this receiver', source: join(repoRoot, 'functions', 'index.ts') },
-  bare: {
-    key: 'bare',
-    label: '(b) bare Functions Framework, 204',
-    source: join(repoRoot, 'bench', 'bare', 'index.ts'),
-  },
-  baseline: {
-    key: 'baseline',
-    label: '(c) docs-style receiver',
-    source: join(repoRoot, 'bench', 'baseline', 'index.ts'),
-  },
+  bare: { key: 'bare', label: '(b) bare Functions Framework, 204', source: deployedJavaScript('bare') },
+  baseline: { key: 'baseline', label: '(c) docs-style receiver', source: deployedJavaScript('baseline') },
 };
 
 export interface FunctionProcess {
@@ -53,13 +61,24 @@ export interface FunctionProcess {
   stop(): Promise<void>;
 }
 
-export function spawnFunction(contestant: Contestant, port: number, env: Record<string, string>): FunctionProcess {
+export function spawnFunction(
+  contestant: Contestant,
+  port: number,
+  env: Record<string, string>,
+  nodeArgs: readonly string[] = [],
+): FunctionProcess {
   const spawnedAt = performance.now();
   const child = spawn(
     process.execPath,
-    [frameworkCli, '--target=receiveWebhook', `--source=${contestant.source}`, `--port=${port}`],
+    [
+      ...nodeArgs,
+      contestant.cli ?? frameworkCli,
+      '--target=receiveWebhook',
+      `--source=${contestant.source}`,
+      `--port=${port}`,
+    ],
     {
-      cwd: repoRoot,
+      cwd: contestant.cwd ?? repoRoot,
       env: { METADATA_SERVER_DETECTION: 'none', ...process.env, ...env, PORT: String(port), NODE_ENV: 'production' },
       // NODE_ENV as Cloud Run sets it (Express runs in production mode). Structured logs (stdout)
       // go to /dev/null: a pipe to this process would block the contestant whenever the load

@@ -5,11 +5,13 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import {
   buildReceiverSource,
+  BundleError,
   DEFAULT_SOURCE_OPTIONS,
+  FRAMEWORK,
   FUNCTION_RUNTIME,
+  localiseModulePaths,
   pinnedVersions,
   RUNTIME_DEPENDENCIES,
-  transpileSource,
 } from '../../infra/archive.ts';
 import { fixtureSource } from './mocks.ts';
 
@@ -23,47 +25,48 @@ console.log(buildReceiverSource({ sourceDir: ${JSON.stringify(sourceDir)}, lockf
 }
 
 describe('receiver source archive', () => {
-  it('rewrites relative .ts specifiers to .js and keeps side-effect and package imports', () => {
-    const out = transpileSource(
-      'index.ts',
-      [
-        "import { a } from './catalog.ts';",
-        "import type { T } from './types.ts';",
-        "import './register.ts';",
-        "export * from '../shared/x.ts';",
-        "import { PubSub } from '@google-cloud/pubsub';",
-        "const lazy = await import('./lazy.ts');",
-        'export const n: number = a + (lazy as unknown as number);',
-        'export const p = new PubSub();',
-      ].join('\n'),
+  it('bundles the receiver into one module, leaving only the Functions Framework outside', () => {
+    const archive = buildReceiverSource(fixtureSource());
+    const bundle = archive.files.get('index.js')!;
+    // Every import left is Node's own or the framework's: the CLI that serves the function must
+    // be the copy the function registers with.
+    const imports = [...bundle.matchAll(/^import .* from ["']([^"']+)["'];?$/gm)].map((m) => m[1]!);
+    assert.deepEqual([...new Set(imports.filter((specifier) => !specifier.startsWith('node:')))], [FRAMEWORK]);
+    // (assert.ok, not assert.match: a failure must not print megabytes of bundle)
+    assert.ok(!/from ["']\.{1,2}\/|import\(["']\.{1,2}\//.test(bundle), 'no relative import survives');
+    assert.ok(/^\/\/ .*\/catalog\.ts$/m.test(bundle), 'the receiver modules are inside');
+    assert.ok(/^\/\/ node_modules\/@google-cloud\/pubsub\//m.test(bundle), 'the client library is inside');
+  });
+
+  it('points bundled modules that read their own files at their installed copy', () => {
+    const bundle = buildReceiverSource(fixtureSource()).files.get('index.js')!;
+    // google-gax finds its .proto files relative to __dirname when its gRPC module loads.
+    const gax =
+      /"node_modules\/google-gax\/build\/src\/grpc\.js"\([^)]*\) \{\n\s*var __filename = __bundleJoin\(__bundleRoot, "node_modules\/google-gax\/build\/src\/grpc\.js"\), __dirname = __bundleDirname\(__filename\);/;
+    assert.ok(gax.test(bundle), "google-gax's gRPC module gets its own __dirname");
+    const wrapped =
+      'var x = __commonJS({\n  "node_modules/none/index.js"(exports, module) {\n    module.exports = 1;\n  }\n});';
+    assert.equal(
+      localiseModulePaths(wrapped, REPO_ROOT),
+      wrapped,
+      'a module that does not use __dirname is left alone',
     );
-    assert.match(out, /from "\.\/catalog\.js"/);
-    assert.match(out, /import "\.\/register\.js"/);
-    assert.match(out, /from "\.\.\/shared\/x\.js"/);
-    assert.match(out, /import\("\.\/lazy\.js"\)/);
-    assert.match(out, /from '@google-cloud\/pubsub'/);
-    assert.doesNotMatch(out, /types\.ts|: number/);
   });
 
-  it('refuses TypeScript that is not erasable', () => {
-    assert.throws(() => transpileSource('bad.ts', 'export const = ;'), /cannot transpile functions\/bad\.ts/);
+  it('refuses sources that do not bundle, naming the file', () => {
+    const source = fixtureSource({
+      'index.ts': "import { nothing } from './missing.ts';\nexport const x = nothing;\n",
+    });
+    assert.throws(
+      () => buildReceiverSource(source),
+      (error: Error) => error instanceof BundleError && /missing\.ts/.test(error.message),
+    );
   });
 
-  it('ships every non-test module as .js plus a package.json pinned to the lockfile', () => {
+  it('ships the bundle and a package.json pinned to the lockfile', () => {
     const source = fixtureSource({ 'helper.test.ts': 'export {};\n', 'types.d.ts': 'export type X = 1;\n' });
     const archive = buildReceiverSource(source);
-    const names = [...archive.files.keys()];
-    assert.ok(
-      names.includes('index.js') &&
-        names.includes('catalog.js') &&
-        names.includes('topology.js') &&
-        names.includes('package.json'),
-    );
-    assert.ok(
-      names.every((n) => n === 'package.json' || n === 'package-lock.json' || n.endsWith('.js')),
-      names.join(','),
-    );
-    assert.ok(!names.some((n) => n.includes('.test.') || n.endsWith('.d.js')));
+    assert.deepEqual([...archive.files.keys()], ['index.js', 'package-lock.json', 'package.json']);
     const pkg = JSON.parse(archive.files.get('package.json')!);
     assert.equal(pkg.type, 'module');
     assert.equal(pkg.main, 'index.js');
@@ -72,7 +75,6 @@ describe('receiver source archive', () => {
     const lock = readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8');
     assert.deepEqual(pkg.dependencies, pinnedVersions(lock, RUNTIME_DEPENDENCIES));
     for (const version of Object.values(pkg.dependencies)) assert.match(String(version), /^\d+\.\d+\.\d+$/);
-    assert.match(archive.files.get('topology.js')!, /from "\.\/catalog\.js"/);
   });
 
   it('ships a lockfile cut from the root one: the runtime dependency tree, entries unchanged, nothing else', () => {
@@ -109,7 +111,7 @@ describe('receiver source archive', () => {
     }
   });
 
-  it('names the archive by content: stable across runs, changed by any source change', () => {
+  it('names the archive by content: stable across runs, changed by any change to the deployed code', () => {
     const source = fixtureSource();
     const first = objectNameInChildProcess(source.sourceDir, source.lockfile);
     const second = objectNameInChildProcess(source.sourceDir, source.lockfile);
@@ -117,8 +119,12 @@ describe('receiver source archive', () => {
     assert.equal(first, second);
     assert.equal(buildReceiverSource(source).objectName, first);
 
+    // A comment is not deployed code (the bundle drops it); a changed value is.
     const catalog = path.join(source.sourceDir, 'catalog.ts');
-    writeFileSync(catalog, `${readFileSync(catalog, 'utf8')}\n// a change\n`);
+    const text = readFileSync(catalog, 'utf8');
+    writeFileSync(catalog, `${text}\n// a comment\n`);
+    assert.equal(objectNameInChildProcess(source.sourceDir, source.lockfile), first);
+    writeFileSync(catalog, text.replace("DEFAULT_TOPIC_PREFIX = 'gemini'", "DEFAULT_TOPIC_PREFIX = 'gemini-changed'"));
     assert.notEqual(objectNameInChildProcess(source.sourceDir, source.lockfile), first);
   });
 
