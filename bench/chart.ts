@@ -1,5 +1,5 @@
 /**
- * The README chart, written as plain SVG (no dependencies): throughput and p99 latency per
+ * The chart of bench/README.md, written as plain SVG (no dependencies): throughput and p99 latency per
  * connection count for the three contestants, as grouped bars, values printed on the bars.
  */
 

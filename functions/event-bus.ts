@@ -9,13 +9,8 @@
  */
 import type { PubSub, Topic } from '@google-cloud/pubsub';
 import { ROUTE_KEYS, topicFor, type RouteKey } from './catalog.ts';
+import { grpcCode, Status } from './grpc-status.ts';
 import { messageProblem } from './pubsub-limits.ts';
-
-/**
- * gRPC status INVALID_ARGUMENT (https://grpc.github.io/grpc/core/md_doc_statuscodes.html): the
- * message itself is unacceptable, as checked here or as Pub/Sub answered.
- */
-export const GRPC_INVALID_ARGUMENT = 3;
 
 export class PublishError extends Error {
   override name = 'PublishError';
@@ -46,11 +41,6 @@ export interface PubSubEventBusOptions {
   publishTimeoutMs: number;
 }
 
-function grpcCode(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
 export function createPubSubEventBus(pubsub: PubSub, options: PubSubEventBusOptions): EventBus {
   const topics = new Map<RouteKey, Topic>();
   for (const route of ROUTE_KEYS) {
@@ -74,7 +64,7 @@ export function createPubSubEventBus(pubsub: PubSub, options: PubSubEventBusOpti
       const problem = messageProblem(data, attributes);
       if (problem !== undefined) {
         throw new PublishError(`message for ${topic.name} not sent: Pub/Sub would refuse ${problem}`, {
-          code: GRPC_INVALID_ARGUMENT,
+          code: Status.INVALID_ARGUMENT,
         });
       }
       let timer: NodeJS.Timeout | undefined;

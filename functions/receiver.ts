@@ -32,7 +32,8 @@ import {
   type Outcome,
   type Publication,
 } from './decision.ts';
-import { GRPC_INVALID_ARGUMENT, PublishError, type EventBus, type Published } from './event-bus.ts';
+import { PublishError, type EventBus, type Published } from './event-bus.ts';
+import { Status } from './grpc-status.ts';
 import type { LogFields, Logger } from './log.ts';
 import { RecentDeliveries } from './recent-deliveries.ts';
 import type { StaticKeyProvider } from './signing-keys.ts';
@@ -140,7 +141,7 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
         return await options.bus.publish(publication.route, publication.data, publication.attributes);
       } catch (error) {
         // Pub/Sub refusing the message itself is about its attributes, never its bytes.
-        if (!(error instanceof PublishError) || error.code !== GRPC_INVALID_ARGUMENT) throw error;
+        if (!(error instanceof PublishError) || error.code !== Status.INVALID_ARGUMENT) throw error;
         incomplete = error.message;
         return await options.bus.publish(publication.route, publication.data, publication.minimalAttributes);
       }

@@ -9,7 +9,8 @@ import { createHash, webcrypto } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { PubSub } from '@google-cloud/pubsub';
 import { importJWK, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
-import { createPubSubEventBus, GRPC_INVALID_ARGUMENT, PublishError } from '../../functions/event-bus.ts';
+import { createPubSubEventBus, PublishError } from '../../functions/event-bus.ts';
+import { Status } from '../../functions/grpc-status.ts';
 import { parseEd25519PublicKeys } from '../../functions/verify/keys.ts';
 import { parseSignatureHeader, planSignatureChecks } from '../../functions/verify/standard-webhooks.ts';
 import { generateJwtKeyPair, generateSigningSecret, serveJwks, type JwksServer } from '../../scripts/lib/dev-keys.ts';
@@ -313,7 +314,7 @@ describe('after the corpus', { timeout: 120_000 }, () => {
       assert.equal(poison?.status, 'rejected');
       const reason: unknown = poison?.status === 'rejected' ? poison.reason : undefined;
       assert.ok(
-        reason instanceof PublishError && reason.code === GRPC_INVALID_ARGUMENT && !reason.timedOut,
+        reason instanceof PublishError && reason.code === Status.INVALID_ARGUMENT && !reason.timedOut,
         `refused as invalid, at once: ${String(reason)}`,
       );
       assert.deepEqual(

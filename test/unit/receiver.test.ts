@@ -9,7 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import * as functions from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { listensOn, takeOverRequestBodies } from '../../functions/body-takeover.ts';
-import { GRPC_INVALID_ARGUMENT, PublishError } from '../../functions/event-bus.ts';
+import { PublishError } from '../../functions/event-bus.ts';
+import { Status } from '../../functions/grpc-status.ts';
 import type { LogFields, Severity } from '../../functions/log.ts';
 import { createWebhookHandler, type ReceiverOptions } from '../../functions/receiver.ts';
 import { createStaticKeyProvider, fixedSecretSource, type StaticKeyProvider } from '../../functions/signing-keys.ts';
@@ -180,7 +181,7 @@ describe('200: published', () => {
 
   test('Pub/Sub refusing the attributes: published with the routing attributes only', async () => {
     const target = await serve();
-    target.bus.failNext(new PublishError('refused', { code: GRPC_INVALID_ARGUMENT }));
+    target.bus.failNext(new PublishError('refused', { code: Status.INVALID_ARGUMENT }));
     const delivery = signed();
     const response = await post(target, delivery);
     assert.equal(response.status, 200, response.text);
