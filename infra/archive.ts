@@ -20,7 +20,7 @@
  * esbuild is a development dependency, loaded only here, when an archive is built from sources.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -277,7 +277,8 @@ export function buildReceiverSource(options: BuildSourceOptions): SourceArchive 
   const sources = listSourceFiles(options.sourceDir);
   if (!sources.includes('index.ts')) {
     throw new Error(
-      `${path.join(options.sourceDir, 'index.ts')} is missing: the receiver's entry module must export the ${ENTRY_POINT} target`,
+      `${path.join(options.sourceDir, 'index.ts')} is missing: ` +
+        `the receiver's entry module must export the ${ENTRY_POINT} target`,
     );
   }
   const files = new Map<string, string>();
@@ -285,15 +286,70 @@ export function buildReceiverSource(options: BuildSourceOptions): SourceArchive 
   const lockfile = readFileSync(options.lockfile, 'utf8');
   files.set('package.json', functionPackageJson(pinnedVersions(lockfile, RUNTIME_DEPENDENCIES)));
   files.set('package-lock.json', prunedLockfile(lockfile, RUNTIME_DEPENDENCIES, FUNCTION_PACKAGE));
+  return archiveOf(files);
+}
+
+function archiveOf(files: ReadonlyMap<string, string>): SourceArchive {
   const sorted = new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   const hash = hashFiles(sorted);
   return { files: sorted, hash, objectName: `receiver-${hash.slice(0, 20)}.zip` };
 }
 
-/** The repository root (this file lives in `<root>/infra/`). */
-export const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+/** The root of this package: the repository in a checkout, `node_modules/gemini-webhooks-pubsub` installed. */
+export const PACKAGE_ROOT = packageRootOf(import.meta.dirname);
+
+function packageRootOf(dir: string): string {
+  for (let current = dir; ; current = path.dirname(current)) {
+    if (existsSync(path.join(current, 'package.json'))) return current;
+    if (path.dirname(current) === current) throw new Error(`no package.json above ${dir}`);
+  }
+}
 
 export const DEFAULT_SOURCE_OPTIONS: BuildSourceOptions = {
-  sourceDir: path.join(REPO_ROOT, 'functions'),
-  lockfile: path.join(REPO_ROOT, 'package-lock.json'),
+  sourceDir: path.join(PACKAGE_ROOT, 'functions'),
+  lockfile: path.join(PACKAGE_ROOT, 'package-lock.json'),
 };
+
+/**
+ * Where a packed copy of this package carries the archive, built when it was packed (`npm run build`):
+ * an installed copy has neither the receiver's TypeScript nor the tools to bundle it, so it deploys
+ * the archive that was built, and tested, with the package.
+ */
+export const PREBUILT_ARCHIVE_DIR = path.join(PACKAGE_ROOT, 'dist', 'receiver-archive');
+const PREBUILT_MANIFEST = 'archive.json';
+
+/** Writes an archive where an installed copy of the package finds it. */
+export function writePrebuiltArchive(archive: SourceArchive, dir: string = PREBUILT_ARCHIVE_DIR): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const [name, content] of archive.files) writeFileSync(path.join(dir, name), content);
+  const manifest = { hash: archive.hash, objectName: archive.objectName, files: [...archive.files.keys()] };
+  writeFileSync(path.join(dir, PREBUILT_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/** Reads a prebuilt archive back, checking that its files are the ones it was built with. */
+export function readPrebuiltArchive(dir: string = PREBUILT_ARCHIVE_DIR): SourceArchive {
+  const manifest = JSON.parse(readFileSync(path.join(dir, PREBUILT_MANIFEST), 'utf8')) as {
+    hash: string;
+    files: string[];
+  };
+  const archive = archiveOf(new Map(manifest.files.map((name) => [name, readFileSync(path.join(dir, name), 'utf8')])));
+  if (archive.hash !== manifest.hash) {
+    throw new Error(`the receiver archive in ${dir} is not the one the package was built with; reinstall the package`);
+  }
+  return archive;
+}
+
+/**
+ * The archive to deploy: built from the sources in a checkout (they are the truth there, whatever an
+ * earlier build left in dist/), the prebuilt one in an installed copy of the package.
+ */
+export function receiverSource(): SourceArchive {
+  if (existsSync(path.join(DEFAULT_SOURCE_OPTIONS.sourceDir, 'index.ts')))
+    return buildReceiverSource(DEFAULT_SOURCE_OPTIONS);
+  if (existsSync(path.join(PREBUILT_ARCHIVE_DIR, PREBUILT_MANIFEST))) return readPrebuiltArchive();
+  throw new Error(
+    `gemini-webhooks-pubsub at ${PACKAGE_ROOT} has neither the receiver's sources nor its prebuilt archive ` +
+      `(${PREBUILT_ARCHIVE_DIR}): reinstall the package, or run \`npm run build\` in a checkout`,
+  );
+}

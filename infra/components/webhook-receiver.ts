@@ -5,7 +5,7 @@ import { RECEIVER_TUNABLES, type ReceiverTunable, type ReceiverTunables } from '
 import { planRoutes } from '../../functions/topology.ts';
 import {
   buildReceiverSource,
-  DEFAULT_SOURCE_OPTIONS,
+  receiverSource,
   ENTRY_POINT,
   FUNCTION_RUNTIME,
   type BuildSourceOptions,
@@ -91,7 +91,7 @@ export class WebhookReceiver extends pulumi.ComponentResource {
       );
     const child = { parent: this, dependsOn: after };
 
-    this.archive = buildReceiverSource(args.source ?? DEFAULT_SOURCE_OPTIONS);
+    this.archive = args.source === undefined ? receiverSource() : buildReceiverSource(args.source);
 
     this.runtimeServiceAccount = new gcp.serviceaccount.Account(
       `${name}-runtime`,
