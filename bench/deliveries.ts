@@ -6,10 +6,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
-
-export function generateSecret(): string {
-  return `whsec_${randomBytes(32).toString('base64')}`;
-}
+export { generateSigningSecret as generateSecret } from '../scripts/lib/dev-keys.ts';
 
 export interface SignedDelivery {
   headers: Record<string, string>;

@@ -7,13 +7,14 @@
  * - RS256 JWT: ours (`verifyJwtDelivery` with a local key set) versus a bare `crypto.verify` with
  *   the key already imported (the floor: one RSA verification and nothing else).
  */
-import { createHmac, createPublicKey, randomBytes, verify as cryptoVerify } from 'node:crypto';
+import { createHmac, createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { verifyJwtDelivery } from '../functions/verify/jwt.ts';
 import { parseSigningSecrets } from '../functions/verify/keys.ts';
 import { verifyStandardWebhook, type StaticKeys } from '../functions/verify/standard-webhooks.ts';
+import { generateSigningSecret } from '../scripts/lib/dev-keys.ts';
 
 export interface Rate {
   /** Verifications per second (median of the rounds). */
@@ -72,9 +73,7 @@ async function measure(fn: () => unknown, timing: Timing): Promise<Rate> {
   return { opsPerSecond: Math.round(median), nsPerOp: Math.round(1e9 / median), rounds: timing.rounds };
 }
 
-function secret(): string {
-  return `whsec_${randomBytes(32).toString('base64')}`;
-}
+const secret = generateSigningSecret;
 
 /** A JSON body of exactly `size` bytes, shaped like a Gemini event with padding in `data`. */
 export function bodyOfSize(size: number): Buffer {

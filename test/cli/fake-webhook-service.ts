@@ -9,9 +9,9 @@
 // unknown or output-only field in the mask is a 400, and no mask means "the fields in the body".
 // As in the reference, `id` is assigned by the service, `name` is an optional user label, and a
 // secret is listed as `whsec_...` plus its last four characters.
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { generateSigningSecret } from '../../scripts/lib/dev-keys.ts';
 
 export interface FakeSecret {
   secret: string;
@@ -64,9 +64,7 @@ export function defaultTruncate(secret: string): string {
 /** The fields PATCH may name in `update_mask`; everything else of the resource is output only. */
 const UPDATABLE = new Set(['name', 'uri', 'subscribed_events', 'state']);
 
-export function newSecret(): string {
-  return `whsec_${randomBytes(24).toString('base64')}`;
-}
+export const newSecret = generateSigningSecret;
 
 function render(service: FakeWebhookService, webhook: FakeWebhook): Record<string, unknown> {
   return {

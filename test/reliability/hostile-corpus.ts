@@ -22,6 +22,7 @@ import {
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { Webhook } from 'standardwebhooks';
 import type { RouteKey } from '../../functions/catalog.ts';
+import { generateSigningSecret } from '../../scripts/lib/dev-keys.ts';
 import type { RawRequest } from '../support/raw-http.ts';
 
 export interface CorpusKeys {
@@ -118,7 +119,7 @@ function digestClaim(body: Buffer): JWTPayload {
 
 export async function buildCorpus(keys: CorpusKeys): Promise<HostileCase[]> {
   const cases: HostileCase[] = [];
-  const unknownSecret = `whsec_${randomBytes(32).toString('base64')}`;
+  const unknownSecret = generateSigningSecret();
   const rsa = await rsaKey(keys.jwtPrivateJwk);
   const kid = keys.jwtPrivateJwk.kid ?? 'k';
 

@@ -4,11 +4,12 @@
  * library signs it yet), `jose` for RS256 JWTs. Hand-built tokens (`alg: none`, HS256 keyed with
  * the RSA public key) are the attacks themselves, so they are built by hand on purpose.
  */
-import { createHmac, createPublicKey, randomBytes, webcrypto, type JsonWebKey } from 'node:crypto';
+import { createHmac, createPublicKey, webcrypto, type JsonWebKey } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { Webhook } from 'standardwebhooks';
 import type { DistinctHeaders } from '../../functions/verify/delivery.ts';
 import type { StaticHeaders } from '../../functions/verify/standard-webhooks.ts';
+import { generateSigningSecret } from '../../scripts/lib/dev-keys.ts';
 
 /** A fixed clock for the tests: 2026-01-22T12:00:00Z. */
 export const NOW_SECONDS = 1_769_083_200;
@@ -17,10 +18,8 @@ export const NOW = new Date(NOW_SECONDS * 1000);
 export const BODY =
   '{"type":"batch.succeeded","version":"v1","timestamp":"2026-01-22T12:00:00Z","data":{"id":"batch_123456","output_file_uri":"gs://bucket/results.jsonl"}}';
 
-/** A fresh `whsec_` secret (24 random bytes, as Standard Webhooks suggests). */
-export function newSecret(): string {
-  return `whsec_${randomBytes(24).toString('base64')}`;
-}
+/** A fresh `whsec_` secret, made as the local stack makes them. */
+export const newSecret = generateSigningSecret;
 
 /** `v1,<base64>` made by the `standardwebhooks` package's `Webhook#sign`. */
 export function signV1(secret: string, id: string, timestampSeconds: number, body: string): string {
