@@ -60,7 +60,8 @@ function panel(input: ChartInput, spec: Panel): string {
     parts.push(`<text x="${x - 6}" y="${gy + 4}" class="axis" text-anchor="end">${formatValue(value)}</text>`);
   }
   parts.push(
-    `<text x="${x - 44}" y="${y + height / 2}" class="axis" text-anchor="middle" transform="rotate(-90 ${x - 44} ${y + height / 2})">${escape(spec.unit)}</text>`,
+    `<text x="${x - 44}" y="${y + height / 2}" class="axis" text-anchor="middle" ` +
+      `transform="rotate(-90 ${x - 44} ${y + height / 2})">${escape(spec.unit)}</text>`,
   );
   const groups = input.connections.length;
   const groupWidth = width / groups;
@@ -71,15 +72,19 @@ function panel(input: ChartInput, spec: Panel): string {
       const value = spec.values(series)[g] ?? Number.NaN;
       const barHeight = Number.isFinite(value) ? (height * value) / max : 0;
       const bx = groupX + s * barWidth;
+      const tooltip = escape(`${series.label}, ${connections} conn: ${formatValue(value)} ${spec.unit}`);
       parts.push(
-        `<rect x="${bx.toFixed(1)}" y="${(y + height - barHeight).toFixed(1)}" width="${(barWidth - 3).toFixed(1)}" height="${barHeight.toFixed(1)}" fill="${series.color}"><title>${escape(`${series.label}, ${connections} conn: ${formatValue(value)} ${spec.unit}`)}</title></rect>`,
+        `<rect x="${bx.toFixed(1)}" y="${(y + height - barHeight).toFixed(1)}" width="${(barWidth - 3).toFixed(1)}" ` +
+          `height="${barHeight.toFixed(1)}" fill="${series.color}"><title>${tooltip}</title></rect>`,
       );
       parts.push(
-        `<text x="${(bx + (barWidth - 3) / 2).toFixed(1)}" y="${(y + height - barHeight - 4).toFixed(1)}" class="value" text-anchor="middle">${formatValue(value)}</text>`,
+        `<text x="${(bx + (barWidth - 3) / 2).toFixed(1)}" y="${(y + height - barHeight - 4).toFixed(1)}" ` +
+          `class="value" text-anchor="middle">${formatValue(value)}</text>`,
       );
     });
     parts.push(
-      `<text x="${x + g * groupWidth + groupWidth / 2}" y="${y + height + 18}" class="axis" text-anchor="middle">${connections} connection${connections === 1 ? '' : 's'}</text>`,
+      `<text x="${x + g * groupWidth + groupWidth / 2}" y="${y + height + 18}" class="axis" ` +
+        `text-anchor="middle">${connections} connection${connections === 1 ? '' : 's'}</text>`,
     );
   });
   parts.push(`<line x1="${x}" y1="${y + height}" x2="${x + width}" y2="${y + height}" class="baseline"/>`);
@@ -95,9 +100,30 @@ export function renderChart(input: ChartInput): string {
   const legend = input.series
     .map((series, i) => {
       const lx = 70 + i * 290;
-      return `<rect x="${lx}" y="${height - 30}" width="14" height="14" fill="${series.color}"/><text x="${lx + 20}" y="${height - 18}" class="legend">${escape(series.label)}</text>`;
+      return (
+        `<rect x="${lx}" y="${height - 30}" width="14" height="14" fill="${series.color}"/>` +
+        `<text x="${lx + 20}" y="${height - 18}" class="legend">${escape(series.label)}</text>`
+      );
     })
     .join('\n  ');
+  const throughputPanel = panel(input, {
+    x: 80,
+    y: top,
+    width: panelWidth,
+    height: panelHeight,
+    title: 'Throughput (higher is better)',
+    unit: 'requests/s',
+    values: (s) => s.throughput,
+  });
+  const latencyPanel = panel(input, {
+    x: 80 + panelWidth + 110,
+    y: top,
+    width: panelWidth,
+    height: panelHeight,
+    title: 'p99 latency (lower is better)',
+    unit: 'ms',
+    values: (s) => s.p99Ms,
+  });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escape(input.title)}">
   <style>
     text { font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Helvetica, Arial, sans-serif; fill: #24292f; }
@@ -113,8 +139,8 @@ export function renderChart(input: ChartInput): string {
   <rect width="100%" height="100%" fill="#ffffff"/>
   <text x="24" y="32" class="title">${escape(input.title)}</text>
   <text x="24" y="52" class="subtitle">${escape(input.subtitle)}</text>
-  ${panel(input, { x: 80, y: top, width: panelWidth, height: panelHeight, title: 'Throughput (higher is better)', unit: 'requests/s', values: (s) => s.throughput })}
-  ${panel(input, { x: 80 + panelWidth + 110, y: top, width: panelWidth, height: panelHeight, title: 'p99 latency (lower is better)', unit: 'ms', values: (s) => s.p99Ms })}
+  ${throughputPanel}
+  ${latencyPanel}
   ${legend}
 </svg>
 `;

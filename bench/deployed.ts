@@ -42,7 +42,8 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
   const result = spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: 300_000 });
   if (result.status !== 0) {
     throw new Error(
-      `${command} ${args.join(' ')} failed in ${cwd} (${result.status ?? result.signal}): ${`${result.stdout}\n${result.stderr}`.trim().slice(-1500)}`,
+      `${command} ${args.join(' ')} failed in ${cwd} ` +
+        `(${result.status ?? result.signal}): ${`${result.stdout}\n${result.stderr}`.trim().slice(-1500)}`,
     );
   }
 }
@@ -166,7 +167,8 @@ export async function startSecretManagerWorld(project: string, secret: string): 
   );
   if (openssl.status !== 0)
     throw new Error(
-      `the cold-start bench needs the openssl command for a TLS certificate (apt-get install openssl): ${openssl.error?.message ?? openssl.stderr}`,
+      'the cold-start bench needs the openssl command for a TLS certificate ' +
+        `(apt-get install openssl): ${openssl.error?.message ?? openssl.stderr}`,
     );
   const certificate = { key: readFileSync(keyFile), cert: readFileSync(certFile) };
   const secretName = `projects/${project}/secrets/bench-signing-secrets`;

@@ -91,7 +91,8 @@ if (import.meta.main) {
     const { calls, messages } = publisher.counts();
     const cpu = process.cpuUsage();
     process.stderr.write(
-      `instant backend: ${messages} messages in ${calls} Publish calls, ${Math.round((cpu.user + cpu.system) / 1000)} ms CPU\n`,
+      `instant backend: ${messages} messages in ${calls} Publish calls, ` +
+        `${Math.round((cpu.user + cpu.system) / 1000)} ms CPU\n`,
     );
     publisher.close();
     process.exit(0);

@@ -82,7 +82,8 @@ export async function warmUp(target: FunctionProcess, options: LoadOptions): Pro
   const run = await fire(target, options);
   if (run.non2xx > 0 || run.errors > 0) {
     throw new Error(
-      `warm-up against ${target.url}: ${run.non2xx} non-2xx, ${run.errors} errors; process said: ${target.tail().slice(-800)}`,
+      `warm-up against ${target.url}: ${run.non2xx} non-2xx, ${run.errors} errors; ` +
+        `process said: ${target.tail().slice(-800)}`,
     );
   }
 }

@@ -102,7 +102,8 @@ async function main(): Promise<void> {
     await warmUp(fn, { connections, durationSeconds: 1, sign: next });
     const point = await measurePoint(fn, { connections, durationSeconds: Number(values.seconds), sign: next });
     process.stdout.write(
-      `${contestant.label}, ${connections} connection(s): ${point.requestsPerSecond} req/s, ${point.cpuMsPerRequest} ms CPU per request, p50 ${point.p50Ms} ms, p99 ${point.p99Ms} ms\n`,
+      `${contestant.label}, ${connections} connection(s): ${point.requestsPerSecond} req/s, ` +
+        `${point.cpuMsPerRequest} ms CPU per request, p50 ${point.p50Ms} ms, p99 ${point.p99Ms} ms\n`,
     );
   } finally {
     await fn.stop();

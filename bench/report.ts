@@ -15,7 +15,11 @@ const signed = (s: Spread, unit: string): string => {
 
 function runLine(results: RunResults): string {
   const m = results.machine;
-  return `${results.mode === 'full' ? 'Full' : 'Quick'} run of ${results.date.slice(0, 16).replace('T', ' ')} UTC on ${m.cores} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}; load average ${results.loadAverage.before[0]} before, ${results.loadAverage.after[0]} after.`;
+  return (
+    `${results.mode === 'full' ? 'Full' : 'Quick'} run of ${results.date.slice(0, 16).replace('T', ' ')} UTC ` +
+    `on ${m.cores} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}; ` +
+    `load average ${results.loadAverage.before[0]} before, ${results.loadAverage.after[0]} after.`
+  );
 }
 
 function httpTable(results: RunResults, backend: BackendKey): string[] {
@@ -84,7 +88,8 @@ function coldTable(results: RunResults): string[] {
   const cold = results.coldStart;
   if (!cold) return [];
   const lines = [
-    `Cold start, median of ${Object.values(cold.contestants)[0]?.runs.length ?? 0} interleaved runs (range in brackets):`,
+    `Cold start, median of ${Object.values(cold.contestants)[0]?.runs.length ?? 0} ` +
+      'interleaved runs (range in brackets):',
     '',
     row(['contestant', 'spawn → listening', 'spawn → first 2xx', 'CPU used by then']),
     row(['---', '---:', '---:', '---:']),
@@ -135,13 +140,17 @@ function microTable(results: RunResults): string[] {
 function memoryLines(results: RunResults): string[] {
   const memory = results.memory;
   if (!memory) return [];
-  const lines = [
-    `Memory at ${memory.connections} connections (emulator): RSS ${memory.checkpoints.map((c) => `${c.rssMiB} MiB after ${c.deliveries.toLocaleString('en-US')} deliveries`).join(', ')} (${memory.growthPercent >= 0 ? '+' : ''}${memory.growthPercent} %).`,
-  ];
+  const checkpoints = memory.checkpoints
+    .map((c) => `${c.rssMiB} MiB after ${c.deliveries.toLocaleString('en-US')} deliveries`)
+    .join(', ');
+  const growth = `${memory.growthPercent >= 0 ? '+' : ''}${memory.growthPercent} %`;
+  const lines = [`Memory at ${memory.connections} connections (emulator): RSS ${checkpoints} (${growth}).`];
   const capped = memory.cappedHeap64;
   if (capped)
     lines.push(
-      `With \`NODE_OPTIONS="${capped.nodeOptions}"\` at 64 connections: ${capped.point.requestsPerSecond.toLocaleString('en-US')} req/s, p99 ${capped.point.p99Ms} ms, peak RSS ${capped.point.peakRssMiB} MiB.`,
+      `With \`NODE_OPTIONS="${capped.nodeOptions}"\` at 64 connections: ` +
+        `${capped.point.requestsPerSecond.toLocaleString('en-US')} req/s, ` +
+        `p99 ${capped.point.p99Ms} ms, peak RSS ${capped.point.peakRssMiB} MiB.`,
     );
   return lines;
 }
@@ -199,7 +208,9 @@ export function withFigures(readme: string, results: RunResults, history: Result
   const start = readme.indexOf(START);
   const end = readme.indexOf(END);
   if (start === -1 || end === -1) return readme;
-  const body = `${renderRun(results)}\n\nEvery full run so far ([\`results.json\`](results.json)):\n\n${renderHistory(history)}`;
+  const body =
+    `${renderRun(results)}\n\nEvery full run so far ` +
+    `([\`results.json\`](results.json)):\n\n${renderHistory(history)}`;
   return `${readme.slice(0, start + START.length)}\n\n${body}\n\n${readme.slice(end)}`;
 }
 

@@ -166,7 +166,8 @@ export function evaluateTargets(results: RunResults): Target[] {
           target(
             `instant_${c.connections}conn_cpu_per_delivery_vs_bare`,
             '<= 1.5x (b)',
-            `${ours.cpuMsPerRequest.median} vs ${bare.cpuMsPerRequest.median} ms (per-run ratio ${cpu.min}-${cpu.max}x)`,
+            `${ours.cpuMsPerRequest.median} vs ${bare.cpuMsPerRequest.median} ms ` +
+              `(per-run ratio ${cpu.min}-${cpu.max}x)`,
             cpu.median,
             cpu.median <= 1.5,
           ),

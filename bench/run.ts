@@ -166,8 +166,11 @@ async function httpPhase(
             backend.pid,
           );
           series.find((s) => s.contestant === key && s.connections === connections)!.points.push(point);
+          const failures = point.non2xx + point.errors > 0 ? `, ${point.non2xx} non-2xx, ${point.errors} errors` : '';
           log(
-            `${backend.key} run ${run + 1}/${SETTINGS.runs}, ${connections} conn, ${key}: ${point.requestsPerSecond} req/s, p50 ${point.p50Ms} ms, p99 ${point.p99Ms} ms, ${point.cpuMsPerRequest} ms CPU/req${point.non2xx + point.errors > 0 ? `, ${point.non2xx} non-2xx, ${point.errors} errors` : ''}`,
+            `${backend.key} run ${run + 1}/${SETTINGS.runs}, ${connections} conn, ${key}: ` +
+              `${point.requestsPerSecond} req/s, p50 ${point.p50Ms} ms, p99 ${point.p99Ms} ms, ` +
+              `${point.cpuMsPerRequest} ms CPU/req${failures}`,
           );
         }
         await afterPoint();
@@ -255,9 +258,8 @@ async function coldPhase(
       for (const key of keys) {
         runs.get(key)!.push(await coldStartOnce(cold[key].contestant, await freePort(), cold[key].env, next));
       }
-      log(
-        `cold start run ${i + 1}/${SETTINGS.coldRuns}: ${keys.map((key) => `${key} ${runs.get(key)!.at(-1)!.firstSuccessMs} ms`).join(', ')}`,
-      );
+      const latest = keys.map((key) => `${key} ${runs.get(key)!.at(-1)!.firstSuccessMs} ms`).join(', ');
+      log(`cold start run ${i + 1}/${SETTINGS.coldRuns}: ${latest}`);
     }
   } finally {
     await world.close();
@@ -296,7 +298,8 @@ async function main(): Promise<void> {
       log('building the deployable archive and installing it as Cloud Build would');
       deployed = installDeployedReceiver();
       log(
-        `  ${deployed.files.length} files, ${Math.round(deployed.bytes / 1024)} KiB, installed in ${deployed.installSeconds} s`,
+        `  ${deployed.files.length} files, ${Math.round(deployed.bytes / 1024)} KiB, ` +
+          `installed in ${deployed.installSeconds} s`,
       );
     }
     const contestants = { ...CONTESTANTS, ...(deployed && { ours: deployed.contestant }) };
@@ -376,7 +379,10 @@ function chartFor(results: RunResults): string {
     emulator.figures.find((f) => f.contestant === key && f.connections === connections);
   return renderChart({
     title: 'Webhook deliveries through the real Pub/Sub emulator',
-    subtitle: `${results.machine.cores} × ${results.machine.cpuModel}, Node ${results.machine.node}, median of ${emulator.runs} runs of ${SETTINGS.httpSeconds} s per point, ${results.date.slice(0, 10)}; load generator and emulator on the same cores`,
+    subtitle:
+      `${results.machine.cores} × ${results.machine.cpuModel}, Node ${results.machine.node}, ` +
+      `median of ${emulator.runs} runs of ${SETTINGS.httpSeconds} s per point, ${results.date.slice(0, 10)}; ` +
+      'load generator and emulator on the same cores',
     connections: CONNECTIONS,
     series: HTTP_CONTESTANTS.emulator.map((key) => ({
       label: figure(key, 1)?.label ?? key,

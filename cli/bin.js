@@ -17,7 +17,8 @@ const build = new URL('../dist/cli/main.js', import.meta.url);
 const entry = existsSync(fileURLToPath(sources)) ? sources : build;
 if (entry === build && !existsSync(fileURLToPath(build))) {
   process.stderr.write(
-    `gemini-webhooks: this installation has neither cli/main.ts nor the compiled ${fileURLToPath(build)}; reinstall the package (or run \`npm run build\` in a checkout).\n`,
+    `gemini-webhooks: this installation has neither cli/main.ts nor the compiled ${fileURLToPath(build)}; ` +
+      'reinstall the package (or run `npm run build` in a checkout).\n',
   );
   process.exit(1);
 }

@@ -148,7 +148,9 @@ export async function listenCommand(argv: readonly string[], context: CliContext
       if (context.signal.aborted) return message.nack();
       const a = message.attributes;
       const attempt = attempts.next(message.id);
-      const what = `${context.now().toISOString()} ${a['event_type'] ?? '-'} webhook_id=${a['webhook_id'] ?? '-'}${attempt > 1 ? ` attempt ${attempt}` : ''}`;
+      const what =
+        `${context.now().toISOString()} ${a['event_type'] ?? '-'} ` +
+        `webhook_id=${a['webhook_id'] ?? '-'}${attempt > 1 ? ` attempt ${attempt}` : ''}`;
       const headers = {
         'content-type': 'application/json',
         authorization: `Bearer ${await signListenToken(secret, context.now())}`,
@@ -185,7 +187,8 @@ export async function listenCommand(argv: readonly string[], context: CliContext
       if ((status === 401 || status === 403) && !hinted) {
         hinted = true;
         context.err(
-          `listen: ${url.href} refused the request (${status}): does your consumer have ${LISTEN_SECRET_ENV} set to this ` +
+          `listen: ${url.href} refused the request (${status}): ` +
+            `does your consumer have ${LISTEN_SECRET_ENV} set to this ` +
             "session's listen secret, and `development: { listenSecret }` in createPushHandler?",
         );
       }
@@ -215,12 +218,14 @@ export async function listenCommand(argv: readonly string[], context: CliContext
         },
         announce() {
           context.err(
-            `Forwarding events from ${describeTopics(routes, prefix)} in project ${handle.projectId} to ${url.href}; Ctrl-C stops.`,
+            `Forwarding events from ${describeTopics(routes, prefix)} ` +
+              `in project ${handle.projectId} to ${url.href}; Ctrl-C stops.`,
           );
           if (given === undefined) {
             context.err(`Listen secret for this session: ${secret}`);
             context.err(
-              `  Run your consumer with ${LISTEN_SECRET_ENV}=${secret} and createPushHandler({ ..., development: { listenSecret } }); ` +
+              `  Run your consumer with ${LISTEN_SECRET_ENV}=${secret} and ` +
+                'createPushHandler({ ..., development: { listenSecret } }); ' +
                 'export it in both shells to keep it across sessions.',
             );
           }

@@ -85,7 +85,8 @@ export async function run(argv: readonly string[], context: CliContext = default
     args = rest;
     if (command === undefined) {
       context.err(
-        `gemini-webhooks ${group}: ${sub === undefined ? 'missing' : `unknown subcommand "${sub}";`} choose one of ${Object.keys(entry).join(', ')}.`,
+        `gemini-webhooks ${group}: ${sub === undefined ? 'missing' : `unknown subcommand "${sub}";`} ` +
+          `choose one of ${Object.keys(entry).join(', ')}.`,
       );
       return 2;
     }

@@ -29,7 +29,8 @@ export async function openPubSub(values: { project?: string | undefined }, conte
     (emulatorHost ? EMULATOR_PROJECT : undefined);
   if (projectId === undefined) {
     throw new PubSubSetupError(
-      'No Google Cloud project: pass --project or set GOOGLE_CLOUD_PROJECT (or PUBSUB_EMULATOR_HOST for the local emulator).',
+      'No Google Cloud project: pass --project or set GOOGLE_CLOUD_PROJECT ' +
+        '(or PUBSUB_EMULATOR_HOST for the local emulator).',
     );
   }
   const pubsub = new PubSub({ projectId, ...(emulatorHost ? { apiEndpoint: emulatorHost, emulatorMode: true } : {}) });

@@ -138,7 +138,8 @@ export async function writeSigningSecrets(
   );
   if (result.code !== 0) {
     throw new PulumiCommandError(
-      `\`pulumi config set --secret ${SIGNING_SECRETS_KEY}\` failed: ${lastLine(result.stderr) || `exit code ${result.code}`}`,
+      `\`pulumi config set --secret ${SIGNING_SECRETS_KEY}\` failed: ` +
+        `${lastLine(result.stderr) || `exit code ${result.code}`}`,
     );
   }
 }

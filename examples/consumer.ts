@@ -138,7 +138,8 @@ async function main(): Promise<void> {
   const emulatorHost = process.env['PUBSUB_EMULATOR_HOST'];
   if (!emulatorHost && !process.env['GOOGLE_CLOUD_PROJECT']) {
     console.error(
-      'examples/consumer: set PUBSUB_EMULATOR_HOST to the emulator `npm start` printed (or GOOGLE_CLOUD_PROJECT for a real project).',
+      'examples/consumer: set PUBSUB_EMULATOR_HOST to the emulator `npm start` printed ' +
+        '(or GOOGLE_CLOUD_PROJECT for a real project).',
     );
     process.exit(2);
   }

@@ -91,7 +91,8 @@ async function main(): Promise<void> {
   const serviceAccountEmail = process.env['PUSH_SERVICE_ACCOUNT'];
   if (!audience || !serviceAccountEmail) {
     console.error(
-      "examples/push-consumer: set PUSH_AUDIENCE and PUSH_SERVICE_ACCOUNT to the push subscription's audience and service account (and GEMINI_WEBHOOKS_LISTEN_SECRET for `gemini-webhooks listen`).",
+      "examples/push-consumer: set PUSH_AUDIENCE and PUSH_SERVICE_ACCOUNT to the push subscription's " +
+        'audience and service account (and GEMINI_WEBHOOKS_LISTEN_SECRET for `gemini-webhooks listen`).',
     );
     process.exit(2);
   }

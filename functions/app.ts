@@ -67,7 +67,8 @@ export async function createReceiver(config: ReceiverConfig, parts: ReceiverPart
   if (config.schemes.has('jwt') && config.jwtAudience === undefined) {
     log(
       'WARNING',
-      'JWT deliveries are accepted without an audience check (WEBHOOK_JWT_ALLOW_ANY_AUDIENCE=true): a token Google minted for another Gemini user would be accepted too',
+      'JWT deliveries are accepted without an audience check (WEBHOOK_JWT_ALLOW_ANY_AUDIENCE=true): ' +
+        'a token Google minted for another Gemini user would be accepted too',
       {},
     );
   }

@@ -59,7 +59,10 @@ export const MAX_TOPIC_PREFIX_LENGTH = 63;
 /** Why a topic prefix is unusable, or undefined when it is fine. */
 export function topicPrefixProblem(prefix: string): string | undefined {
   if (!PREFIX_PATTERN.test(prefix)) {
-    return `must be 1-${MAX_TOPIC_PREFIX_LENGTH} lowercase letters, digits or '-', starting with a letter (got ${JSON.stringify(prefix)})`;
+    return (
+      `must be 1-${MAX_TOPIC_PREFIX_LENGTH} lowercase letters, digits or '-', ` +
+      `starting with a letter (got ${JSON.stringify(prefix)})`
+    );
   }
   if (prefix.startsWith('goog')) return `must not start with "goog" (Pub/Sub reserves it)`;
   if (prefix.endsWith('-')) return `must not end with '-' (got ${JSON.stringify(prefix)})`;

@@ -47,7 +47,8 @@ export const RECEIVER_TUNABLES = {
     min: 5,
     max: 86_400,
     description:
-      'how long Secret Manager results are cached, in seconds (also refreshed, at most every 30 s, after a signature mismatch)',
+      'how long Secret Manager results are cached, in seconds ' +
+      '(also refreshed, at most every 30 s, after a signature mismatch)',
   },
   maxInFlight: {
     env: 'WEBHOOK_MAX_IN_FLIGHT',
@@ -83,7 +84,8 @@ export const RECEIVER_ENVIRONMENT = {
   WEBHOOK_SIGNING_SECRETS_SECRET: {
     default: 'unset',
     description:
-      'deployed: `projects/<p>/secrets/<id>`; every enabled version is a current signing secret (the Pulumi program sets it)',
+      'deployed: `projects/<p>/secrets/<id>`; ' +
+      'every enabled version is a current signing secret (the Pulumi program sets it)',
   },
   WEBHOOK_SIGNING_PUBLIC_KEYS: {
     default: 'unset',
@@ -105,7 +107,8 @@ export const RECEIVER_ENVIRONMENT = {
   WEBHOOK_JWT_ALLOW_ANY_AUDIENCE: {
     default: '`false`',
     description:
-      "enable `jwt` without an audience check, accepting that a token Google minted for another Gemini user's webhook would pass (logged at start)",
+      'enable `jwt` without an audience check, ' +
+      "accepting that a token Google minted for another Gemini user's webhook would pass (logged at start)",
   },
   WEBHOOK_JWT_ISSUER: { default: 'unset', description: 'the `iss` JWT deliveries must carry, when set' },
   WEBHOOK_JWT_REQUIRE_BODY_BINDING: {
@@ -180,7 +183,8 @@ function list(env: Env, name: Variable): string[] {
 export const DEFAULT_SCHEMES: readonly Scheme[] = ['static'];
 
 export const JWT_AUDIENCE_REQUIRED =
-  "Google's JWKS signs the dynamic-webhook tokens of every Gemini user, so without an audience check a token minted for someone else's webhook, replayed here, would be accepted";
+  "Google's JWKS signs the dynamic-webhook tokens of every Gemini user, " +
+  "so without an audience check a token minted for someone else's webhook, replayed here, would be accepted";
 
 function schemes(env: Env): Set<Scheme> {
   const names = value(env, 'WEBHOOK_SCHEMES') === undefined ? DEFAULT_SCHEMES : list(env, 'WEBHOOK_SCHEMES');
@@ -264,7 +268,8 @@ export function loadConfig(env: Env): ReceiverConfig {
   const projectId = value(env, 'GOOGLE_CLOUD_PROJECT') ?? (emulatorHost ? EMULATOR_PROJECT : undefined);
   if (projectId === undefined) {
     throw new ConfigError(
-      'GOOGLE_CLOUD_PROJECT is not set: set it to the project that holds the topics (or set PUBSUB_EMULATOR_HOST to use the emulator).',
+      'GOOGLE_CLOUD_PROJECT is not set: set it to the project that holds ' +
+        'the topics (or set PUBSUB_EMULATOR_HOST to use the emulator).',
     );
   }
   const topicPrefix = value(env, 'WEBHOOK_TOPIC_PREFIX') ?? DEFAULT_TOPIC_PREFIX;
@@ -288,7 +293,9 @@ export function loadConfig(env: Env): ReceiverConfig {
   };
   if (config.schemes.has('jwt') && config.jwtAudience === undefined && !config.jwtAllowAnyAudience) {
     throw new ConfigError(
-      `WEBHOOK_SCHEMES enables jwt but WEBHOOK_JWT_AUDIENCE is not set: ${JWT_AUDIENCE_REQUIRED}. Set WEBHOOK_JWT_AUDIENCE to the aud your dynamic webhooks carry, or WEBHOOK_JWT_ALLOW_ANY_AUDIENCE=true to accept that risk.`,
+      `WEBHOOK_SCHEMES enables jwt but WEBHOOK_JWT_AUDIENCE is not set: ${JWT_AUDIENCE_REQUIRED}. ` +
+        'Set WEBHOOK_JWT_AUDIENCE to the aud your dynamic webhooks carry, ' +
+        'or WEBHOOK_JWT_ALLOW_ANY_AUDIENCE=true to accept that risk.',
     );
   }
   if (
@@ -297,7 +304,9 @@ export function loadConfig(env: Env): ReceiverConfig {
     config.ed25519PublicKeys.length === 0
   ) {
     throw new ConfigError(
-      'Static webhooks are enabled but no key is configured: set WEBHOOK_SIGNING_SECRETS (local), WEBHOOK_SIGNING_SECRETS_SECRET (Secret Manager) or WEBHOOK_SIGNING_PUBLIC_KEYS, or set WEBHOOK_SCHEMES=jwt.',
+      'Static webhooks are enabled but no key is configured: set WEBHOOK_SIGNING_SECRETS (local), ' +
+        'WEBHOOK_SIGNING_SECRETS_SECRET (Secret Manager) ' +
+        'or WEBHOOK_SIGNING_PUBLIC_KEYS, or set WEBHOOK_SCHEMES=jwt.',
     );
   }
   return config;

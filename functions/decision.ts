@@ -82,7 +82,10 @@ function refusal(
 
 const STATUS_FOR: Record<Rejection['kind'], number> = { malformed: 400, unauthorized: 401, unavailable: 503 };
 
-/** A verifier's verdict as an answer. It tells a forger nothing beyond "no"; header-shape problems are safe to explain. */
+/**
+ * A verifier's verdict as an answer. It tells a forger nothing beyond "no"; header-shape problems are
+ * safe to explain.
+ */
 export function rejected(rejection: Rejection, fields: LogFields = {}): Outcome {
   const status = STATUS_FOR[rejection.kind];
   const result = status === 503 ? 'unavailable' : 'rejected';

@@ -58,7 +58,10 @@ const CONSUMER_PATTERN = /^[a-z][a-z0-9-]{0,29}$/;
 
 export function consumerNameProblem(consumer: string): string | undefined {
   if (!CONSUMER_PATTERN.test(consumer) || consumer.endsWith('-')) {
-    return `must be 1-30 lowercase letters, digits or '-', starting with a letter and not ending with '-' (got ${JSON.stringify(consumer)})`;
+    return (
+      "must be 1-30 lowercase letters, digits or '-', " +
+      `starting with a letter and not ending with '-' (got ${JSON.stringify(consumer)})`
+    );
   }
   // `<topic>-dead-letter` is already the name of each route's dead-letter subscription.
   if (consumer === 'dead-letter')

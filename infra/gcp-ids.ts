@@ -30,7 +30,8 @@ export function isProjectId(value: string): boolean {
  * - `<number>@cloudbuild.gserviceaccount.com`: the legacy Cloud Build account.
  */
 export const SERVICE_ACCOUNT_EMAIL = new RegExp(
-  `^[a-z0-9](?:[a-z0-9.-]{0,98}[a-z0-9])?@(?:${LABEL}(?:\\.${LABEL})*\\.iam|developer|appspot|cloudbuild)\\.gserviceaccount\\.com$`,
+  '^[a-z0-9](?:[a-z0-9.-]{0,98}[a-z0-9])?' +
+    `@(?:${LABEL}(?:\\.${LABEL})*\\.iam|developer|appspot|cloudbuild)\\.gserviceaccount\\.com$`,
 );
 
 export function isServiceAccountEmail(value: string): boolean {

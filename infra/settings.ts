@@ -122,7 +122,10 @@ export interface GeminiWebhooksArgs {
   timestampToleranceSeconds?: number;
   /** Largest delivery body the receiver accepts, in bytes; larger ones get 413 (1-9000000). Default 1048576. */
   maxBodyBytes?: number;
-  /** The receiver answers within this many milliseconds even when Pub/Sub hangs (100-60000, below timeoutSeconds). Default 5000. */
+  /**
+   * The receiver answers within this many milliseconds even when Pub/Sub hangs (100-60000, below
+   * timeoutSeconds). Default 5000.
+   */
   publishTimeoutMs?: number;
   /** How long the receiver caches the signing secrets read from Secret Manager, in seconds (5-86400). Default 300. */
   secretRefreshSeconds?: number;
@@ -344,7 +347,9 @@ export function resolveSigningSecrets(value: unknown): SigningSecret[] {
   if (!Array.isArray(value)) return fail(key, 'is not a list of `whsec_` secrets', hint);
   if (value.length > MAX_SIGNING_SECRETS) {
     fail(key, `holds ${value.length} secrets, more than the ${MAX_SIGNING_SECRETS} a rotation ever needs`, {
-      fix: `remove the expired ones with \`npx gemini-webhooks webhooks prune\`, or set the list again with pulumi config set --secret signingSecrets ${hint.example}`,
+      fix:
+        'remove the expired ones with `npx gemini-webhooks webhooks prune`, ' +
+        `or set the list again with pulumi config set --secret signingSecrets ${hint.example}`,
     });
   }
   const secrets: SigningSecret[] = [];
@@ -543,7 +548,9 @@ export function resolveSettings(args: GeminiWebhooksArgs): Settings {
   const jwtAllowAnyAudience = boolean(args, 'jwtAllowAnyAudience', DEFAULTS.jwtAllowAnyAudience);
   if (schemes.includes('jwt') && jwtAudience === undefined && !jwtAllowAnyAudience) {
     fail('schemes', `enables jwt but \`jwtAudience\` is not set: ${JWT_AUDIENCE_REQUIRED}`, {
-      fix: 'set `jwtAudience` to the aud your dynamic webhooks carry, or `jwtAllowAnyAudience` to true to accept that risk',
+      fix:
+        'set `jwtAudience` to the aud your dynamic webhooks carry, ' +
+        'or `jwtAllowAnyAudience` to true to accept that risk',
     });
   }
 

@@ -28,10 +28,13 @@ export function filterChangeRefusal(change: FilterChange): string {
       ? `subscription ${first}`
       : `subscription ${first} (and ${others.length} more of its subscriptions)`;
   return [
-    `Consumer "${change.consumer}": ${which} was created with ${describe(change.deployed)} and the config now asks for ${describe(change.configured)};`,
-    'Pub/Sub cannot change a filter, so applying it would delete the subscriptions and every unacknowledged message in them.',
+    `Consumer "${change.consumer}": ${which} was created with ${describe(change.deployed)} ` +
+      `and the config now asks for ${describe(change.configured)};`,
+    'Pub/Sub cannot change a filter, ' +
+      'so applying it would delete the subscriptions and every unacknowledged message in them.',
     'Keep the old filter, or add the new filter as a new consumer, let the old one drain, then remove it;',
-    'to accept losing the backlog, remove the consumer in one `pulumi up` and add it back in the next (docs/first-deploy.md, "Changing a consumer\'s filter").',
+    'to accept losing the backlog, remove the consumer in one `pulumi up` and add it back in the next ' +
+      '(docs/first-deploy.md, "Changing a consumer\'s filter").',
   ].join(' ');
 }
 

@@ -97,7 +97,8 @@ export const publicAccessOnlyOnReceiver: ResourceValidationPolicy = {
     const roles = rolesOf(args.props);
     if (args.type === TYPES.runServiceMember && roles.length === 1 && roles[0] === 'roles/run.invoker') return;
     report(
-      `${open.join(', ')} may only be granted roles/run.invoker on the receiver's Cloud Run service, not ${roles.join(', ') || 'this'} on ${args.type}.`,
+      `${open.join(', ')} may only be granted roles/run.invoker on the receiver's Cloud Run service, ` +
+        `not ${roles.join(', ') || 'this'} on ${args.type}.`,
     );
   },
 };
@@ -217,7 +218,8 @@ export const deadLetterTopicsHaveSubscriptions: StackValidationPolicy = {
 export const pubsubServiceAgentCanDeadLetter: StackValidationPolicy = {
   name: 'pubsub-service-agent-can-dead-letter',
   description:
-    'The Pub/Sub service agent is subscriber on each subscription that dead-letters and publisher on its dead-letter topic.',
+    'The Pub/Sub service agent is subscriber on each subscription ' +
+    'that dead-letters and publisher on its dead-letter topic.',
   enforcementLevel: 'mandatory',
   validateStack: (args: StackValidationArgs, report: ReportViolation) => {
     const resources = args.resources as Found[];

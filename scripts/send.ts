@@ -12,8 +12,10 @@ import { EVENT_TYPES } from '../functions/catalog.ts';
 import { sampleEvent } from './lib/samples.ts';
 import { DEV_STACK_FILE, LOCAL_JWT_AUDIENCE } from './lib/dev-stack-file.ts';
 
-const USAGE = `usage: npm run send -- <event type> [--url URL] [--secret whsec_...] [--jwt] [--id WEBHOOK_ID] [--meta key=value]...
-event types: ${EVENT_TYPES.join(', ')} (any other string goes to the unrouted topic)`;
+const USAGE =
+  'usage: npm run send -- <event type> [--url URL] [--secret whsec_...] [--jwt] [--id WEBHOOK_ID] ' +
+  '[--meta key=value]...\n' +
+  `event types: ${EVENT_TYPES.join(', ')} (any other string goes to the unrouted topic)`;
 
 function die(message: string): never {
   console.error(`npm run send: ${message}`);

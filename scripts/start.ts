@@ -133,7 +133,8 @@ async function main(): Promise<void> {
     subscription.on('message', (message: Message) => {
       const a = message.attributes;
       console.log(
-        `${label} ${a['event_route']} type=${a['event_type'] ?? '-'} webhook_id=${a['webhook_id']} scheme=${a['verification_scheme']} bytes=${message.data.length} (subscription ${name})`,
+        `${label} ${a['event_route']} type=${a['event_type'] ?? '-'} webhook_id=${a['webhook_id']} ` +
+          `scheme=${a['verification_scheme']} bytes=${message.data.length} (subscription ${name})`,
       );
       message.ack();
     });

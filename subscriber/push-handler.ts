@@ -125,7 +125,10 @@ function developmentSecret(
   if (problem !== undefined) throw new TypeError(`createPushHandler: development.listenSecret ${problem}.`);
   log({
     severity: 'WARNING',
-    message: `createPushHandler: DEVELOPMENT MODE: requests signed by \`gemini-webhooks listen\` with the listen secret are accepted besides Google-signed pushes. Never set \`development\` (or ${LISTEN_SECRET_ENV}) in production.`,
+    message:
+      'createPushHandler: DEVELOPMENT MODE: requests signed by `gemini-webhooks listen` ' +
+      'with the listen secret are accepted besides Google-signed pushes. ' +
+      `Never set \`development\` (or ${LISTEN_SECRET_ENV}) in production.`,
   });
   return secret;
 }

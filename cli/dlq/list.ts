@@ -141,7 +141,8 @@ export async function dlqListCommand(argv: readonly string[], context: CliContex
     context.out(`${total} dead letter(s) in project ${handle.projectId} (prefix "${prefix}").`);
     if (summaries.some((summary) => summary.count === undefined)) {
       context.err(
-        'Some dead-letter subscriptions do not exist: is the prefix right, and has `pulumi up` (or `npm start`) created the topology?',
+        'Some dead-letter subscriptions do not exist: is the prefix right, ' +
+          'and has `pulumi up` (or `npm start`) created the topology?',
       );
     }
     if (total > 0) context.out('Fix the consumer, then replay with `gemini-webhooks dlq replay --type <type>`.');

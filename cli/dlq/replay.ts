@@ -130,7 +130,8 @@ export async function replayDeadLetters(
         const webhookId = letter.attributes['webhook_id'] ?? '-';
         if (letter.sourceSubscription === undefined) {
           options.err(
-            `skip ${letter.messageId} (webhook_id ${webhookId}): no ${SOURCE_SUBSCRIPTION_ATTRIBUTE} attribute, so its topic is unknown`,
+            `skip ${letter.messageId} (webhook_id ${webhookId}): ` +
+              `no ${SOURCE_SUBSCRIPTION_ATTRIBUTE} attribute, so its topic is unknown`,
           );
           result.skipped++;
           giveBack.push(letter.ackId);
@@ -139,14 +140,17 @@ export async function replayDeadLetters(
         const topic = await resolveTopic(letter.sourceSubscription);
         if (topic === null) {
           options.err(
-            `skip ${letter.messageId} (webhook_id ${webhookId}): its source subscription ${shortName(letter.sourceSubscription)} no longer exists`,
+            `skip ${letter.messageId} (webhook_id ${webhookId}): ` +
+              `its source subscription ${shortName(letter.sourceSubscription)} no longer exists`,
           );
           result.skipped++;
           giveBack.push(letter.ackId);
           return;
         }
         const attributes = replayAttributes(letter.attributes);
-        const line = `${letter.messageId} webhook_id=${webhookId} from ${shortName(letter.sourceSubscription)} -> topic ${shortName(topic)} (${REPLAY_COUNT_ATTRIBUTE}=${attributes[REPLAY_COUNT_ATTRIBUTE]})`;
+        const line =
+          `${letter.messageId} webhook_id=${webhookId} from ${shortName(letter.sourceSubscription)} -> ` +
+          `topic ${shortName(topic)} (${REPLAY_COUNT_ATTRIBUTE}=${attributes[REPLAY_COUNT_ATTRIBUTE]})`;
         if (options.dryRun) {
           options.out(`would replay ${line}`);
           result.replayed++;
@@ -196,9 +200,9 @@ export async function dlqReplayCommand(argv: readonly string[], context: CliCont
       err: context.err,
     });
     const verb = dryRun ? 'Would replay' : 'Replayed';
-    context.out(
-      `${verb} ${result.replayed} dead letter(s) of ${route}${result.skipped ? `; skipped ${result.skipped}` : ''}${result.failed ? `; ${result.failed} failed and stay in ${plan.deadLetterSubscription}` : ''}.`,
-    );
+    const skipped = result.skipped ? `; skipped ${result.skipped}` : '';
+    const failed = result.failed ? `; ${result.failed} failed and stay in ${plan.deadLetterSubscription}` : '';
+    context.out(`${verb} ${result.replayed} dead letter(s) of ${route}${skipped}${failed}.`);
     return result.failed > 0 ? 1 : 0;
   } finally {
     await handle.close();

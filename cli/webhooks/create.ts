@@ -37,7 +37,8 @@ export async function createCommand(argv: readonly string[], context: CliContext
     url = await readReceiverUrl(context.pulumi, selector);
     if (url === undefined) {
       throw new UsageError(
-        `--url is required: found no stack output ${RECEIVER_URL_OUTPUTS.join(' or ')} (deploy with \`pulumi up\` first, or pass the receiver URL).`,
+        `--url is required: found no stack output ${RECEIVER_URL_OUTPUTS.join(' or ')} ` +
+          '(deploy with `pulumi up` first, or pass the receiver URL).',
       );
     }
     context.err(`Using the receiver URL from the stack outputs: ${url}`);
@@ -54,7 +55,8 @@ export async function createCommand(argv: readonly string[], context: CliContext
   else for (const line of describeWebhook(webhook, context.now())) context.out(line);
   if (secret === undefined || secret === '') {
     throw new CliError(
-      `Gemini created webhook ${webhookId(webhook)} but returned no new_signing_secret; rotate it with \`gemini-webhooks webhooks rotate ${webhookId(webhook)}\` to get one.`,
+      `Gemini created webhook ${webhookId(webhook)} but returned no new_signing_secret; ` +
+        `rotate it with \`gemini-webhooks webhooks rotate ${webhookId(webhook)}\` to get one.`,
     );
   }
   const stored = await storeNewSecret(context, selector, secret, showSecret);

@@ -29,7 +29,8 @@ export async function pingCommand(argv: readonly string[], context: CliContext):
     return 0;
   }
   context.out(
-    `Gemini accepted a test delivery for webhook ${id}; it should reach the unrouted topic within seconds (\`gemini-webhooks tail --type unrouted\`).`,
+    `Gemini accepted a test delivery for webhook ${id}; ` +
+      'it should reach the unrouted topic within seconds (`gemini-webhooks tail --type unrouted`).',
   );
   return 0;
 }
@@ -70,7 +71,8 @@ export async function deleteCommand(argv: readonly string[], context: CliContext
     throw new UsageError('webhooks delete: name the webhook to delete (see `gemini-webhooks webhooks list`).');
   await geminiClient(values, context).delete(id);
   context.out(
-    `Deleted webhook ${id}. Its signing secrets stay in the stack config; drop them with \`gemini-webhooks webhooks prune --drop-unlisted\`.`,
+    `Deleted webhook ${id}. Its signing secrets stay in the stack config; ` +
+      'drop them with `gemini-webhooks webhooks prune --drop-unlisted`.',
   );
   return 0;
 }

@@ -4,8 +4,9 @@ import { GEMINI_OPTIONS, geminiClient, parse, STACK_OPTIONS, stackSelector } fro
 import { readSigningSecrets, SIGNING_SECRETS_KEY, writeSigningSecrets } from '../pulumi.ts';
 import { describeSecret, planPrune, type SecretVerdict } from '../signing-secrets.ts';
 
-export const USAGE = `usage: gemini-webhooks webhooks prune [--dry-run] [--drop-unlisted] [--stack STACK] [--cwd DIR] [--base-url URL]
-Removes from the stack config \`signingSecrets\` every secret whose \`expire_time\` (as Gemini lists
+export const USAGE =
+  'usage: gemini-webhooks webhooks prune [--dry-run] [--drop-unlisted] [--stack STACK] [--cwd DIR] [--base-url URL]\n' +
+  `Removes from the stack config \`signingSecrets\` every secret whose \`expire_time\` (as Gemini lists
 it under the webhooks' \`signing_secrets\`) has passed, then tells you to \`pulumi up\`.
 A stored secret is matched to Gemini's \`truncated_secret\` (\`whsec_...\` and its last four characters).
   --drop-unlisted  also drop secrets no webhook of this project lists any more (never the newest)
@@ -61,7 +62,8 @@ export async function pruneCommand(argv: readonly string[], context: CliContext)
   }
   await writeSigningSecrets(context.pulumi, selector, plan.keep);
   context.out(
-    `Dropped ${plan.drop.length} secret(s); ${plan.keep.length} remain. Next: \`pulumi up\` to remove them from the receiver.`,
+    `Dropped ${plan.drop.length} secret(s); ${plan.keep.length} remain. ` +
+      'Next: `pulumi up` to remove them from the receiver.',
   );
   return 0;
 }

@@ -4,8 +4,10 @@ import { CliError } from '../errors.ts';
 import { GEMINI_OPTIONS, geminiClient, parse, STACK_OPTIONS, stackSelector } from '../options.ts';
 import { resolveWebhookId, storeNewSecret } from './shared.ts';
 
-export const USAGE = `usage: gemini-webhooks webhooks rotate [ID] [--immediately] [--stack STACK] [--cwd DIR] [--show-secret] [--base-url URL]
-Asks Gemini for a new signing secret for the webhook (default: the project's only one) and puts it
+export const USAGE =
+  'usage: gemini-webhooks webhooks rotate [ID] [--immediately] [--stack STACK] [--cwd DIR] [--show-secret] ' +
+  '[--base-url URL]\n' +
+  `Asks Gemini for a new signing secret for the webhook (default: the project's only one) and puts it
 first in the stack config \`signingSecrets\`. The previous secrets stay valid for 24 hours, or stop
 at once with --immediately. Then: \`pulumi up\` now, \`gemini-webhooks webhooks prune\` after the grace.`;
 
@@ -33,13 +35,15 @@ export async function rotateCommand(argv: readonly string[], context: CliContext
   context.out(`Gemini issued a new signing secret for webhook ${id}.`);
   const stored = await storeNewSecret(context, selector, answer.secret, values['show-secret'] ?? false);
   context.out('Next:');
-  context.out(
-    `  1. \`pulumi up\` now, so the receiver accepts the new secret${immediately ? ' (the old ones are already revoked: deliveries fail, and Gemini retries them, until this is deployed)' : ''}.`,
-  );
+  const revoked = immediately
+    ? ' (the old ones are already revoked: deliveries fail, and Gemini retries them, until this is deployed)'
+    : '';
+  context.out(`  1. \`pulumi up\` now, so the receiver accepts the new secret${revoked}.`);
   context.out(
     immediately
       ? '  2. `gemini-webhooks webhooks prune`, then `pulumi up` again, to drop the revoked secrets from the stack.'
-      : '  2. After 24 hours (the grace), `gemini-webhooks webhooks prune` and `pulumi up` to drop the previous secret.',
+      : '  2. After 24 hours (the grace), ' +
+          '`gemini-webhooks webhooks prune` and `pulumi up` to drop the previous secret.',
   );
   return stored ? 0 : 1;
 }

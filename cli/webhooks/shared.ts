@@ -46,7 +46,10 @@ export function parseEvents(text: string, context: CliContext): string[] {
   const unlisted = events.filter((event) => (CATALOGUED_ONLY_EVENT_TYPES as readonly string[]).includes(event));
   if (unlisted.length > 0) {
     context.err(
-      `note: ${unlisted.join(' and ')} ${unlisted.length === 1 ? 'is' : 'are'} in the event catalog of the Gemini guide (${GUIDE}) but not in the API reference's list (${REFERENCE}); Gemini may refuse ${unlisted.length === 1 ? 'it' : 'them'}.`,
+      `note: ${unlisted.join(' and ')} ${unlisted.length === 1 ? 'is' : 'are'} ` +
+        `in the event catalog of the Gemini guide (${GUIDE}) ` +
+        `but not in the API reference's list (${REFERENCE}); ` +
+        `Gemini may refuse ${unlisted.length === 1 ? 'it' : 'them'}.`,
     );
   }
   return events;
@@ -62,7 +65,9 @@ export function checkUrl(url: string): string {
   }
   if (parsed.protocol !== 'https:') {
     throw new UsageError(
-      `--url must be https: Gemini delivers only to public HTTPS endpoints (got ${parsed.protocol}//${parsed.host}); for local development use a tunnel, or \`gemini-webhooks listen\` to consume events locally.`,
+      '--url must be https: Gemini delivers only to public HTTPS endpoints ' +
+        `(got ${parsed.protocol}//${parsed.host}); for local development use a tunnel, ` +
+        'or `gemini-webhooks listen` to consume events locally.',
     );
   }
   return parsed.toString();
@@ -94,7 +99,10 @@ export async function resolveWebhookId(
 export const STATE_ADVICE: Record<string, string> = {
   disabled: 'Gemini sends nothing to it. Turn it back on with `gemini-webhooks webhooks enable {id}`.',
   disabled_due_to_failed_deliveries:
-    "Gemini stopped delivering after repeated failed deliveries. Check that the receiver answers (its logs; `gemini-webhooks webhooks ping {id}`), deploy a fix with `pulumi up` if needed, then `gemini-webhooks webhooks enable {id}`. Gemini's documentation does not say whether events from while it was disabled are sent later.",
+    'Gemini stopped delivering after repeated failed deliveries. Check that the receiver ' +
+    'answers (its logs; `gemini-webhooks webhooks ping {id}`), deploy a fix with ' +
+    '`pulumi up` if needed, then `gemini-webhooks webhooks enable {id}`. ' +
+    "Gemini's documentation does not say whether events from while it was disabled are sent later.",
 };
 
 export function describeWebhook(webhook: Webhook, now: Date): string[] {
@@ -144,11 +152,14 @@ export async function storeNewSecret(
     const next = prependSecret(stored, secret);
     await writeSigningSecrets(context.pulumi, selector, next);
     context.out(
-      `Stored the new signing secret ${describeSecret(secret, 0)} as the newest of ${next.length} in the stack config \`${SIGNING_SECRETS_KEY}\`.`,
+      `Stored the new signing secret ${describeSecret(secret, 0)} ` +
+        `as the newest of ${next.length} in the stack config \`${SIGNING_SECRETS_KEY}\`.`,
     );
     if (next.length > MAX_SIGNING_SECRETS) {
       context.err(
-        `warning: the stack now holds ${next.length} signing secrets and \`pulumi up\` accepts at most ${MAX_SIGNING_SECRETS}; run \`gemini-webhooks webhooks prune\` first (add --drop-unlisted for secrets Gemini no longer lists).`,
+        `warning: the stack now holds ${next.length} signing secrets and \`pulumi up\` ` +
+          `accepts at most ${MAX_SIGNING_SECRETS}; run \`gemini-webhooks webhooks prune\` ` +
+          'first (add --drop-unlisted for secrets Gemini no longer lists).',
       );
     }
     if (showSecret) context.out(`New signing secret: ${secret}`);
@@ -165,7 +176,8 @@ export async function storeNewSecret(
   context.out('');
   if (stored === undefined) {
     context.out(
-      `If \`${SIGNING_SECRETS_KEY}\` already holds secrets, keep them after the new one in that JSON array (newest first).`,
+      `If \`${SIGNING_SECRETS_KEY}\` already holds secrets, ` +
+        'keep them after the new one in that JSON array (newest first).',
     );
   }
   return false;

@@ -9,8 +9,10 @@ import type { WebhookUpdate } from '../gemini/types.ts';
 import { GEMINI_OPTIONS, geminiClient, parse } from '../options.ts';
 import { checkUrl, describeWebhook, parseEvents, resolveWebhookId } from './shared.ts';
 
-export const USAGE = `usage: gemini-webhooks webhooks update [ID] [--events TYPE,...] [--url URL] [--name NAME] [--base-url URL] [--json]
-Changes the webhook (default: the project's only one) in place: the same id, the same signing
+export const USAGE =
+  'usage: gemini-webhooks webhooks update [ID] [--events TYPE,...] [--url URL] [--name NAME] ' +
+  '[--base-url URL] [--json]\n' +
+  `Changes the webhook (default: the project's only one) in place: the same id, the same signing
 secrets. Only the fields given change.
   --events   the new, complete list of event types, comma-separated (it replaces the current one)
   --url      the new receiver URL (https)

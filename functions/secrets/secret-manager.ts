@@ -85,7 +85,8 @@ export function parseSecretName(secretName: string): { project: string; secretId
     hint += ' (regional secrets, projects/*/locations/*/secrets/*, are not supported; use a global secret)';
   }
   throw new SecretsUnavailableError(
-    `WEBHOOK_SIGNING_SECRETS_SECRET is not a Secret Manager secret name: ${JSON.stringify(truncate(name, 200))}; ${hint}`,
+    'WEBHOOK_SIGNING_SECRETS_SECRET is not a Secret Manager secret name: ' +
+      `${JSON.stringify(truncate(name, 200))}; ${hint}`,
   );
 }
 
@@ -291,14 +292,16 @@ function decodePayload(payload: PayloadLike | null | undefined, versionName: str
     text = utf8.decode(data);
   } catch {
     throw new SecretsUnavailableError(
-      `${secretId} ${version} is not valid UTF-8 text; each ENABLED version must hold one signing secret like whsec_<base64>.`,
+      `${secretId} ${version} is not valid UTF-8 text; ` +
+        'each ENABLED version must hold one signing secret like whsec_<base64>.',
     );
   }
   const secret = text.trim();
   if (secret === '') {
     throw new SecretsUnavailableError(
       `${secretId} ${version} is empty; each ENABLED version must hold one signing secret like whsec_<base64>. ` +
-        `Disable it (gcloud secrets versions disable ${versionNumberText(versionName)} --secret=${secretId}) or add a proper version.`,
+        `Disable it (gcloud secrets versions disable ${versionNumberText(versionName)} --secret=${secretId}) ` +
+        'or add a proper version.',
     );
   }
   if (/[\s,]/.test(secret)) {
@@ -313,7 +316,8 @@ function decodePayload(payload: PayloadLike | null | undefined, versionName: str
 function noEnabledVersions(secretName: string, secretId: string): SecretsUnavailableError {
   return new SecretsUnavailableError(
     `Secret Manager secret ${secretName} has no ENABLED version, so no webhook signing secret is configured. ` +
-      `Add the signing secret (whsec_...) as a version: gcloud secrets versions add ${secretId} --data-file=<file holding it> ` +
+      'Add the signing secret (whsec_...) as a version: ' +
+      `gcloud secrets versions add ${secretId} --data-file=<file holding it> ` +
       '(or enable a disabled version).',
   );
 }
@@ -328,7 +332,8 @@ function rpcFailure(err: unknown, stage: string, secretName: string, secretId: s
       hint =
         "Grant the receiver's service account roles/secretmanager.secretAccessor (to read versions) and " +
         'roles/secretmanager.viewer (to list versions: secretmanager.versions.list) on the secret, e.g. ' +
-        `gcloud secrets add-iam-policy-binding ${secretId} --member=serviceAccount:<sa> --role=roles/secretmanager.secretAccessor` +
+        `gcloud secrets add-iam-policy-binding ${secretId} ` +
+        '--member=serviceAccount:<sa> --role=roles/secretmanager.secretAccessor' +
         ' (and the same with roles/secretmanager.viewer); also check that the Secret Manager API is enabled.';
       break;
     case 'NOT_FOUND':
@@ -412,13 +417,18 @@ function versionLabel(name: string): string {
   return `version ${versionNumberText(name) || '?'}`;
 }
 
+/** A protobuf int64 (`Long`) that the client did not decode to a number or string; `toString()` gives its digits. */
+interface LongLike {
+  toString(): string;
+}
+
 function timestampMicros(ts: { seconds?: unknown; nanos?: unknown } | null | undefined): bigint {
   if (ts === null || ts === undefined) return 0n;
   let seconds = 0n;
   try {
     const s = ts.seconds;
     if (typeof s === 'number' || typeof s === 'string' || typeof s === 'bigint') seconds = BigInt(s);
-    else if (s !== null && s !== undefined) seconds = BigInt((s as { toString(): string }).toString()); // a protobuf Long
+    else if (s !== null && s !== undefined) seconds = BigInt((s as LongLike).toString());
   } catch {
     seconds = 0n;
   }

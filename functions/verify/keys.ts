@@ -49,7 +49,10 @@ function parseEach<T>(items: readonly string[], source: string, parse: (item: st
   });
 }
 
-/** Parses a list of secrets, newest first, so a misconfigured deployment says which entry is wrong without echoing it. */
+/**
+ * Parses a list of secrets, newest first, so a misconfigured deployment says which entry is wrong
+ * without echoing it.
+ */
 export function parseSigningSecrets(secrets: readonly string[], source: string): Buffer[] {
   return parseEach(secrets, source, parseSigningSecret);
 }

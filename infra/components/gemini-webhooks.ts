@@ -197,8 +197,19 @@ export class GeminiWebhooks extends pulumi.ComponentResource {
     this.dashboardId = monitoring.dashboard.id;
     this.nextStep =
       settings.signingSecrets.length === 0
-        ? pulumi.interpolate`Register ${receiver.url} with Gemini and store its signing secret: GEMINI_API_KEY=<key> npx gemini-webhooks webhooks create && pulumi up. Until then the receiver refuses static-signature deliveries and Gemini retries them.`
-        : pulumi.interpolate`Register ${receiver.url} with Gemini if you have not yet (npx gemini-webhooks webhooks create); deliveries are published to the ${prefix}-* topics (docs/deploy.md, "Subscribe a service").`;
+        ? pulumi.concat(
+            'Register ',
+            receiver.url,
+            ' with Gemini and store its signing secret: ',
+            'GEMINI_API_KEY=<key> npx gemini-webhooks webhooks create && pulumi up. ',
+            'Until then the receiver refuses static-signature deliveries and Gemini retries them.',
+          )
+        : pulumi.concat(
+            'Register ',
+            receiver.url,
+            ' with Gemini if you have not yet (npx gemini-webhooks webhooks create); ',
+            `deliveries are published to the ${prefix}-* topics (docs/deploy.md, "Subscribe a service").`,
+          );
 
     this.registerOutputs({
       receiverUrl: this.receiverUrl,

@@ -119,7 +119,8 @@ export class Monitoring extends pulumi.ComponentResource {
         project: args.project,
         name: names.verificationFailuresMetric,
         description:
-          'Deliveries the receiver refused as malformed or unverifiable (400/401: bad or missing signature, stale timestamp, ...), by reason.',
+          'Deliveries the receiver refused as malformed or unverifiable ' +
+          '(400/401: bad or missing signature, stale timestamp, ...), by reason.',
         // 400 and 401 only: 404/405 are scanners probing a public URL, 408/413 are size and time
         // limits; counting them would page on-call for internet background noise.
         filter: receiverLogFilter(
@@ -173,7 +174,9 @@ export class Monitoring extends pulumi.ComponentResource {
       child,
     );
 
-    const deadLetterFilter = `resource.type="pubsub_subscription" AND resource.labels.subscription_id=${anyOf(args.deadLetterSubscriptions)}`;
+    const deadLetterFilter =
+      'resource.type="pubsub_subscription" AND ' +
+      `resource.labels.subscription_id=${anyOf(args.deadLetterSubscriptions)}`;
     const policies: gcp.monitoring.AlertPolicy[] = [];
     const policy = (
       suffix: string,
@@ -200,7 +203,9 @@ export class Monitoring extends pulumi.ComponentResource {
       documentation: {
         mimeType: 'text/markdown',
         content:
-          'A consumer failed to process an event after every delivery attempt. Inspect the dead-letter subscription named in the incident (`gcloud pubsub subscriptions pull <id> --limit 10`), fix the consumer, then replay.',
+          'A consumer failed to process an event after every delivery attempt. ' +
+          'Inspect the dead-letter subscription named in the incident ' +
+          '(`gcloud pubsub subscriptions pull <id> --limit 10`), fix the consumer, then replay.',
       },
       conditions: [
         {
@@ -223,13 +228,17 @@ export class Monitoring extends pulumi.ComponentResource {
       documentation: {
         mimeType: 'text/markdown',
         content:
-          'The receiver answers 5xx, so Gemini is retrying (and after ~24 h gives up and may disable the webhook). Check its logs for `outcome="unavailable"` and the `reason` (pubsub_unavailable, secrets_unavailable, jwks_unavailable).',
+          'The receiver answers 5xx, so Gemini is retrying (and after ~24 h gives up and may disable the webhook). ' +
+          'Check its logs for `outcome="unavailable"` and the `reason` ' +
+          '(pubsub_unavailable, secrets_unavailable, jwks_unavailable).',
       },
       conditions: [
         {
           displayName: '5xx responses per second',
           conditionThreshold: {
-            filter: `metric.type="run.googleapis.com/request_count" AND resource.type="cloud_run_revision" AND resource.labels.service_name="${service}" AND metric.labels.response_code_class="5xx"`,
+            filter:
+              'metric.type="run.googleapis.com/request_count" AND resource.type="cloud_run_revision" ' +
+              `AND resource.labels.service_name="${service}" AND metric.labels.response_code_class="5xx"`,
             comparison: 'COMPARISON_GT',
             thresholdValue: args.serverErrorRatePerSecond ?? 0.05,
             duration: '300s',
@@ -250,13 +259,16 @@ export class Monitoring extends pulumi.ComponentResource {
         documentation: {
           mimeType: 'text/markdown',
           content:
-            'Many deliveries failed verification. After a rotation this usually means the new secret is not in `signingSecrets` yet; otherwise someone is probing the endpoint. The `reason` label says which.',
+            'Many deliveries failed verification. After a rotation this usually means the new secret is not ' +
+            'in `signingSecrets` yet; otherwise someone is probing the endpoint. The `reason` label says which.',
         },
         conditions: [
           {
             displayName: 'Rejected deliveries in 5 minutes',
             conditionThreshold: {
-              filter: `metric.type="logging.googleapis.com/user/${names.verificationFailuresMetric}" AND resource.type="cloud_run_revision"`,
+              filter:
+                `metric.type="logging.googleapis.com/user/${names.verificationFailuresMetric}" ` +
+                'AND resource.type="cloud_run_revision"',
               comparison: 'COMPARISON_GT',
               thresholdValue: args.verificationFailuresPer5Min ?? 20,
               duration: '0s',
@@ -272,19 +284,24 @@ export class Monitoring extends pulumi.ComponentResource {
     );
 
     if (args.consumers.length > 0) {
+      const consumerPattern = consumerSubscriptionPattern(args.topicPrefix, args.consumers);
       policy('oldest-unacked', {
         displayName: `Gemini webhooks (${args.topicPrefix}): a consumer is falling behind`,
         severity: 'WARNING',
         documentation: {
           mimeType: 'text/markdown',
           content:
-            'A consumer subscription holds an unacked message older than the threshold: the consumer is down, slow, or nacking.',
+            'A consumer subscription holds an unacked message older than the threshold: ' +
+            'the consumer is down, slow, or nacking.',
         },
         conditions: [
           {
             displayName: 'Oldest unacked message age',
             conditionThreshold: {
-              filter: `metric.type="pubsub.googleapis.com/subscription/oldest_unacked_message_age" AND resource.type="pubsub_subscription" AND resource.labels.subscription_id=monitoring.regex.full_match("${consumerSubscriptionPattern(args.topicPrefix, args.consumers)}")`,
+              filter:
+                'metric.type="pubsub.googleapis.com/subscription/oldest_unacked_message_age" AND ' +
+                'resource.type="pubsub_subscription" AND ' +
+                `resource.labels.subscription_id=monitoring.regex.full_match("${consumerPattern}")`,
               comparison: 'COMPARISON_GT',
               thresholdValue: args.oldestUnackedAgeSeconds ?? 900,
               duration: '300s',
@@ -310,7 +327,8 @@ export class Monitoring extends pulumi.ComponentResource {
                 0,
                 0,
                 'Deliveries by event type',
-                `metric.type="logging.googleapis.com/user/${names.deliveriesMetric}" AND resource.type="cloud_run_revision" AND metric.labels.outcome="published"`,
+                `metric.type="logging.googleapis.com/user/${names.deliveriesMetric}" AND ` +
+                  'resource.type="cloud_run_revision" AND metric.labels.outcome="published"',
                 'ALIGN_RATE',
                 'REDUCE_SUM',
                 ['metric.label.route'],
@@ -319,7 +337,8 @@ export class Monitoring extends pulumi.ComponentResource {
                 6,
                 0,
                 'Verification failures by reason',
-                `metric.type="logging.googleapis.com/user/${names.verificationFailuresMetric}" AND resource.type="cloud_run_revision"`,
+                `metric.type="logging.googleapis.com/user/${names.verificationFailuresMetric}" ` +
+                  'AND resource.type="cloud_run_revision"',
                 'ALIGN_RATE',
                 'REDUCE_SUM',
                 ['metric.label.reason'],
@@ -328,7 +347,8 @@ export class Monitoring extends pulumi.ComponentResource {
                 0,
                 4,
                 'Publish latency p99 (ms)',
-                `metric.type="logging.googleapis.com/user/${names.publishLatencyMetric}" AND resource.type="cloud_run_revision"`,
+                `metric.type="logging.googleapis.com/user/${names.publishLatencyMetric}" ` +
+                  'AND resource.type="cloud_run_revision"',
                 'ALIGN_PERCENTILE_99',
                 'REDUCE_MAX',
                 [],

@@ -44,7 +44,8 @@ export interface WebhookReceiverArgs {
   tunables: ReceiverTunables;
   /**
    * `allUsers`: anyone may invoke (Gemini must reach the URL without credentials). `none`: no
-   * invoker binding; for organisations whose domain-restricted sharing forbids allUsers (docs/deploy.md, "If your organisation forbids allUsers").
+   * invoker binding; for organisations whose domain-restricted sharing forbids allUsers
+   * (docs/deploy.md, "If your organisation forbids allUsers").
    */
   publicInvoker: PublicInvoker;
   /** Where the receiver's sources and the lockfile live; defaults to this repository's. */
@@ -203,6 +204,10 @@ export class WebhookReceiver extends pulumi.ComponentResource {
     if (args.jwtAudience !== undefined) env['WEBHOOK_JWT_AUDIENCE'] = args.jwtAudience;
     if (args.jwtIssuer !== undefined) env['WEBHOOK_JWT_ISSUER'] = args.jwtIssuer;
 
+    // Cloud Build's identity and image repository, as the full resource names the API takes.
+    const buildAccount = pulumi.interpolate`projects/${args.project}/serviceAccounts/${this.buildServiceAccount.email}`;
+    const locationName = `projects/${args.project}/locations/${args.region}`;
+    const imageRepository = pulumi.interpolate`${locationName}/repositories/${repository.repositoryId}`;
     this.function = new gcp.cloudfunctionsv2.Function(
       name,
       {
@@ -214,8 +219,8 @@ export class WebhookReceiver extends pulumi.ComponentResource {
           runtime: FUNCTION_RUNTIME,
           entryPoint: ENTRY_POINT,
           source: { storageSource: { bucket: this.sourceBucket.name, object: this.sourceObject.name } },
-          serviceAccount: pulumi.interpolate`projects/${args.project}/serviceAccounts/${this.buildServiceAccount.email}`,
-          dockerRepository: pulumi.interpolate`projects/${args.project}/locations/${args.region}/repositories/${repository.repositoryId}`,
+          serviceAccount: buildAccount,
+          dockerRepository: imageRepository,
         },
         serviceConfig: {
           serviceAccountEmail: this.runtimeServiceAccount.email,

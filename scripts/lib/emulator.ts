@@ -14,7 +14,9 @@ export class EmulatorUnavailableError extends Error {
 }
 
 const INSTALL_HINT =
-  'install it with `gcloud components install pubsub-emulator` (or Debian/Ubuntu: `apt-get install google-cloud-cli-pubsub-emulator`), or set PUBSUB_EMULATOR_BIN to its cloud-pubsub-emulator script';
+  'install it with `gcloud components install pubsub-emulator` (or Debian/Ubuntu: ' +
+  '`apt-get install google-cloud-cli-pubsub-emulator`), ' +
+  'or set PUBSUB_EMULATOR_BIN to its cloud-pubsub-emulator script';
 
 const RELATIVE_BIN = join('platform', 'pubsub-emulator', 'bin', 'cloud-pubsub-emulator');
 
@@ -52,7 +54,8 @@ function requireJava(): void {
   const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
   if (java.error || java.status !== 0) {
     throw new EmulatorUnavailableError(
-      'The Pub/Sub emulator needs Java 11 or newer on PATH: install a JRE (e.g. `apt-get install default-jre-headless`).',
+      'The Pub/Sub emulator needs Java 11 or newer on PATH: ' +
+        'install a JRE (e.g. `apt-get install default-jre-headless`).',
     );
   }
 }
@@ -80,7 +83,8 @@ async function waitUntilReady(
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new EmulatorUnavailableError(
-        `The Pub/Sub emulator exited during start (code ${child.exitCode ?? child.signalCode}): ${output().trim().split('\n').slice(-3).join(' | ')}`,
+        'The Pub/Sub emulator exited during start ' +
+          `(code ${child.exitCode ?? child.signalCode}): ${output().trim().split('\n').slice(-3).join(' | ')}`,
       );
     }
     try {

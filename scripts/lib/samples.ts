@@ -9,9 +9,8 @@ export function sampleEvent(
   options: { id?: string; userMetadata?: Record<string, unknown> } = {},
 ): Record<string, unknown> {
   const [resource] = type.split('.');
-  const id =
-    options.id ??
-    `${resource === 'video' ? 'operations' : resource === 'batch' ? 'batches' : 'interactions'}/${Math.random().toString(36).slice(2, 12)}`;
+  const collection = resource === 'video' ? 'operations' : resource === 'batch' ? 'batches' : 'interactions';
+  const id = options.id ?? `${collection}/${Math.random().toString(36).slice(2, 12)}`;
   const data: Record<string, unknown> = { id };
   switch (type as EventType) {
     case 'batch.succeeded':

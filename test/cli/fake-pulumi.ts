@@ -43,7 +43,10 @@ const save = () => fs.writeFileSync(statePath, JSON.stringify(state));
 const [group, verb, key, value] = positional;
 if (group === 'config' && verb === 'get') {
   const entry = state.config[key];
-  if (!entry) { process.stderr.write("error: configuration key '" + key + "' not found for stack '" + stack + "'\n"); process.exit(255); }
+  if (!entry) {
+    process.stderr.write("error: configuration key '" + key + "' not found for stack '" + stack + "'\n");
+    process.exit(255);
+  }
   process.stdout.write(JSON.stringify({ value: entry.value, secret: entry.secret }, null, 2) + '\n');
 } else if (group === 'config' && verb === 'set') {
   if (state.failSet) { process.stderr.write('error: ' + state.failSet + '\n'); process.exit(255); }

@@ -385,105 +385,109 @@ test('the limiter runs at most N tasks at once, in arrival order', async () => {
   assert.deepEqual(started, [0, 1, 2, 3, 4]);
 });
 
-test('listen as a real process feeds the example push consumer: redelivery after a failure, Ctrl-C cleans up', async (t) => {
-  const prefix = 'live';
-  await createLocalTopology(world.pubsub, { topicPrefix: prefix });
-  const changes = new Changes();
-  const processed: GeminiEvent[] = [];
-  const lines: string[] = [];
-  const handlerLog: Array<Record<string, unknown>> = [];
-  let failOnce = true;
-  const consumer = await startPushConsumer({
-    port: 0,
-    audience: 'https://billing-consumer-abc-uc.a.run.app/',
-    serviceAccountEmail: 'gemini-push-billing@my-project.iam.gserviceaccount.com',
-    listenSecret: SECRET,
-    log: (line) => {
-      lines.push(line);
-      changes.changed();
-    },
-    handlerLog: (entry) => handlerLog.push(entry),
-    process: (event) => {
-      if (event.delivery.webhookId === 'msg_flaky' && failOnce) {
-        failOnce = false;
-        throw new Error('temporary');
-      }
-      processed.push(event);
-    },
-  });
-  t.after(() => consumer.close());
-  assert.match(String(handlerLog[0]?.['message']), /DEVELOPMENT MODE/);
-
-  const child = spawn(
-    process.execPath,
-    [join(repoRoot, 'cli', 'bin.js'), 'listen', '--forward-to', consumer.url, '--prefix', prefix],
-    {
-      env: {
-        PATH: process.env['PATH'],
-        PUBSUB_EMULATOR_HOST: world.emulator.host,
-        GEMINI_WEBHOOKS_LISTEN_SECRET: SECRET,
+test(
+  'listen as a real process feeds the example push consumer: ' + 'redelivery after a failure, Ctrl-C cleans up',
+  async (t) => {
+    const prefix = 'live';
+    await createLocalTopology(world.pubsub, { topicPrefix: prefix });
+    const changes = new Changes();
+    const processed: GeminiEvent[] = [];
+    const lines: string[] = [];
+    const handlerLog: Array<Record<string, unknown>> = [];
+    let failOnce = true;
+    const consumer = await startPushConsumer({
+      port: 0,
+      audience: 'https://billing-consumer-abc-uc.a.run.app/',
+      serviceAccountEmail: 'gemini-push-billing@my-project.iam.gserviceaccount.com',
+      listenSecret: SECRET,
+      log: (line) => {
+        lines.push(line);
+        changes.changed();
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    changes.changed();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    changes.changed();
-  });
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      resolve(code);
-      changes.changed();
-    }),
-  );
-  t.after(() => void child.kill('SIGKILL'));
-  await changes.until('listen to start', () => stderr.includes('Forwarding events') || child.exitCode !== null);
-  assert.match(
-    stderr,
-    new RegExp(
-      `Forwarding events from ${planRoutes(prefix).length} topics \\(prefix "live"\\) in project ${PROJECT} to ${consumer.url.replaceAll('.', '\\.')}`,
-    ),
-  );
-  assert.equal((await temporarySubscriptions(prefix)).length, planRoutes(prefix).length, 'one per topic');
-
-  const publish = (
-    route: 'batch.succeeded' | 'video.generated',
-    webhookId: string,
-    extra: Record<string, string> = {},
-  ) =>
-    world.pubsub.topic(planRoute(prefix, route).topic).publishMessage({
-      data: Buffer.from(JSON.stringify(sampleEvent(route))),
-      attributes: { webhook_id: webhookId, event_type: route, event_route: route, ...extra },
+      handlerLog: (entry) => handlerLog.push(entry),
+      process: (event) => {
+        if (event.delivery.webhookId === 'msg_flaky' && failOnce) {
+          failOnce = false;
+          throw new Error('temporary');
+        }
+        processed.push(event);
+      },
     });
-  await publish('batch.succeeded', 'msg_once');
-  await publish('video.generated', 'msg_flaky');
-  await changes.until('both events processed', () => processed.length >= 2);
-  await publish('batch.succeeded', 'msg_once', { replay_count: '1' });
-  await changes.until('the duplicate', () => lines.some((line) => line.startsWith('duplicate webhook_id=msg_once')));
+    t.after(() => consumer.close());
+    assert.match(String(handlerLog[0]?.['message']), /DEVELOPMENT MODE/);
 
-  assert.deepEqual(processed.map((event) => event.delivery.webhookId).sort(), ['msg_flaky', 'msg_once']);
-  assert.ok(lines.some((line) => /^webhook_id=msg_flaky failed: temporary/.test(line)));
-  for (const event of processed)
-    assert.match(
-      event.delivery.subscription ?? '',
-      new RegExp(`^projects/${PROJECT}/subscriptions/live-[a-z-]+-listen-[0-9a-f]{8}$`),
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot, 'cli', 'bin.js'), 'listen', '--forward-to', consumer.url, '--prefix', prefix],
+      {
+        env: {
+          PATH: process.env['PATH'],
+          PUBSUB_EMULATOR_HOST: world.emulator.host,
+          GEMINI_WEBHOOKS_LISTEN_SECRET: SECRET,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
-  await changes.until(
-    'three forward lines',
-    () => stdout.split('\n').filter((line) => / -> \d{3} /.test(line)).length >= 4,
-  );
-  assert.match(stdout, /video\.generated webhook_id=msg_flaky -> 500 \(\d+ ms\) nacked, Pub\/Sub redelivers it\n/);
-  assert.match(stdout, /video\.generated webhook_id=msg_flaky attempt 2 -> 204 \(\d+ ms\)\n/);
-  assert.match(stdout, /batch\.succeeded webhook_id=msg_once -> 204 \(\d+ ms\)\n/);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      changes.changed();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      changes.changed();
+    });
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => {
+        resolve(code);
+        changes.changed();
+      }),
+    );
+    t.after(() => void child.kill('SIGKILL'));
+    await changes.until('listen to start', () => stderr.includes('Forwarding events') || child.exitCode !== null);
+    assert.match(
+      stderr,
+      new RegExp(
+        `Forwarding events from ${planRoutes(prefix).length} topics \\(prefix "live"\\) ` +
+          `in project ${PROJECT} to ${consumer.url.replaceAll('.', '\\.')}`,
+      ),
+    );
+    assert.equal((await temporarySubscriptions(prefix)).length, planRoutes(prefix).length, 'one per topic');
 
-  child.kill('SIGINT');
-  assert.equal(await exited, 0, stderr);
-  assert.match(stderr, new RegExp(`Deleted ${planRoutes(prefix).length} temporary subscription\\(s\\)`));
-  assert.deepEqual(await temporarySubscriptions(prefix), [], 'Ctrl-C removed them');
-});
+    const publish = (
+      route: 'batch.succeeded' | 'video.generated',
+      webhookId: string,
+      extra: Record<string, string> = {},
+    ) =>
+      world.pubsub.topic(planRoute(prefix, route).topic).publishMessage({
+        data: Buffer.from(JSON.stringify(sampleEvent(route))),
+        attributes: { webhook_id: webhookId, event_type: route, event_route: route, ...extra },
+      });
+    await publish('batch.succeeded', 'msg_once');
+    await publish('video.generated', 'msg_flaky');
+    await changes.until('both events processed', () => processed.length >= 2);
+    await publish('batch.succeeded', 'msg_once', { replay_count: '1' });
+    await changes.until('the duplicate', () => lines.some((line) => line.startsWith('duplicate webhook_id=msg_once')));
+
+    assert.deepEqual(processed.map((event) => event.delivery.webhookId).sort(), ['msg_flaky', 'msg_once']);
+    assert.ok(lines.some((line) => /^webhook_id=msg_flaky failed: temporary/.test(line)));
+    for (const event of processed)
+      assert.match(
+        event.delivery.subscription ?? '',
+        new RegExp(`^projects/${PROJECT}/subscriptions/live-[a-z-]+-listen-[0-9a-f]{8}$`),
+      );
+    await changes.until(
+      'three forward lines',
+      () => stdout.split('\n').filter((line) => / -> \d{3} /.test(line)).length >= 4,
+    );
+    assert.match(stdout, /video\.generated webhook_id=msg_flaky -> 500 \(\d+ ms\) nacked, Pub\/Sub redelivers it\n/);
+    assert.match(stdout, /video\.generated webhook_id=msg_flaky attempt 2 -> 204 \(\d+ ms\)\n/);
+    assert.match(stdout, /batch\.succeeded webhook_id=msg_once -> 204 \(\d+ ms\)\n/);
+
+    child.kill('SIGINT');
+    assert.equal(await exited, 0, stderr);
+    assert.match(stderr, new RegExp(`Deleted ${planRoutes(prefix).length} temporary subscription\\(s\\)`));
+    assert.deepEqual(await temporarySubscriptions(prefix), [], 'Ctrl-C removed them');
+  },
+);

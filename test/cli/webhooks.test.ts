@@ -16,29 +16,32 @@ import { cliHarness } from './harness.ts';
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RECEIVER = 'https://receiver-abc-uc.a.run.app/';
 
-test('create registers every subscribable event with snake_case and the API key, and stores the secret via stdin', async (t) => {
-  const old = newSecret();
-  const cli = await cliHarness(t, {
-    pulumi: { config: { signingSecrets: { value: JSON.stringify([old]), secret: true } } },
-  });
-  const result = await cli.run(['webhooks', 'create', '--url', RECEIVER]);
-  assert.equal(result.code, 0, result.err);
+test(
+  'create registers every subscribable event with snake_case and the API key, ' + 'and stores the secret via stdin',
+  async (t) => {
+    const old = newSecret();
+    const cli = await cliHarness(t, {
+      pulumi: { config: { signingSecrets: { value: JSON.stringify([old]), secret: true } } },
+    });
+    const result = await cli.run(['webhooks', 'create', '--url', RECEIVER]);
+    assert.equal(result.code, 0, result.err);
 
-  const post = cli.service.requests.find((r) => r.method === 'POST');
-  assert.ok(post);
-  assert.equal(post.path, '/v1beta/webhooks');
-  assert.equal(post.apiKey, cli.service.apiKey);
-  assert.deepEqual(post.body, { uri: RECEIVER, subscribed_events: [...SUBSCRIBABLE_EVENT_TYPES] });
+    const post = cli.service.requests.find((r) => r.method === 'POST');
+    assert.ok(post);
+    assert.equal(post.path, '/v1beta/webhooks');
+    assert.equal(post.apiKey, cli.service.apiKey);
+    assert.deepEqual(post.body, { uri: RECEIVER, subscribed_events: [...SUBSCRIBABLE_EVENT_TYPES] });
 
-  const [webhook] = [...cli.service.webhooks.values()];
-  const secret = webhook!.secrets[0]!.secret;
-  assert.deepEqual(storedSecrets(cli.pulumi), [secret, old]);
-  assert.equal(cli.pulumi.state().config['signingSecrets']?.secret, true);
-  // The secret travelled on stdin only, and was printed nowhere.
-  assert.ok(!JSON.stringify(cli.pulumi.calls()).includes(secret.slice(6, 20)));
-  assert.ok(!result.out.includes(secret) && !result.err.includes(secret));
-  assert.match(result.out, /pulumi up/);
-});
+    const [webhook] = [...cli.service.webhooks.values()];
+    const secret = webhook!.secrets[0]!.secret;
+    assert.deepEqual(storedSecrets(cli.pulumi), [secret, old]);
+    assert.equal(cli.pulumi.state().config['signingSecrets']?.secret, true);
+    // The secret travelled on stdin only, and was printed nowhere.
+    assert.ok(!JSON.stringify(cli.pulumi.calls()).includes(secret.slice(6, 20)));
+    assert.ok(!result.out.includes(secret) && !result.err.includes(secret));
+    assert.match(result.out, /pulumi up/);
+  },
+);
 
 test('create takes the receiver URL from the stack output and --events narrows the subscription', async (t) => {
   const cli = await cliHarness(t, { pulumi: { outputs: { receiverUrl: RECEIVER } } });
@@ -105,18 +108,24 @@ test('create refuses bad input before calling Gemini', async (t) => {
   assert.equal(cli.service.requests.length, 0);
 });
 
-test('without the Pulumi CLI, create prints the exact command (the only place the secret appears) and exits 1', async (t) => {
-  const cli = await cliHarness(t);
-  const empty = mkdtempSync(join(tmpdir(), 'no-pulumi-'));
-  t.after(() => rmSync(empty, { recursive: true, force: true }));
-  const result = await cli.run(['webhooks', 'create', '--url', RECEIVER], { env: { ...cli.env, PATH: empty } });
-  assert.equal(result.code, 1);
-  const secret = [...cli.service.webhooks.values()][0]!.secrets[0]!.secret;
-  assert.ok(result.out.includes(`pulumi config set --secret signingSecrets '${JSON.stringify([secret])}'`), result.out);
-  assert.equal(result.out.split(secret).length - 1, 1, 'the secret appears exactly once');
-  assert.ok(!result.err.includes(secret));
-  assert.match(result.out, /not installed/);
-});
+test(
+  'without the Pulumi CLI, ' + 'create prints the exact command (the only place the secret appears) and exits 1',
+  async (t) => {
+    const cli = await cliHarness(t);
+    const empty = mkdtempSync(join(tmpdir(), 'no-pulumi-'));
+    t.after(() => rmSync(empty, { recursive: true, force: true }));
+    const result = await cli.run(['webhooks', 'create', '--url', RECEIVER], { env: { ...cli.env, PATH: empty } });
+    assert.equal(result.code, 1);
+    const secret = [...cli.service.webhooks.values()][0]!.secrets[0]!.secret;
+    assert.ok(
+      result.out.includes(`pulumi config set --secret signingSecrets '${JSON.stringify([secret])}'`),
+      result.out,
+    );
+    assert.equal(result.out.split(secret).length - 1, 1, 'the secret appears exactly once');
+    assert.ok(!result.err.includes(secret));
+    assert.match(result.out, /not installed/);
+  },
+);
 
 test('when `pulumi config set` fails, the printed command keeps the stored secrets after the new one', async (t) => {
   const old = newSecret();
@@ -314,25 +323,28 @@ test('with several webhooks, a command without an id names them instead of guess
   assert.match(result.err, /2 webhooks; name one by id: wh1, wh2/);
 });
 
-test('rotate keeps the old secrets valid 24 h by default, prepends the new one, and says what to do next', async (t) => {
-  const cli = await cliHarness(t);
-  await cli.run(['webhooks', 'create', '--url', RECEIVER]);
-  const first = storedSecrets(cli.pulumi)![0]!;
-  const result = await cli.run(['webhooks', 'rotate']);
-  assert.equal(result.code, 0, result.err);
-  const rotate = cli.service.requests.find((r) => r.path.endsWith(':rotateSigningSecret'));
-  assert.deepEqual(rotate?.body, { revocation_behavior: 'revoke_previous_secrets_after_h24' });
-  const issued = cli.service.webhooks.get('wh1')!.secrets[0]!.secret;
-  assert.deepEqual(storedSecrets(cli.pulumi), [issued, first]);
-  assert.ok(!result.out.includes(issued));
-  assert.match(result.out, /pulumi up/);
-  assert.match(result.out, /After 24 hours.*webhooks prune/);
+test(
+  'rotate keeps the old secrets valid 24 h by default, ' + 'prepends the new one, and says what to do next',
+  async (t) => {
+    const cli = await cliHarness(t);
+    await cli.run(['webhooks', 'create', '--url', RECEIVER]);
+    const first = storedSecrets(cli.pulumi)![0]!;
+    const result = await cli.run(['webhooks', 'rotate']);
+    assert.equal(result.code, 0, result.err);
+    const rotate = cli.service.requests.find((r) => r.path.endsWith(':rotateSigningSecret'));
+    assert.deepEqual(rotate?.body, { revocation_behavior: 'revoke_previous_secrets_after_h24' });
+    const issued = cli.service.webhooks.get('wh1')!.secrets[0]!.secret;
+    assert.deepEqual(storedSecrets(cli.pulumi), [issued, first]);
+    assert.ok(!result.out.includes(issued));
+    assert.match(result.out, /pulumi up/);
+    assert.match(result.out, /After 24 hours.*webhooks prune/);
 
-  await cli.run(['webhooks', 'rotate', 'wh1', '--immediately']);
-  const last = cli.service.requests.filter((r) => r.path.endsWith(':rotateSigningSecret')).at(-1);
-  assert.deepEqual(last?.body, { revocation_behavior: 'revoke_previous_secrets_immediately' });
-  assert.equal(storedSecrets(cli.pulumi)?.length, 3);
-});
+    await cli.run(['webhooks', 'rotate', 'wh1', '--immediately']);
+    const last = cli.service.requests.filter((r) => r.path.endsWith(':rotateSigningSecret')).at(-1);
+    assert.deepEqual(last?.body, { revocation_behavior: 'revoke_previous_secrets_immediately' });
+    assert.equal(storedSecrets(cli.pulumi)?.length, 3);
+  },
+);
 
 test('prune drops only the secrets whose expire_time has passed', async (t) => {
   const cli = await cliHarness(t);

@@ -128,7 +128,12 @@ const webhooks = new GeminiWebhooks('gemini', {
   region: 'europe-west1',
   subscriptions: [{ name: 'billing', eventTypes: ['batch.succeeded'], push: { endpoint: 'https://billing.example.com/' } }],
 });
-new EventSubscription('audit', { project: 'users-project', topicPrefix: 'gemini', consumer: 'audit', eventTypes: ['*'] });
+new EventSubscription('audit', {
+  project: 'users-project',
+  topicPrefix: 'gemini',
+  consumer: 'audit',
+  eventTypes: ['*'],
+});
 const receiverUrl = await new Promise((resolve) => webhooks.receiverUrl.apply(resolve));
 await pulumi.runtime.disconnect();
 writeFileSync('registered.json', JSON.stringify({ receiverUrl, registered }));

@@ -195,31 +195,34 @@ describe('static (HMAC) deliveries', () => {
 });
 
 describe('dynamic (JWT) deliveries', () => {
-  test('an RS256 token from the JWKS is accepted, its body binding recorded, and its id taken from the signed jti', async () => {
-    const before = stack.received.get('video.generated')!.length;
-    const event = sampleEvent('video.generated');
-    const body = JSON.stringify(event);
-    const digest = { body_sha256: createHash('sha256').update(body).digest('hex') };
-    const cases = [
-      [digest, 'digest'],
-      [{ ...event }, 'claims'],
-      [{}, 'signature-only'],
-    ] as const;
-    for (const [index, [claims, binding]] of cases.entries()) {
-      const jti = newWebhookId();
-      // The webhook-id header is not signed: it must not become the id consumers dedupe on.
-      const delivery = await signJwt(stack.jwtKeys.privateJwk, event, { ...claims, jti }, { id: newWebhookId() });
-      const response = await post(stack.receiver.url, delivery);
-      assert.equal(response.status, 200, response.body);
-      assert.equal((JSON.parse(response.body) as { id: string }).id, `jwt:${jti}`);
-      const messages = await stack.waitFor('video.generated', before + index + 1);
-      const message = onlyMessage(messages, `jwt:${jti}`);
-      assert.deepEqual(message.data, delivery.body);
-      assert.equal(message.attributes['verification_scheme'], 'jwt');
-      assert.equal(message.attributes['body_binding'], binding);
-      assert.equal(message.attributes['ce-id'], `jwt:${jti}`);
-    }
-  });
+  test(
+    'an RS256 token from the JWKS is accepted, ' + 'its body binding recorded, and its id taken from the signed jti',
+    async () => {
+      const before = stack.received.get('video.generated')!.length;
+      const event = sampleEvent('video.generated');
+      const body = JSON.stringify(event);
+      const digest = { body_sha256: createHash('sha256').update(body).digest('hex') };
+      const cases = [
+        [digest, 'digest'],
+        [{ ...event }, 'claims'],
+        [{}, 'signature-only'],
+      ] as const;
+      for (const [index, [claims, binding]] of cases.entries()) {
+        const jti = newWebhookId();
+        // The webhook-id header is not signed: it must not become the id consumers dedupe on.
+        const delivery = await signJwt(stack.jwtKeys.privateJwk, event, { ...claims, jti }, { id: newWebhookId() });
+        const response = await post(stack.receiver.url, delivery);
+        assert.equal(response.status, 200, response.body);
+        assert.equal((JSON.parse(response.body) as { id: string }).id, `jwt:${jti}`);
+        const messages = await stack.waitFor('video.generated', before + index + 1);
+        const message = onlyMessage(messages, `jwt:${jti}`);
+        assert.deepEqual(message.data, delivery.body);
+        assert.equal(message.attributes['verification_scheme'], 'jwt');
+        assert.equal(message.attributes['body_binding'], binding);
+        assert.equal(message.attributes['ce-id'], `jwt:${jti}`);
+      }
+    },
+  );
 
   test('a token without jti is published under the digest of its body', async () => {
     const before = stack.received.get('batch.cancelled')!.length;

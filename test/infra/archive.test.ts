@@ -17,8 +17,10 @@ const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 /** Builds the archive in a fresh Node process and returns its object name. */
 function objectNameInChildProcess(sourceDir: string, lockfile: string): string {
-  const script = `import { buildReceiverSource } from ${JSON.stringify(path.join(REPO_ROOT, 'infra', 'archive.ts'))};
-console.log(buildReceiverSource({ sourceDir: ${JSON.stringify(sourceDir)}, lockfile: ${JSON.stringify(lockfile)} }).objectName);`;
+  const archiveModule = JSON.stringify(path.join(REPO_ROOT, 'infra', 'archive.ts'));
+  const options = `{ sourceDir: ${JSON.stringify(sourceDir)}, lockfile: ${JSON.stringify(lockfile)} }`;
+  const script = `import { buildReceiverSource } from ${archiveModule};
+console.log(buildReceiverSource(${options}).objectName);`;
   return execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }).trim();
 }
 

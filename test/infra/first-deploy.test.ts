@@ -122,7 +122,8 @@ describe('a first deploy with the full config, and the update after it', () => {
     const agentGrants = fresh.records.filter(
       (r) => typeof r.inputs['member'] === 'string' && r.inputs['member'].includes('gcp-sa-'),
     );
-    // A publisher grant per dead-letter topic, a subscriber grant per consumer subscription, and token creator on the push identity.
+    // A publisher grant per dead-letter topic, a subscriber grant per consumer subscription, and token
+    // creator on the push identity.
     const consumerSubscriptions = fresh.records.filter(
       (r) => r.type === TYPES.subscription && !String(r.inputs['name']).endsWith('-dead-letter'),
     );

@@ -205,7 +205,9 @@ export class GcpModel {
 
   /** Invokes run before any wait and cannot be ordered after one; the program makes none. */
   call(token: string): never {
-    const problem = `the program calls ${token}; invokes cannot wait for API enablement or a service agent, take the value from a resource instead`;
+    const problem =
+      `the program calls ${token}; invokes cannot wait for API enablement ` +
+      'or a service agent, take the value from a resource instead';
     this.violations.push(problem);
     throw new Error(problem);
   }
@@ -261,7 +263,8 @@ export class GcpModel {
       case TYPES.serviceIdentity: {
         // Service agents are named for the project number and the service
         // (https://cloud.google.com/iam/docs/service-agents).
-        const email = `service-${MODEL_PROJECT_NUMBER}@gcp-sa-${String(inputs['service']).split('.')[0]}.iam.gserviceaccount.com`;
+        const service = String(inputs['service']).split('.')[0];
+        const email = `service-${MODEL_PROJECT_NUMBER}@gcp-sa-${service}.iam.gserviceaccount.com`;
         return { email, member: `serviceAccount:${email}` };
       }
       case TYPES.function:
@@ -313,7 +316,10 @@ export class GcpModel {
         (r) => r.type === TYPES.serviceIdentity && r.state['member'] === member && r.order < record.order,
       );
       if (identity === undefined || !this.follows(record, identity)) {
-        yield `${record.name}: Error 400: Service account ${agent} does not exist (no ServiceIdentity for it was registered before this grant and among its dependencies)`;
+        yield (
+          `${record.name}: Error 400: Service account ${agent} does not exist ` +
+          '(no ServiceIdentity for it was registered before this grant and among its dependencies)'
+        );
       }
     }
   }
@@ -330,7 +336,12 @@ export class GcpModel {
     const enabling = this.records.filter((r) => r.type === TYPES.service && FRESH.has(r.action));
     if (enabling.length === 0) return;
     if (this.#sleepBetween(record, enabling) === undefined) {
-      yield `${record.name}: Error 403: ${record.type.split(':')[1]?.split('/')[0]} API has not been used in project ${MODEL_PROJECT_NUMBER} before or it is disabled. If you enabled this API recently, wait a few minutes for the action to propagate to our systems and retry (no Sleep after the ${enabling.length} APIs enabled in this run among its dependencies)`;
+      yield (
+        `${record.name}: Error 403: ${record.type.split(':')[1]?.split('/')[0]} API ` +
+        `has not been used in project ${MODEL_PROJECT_NUMBER} before or it is disabled. ` +
+        'If you enabled this API recently, wait a few minutes for the action to propagate to our systems and retry ' +
+        `(no Sleep after the ${enabling.length} APIs enabled in this run among its dependencies)`
+      );
     }
   }
 
@@ -343,7 +354,10 @@ export class GcpModel {
     if (record.type !== TYPES.alertPolicy || record.action === 'same') return;
     for (const [, metricName] of JSON.stringify(record.inputs).matchAll(USER_METRIC)) {
       const metric = this.records.find((r) => r.type === TYPES.metric && r.inputs['name'] === metricName);
-      const notFound = `${record.name}: Error 404: Cannot find metric(s) that match type = "logging.googleapis.com/user/${metricName}". If a metric was created recently, it could take up to 10 minutes to become available`;
+      const notFound =
+        `${record.name}: Error 404: Cannot find metric(s) that match type = ` +
+        `"logging.googleapis.com/user/${metricName}". If a metric was created recently, ` +
+        'it could take up to 10 minutes to become available';
       if (metric === undefined) yield `${notFound} (no such metric registered)`;
       else if (FRESH.has(metric.action) && this.#sleepBetween(record, [metric]) === undefined)
         yield `${notFound} (no Sleep after the metric among the policy's dependencies)`;
@@ -372,7 +386,11 @@ export class GcpModel {
     );
     if (fresh.length > 0 && this.#sleepBetween(record, fresh) === undefined) {
       const region = String(record.inputs['location']);
-      yield `${record.name}: Build failed: Access to bucket gcf-v2-sources-${MODEL_PROJECT_NUMBER}-${region} denied. You must grant Storage Object Viewer permission to ${email} (no Sleep after the ${fresh.length} grants and APIs new in this run among its dependencies)`;
+      yield (
+        `${record.name}: Build failed: Access to bucket gcf-v2-sources-${MODEL_PROJECT_NUMBER}-${region} denied. ` +
+        `You must grant Storage Object Viewer permission to ${email} ` +
+        `(no Sleep after the ${fresh.length} grants and APIs new in this run among its dependencies)`
+      );
     }
   }
 
@@ -385,7 +403,10 @@ export class GcpModel {
     const before = prior.inputs['filter'] ?? '';
     const after = record.inputs['filter'] ?? '';
     if (before !== after) {
-      yield `${record.name}: replacing subscription ${String(record.inputs['name'])} to change its filter from ${JSON.stringify(before)} to ${JSON.stringify(after)} deletes its unacknowledged messages`;
+      yield (
+        `${record.name}: replacing subscription ${String(record.inputs['name'])} to change its filter ` +
+        `from ${JSON.stringify(before)} to ${JSON.stringify(after)} deletes its unacknowledged messages`
+      );
     }
   }
 }

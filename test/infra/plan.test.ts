@@ -107,21 +107,24 @@ describe('grant plans', () => {
     assert.ok(grants.every((g) => g.scope === 'topic' && g.role === 'roles/pubsub.publisher' && g.member === agent));
   });
 
-  it('lets the runtime identity publish to each event topic (not dead-letter topics) and list and read one secret', () => {
-    const grants = planReceiverRuntimeGrants(routes, 's', 'm');
-    assert.deepEqual(
-      grants.filter((g) => g.scope === 'topic').map((g) => g.resource),
-      routes.map((r) => r.topic),
-    );
-    assert.deepEqual(
-      grants.filter((g) => g.scope !== 'topic'),
-      [
-        { scope: 'secret', resource: 's', role: 'roles/secretmanager.viewer', member: 'm' },
-        { scope: 'secret', resource: 's', role: 'roles/secretmanager.secretAccessor', member: 'm' },
-      ],
-    );
-    assert.equal(grants.length, ROUTE_KEYS.length + 2);
-  });
+  it(
+    'lets the runtime identity publish to each event topic (not dead-letter topics) ' + 'and list and read one secret',
+    () => {
+      const grants = planReceiverRuntimeGrants(routes, 's', 'm');
+      assert.deepEqual(
+        grants.filter((g) => g.scope === 'topic').map((g) => g.resource),
+        routes.map((r) => r.topic),
+      );
+      assert.deepEqual(
+        grants.filter((g) => g.scope !== 'topic'),
+        [
+          { scope: 'secret', resource: 's', role: 'roles/secretmanager.viewer', member: 'm' },
+          { scope: 'secret', resource: 's', role: 'roles/secretmanager.secretAccessor', member: 'm' },
+        ],
+      );
+      assert.equal(grants.length, ROUTE_KEYS.length + 2);
+    },
+  );
 });
 
 describe('push identities', () => {
@@ -137,19 +140,22 @@ describe('push identities', () => {
 });
 
 describe('consumer subscription pattern (monitoring filters)', () => {
-  it('matches every subscription the consumers can hold and nothing else, at a size that does not grow per route', () => {
-    const consumers = ['billing', 'analytics', 'audit', 'search', 'ops', 'ml', 'reporting', 'archive'];
-    const pattern = new RegExp(`^${consumerSubscriptionPattern('gemini', consumers)}$`);
-    for (const consumer of consumers) {
-      for (const route of ROUTE_KEYS)
-        assert.ok(pattern.test(planSubscription('gemini', route, consumer).name), `${route} ${consumer}`);
-    }
-    for (const route of planRoutes('gemini')) {
-      assert.ok(!pattern.test(route.deadLetterSubscription), route.deadLetterSubscription);
-      assert.ok(!pattern.test(planSubscription('gemini', route.route, 'local').name));
-    }
-    assert.ok(consumerSubscriptionPattern('gemini', consumers).length < 400, 'well inside a 2,048-character filter');
-  });
+  it(
+    'matches every subscription the consumers can hold and nothing else, ' + 'at a size that does not grow per route',
+    () => {
+      const consumers = ['billing', 'analytics', 'audit', 'search', 'ops', 'ml', 'reporting', 'archive'];
+      const pattern = new RegExp(`^${consumerSubscriptionPattern('gemini', consumers)}$`);
+      for (const consumer of consumers) {
+        for (const route of ROUTE_KEYS)
+          assert.ok(pattern.test(planSubscription('gemini', route, consumer).name), `${route} ${consumer}`);
+      }
+      for (const route of planRoutes('gemini')) {
+        assert.ok(!pattern.test(route.deadLetterSubscription), route.deadLetterSubscription);
+        assert.ok(!pattern.test(planSubscription('gemini', route.route, 'local').name));
+      }
+      assert.ok(consumerSubscriptionPattern('gemini', consumers).length < 400, 'well inside a 2,048-character filter');
+    },
+  );
 
   it('refuses "dead-letter" as a consumer name: it would collide with the dead-letter subscriptions', () => {
     assert.match(consumerNameProblem('dead-letter') ?? '', /dead-letter/);

@@ -194,7 +194,8 @@ describe('resource policies', () => {
     ],
   ];
   for (const [policy, args, violates] of cases) {
-    it(`${policy.name}: ${args.type.split(':').pop()} ${JSON.stringify(args.props).slice(0, 90)} ${violates ? 'violates' : 'passes'}`, async () => {
+    const props = JSON.stringify(args.props).slice(0, 90);
+    it(`${policy.name}: ${args.type.split(':').pop()} ${props} ${violates ? 'violates' : 'passes'}`, async () => {
       const found = await violationsOf(policy, args);
       assert.equal(found.length > 0, violates, found.join('; '));
     });

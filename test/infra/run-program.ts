@@ -14,7 +14,10 @@ import type { RawConfig } from '../../infra/stack-config.ts';
 import type { ModelRecord, PriorResource } from './gcp-model.ts';
 
 export interface ProgramRun {
-  /** `stack`: the whole deployment (infra/index.ts's GeminiWebhooks); `subscription`: one EventSubscription on its own. */
+  /**
+   * `stack`: the whole deployment (infra/index.ts's GeminiWebhooks); `subscription`: one
+   * EventSubscription on its own.
+   */
   program: 'stack' | 'subscription';
   config: RawConfig;
   /** The state of the previous run; a fresh project when absent. */

@@ -266,7 +266,8 @@ describe('signing secrets', () => {
       JSON.stringify(settings),
       String(settings.signingSecrets[0]),
       inspect(settings, { depth: 5 }),
-      // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- how a template literal shows it is the point
+      // How a template literal shows the secret is the point of this case:
+      // eslint-disable-next-line @typescript-eslint/restrict-template-expressions
       `${settings.signingSecrets[0]}`,
     ]) {
       assert.ok(!text.includes(body), text);

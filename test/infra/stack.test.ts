@@ -57,12 +57,15 @@ describe('the GeminiWebhooks component', () => {
     assert.ok(recorded.length > 100, `${recorded.length} resources`);
   });
 
-  it('names every resource after the deployment, so deployments with their own topic prefixes can share a program', () => {
-    assert.deepEqual(
-      recorded.filter((r) => !r.name.startsWith(DEPLOYMENT)).map((r) => r.name),
-      [],
-    );
-  });
+  it(
+    'names every resource after the deployment, ' + 'so deployments with their own topic prefixes can share a program',
+    () => {
+      assert.deepEqual(
+        recorded.filter((r) => !r.name.startsWith(DEPLOYMENT)).map((r) => r.name),
+        [],
+      );
+    },
+  );
 });
 
 describe('event bus', () => {
@@ -300,49 +303,60 @@ describe('receiver function', () => {
     assert.equal(fn().inputs.serviceConfig.secretEnvironmentVariables, undefined);
   });
 
-  it('waits for every grant, for the build grants to take effect, and for every secret version before deploying', () => {
-    const deps = new Set(fn().dependencies);
-    const grantsTo = (account: string): typeof recorded => {
-      const email = named('gcp:serviceaccount/account:Account', n(account)).state['email'];
-      return recorded.filter((r) => r.inputs.member === `serviceAccount:${email}`);
-    };
-    const runtimeGrants = grantsTo('receiver-runtime');
-    const buildGrants = grantsTo('receiver-build');
-    assert.equal(runtimeGrants.length, routes.length + 2);
-    assert.equal(buildGrants.length, 4);
-    for (const grant of runtimeGrants) assert.ok(deps.has(grant.urn), `depends on ${grant.name}`);
-    const wait = named('time:index/sleep:Sleep', n('receiver-build-grants-propagation'));
-    assert.ok(deps.has(wait.urn), 'depends on the wait after the build grants');
-    for (const grant of buildGrants) assert.ok(wait.dependencies.includes(grant.urn), `the wait follows ${grant.name}`);
-    const versions = ofType('gcp:secretmanager/secretVersion:SecretVersion');
-    assert.equal(versions.length, settings.signingSecrets.length);
-    for (const version of versions) assert.ok(deps.has(version.urn), `depends on ${version.name}`);
-  });
+  it(
+    'waits for every grant, for the build grants to take effect, ' + 'and for every secret version before deploying',
+    () => {
+      const deps = new Set(fn().dependencies);
+      const grantsTo = (account: string): typeof recorded => {
+        const email = named('gcp:serviceaccount/account:Account', n(account)).state['email'];
+        return recorded.filter((r) => r.inputs.member === `serviceAccount:${email}`);
+      };
+      const runtimeGrants = grantsTo('receiver-runtime');
+      const buildGrants = grantsTo('receiver-build');
+      assert.equal(runtimeGrants.length, routes.length + 2);
+      assert.equal(buildGrants.length, 4);
+      for (const grant of runtimeGrants) assert.ok(deps.has(grant.urn), `depends on ${grant.name}`);
+      const wait = named('time:index/sleep:Sleep', n('receiver-build-grants-propagation'));
+      assert.ok(deps.has(wait.urn), 'depends on the wait after the build grants');
+      for (const grant of buildGrants)
+        assert.ok(wait.dependencies.includes(grant.urn), `the wait follows ${grant.name}`);
+      const versions = ofType('gcp:secretmanager/secretVersion:SecretVersion');
+      assert.equal(versions.length, settings.signingSecrets.length);
+      for (const version of versions) assert.ok(deps.has(version.urn), `depends on ${version.name}`);
+    },
+  );
 });
 
 describe('signing secrets', () => {
-  it('stores one version per configured secret, keyed by fingerprint, disabled (not destroyed) on removal', async () => {
-    const versions = ofType('gcp:secretmanager/secretVersion:SecretVersion');
-    assert.deepEqual(
-      versions.map((v) => v.name).sort(),
-      settings.signingSecrets.map((s) => n(`signing-secrets-${s.fingerprint}`)).sort(),
-    );
-    for (const version of versions) {
-      assert.equal(version.inputs.deletionPolicy, 'DISABLE');
-      assert.equal(version.inputs.enabled, true);
-    }
-    for (const secret of settings.signingSecrets) {
-      const version = named(
-        'gcp:secretmanager/secretVersion:SecretVersion',
-        n(`signing-secrets-${secret.fingerprint}`),
+  it(
+    'stores one version per configured secret, ' + 'keyed by fingerprint, disabled (not destroyed) on removal',
+    async () => {
+      const versions = ofType('gcp:secretmanager/secretVersion:SecretVersion');
+      assert.deepEqual(
+        versions.map((v) => v.name).sort(),
+        settings.signingSecrets.map((s) => n(`signing-secrets-${s.fingerprint}`)).sort(),
       );
-      // The mocks hand a secret input over in Pulumi's wire form: marked, with the value inside.
-      assert.equal(version.inputs.secretData.value, secret.reveal());
-      assert.deepEqual(version.secretInputs, ['secretData'], 'the value reaches the resource as a Pulumi secret only');
-    }
-    const secret = named('gcp:secretmanager/secret:Secret', n('signing-secrets'));
-    assert.equal(secret.inputs.secretId, names.secretId);
-  });
+      for (const version of versions) {
+        assert.equal(version.inputs.deletionPolicy, 'DISABLE');
+        assert.equal(version.inputs.enabled, true);
+      }
+      for (const secret of settings.signingSecrets) {
+        const version = named(
+          'gcp:secretmanager/secretVersion:SecretVersion',
+          n(`signing-secrets-${secret.fingerprint}`),
+        );
+        // The mocks hand a secret input over in Pulumi's wire form: marked, with the value inside.
+        assert.equal(version.inputs.secretData.value, secret.reveal());
+        assert.deepEqual(
+          version.secretInputs,
+          ['secretData'],
+          'the value reaches the resource as a Pulumi secret only',
+        );
+      }
+      const secret = named('gcp:secretmanager/secret:Secret', n('signing-secrets'));
+      assert.equal(secret.inputs.secretId, names.secretId);
+    },
+  );
 
   it('keeps secret values out of every stack output', async () => {
     const outputs = await resolve(

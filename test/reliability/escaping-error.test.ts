@@ -113,8 +113,10 @@ async function measure(label: string, leavesDomain: boolean): Promise<Measuremen
   const faulted = records.filter((r) => r.body.includes(MARKER));
   const bystandersHit = records.filter((r) => !r.body.includes(MARKER) && r.attempts.some((a) => a.status !== 200));
   console.log(
-    `escaping-error/${label}: ${report.deliveries} deliveries (${faulted.length} with the fault) in ${seconds.toFixed(1)} s, ` +
-      `answers ${JSON.stringify(report.statuses)}, process exits ${crashes}, other deliveries hit ${bystandersHit.length}, ` +
+    `escaping-error/${label}: ${report.deliveries} deliveries ` +
+      `(${faulted.length} with the fault) in ${seconds.toFixed(1)} s, ` +
+      `answers ${JSON.stringify(report.statuses)}, process exits ${crashes}, ` +
+      `other deliveries hit ${bystandersHit.length}, ` +
       `acknowledged but lost ${report.acknowledgedButLost.length}`,
   );
   recordFigures(`escaping-error-${label}`, figuresFrom(report));
@@ -122,28 +124,36 @@ async function measure(label: string, leavesDomain: boolean): Promise<Measuremen
 }
 
 describe('an error escaping asynchronously under load', { timeout: 300_000 }, () => {
-  test("inside the framework's domain: that one request is answered 500, the process keeps serving the others, nothing is lost", async () => {
-    const { report, crashes, faulted, bystandersHit } = await measure('domain-kept', false);
-    assertInvariants(report, { everyDeliveryAcknowledged: true });
-    assert.equal(crashes, 0, 'the process never exited');
-    assert.deepEqual(
-      bystandersHit.map((r) => r.id),
-      [],
-      'no other delivery saw a failed attempt',
-    );
-    for (const record of faulted) {
+  test(
+    "inside the framework's domain: that one request is answered 500, " +
+      'the process keeps serving the others, nothing is lost',
+    async () => {
+      const { report, crashes, faulted, bystandersHit } = await measure('domain-kept', false);
+      assertInvariants(report, { everyDeliveryAcknowledged: true });
+      assert.equal(crashes, 0, 'the process never exited');
       assert.deepEqual(
-        record.attempts.map((a) => a.status),
-        [500, 200],
-        `${record.id}: 500 for the faulted attempt, then acknowledged`,
+        bystandersHit.map((r) => r.id),
+        [],
+        'no other delivery saw a failed attempt',
       );
-    }
-  });
+      for (const record of faulted) {
+        assert.deepEqual(
+          record.attempts.map((a) => a.status),
+          [500, 200],
+          `${record.id}: 500 for the faulted attempt, then acknowledged`,
+        );
+      }
+    },
+  );
 
-  test('having left the domain: the process exits on each such error and takes the deliveries in flight with it; nothing is lost either', async () => {
-    const { report, crashes, bystandersHit } = await measure('domain-left', true);
-    assertInvariants(report, { everyDeliveryAcknowledged: true });
-    assert.ok(crashes >= 1, `the process exited (${crashes} times)`);
-    assert.ok(bystandersHit.length > 0, 'deliveries without the fault failed too');
-  });
+  test(
+    'having left the domain: the process exits on each such error and takes the deliveries in flight with it; ' +
+      'nothing is lost either',
+    async () => {
+      const { report, crashes, bystandersHit } = await measure('domain-left', true);
+      assertInvariants(report, { everyDeliveryAcknowledged: true });
+      assert.ok(crashes >= 1, `the process exited (${crashes} times)`);
+      assert.ok(bystandersHit.length > 0, 'deliveries without the fault failed too');
+    },
+  );
 });

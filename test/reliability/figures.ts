@@ -74,7 +74,8 @@ export function withFiguresTable(readme: string, run: Figures & { recordedAt: st
     ['peak receiver RSS under load', `${run.peakReceiverRssMiB} MiB`],
   ];
   const table = [
-    `Figures from the run of ${run.recordedAt.slice(0, 10)} (Node ${run.node}; [\`figures.json\`](figures.json) has each scenario's):`,
+    `Figures from the run of ${run.recordedAt.slice(0, 10)} (Node ${run.node}; ` +
+      `[\`figures.json\`](figures.json) has each scenario's):`,
     '',
     '<!-- prettier-ignore-start -->',
     '| figure | value |',
@@ -165,7 +166,8 @@ function main(argv: readonly string[]): number {
   console.log('\nReliability figures');
   for (const [label, value] of rows) console.log(`  ${label.padEnd(32)} ${value}`);
   console.log(
-    `  (${shares.length} scenarios; kept in .local/reliability-figures.json, \`npm run figures:record\` publishes them)`,
+    `  (${shares.length} scenarios; kept in .local/reliability-figures.json, ` +
+      '`npm run figures:record` publishes them)',
   );
   if (total.acknowledgedButLost !== 0 || total.forgedAccepted !== 0) {
     console.error('reliability figures: an invariant is broken (acknowledged-but-lost and forged-accepted must be 0)');

@@ -547,9 +547,10 @@ export async function buildCorpus(keys: CorpusKeys): Promise<HostileCase[]> {
     'user_metadata',
   );
   // 4,500 levels (9 KiB) of user_metadata: JSON.stringify overflowed the stack, a permanent 500.
+  const deep = `${'{"a":'.repeat(4500)}1${'}'.repeat(4500)}`;
   surrogateCase(
     'user_metadata nested 4,500 levels deep',
-    `{"type":"interaction.failed","version":"v1","user_metadata":{"deep":${'{"a":'.repeat(4500)}1${'}'.repeat(4500)}},"data":{"id":"interactions/deep"}}`,
+    `{"type":"interaction.failed","version":"v1","user_metadata":{"deep":${deep}},"data":{"id":"interactions/deep"}}`,
     'interaction.failed',
     'user_metadata',
   );
@@ -589,18 +590,19 @@ export async function buildCorpus(keys: CorpusKeys): Promise<HostileCase[]> {
       .setIssuer(keys.issuer)
       .setAudience(keys.audience);
   const segments = (token: string) => token.split('.') as [string, string, string];
+  /** A payload segment with the claims a genuine token carries, expiring `seconds` from now. */
+  const claimsSegment = (body: Buffer, seconds: number) =>
+    b64url(JSON.stringify({ ...digestClaim(body), iss: keys.issuer, aud: keys.audience, exp: nowSeconds() + seconds }));
 
   await jwtCase(
     'alg none, empty signature',
     [400, 401],
-    (body) =>
-      `${b64url(JSON.stringify({ alg: 'none', kid, typ: 'JWT' }))}.${b64url(JSON.stringify({ ...digestClaim(body), iss: keys.issuer, aud: keys.audience, exp: nowSeconds() + 300 }))}.`,
+    (body) => `${b64url(JSON.stringify({ alg: 'none', kid, typ: 'JWT' }))}.${claimsSegment(body, 300)}.`,
   );
   await jwtCase(
     'alg none, junk signature',
     401,
-    (body) =>
-      `${b64url(JSON.stringify({ alg: 'none', kid, typ: 'JWT' }))}.${b64url(JSON.stringify({ ...digestClaim(body), iss: keys.issuer, aud: keys.audience, exp: nowSeconds() + 300 }))}.AAAA`,
+    (body) => `${b64url(JSON.stringify({ alg: 'none', kid, typ: 'JWT' }))}.${claimsSegment(body, 300)}.AAAA`,
   );
   await jwtCase('HS256 keyed with the RSA public key (PEM)', 401, async (body) => {
     const pem = createPublicKey({ key: keys.jwtPublicJwk as JsonWebKey, format: 'jwk' })
@@ -668,7 +670,8 @@ export async function buildCorpus(keys: CorpusKeys): Promise<HostileCase[]> {
       .setExpirationTime('5m')
       .sign(rsa),
   );
-  // jose will not sign with an unknown critical header: signed here with node:crypto (RS256 = RSASSA-PKCS1-v1_5 SHA-256).
+  // jose will not sign with an unknown critical header: signed here with node:crypto
+  // (RS256 = RSASSA-PKCS1-v1_5 SHA-256).
   await jwtCase('unknown critical header', 401, (body) => {
     const input = `${b64url(JSON.stringify({ alg: 'RS256', kid, crit: ['x-unknown'], 'x-unknown': true }))}.${b64url(
       JSON.stringify({ ...digestClaim(body), iss: keys.issuer, aud: keys.audience, exp: nowSeconds() + 300 }),
@@ -678,7 +681,7 @@ export async function buildCorpus(keys: CorpusKeys): Promise<HostileCase[]> {
   });
   await jwtCase('payload segment tampered', 401, async (body) => {
     const [header, , signature] = segments(await good(digestClaim(body)).sign(rsa));
-    return `${header}.${b64url(JSON.stringify({ ...digestClaim(body), iss: keys.issuer, aud: keys.audience, exp: nowSeconds() + 86_400 }))}.${signature}`;
+    return `${header}.${claimsSegment(body, 86_400)}.${signature}`;
   });
   await jwtCase('header segment tampered', 401, async (body) => {
     const [, payload, signature] = segments(await good(digestClaim(body)).sign(rsa));

@@ -110,51 +110,63 @@ async function deliverGenuineUntil(until: Promise<void>, label: string): Promise
 const firstAttempts = (records: readonly DeliveryRecord[]) => records.map((r) => r.attempts[0]?.status);
 
 describe('unsigned floods that never finish their bodies', { timeout: 180_000 }, () => {
-  test('256 connections declaring 1000 bytes and sending none: every genuine delivery meanwhile is answered 2xx', async () => {
-    const attack = flood(256, (n) => ({ headers: unsignedHeaders(n), body: Buffer.alloc(0), framing: 1000 }));
-    // The first answer comes one body deadline after the flood began: from then on every slot
-    // would have been taken. Genuine deliveries run until the flood has been answered twice over.
-    await attack.answered(1);
-    const records = await deliverGenuineUntil(attack.answered(2 * 256), 'declared');
-    await attack.stop();
-    console.log(
-      `hostile-slots/declared: ${records.length} genuine deliveries ${JSON.stringify(firstAttempts(records).reduce<Record<string, number>>((m, s) => ({ ...m, [String(s)]: (m[String(s)] ?? 0) + 1 }), {}))}, flood answers ${JSON.stringify(attack.statuses)}`,
-    );
-    assert.ok(records.length >= 20, `enough genuine deliveries ran during the flood (${records.length})`);
-    assert.deepEqual(
-      [...new Set(firstAttempts(records))],
-      [200],
-      'every genuine delivery answered 2xx on its first attempt',
-    );
-    assert.deepEqual(Object.keys(attack.statuses), ['408'], 'the flood gets 408, body not received');
-  });
+  test(
+    '256 connections declaring 1000 bytes and sending none: ' + 'every genuine delivery meanwhile is answered 2xx',
+    async () => {
+      const attack = flood(256, (n) => ({ headers: unsignedHeaders(n), body: Buffer.alloc(0), framing: 1000 }));
+      // The first answer comes one body deadline after the flood began: from then on every slot
+      // would have been taken. Genuine deliveries run until the flood has been answered twice over.
+      await attack.answered(1);
+      const records = await deliverGenuineUntil(attack.answered(2 * 256), 'declared');
+      await attack.stop();
+      const genuineStatuses = firstAttempts(records).reduce<Record<string, number>>(
+        (m, s) => ({ ...m, [String(s)]: (m[String(s)] ?? 0) + 1 }),
+        {},
+      );
+      console.log(
+        `hostile-slots/declared: ${records.length} genuine deliveries ${JSON.stringify(genuineStatuses)}, ` +
+          `flood answers ${JSON.stringify(attack.statuses)}`,
+      );
+      assert.ok(records.length >= 20, `enough genuine deliveries ran during the flood (${records.length})`);
+      assert.deepEqual(
+        [...new Set(firstAttempts(records))],
+        [200],
+        'every genuine delivery answered 2xx on its first attempt',
+      );
+      assert.deepEqual(Object.keys(attack.statuses), ['408'], 'the flood gets 408, body not received');
+    },
+  );
 
-  test('80 connections each stalling after 250,000 of 262,144 bytes (20 MB held): the largest are cut, genuine deliveries keep 2xx', async () => {
-    const body = Buffer.alloc(MAX_BODY_BYTES, 0x20);
-    const attack = flood(80, (n) => ({ headers: unsignedHeaders(n), body, stallAfterBytes: 250_000 }), true);
-    // Once the budget overflows, the body holding the most is answered 503 at once; the others wait
-    // out their deadline (2 s + 262,144 bytes at 64 KiB/s = 6 s) and get 408.
-    const records = await deliverGenuineUntil(attack.answered(80), 'stalled');
-    await attack.stop();
-    console.log(
-      `hostile-slots/stalled: ${records.length} genuine deliveries, flood answers ${JSON.stringify(attack.statuses)}`,
-    );
-    assert.ok(records.length >= 10, `enough genuine deliveries ran during the flood (${records.length})`);
-    assert.deepEqual(
-      [...new Set(firstAttempts(records))],
-      [200],
-      'every genuine delivery answered 2xx on its first attempt',
-    );
-    assert.ok(
-      (attack.statuses['503'] ?? 0) > 0,
-      `bodies over the budget were cut with 503 (${JSON.stringify(attack.statuses)})`,
-    );
-    assert.deepEqual(
-      Object.keys(attack.statuses).filter((s) => s !== '503' && s !== '408'),
-      [],
-      'the rest timed out with 408',
-    );
-  });
+  test(
+    '80 connections each stalling after 250,000 of 262,144 bytes (20 MB held): ' +
+      'the largest are cut, genuine deliveries keep 2xx',
+    async () => {
+      const body = Buffer.alloc(MAX_BODY_BYTES, 0x20);
+      const attack = flood(80, (n) => ({ headers: unsignedHeaders(n), body, stallAfterBytes: 250_000 }), true);
+      // Once the budget overflows, the body holding the most is answered 503 at once; the others wait
+      // out their deadline (2 s + 262,144 bytes at 64 KiB/s = 6 s) and get 408.
+      const records = await deliverGenuineUntil(attack.answered(80), 'stalled');
+      await attack.stop();
+      console.log(
+        `hostile-slots/stalled: ${records.length} genuine deliveries, flood answers ${JSON.stringify(attack.statuses)}`,
+      );
+      assert.ok(records.length >= 10, `enough genuine deliveries ran during the flood (${records.length})`);
+      assert.deepEqual(
+        [...new Set(firstAttempts(records))],
+        [200],
+        'every genuine delivery answered 2xx on its first attempt',
+      );
+      assert.ok(
+        (attack.statuses['503'] ?? 0) > 0,
+        `bodies over the budget were cut with 503 (${JSON.stringify(attack.statuses)})`,
+      );
+      assert.deepEqual(
+        Object.keys(attack.statuses).filter((s) => s !== '503' && s !== '408'),
+        [],
+        'the rest timed out with 408',
+      );
+    },
+  );
 
   test('nothing the floods sent reached Pub/Sub, and every genuine delivery did', async () => {
     const report = checkInvariants(genuine, await world.drain());

@@ -105,46 +105,50 @@ describe('after the corpus', { timeout: 120_000 }, () => {
     assert.ok(receiver.alive(), 'receiver alive');
   });
 
-  test('nothing forged reached Pub/Sub; hostile content that was validly signed landed whole on its route', async () => {
-    const messages = await world.drain();
-    const byId = new Map(corpus.map((c) => [c.id, c]));
-    const problems: string[] = [];
-    for (const message of messages) {
-      const id = message.attributes['webhook_id'] ?? '';
-      const hostile = byId.get(id);
-      if (!hostile) {
-        // Not a corpus row (the control deliveries of later tests are not sent yet): unexplained.
-        forgedAccepted++;
-        problems.push(`unexpected message ${id} on ${message.route}`);
-        continue;
+  test(
+    'nothing forged reached Pub/Sub; ' + 'hostile content that was validly signed landed whole on its route',
+    async () => {
+      const messages = await world.drain();
+      const byId = new Map(corpus.map((c) => [c.id, c]));
+      const problems: string[] = [];
+      for (const message of messages) {
+        const id = message.attributes['webhook_id'] ?? '';
+        const hostile = byId.get(id);
+        if (!hostile) {
+          // Not a corpus row (the control deliveries of later tests are not sent yet): unexplained.
+          forgedAccepted++;
+          problems.push(`unexpected message ${id} on ${message.route}`);
+          continue;
+        }
+        if (!hostile.publish) {
+          forgedAccepted++;
+          problems.push(`"${hostile.name}" must not be published but was (${message.route})`);
+          continue;
+        }
+        if (!message.data.equals(hostile.body)) problems.push(`"${hostile.name}" was published with different bytes`);
+        if (message.route !== hostile.publish.route || message.attributes['event_route'] !== hostile.publish.route) {
+          problems.push(
+            `"${hostile.name}" landed on ${message.route} (event_route ${message.attributes['event_route']}), ` +
+              `expected ${hostile.publish.route}`,
+          );
+        }
+        const attributes = Object.entries(message.attributes);
+        if (attributes.length > 100) problems.push(`"${hostile.name}" has ${attributes.length} attributes`);
+        for (const [key, value] of attributes) {
+          if (Buffer.byteLength(key) > 256 || Buffer.byteLength(value) > 1024)
+            problems.push(`"${hostile.name}" has an attribute over Pub/Sub's limits: ${key.slice(0, 40)}`);
+        }
+        if (hostile.group === 'user_metadata' && message.attributes['user_metadata_truncated'] !== 'true') {
+          problems.push(`"${hostile.name}" is not flagged user_metadata_truncated`);
+        }
       }
-      if (!hostile.publish) {
-        forgedAccepted++;
-        problems.push(`"${hostile.name}" must not be published but was (${message.route})`);
-        continue;
+      for (const hostile of corpus.filter((c) => c.publish)) {
+        if (!messages.some((m) => m.attributes['webhook_id'] === hostile.id))
+          problems.push(`"${hostile.name}" was answered 2xx but is not in Pub/Sub`);
       }
-      if (!message.data.equals(hostile.body)) problems.push(`"${hostile.name}" was published with different bytes`);
-      if (message.route !== hostile.publish.route || message.attributes['event_route'] !== hostile.publish.route) {
-        problems.push(
-          `"${hostile.name}" landed on ${message.route} (event_route ${message.attributes['event_route']}), expected ${hostile.publish.route}`,
-        );
-      }
-      const attributes = Object.entries(message.attributes);
-      if (attributes.length > 100) problems.push(`"${hostile.name}" has ${attributes.length} attributes`);
-      for (const [key, value] of attributes) {
-        if (Buffer.byteLength(key) > 256 || Buffer.byteLength(value) > 1024)
-          problems.push(`"${hostile.name}" has an attribute over Pub/Sub's limits: ${key.slice(0, 40)}`);
-      }
-      if (hostile.group === 'user_metadata' && message.attributes['user_metadata_truncated'] !== 'true') {
-        problems.push(`"${hostile.name}" is not flagged user_metadata_truncated`);
-      }
-    }
-    for (const hostile of corpus.filter((c) => c.publish)) {
-      if (!messages.some((m) => m.attributes['webhook_id'] === hostile.id))
-        problems.push(`"${hostile.name}" was answered 2xx but is not in Pub/Sub`);
-    }
-    assert.deepEqual(problems, []);
-  });
+      assert.deepEqual(problems, []);
+    },
+  );
 
   test('every refusal was logged without the body or a secret', () => {
     const lines = logLines(receiver.output());
@@ -201,30 +205,34 @@ describe('after the corpus', { timeout: 120_000 }, () => {
     );
   });
 
-  test('the unsigned webhook-id of a JWT delivery never becomes its id: one token, four headers, one message under its jti', async () => {
-    // The adversarial pass: one digest-bound token sent with webhook-id evt_A, evt_B, evt_C and
-    // none was published four times under four ids.
-    const jti = `hostile-${newWebhookId()}`;
-    const body = envelope('batch.expired', 'four-headers');
-    const signature = await token({ body_sha256: sha256(body), jti });
-    for (const headerId of ['evt_A', 'evt_B', 'evt_C', undefined]) {
-      const headers: [string, string][] = [
-        ['Content-Type', 'application/json'],
-        ['webhook-signature', signature],
-      ];
-      if (headerId) headers.push(['webhook-id', headerId]);
-      const answer = await sendRaw(receiver.port, { headers, body });
-      assert.equal(answer.status, 200, answer.body);
-      assert.equal((JSON.parse(answer.body) as Record<string, string>).id, `jwt:${jti}`);
-    }
-    controlDeliveries++;
-    const published = (await world.drain()).filter((m) => m.data.equals(body));
-    assert.deepEqual(
-      published.map((m) => m.attributes['webhook_id']),
-      [`jwt:${jti}`],
-      'published once, under the signed jti',
-    );
-  });
+  test(
+    'the unsigned webhook-id of a JWT delivery never becomes its id: ' +
+      'one token, four headers, one message under its jti',
+    async () => {
+      // The adversarial pass: one digest-bound token sent with webhook-id evt_A, evt_B, evt_C and
+      // none was published four times under four ids.
+      const jti = `hostile-${newWebhookId()}`;
+      const body = envelope('batch.expired', 'four-headers');
+      const signature = await token({ body_sha256: sha256(body), jti });
+      for (const headerId of ['evt_A', 'evt_B', 'evt_C', undefined]) {
+        const headers: [string, string][] = [
+          ['Content-Type', 'application/json'],
+          ['webhook-signature', signature],
+        ];
+        if (headerId) headers.push(['webhook-id', headerId]);
+        const answer = await sendRaw(receiver.port, { headers, body });
+        assert.equal(answer.status, 200, answer.body);
+        assert.equal((JSON.parse(answer.body) as Record<string, string>).id, `jwt:${jti}`);
+      }
+      controlDeliveries++;
+      const published = (await world.drain()).filter((m) => m.data.equals(body));
+      assert.deepEqual(
+        published.map((m) => m.attributes['webhook_id']),
+        [`jwt:${jti}`],
+        'published once, under the signed jti',
+      );
+    },
+  );
 
   test('a signature-only JWT carrying the id of an upcoming static delivery cannot take that id', async () => {
     const upcoming = newWebhookId();
@@ -274,64 +282,72 @@ describe('after the corpus', { timeout: 120_000 }, () => {
     }
   });
 
-  test('one delivery with lone surrogates among 30 concurrent genuine ones: all 31 acknowledged and published', async () => {
-    // The adversarial pass: 28 of the 30 genuine deliveries failed with the bad one, sharing its
-    // publish batch ("Protocol message had invalid UTF-8").
-    const sender = new SenderSimulator({ url: receiver.url, secret, concurrency: 31, maxAttempts: 1 });
-    const bad = Buffer.from('{"type":"batch.\\ud800","user_metadata":{"\\ud800":"\\udc00"},"data":{"id":"\\ud800"}}');
-    const records = await Promise.all([
-      sender.deliver({ body: bad }),
-      ...Array.from({ length: 30 }, (_, i) => sender.deliver({ body: envelope('batch.succeeded', `neighbour-${i}`) })),
-    ]);
-    sender.destroy();
-    controlDeliveries += records.length;
-    assert.deepEqual(
-      records.filter((r) => !r.acknowledged).map((r) => r.attempts.map((a) => a.status)),
-      [],
-      'every delivery answered 2xx at once',
-    );
-    const messages = await world.drain();
-    for (const record of records)
-      assert.ok(
-        messages.some((m) => m.attributes['webhook_id'] === record.id && m.data.equals(record.body)),
-        record.id,
-      );
-  });
-
-  test('the event bus: a message Pub/Sub would refuse never joins a batch, and the 30 published beside it succeed', async () => {
-    // Attributes the receiver no longer produces (a lone surrogate is invalid UTF-8 on the wire),
-    // published straight through the bus alongside 30 good messages in one tick. Sent, it would
-    // fail the whole batch: the emulator answers UNKNOWN, retried until the deadline.
-    const pubsub = new PubSub({ projectId: PROJECT, apiEndpoint: world.host });
-    const bus = createPubSubEventBus(pubsub, { topicPrefix: PREFIX, publishTimeoutMs: 3000 });
-    try {
-      const ids = Array.from({ length: 30 }, () => newWebhookId());
-      const results = await Promise.allSettled([
-        bus.publish('batch.failed', Buffer.from('{}'), { webhook_id: 'poison', bad: '\ud800' }),
-        ...ids.map((id) => bus.publish('batch.failed', Buffer.from(`{"id":"${id}"}`), { webhook_id: id })),
+  test(
+    'one delivery with lone surrogates among 30 concurrent genuine ones: ' + 'all 31 acknowledged and published',
+    async () => {
+      // The adversarial pass: 28 of the 30 genuine deliveries failed with the bad one, sharing its
+      // publish batch ("Protocol message had invalid UTF-8").
+      const sender = new SenderSimulator({ url: receiver.url, secret, concurrency: 31, maxAttempts: 1 });
+      const bad = Buffer.from('{"type":"batch.\\ud800","user_metadata":{"\\ud800":"\\udc00"},"data":{"id":"\\ud800"}}');
+      const records = await Promise.all([
+        sender.deliver({ body: bad }),
+        ...Array.from({ length: 30 }, (_, i) =>
+          sender.deliver({ body: envelope('batch.succeeded', `neighbour-${i}`) }),
+        ),
       ]);
-      const [poison, ...good] = results;
-      assert.equal(poison?.status, 'rejected');
-      const reason: unknown = poison?.status === 'rejected' ? poison.reason : undefined;
-      assert.ok(
-        reason instanceof PublishError && reason.code === Status.INVALID_ARGUMENT && !reason.timedOut,
-        `refused as invalid, at once: ${String(reason)}`,
-      );
+      sender.destroy();
+      controlDeliveries += records.length;
       assert.deepEqual(
-        good.filter((r) => r.status !== 'fulfilled').map((r) => String(r.status === 'rejected' ? r.reason : '')),
+        records.filter((r) => !r.acknowledged).map((r) => r.attempts.map((a) => a.status)),
         [],
+        'every delivery answered 2xx at once',
       );
       const messages = await world.drain();
-      for (const id of ids)
+      for (const record of records)
         assert.ok(
-          messages.some((m) => m.attributes['webhook_id'] === id),
-          id,
+          messages.some((m) => m.attributes['webhook_id'] === record.id && m.data.equals(record.body)),
+          record.id,
         );
-    } finally {
-      await bus.close();
-      await pubsub.close();
-    }
-  });
+    },
+  );
+
+  test(
+    'the event bus: a message Pub/Sub would refuse never joins a batch, ' + 'and the 30 published beside it succeed',
+    async () => {
+      // Attributes the receiver no longer produces (a lone surrogate is invalid UTF-8 on the wire),
+      // published straight through the bus alongside 30 good messages in one tick. Sent, it would
+      // fail the whole batch: the emulator answers UNKNOWN, retried until the deadline.
+      const pubsub = new PubSub({ projectId: PROJECT, apiEndpoint: world.host });
+      const bus = createPubSubEventBus(pubsub, { topicPrefix: PREFIX, publishTimeoutMs: 3000 });
+      try {
+        const ids = Array.from({ length: 30 }, () => newWebhookId());
+        const results = await Promise.allSettled([
+          bus.publish('batch.failed', Buffer.from('{}'), { webhook_id: 'poison', bad: '\ud800' }),
+          ...ids.map((id) => bus.publish('batch.failed', Buffer.from(`{"id":"${id}"}`), { webhook_id: id })),
+        ]);
+        const [poison, ...good] = results;
+        assert.equal(poison?.status, 'rejected');
+        const reason: unknown = poison?.status === 'rejected' ? poison.reason : undefined;
+        assert.ok(
+          reason instanceof PublishError && reason.code === Status.INVALID_ARGUMENT && !reason.timedOut,
+          `refused as invalid, at once: ${String(reason)}`,
+        );
+        assert.deepEqual(
+          good.filter((r) => r.status !== 'fulfilled').map((r) => String(r.status === 'rejected' ? r.reason : '')),
+          [],
+        );
+        const messages = await world.drain();
+        for (const id of ids)
+          assert.ok(
+            messages.some((m) => m.attributes['webhook_id'] === id),
+            id,
+          );
+      } finally {
+        await bus.close();
+        await pubsub.close();
+      }
+    },
+  );
 
   test('32 identical v1a entries cost one ed25519 verification per configured key', () => {
     const keys = { hmacKeys: [], ed25519Keys: parseEd25519PublicKeys([ed25519PublicKey], 'hostile') };

@@ -90,7 +90,8 @@ export function assertInvariants(report: InvariantReport, options: { everyDelive
   const problems: string[] = [];
   if (report.acknowledgedButLost.length > 0) {
     problems.push(
-      `${report.acknowledgedButLost.length} acknowledged deliveries are not in Pub/Sub: ${report.acknowledgedButLost.slice(0, 5).join(', ')}`,
+      `${report.acknowledgedButLost.length} acknowledged deliveries are ` +
+        `not in Pub/Sub: ${report.acknowledgedButLost.slice(0, 5).join(', ')}`,
     );
   }
   if (report.unexplainedMessages.length > 0) {
@@ -105,7 +106,8 @@ export function assertInvariants(report: InvariantReport, options: { everyDelive
     problems.push(`${report.unavailableWithoutRetryAfter} answers were 503 without Retry-After`);
   if (options.everyDeliveryAcknowledged && report.acknowledged !== report.deliveries) {
     problems.push(
-      `${report.deliveries - report.acknowledged} of ${report.deliveries} deliveries were never acknowledged (gave up: ${report.gaveUp.length})`,
+      `${report.deliveries - report.acknowledged} of ${report.deliveries} ` +
+        `deliveries were never acknowledged (gave up: ${report.gaveUp.length})`,
     );
   }
   if (problems.length > 0) {

@@ -24,7 +24,10 @@ import { envelope, SenderSimulator, type Event } from './sender-simulator.ts';
 const DELIVERIES = Number(process.env['RELIABILITY_LOAD_DELIVERIES'] ?? 5000);
 const CONNECTIONS = 64;
 const MAX_IN_FLIGHT = 32;
-/** Generous: a Node process with the Pub/Sub client idles near 100 MiB; unbounded queueing of this load would not fit. */
+/**
+ * Generous: a Node process with the Pub/Sub client idles near 100 MiB; unbounded queueing of this load
+ * would not fit.
+ */
 const RSS_LIMIT_MIB = 768;
 
 let world: PubSubWorld;
@@ -48,7 +51,8 @@ after(async () => {
 });
 
 test(
-  `${DELIVERIES} deliveries at ${CONNECTIONS} connections, Pub/Sub frozen twice: bounded memory, 503 beyond the cap, nothing lost`,
+  `${DELIVERIES} deliveries at ${CONNECTIONS} connections, ` +
+    'Pub/Sub frozen twice: bounded memory, 503 beyond the cap, nothing lost',
   { timeout: 180_000 },
   async () => {
     const pid = receiver.process.child.pid!;
@@ -99,7 +103,9 @@ test(
     const overloaded = logLines(receiver.output()).filter((line) => line['reason'] === 'overloaded').length;
     const peakMiB = Math.round(peakRss / 1024 / 1024);
     console.log(
-      `load: ${report.deliveries} deliveries, ${report.attempts} attempts, answers ${JSON.stringify(report.statuses)}, ${overloaded} refused over the in-flight cap, ${report.duplicates} duplicates, peak RSS ${peakMiB} MiB`,
+      `load: ${report.deliveries} deliveries, ${report.attempts} attempts, ` +
+        `answers ${JSON.stringify(report.statuses)}, ${overloaded} refused over ` +
+        `the in-flight cap, ${report.duplicates} duplicates, peak RSS ${peakMiB} MiB`,
     );
     recordFigures('load', {
       ...figuresFrom(report),

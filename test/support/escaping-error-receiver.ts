@@ -21,7 +21,8 @@ const stateDir = process.env['ESCAPING_ERROR_STATE_DIR'];
 const marker = process.env['ESCAPING_ERROR_MARKER'];
 if (!stateDir || !marker)
   throw new Error(
-    'set ESCAPING_ERROR_STATE_DIR (where failed deliveries are remembered) and ESCAPING_ERROR_MARKER (what marks a body to fail)',
+    'set ESCAPING_ERROR_STATE_DIR (where failed deliveries are remembered) ' +
+      'and ESCAPING_ERROR_MARKER (what marks a body to fail)',
   );
 
 const config = loadConfig(process.env);

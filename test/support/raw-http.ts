@@ -11,7 +11,10 @@ export interface RawRequest {
   /** Sent in order, repeats allowed; `Host` and `Connection: close` are added. */
   headers: ReadonlyArray<readonly [string, string]>;
   body?: Buffer;
-  /** `auto` (default): Content-Length of the body; `chunked`: Transfer-Encoding: chunked; a number: that Content-Length whatever is sent. */
+  /**
+   * `auto` (default): Content-Length of the body; `chunked`: Transfer-Encoding: chunked; a number: that
+   * Content-Length whatever is sent.
+   */
   framing?: 'auto' | 'chunked' | number;
   /** Send the body one byte per interval instead of at once. */
   dripIntervalMs?: number;

@@ -410,20 +410,25 @@ describe('buildAttributes', () => {
 });
 
 describe('hostile strings and shapes', () => {
-  test('lone UTF-16 surrogates in the type, subject and user_metadata become U+FFFD; bad keys are dropped and flagged', () => {
-    // Valid JSON escapes for unpaired surrogates: JSON.parse turns them into lone code units.
-    const body =
-      '{"type":"batch.\\ud800","data":{"id":"\\ud800"},"user_metadata":{"v":"\\udc00","\\ud800":"k","ok":"fine \\ud83c\\udfac"}}';
-    const attributes = attributesFor(body);
-    assertWithinPubSubLimits(attributes);
-    assert.equal(attributes['event_type'], 'batch.\ufffd');
-    assert.equal(attributes['ce-type'], 'batch.\ufffd');
-    assert.equal(attributes['ce-subject'], '\ufffd');
-    assert.equal(attributes['user_metadata_v'], '\ufffd');
-    assert.equal(attributes['user_metadata_ok'], 'fine 🎬', 'a proper surrogate pair is kept');
-    assert.deepEqual(metadataKeys(attributes).sort(), ['user_metadata_ok', 'user_metadata_v']);
-    assert.equal(attributes['user_metadata_truncated'], 'true');
-  });
+  test(
+    'lone UTF-16 surrogates in the type, subject and user_metadata become U+FFFD; ' +
+      'bad keys are dropped and flagged',
+    () => {
+      // Valid JSON escapes for unpaired surrogates: JSON.parse turns them into lone code units.
+      const body =
+        '{"type":"batch.\\ud800","data":{"id":"\\ud800"},' +
+        '"user_metadata":{"v":"\\udc00","\\ud800":"k","ok":"fine \\ud83c\\udfac"}}';
+      const attributes = attributesFor(body);
+      assertWithinPubSubLimits(attributes);
+      assert.equal(attributes['event_type'], 'batch.\ufffd');
+      assert.equal(attributes['ce-type'], 'batch.\ufffd');
+      assert.equal(attributes['ce-subject'], '\ufffd');
+      assert.equal(attributes['user_metadata_v'], '\ufffd');
+      assert.equal(attributes['user_metadata_ok'], 'fine 🎬', 'a proper surrogate pair is kept');
+      assert.deepEqual(metadataKeys(attributes).sort(), ['user_metadata_ok', 'user_metadata_v']);
+      assert.equal(attributes['user_metadata_truncated'], 'true');
+    },
+  );
 
   test('property: any string anywhere, lone surrogates included, gives well-formed attributes within limits', () => {
     const units = fc.oneof(
@@ -444,17 +449,22 @@ describe('hostile strings and shapes', () => {
     );
   });
 
-  test(`user_metadata nested 4,500 levels deep: dropped and flagged, not a stack overflow; ${MAX_METADATA_DEPTH} levels still serialise`, () => {
-    const deep = `{"type":"batch.succeeded","user_metadata":{"deep":${'{"a":'.repeat(4500)}1${'}'.repeat(4500)},"ok":"yes"}}`;
-    const attributes = attributesFor(deep);
-    assert.equal(attributes['user_metadata_ok'], 'yes');
-    assert.ok(!('user_metadata_deep' in attributes));
-    assert.equal(attributes['user_metadata_truncated'], 'true');
-    const fits = JSON.parse(`${'{"a":'.repeat(MAX_METADATA_DEPTH)}1${'}'.repeat(MAX_METADATA_DEPTH)}`) as unknown;
-    const kept = attributesFor({ type: 'x', user_metadata: { fits } });
-    assert.equal(kept['user_metadata_fits'], JSON.stringify(fits));
-    assert.ok(!('user_metadata_truncated' in kept));
-  });
+  test(
+    'user_metadata nested 4,500 levels deep: dropped and flagged, ' +
+      `not a stack overflow; ${MAX_METADATA_DEPTH} levels still serialise`,
+    () => {
+      const nested = `${'{"a":'.repeat(4500)}1${'}'.repeat(4500)}`;
+      const deep = `{"type":"batch.succeeded","user_metadata":{"deep":${nested},"ok":"yes"}}`;
+      const attributes = attributesFor(deep);
+      assert.equal(attributes['user_metadata_ok'], 'yes');
+      assert.ok(!('user_metadata_deep' in attributes));
+      assert.equal(attributes['user_metadata_truncated'], 'true');
+      const fits = JSON.parse(`${'{"a":'.repeat(MAX_METADATA_DEPTH)}1${'}'.repeat(MAX_METADATA_DEPTH)}`) as unknown;
+      const kept = attributesFor({ type: 'x', user_metadata: { fits } });
+      assert.equal(kept['user_metadata_fits'], JSON.stringify(fits));
+      assert.ok(!('user_metadata_truncated' in kept));
+    },
+  );
 
   test('the same depth in JWT claims is bounded the same way', () => {
     const deep = JSON.parse(`${'['.repeat(4500)}${']'.repeat(4500)}`) as unknown;

@@ -153,25 +153,28 @@ describe('topic prefix', () => {
 });
 
 describe('topology plan', () => {
-  test('one route per catalog type plus unrouted, in catalog order, each with its dead-letter topic and subscription', () => {
-    const plans = planRoutes('gemini');
-    assert.deepEqual(
-      plans.map((plan) => plan.route),
-      [...EVENT_TYPES, UNROUTED],
-    );
-    assert.deepEqual(plans[0], {
-      route: 'batch.succeeded',
-      topic: 'gemini-batch-succeeded',
-      deadLetterTopic: 'gemini-batch-succeeded-dead-letter',
-      deadLetterSubscription: 'gemini-batch-succeeded-dead-letter',
-    });
-    assert.deepEqual(planRoute('gemini', UNROUTED), {
-      route: UNROUTED,
-      topic: 'gemini-unrouted',
-      deadLetterTopic: 'gemini-unrouted-dead-letter',
-      deadLetterSubscription: 'gemini-unrouted-dead-letter',
-    });
-  });
+  test(
+    'one route per catalog type plus unrouted, in catalog order, ' + 'each with its dead-letter topic and subscription',
+    () => {
+      const plans = planRoutes('gemini');
+      assert.deepEqual(
+        plans.map((plan) => plan.route),
+        [...EVENT_TYPES, UNROUTED],
+      );
+      assert.deepEqual(plans[0], {
+        route: 'batch.succeeded',
+        topic: 'gemini-batch-succeeded',
+        deadLetterTopic: 'gemini-batch-succeeded-dead-letter',
+        deadLetterSubscription: 'gemini-batch-succeeded-dead-letter',
+      });
+      assert.deepEqual(planRoute('gemini', UNROUTED), {
+        route: UNROUTED,
+        topic: 'gemini-unrouted',
+        deadLetterTopic: 'gemini-unrouted-dead-letter',
+        deadLetterSubscription: 'gemini-unrouted-dead-letter',
+      });
+    },
+  );
 
   test('topic names are unique and disjoint from dead-letter names', () => {
     const plans = planRoutes('gemini');

@@ -98,18 +98,21 @@ describe('a verified delivery is always described', () => {
     assert.equal(result.attributes['webhook_id'], 'msg_1');
   });
 
-  test('decideDelivery: a signed delivery becomes a publication of the exact bytes; a forged one an answer', async () => {
-    const headers = staticHeaders(SECRET, BODY);
-    const detected = screenRequest(head({ headers: distinct(headers) }), SETTINGS);
-    assert.ok(!('status' in detected));
-    const keys = { static: { hmacKeys: parseSigningSecrets([SECRET], 'test'), ed25519Keys: [] } };
-    const decision = await decideDelivery(detected, Buffer.from(BODY), keys, { toleranceSeconds: 300 }, NOW, {});
-    assert.ok(isPublication(decision));
-    assert.equal(decision.data.toString(), BODY);
-    assert.equal(decision.route, 'batch.succeeded');
-    assert.equal(decision.attributes['webhook_id'], headers.id);
-    const forged = await decideDelivery(detected, Buffer.from(`${BODY} `), keys, { toleranceSeconds: 300 }, NOW, {});
-    assert.ok(!isPublication(forged));
-    assert.equal(forged.status, 401);
-  });
+  test(
+    'decideDelivery: a signed delivery becomes a publication of the exact bytes; ' + 'a forged one an answer',
+    async () => {
+      const headers = staticHeaders(SECRET, BODY);
+      const detected = screenRequest(head({ headers: distinct(headers) }), SETTINGS);
+      assert.ok(!('status' in detected));
+      const keys = { static: { hmacKeys: parseSigningSecrets([SECRET], 'test'), ed25519Keys: [] } };
+      const decision = await decideDelivery(detected, Buffer.from(BODY), keys, { toleranceSeconds: 300 }, NOW, {});
+      assert.ok(isPublication(decision));
+      assert.equal(decision.data.toString(), BODY);
+      assert.equal(decision.route, 'batch.succeeded');
+      assert.equal(decision.attributes['webhook_id'], headers.id);
+      const forged = await decideDelivery(detected, Buffer.from(`${BODY} `), keys, { toleranceSeconds: 300 }, NOW, {});
+      assert.ok(!isPublication(forged));
+      assert.equal(forged.status, 401);
+    },
+  );
 });

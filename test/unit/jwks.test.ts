@@ -144,27 +144,30 @@ describe('JWKS cache', () => {
     assert.equal(server.requests(), 2);
   });
 
-  test('while a refresh fails, tokens whose key is cached still verify; unknown kids are unavailable, not unknown', async (t) => {
-    t.mock.timers.enable({ apis: ['Date'], now: NOW.getTime() });
-    const server = await jwksServer(t, [signer.publicJwk]);
-    const keys = remote(server.url);
-    const known = await signer.sign(claims());
-    assertAccepted(await verify(known, keys));
+  test(
+    'while a refresh fails, tokens whose key is cached still verify; ' + 'unknown kids are unavailable, not unknown',
+    async (t) => {
+      t.mock.timers.enable({ apis: ['Date'], now: NOW.getTime() });
+      const server = await jwksServer(t, [signer.publicJwk]);
+      const keys = remote(server.url);
+      const known = await signer.sign(claims());
+      assertAccepted(await verify(known, keys));
 
-    // The JWKS starts failing and the cached set grows older than its maximum age.
-    server.setDocument('<html>oops</html>', 502);
-    t.mock.timers.tick(JWKS_MAX_AGE_MS + 1);
-    assertAccepted(await verify(known, keys));
-    assert.equal(server.requests(), 2, 'the stale set was refreshed once, and that failure kept it');
-    for (let i = 0; i < 50; i++) assertAccepted(await verify(known, keys));
-    // A kid the cached set lacks cannot be told apart from a new Google key while refreshing fails: 503.
-    assertRejected(await verify(await second.sign(claims()), keys), 'unavailable', 'jwks_unavailable');
-    assert.equal(server.requests(), 2, 'no further fetch within the cooldown');
+      // The JWKS starts failing and the cached set grows older than its maximum age.
+      server.setDocument('<html>oops</html>', 502);
+      t.mock.timers.tick(JWKS_MAX_AGE_MS + 1);
+      assertAccepted(await verify(known, keys));
+      assert.equal(server.requests(), 2, 'the stale set was refreshed once, and that failure kept it');
+      for (let i = 0; i < 50; i++) assertAccepted(await verify(known, keys));
+      // A kid the cached set lacks cannot be told apart from a new Google key while refreshing fails: 503.
+      assertRejected(await verify(await second.sign(claims()), keys), 'unavailable', 'jwks_unavailable');
+      assert.equal(server.requests(), 2, 'no further fetch within the cooldown');
 
-    t.mock.timers.tick(JWKS_COOLDOWN_MS);
-    assertAccepted(await verify(known, keys));
-    assert.equal(server.requests(), 3, 'the next refresh attempt comes one cooldown later');
-  });
+      t.mock.timers.tick(JWKS_COOLDOWN_MS);
+      assertAccepted(await verify(known, keys));
+      assert.equal(server.requests(), 3, 'the next refresh attempt comes one cooldown later');
+    },
+  );
 
   test('JWKS server down: unavailable (503), not unauthorized', async () => {
     const server = await serveJwks([signer.publicJwk]);

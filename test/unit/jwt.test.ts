@@ -335,24 +335,27 @@ describe('body binding', () => {
     );
   });
 
-  test(`claims: bodies nested deeper than ${MAX_COMPARED_DEPTH} levels are a mismatch, not a stack overflow`, async () => {
-    const deep = `{"type":"batch.succeeded","data":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
-    for (const token of [
-      await signer.sign(claims({ type: 'batch.succeeded', data: [] })),
-      await signer.sign(claims({ event: EVENT })),
-    ]) {
-      assertRejected(await verify(token, {}, Buffer.from(deep)), 'unauthorized', 'body_binding_mismatch');
-    }
-    // Deep but within the limit still compares.
-    const nested = {
-      ...EVENT,
-      data: JSON.parse(`${'['.repeat(MAX_COMPARED_DEPTH - 2)}${']'.repeat(MAX_COMPARED_DEPTH - 2)}`) as unknown,
-    };
-    assertAccepted(
-      await verify(await signer.sign(claims({ event: nested })), {}, Buffer.from(JSON.stringify(nested))),
-      'claims',
-    );
-  });
+  test(
+    `claims: bodies nested deeper than ${MAX_COMPARED_DEPTH} levels are a mismatch, ` + 'not a stack overflow',
+    async () => {
+      const deep = `{"type":"batch.succeeded","data":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+      for (const token of [
+        await signer.sign(claims({ type: 'batch.succeeded', data: [] })),
+        await signer.sign(claims({ event: EVENT })),
+      ]) {
+        assertRejected(await verify(token, {}, Buffer.from(deep)), 'unauthorized', 'body_binding_mismatch');
+      }
+      // Deep but within the limit still compares.
+      const nested = {
+        ...EVENT,
+        data: JSON.parse(`${'['.repeat(MAX_COMPARED_DEPTH - 2)}${']'.repeat(MAX_COMPARED_DEPTH - 2)}`) as unknown,
+      };
+      assertAccepted(
+        await verify(await signer.sign(claims({ event: nested })), {}, Buffer.from(JSON.stringify(nested))),
+        'claims',
+      );
+    },
+  );
 
   test('digest: a hex SHA-256 of the body binds it', async () => {
     assertAccepted(await verify(await signer.sign(claims({ body_sha256: sha256.toString('hex') }))), 'digest');

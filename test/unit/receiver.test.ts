@@ -144,22 +144,25 @@ function assertUnavailable(response: { status: number; headers: Headers }, targe
 }
 
 describe('200: published', () => {
-  test('a signed static delivery is published byte for byte, with its attributes, and answered with its id', async () => {
-    const delivery = signed();
-    const response = await post(receiver, delivery);
-    assert.equal(response.status, 200, response.text);
-    const message = receiver.bus.published.at(-1);
-    assert.ok(message);
-    assert.deepEqual(response.json(), { status: 'published', id: delivery.id, messageId: message.messageId });
-    assert.equal(message.data.toString(), delivery.body);
-    assert.equal(message.route, 'batch.succeeded');
-    assert.equal(message.attributes['webhook_id'], delivery.id);
-    assert.equal(message.attributes['verification_scheme'], 'static-v1');
-    assert.deepEqual(
-      { severity: lastLog(receiver).severity, outcome: lastLog(receiver).fields['outcome'] },
-      { severity: 'INFO', outcome: 'published' },
-    );
-  });
+  test(
+    'a signed static delivery is published byte for byte, ' + 'with its attributes, and answered with its id',
+    async () => {
+      const delivery = signed();
+      const response = await post(receiver, delivery);
+      assert.equal(response.status, 200, response.text);
+      const message = receiver.bus.published.at(-1);
+      assert.ok(message);
+      assert.deepEqual(response.json(), { status: 'published', id: delivery.id, messageId: message.messageId });
+      assert.equal(message.data.toString(), delivery.body);
+      assert.equal(message.route, 'batch.succeeded');
+      assert.equal(message.attributes['webhook_id'], delivery.id);
+      assert.equal(message.attributes['verification_scheme'], 'static-v1');
+      assert.deepEqual(
+        { severity: lastLog(receiver).severity, outcome: lastLog(receiver).fields['outcome'] },
+        { severity: 'INFO', outcome: 'published' },
+      );
+    },
+  );
 
   test('a JWT delivery is published under its signed jti, whatever its webhook-id header says', async () => {
     const digestToken = await signer.sign({
@@ -383,23 +386,31 @@ describe('503 + Retry-After: unavailable for now', () => {
 });
 
 describe("the body takeover: why the receiver reads bodies itself, not the framework's parsers", () => {
-  test('a validly signed body labelled JSON that is not JSON: the framework answers 400 before the receiver runs; with the takeover it is published', async () => {
-    const without = await serve({}, false);
-    const delivery = signed('{"type": "batch.succeeded",');
-    assert.equal((await post(without, delivery)).status, 400);
-    assert.equal(without.bus.calls, 0, 'never reached the receiver');
-    const response = await post(receiver, signed(delivery.body));
-    assert.equal(response.status, 200, response.text);
-    assert.equal(receiver.bus.published.at(-1)?.route, 'unrouted');
-  });
+  test(
+    'a validly signed body labelled JSON that is not JSON: ' +
+      'the framework answers 400 before the receiver runs; with the takeover it is published',
+    async () => {
+      const without = await serve({}, false);
+      const delivery = signed('{"type": "batch.succeeded",');
+      assert.equal((await post(without, delivery)).status, 400);
+      assert.equal(without.bus.calls, 0, 'never reached the receiver');
+      const response = await post(receiver, signed(delivery.body));
+      assert.equal(response.status, 200, response.text);
+      assert.equal(receiver.bus.published.at(-1)?.route, 'unrouted');
+    },
+  );
 
-  test('a validly signed body with a charset the parser does not know: 415 from the framework; published with the takeover', async () => {
-    const without = await serve({}, false);
-    const delivery = signed();
-    delivery.headers['content-type'] = 'application/json; charset=x-unknown';
-    assert.equal((await post(without, delivery)).status, 415);
-    const taken = signed();
-    taken.headers['content-type'] = 'application/json; charset=x-unknown';
-    assert.equal((await post(receiver, taken)).status, 200);
-  });
+  test(
+    'a validly signed body with a charset the parser does not know: ' +
+      '415 from the framework; published with the takeover',
+    async () => {
+      const without = await serve({}, false);
+      const delivery = signed();
+      delivery.headers['content-type'] = 'application/json; charset=x-unknown';
+      assert.equal((await post(without, delivery)).status, 415);
+      const taken = signed();
+      taken.headers['content-type'] = 'application/json; charset=x-unknown';
+      assert.equal((await post(receiver, taken)).status, 200);
+    },
+  );
 });

@@ -224,25 +224,28 @@ test('a stale list is served for at most maxStaleMs after the last success', asy
   await rejectsUnavailable(source.current(), /UNAVAILABLE/);
 });
 
-test('SecretsUnavailableError when Secret Manager is unavailable from the start; backs off, then recovers', async (t) => {
-  const { fake, clock, source } = await setup(t);
-  fake.addVersion(S1);
-  fake.failAll(status.UNAVAILABLE, 'connection refused');
-  const err = await rejectsUnavailable(
-    source.current(),
-    /projects\/test-project\/secrets\/webhook-signing-secrets.*UNAVAILABLE.*retrying/s,
-  );
-  assert.equal(err.grpcStatus, 'UNAVAILABLE');
-  assert.equal(fake.calls.ListSecretVersions, 1);
+test(
+  'SecretsUnavailableError when Secret Manager is unavailable from the start; ' + 'backs off, then recovers',
+  async (t) => {
+    const { fake, clock, source } = await setup(t);
+    fake.addVersion(S1);
+    fake.failAll(status.UNAVAILABLE, 'connection refused');
+    const err = await rejectsUnavailable(
+      source.current(),
+      /projects\/test-project\/secrets\/webhook-signing-secrets.*UNAVAILABLE.*retrying/s,
+    );
+    assert.equal(err.grpcStatus, 'UNAVAILABLE');
+    assert.equal(fake.calls.ListSecretVersions, 1);
 
-  // Within the backoff the error is rethrown without another RPC (no thundering herd on a dead backend).
-  await rejectsUnavailable(source.current(), /UNAVAILABLE/);
-  assert.equal(fake.calls.ListSecretVersions, 1);
+    // Within the backoff the error is rethrown without another RPC (no thundering herd on a dead backend).
+    await rejectsUnavailable(source.current(), /UNAVAILABLE/);
+    assert.equal(fake.calls.ListSecretVersions, 1);
 
-  fake.heal();
-  clock.t += 1_000;
-  assert.deepEqual(await source.current(), [S1]);
-});
+    fake.heal();
+    clock.t += 1_000;
+    assert.deepEqual(await source.current(), [S1]);
+  },
+);
 
 test('PERMISSION_DENIED explains which roles to grant', async (t) => {
   const { fake, source } = await setup(t);

@@ -457,14 +457,17 @@ describe('verification work per request', () => {
     });
   });
 
-  test(`at most ${MAX_V1A_SIGNATURES_CHECKED} distinct v1a signatures are checked, against each public key`, async () => {
-    const publicKeys = parseEd25519PublicKeys([(await newEd25519Signer()).publicKey], 'test');
-    const distinct = Array.from({ length: 32 }, (_, i) => `v1a,${Buffer.alloc(64, i).toString('base64')}`).join(' ');
-    assert.deepEqual(work(distinct, { hmacKeys: [], ed25519Keys: publicKeys }), {
-      hmacs: 0,
-      ed25519: MAX_V1A_SIGNATURES_CHECKED,
-    });
-  });
+  test(
+    `at most ${MAX_V1A_SIGNATURES_CHECKED} distinct v1a signatures are checked, ` + 'against each public key',
+    async () => {
+      const publicKeys = parseEd25519PublicKeys([(await newEd25519Signer()).publicKey], 'test');
+      const distinct = Array.from({ length: 32 }, (_, i) => `v1a,${Buffer.alloc(64, i).toString('base64')}`).join(' ');
+      assert.deepEqual(work(distinct, { hmacKeys: [], ed25519Keys: publicKeys }), {
+        hmacs: 0,
+        ed25519: MAX_V1A_SIGNATURES_CHECKED,
+      });
+    },
+  );
 
   test('signatures of the wrong length cost nothing', () => {
     const hmacKeys = parseSigningSecrets([SECRET], 'test');
