@@ -99,7 +99,8 @@ export function localiseModulePaths(bundle: string, buildRoot: string): string {
     const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
     if (!/\b__(dirname|filename)\b/.test(text)) return line;
     const literal = JSON.stringify(modulePath);
-    return `${line}\n${indent}  var __filename = __bundleJoin(__bundleRoot, ${literal}), __dirname = __bundleDirname(__filename);`;
+    const paths = `var __filename = __bundleJoin(__bundleRoot, ${literal}), __dirname = __bundleDirname(__filename);`;
+    return `${line}\n${indent}  ${paths}`;
   });
 }
 
