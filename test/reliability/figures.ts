@@ -83,7 +83,8 @@ export function withFiguresTable(readme: string, run: Figures & { recordedAt: st
     ...rows.map(([label, value]) => `| ${label} | ${value} |`),
     '<!-- prettier-ignore-end -->',
   ].join('\n');
-  return `${readme.slice(0, from + start.length)}\n${table}\n${readme.slice(to)}`;
+  // Blank lines around the table so the written README is already in Prettier's style.
+  return `${readme.slice(0, from + start.length)}\n\n${table}\n${readme.slice(to)}`;
 }
 // Per checkout, outside the repository: the shares are scratch, figures.json is the result.
 const SHARES_DIR = join(
