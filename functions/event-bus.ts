@@ -47,8 +47,8 @@ export function createPubSubEventBus(pubsub: PubSub, options: PubSubEventBusOpti
     topics.set(
       route,
       pubsub.topic(topicFor(options.topicPrefix, route), {
-        // Send on the next tick instead of waiting the default 10 ms for a batch to fill;
-        // messages published in the same tick still share one RPC.
+        // Send as soon as a timer of 0 ms fires (Node runs it after at least 1 ms) instead of
+        // waiting the default 10 ms for a batch to fill; messages published meanwhile share one RPC.
         batching: { maxMessages: 100, maxMilliseconds: 0 },
         // gax applies `timeout` to the whole call, retries included, so a dead Pub/Sub does not
         // keep bodies in memory long after the sender was told to retry.

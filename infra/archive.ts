@@ -4,9 +4,10 @@
  * - `index.js` (the package's `main`, which the framework loads): functions/index.ts and
  *   everything it imports, the client libraries included, bundled by esbuild into one ES module.
  *   Node then reads, resolves and compiles one file at start instead of some 550 (bench/README.md
- *   has the measurement). Only the Functions Framework stays outside: Cloud Run starts the
+ *   has the measurement). Only the Functions Framework stays outside (Cloud Run starts the
  *   framework's CLI from the installed dependencies, and the function must register with that
- *   same copy.
+ *   same copy), and the client libraries' static protobuf.js classes, which the receiver never
+ *   uses: each is required from node_modules if anything touches it (`withLazyStaticProtos`).
  * - a generated `package.json` whose runtime dependencies are pinned to the exact versions in the
  *   root lockfile, and a `package-lock.json` cut from the root lockfile, so Cloud Build's `npm ci`
  *   installs exactly the dependency tree the tests ran against, transitive packages included. The
@@ -104,6 +105,40 @@ export function localiseModulePaths(bundle: string, buildRoot: string): string {
   });
 }
 
+// The client libraries ship their protos twice: as JSON, which google-gax loads to build the clients,
+// and as static protobuf.js classes (`build/protos/*.js`), which they only re-export (`protos`,
+// `IamProtos`, ...) for their users and google-gax uses for long-running operations. The receiver
+// uses neither, but each package's index requires them: bundled, they were 4.9 of the bundle's
+// 8.6 MB, parsed and run on every cold start (bench/README.md has the measurement).
+const STATIC_PROTOS_MODULE =
+  /^var (require_\w+) = __commonJS\(\{\n {2}"(node_modules\/(?:[^"]*\/)?(?:@google-cloud\/[^/"]+|google-gax)\/build\/protos\/[^/"]+\.js)"\((?:exports(?:, module)?)?\) \{\n[\s\S]*?\n\}\);$/gm;
+
+/**
+ * Replaces each bundled static-protos module by one that requires the installed copy on first use
+ * (the archive installs every bundled package, at the path esbuild names it by).
+ */
+export function withLazyStaticProtos(bundle: string): string {
+  return bundle.replace(
+    STATIC_PROTOS_MODULE,
+    (_, variable: string, modulePath: string) => `var ${variable} = __commonJS({
+  "${modulePath}"(exports, module) {
+    // Left out of the bundle (infra/archive.ts, withLazyStaticProtos): required from node_modules on first use.
+    let loaded;
+    const load = () => (loaded ??= require(__bundleJoin(__bundleRoot, ${JSON.stringify(modulePath)})));
+    module.exports = new Proxy({}, {
+      get: (_, key) => (key === "__esModule" ? true : Reflect.get(load(), key)),
+      has: (_, key) => Reflect.has(load(), key),
+      ownKeys: () => Reflect.ownKeys(load()),
+      getOwnPropertyDescriptor: (_, key) => {
+        const descriptor = Reflect.getOwnPropertyDescriptor(load(), key);
+        return descriptor && { ...descriptor, configurable: true };
+      }
+    });
+  }
+});`,
+  );
+}
+
 export class BundleError extends Error {
   override name = 'BundleError';
 }
@@ -148,7 +183,7 @@ export function bundleReceiver(sourceDir: string, buildRoot: string): string {
     relative === 'functions'
       ? output.text
       : output.text.replaceAll(`"${relative}/`, '"functions/').replaceAll(`// ${relative}/`, '// functions/');
-  return localiseModulePaths(named, buildRoot);
+  return localiseModulePaths(withLazyStaticProtos(named), buildRoot);
 }
 
 /** Exact versions of `names` in an npm lockfile (v2/v3 `packages` map). */

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import {
   buildReceiverSource,
+  bundleReceiver,
   BundleError,
   FRAMEWORK,
   localiseModulePaths,
@@ -51,6 +53,53 @@ describe('receiver source archive', () => {
       wrapped,
       'a module that does not use __dirname is left alone',
     );
+  });
+
+  it("leaves the client libraries' static protobuf.js classes out, loading them only when used", (t) => {
+    const bundle = buildReceiverSource(fixtureSource()).files.get('index.js')!;
+    // Every static module (`var $root = $protobuf.roots[...]`) is a stub requiring the installed copy.
+    assert.ok(!bundle.includes('$protobuf.roots'), 'no static protos module is bundled');
+    const stubs = [
+      ...bundle.matchAll(
+        /^ {2}"(node_modules\/[^"]+\/build\/protos\/[^"/]+\.js)"\(exports, module\) \{\n.*withLazyStaticProtos/gm,
+      ),
+    ];
+    assert.deepEqual(stubs.map((m) => m[1]).sort(), [
+      'node_modules/@google-cloud/pubsub-api/build/protos/protos.js',
+      'node_modules/@google-cloud/pubsub/build/protos/protos.js',
+      'node_modules/@google-cloud/secret-manager/build/protos/protos.js',
+      'node_modules/google-gax/build/protos/iam_service.js',
+      'node_modules/google-gax/build/protos/locations.js',
+      'node_modules/google-gax/build/protos/operations.js',
+    ]);
+
+    // A bundle that uses them: nothing is loaded at start, and the classes work once touched.
+    const source = fixtureSource({
+      'index.ts': `import { createRequire } from 'node:module';
+import { protos } from '@google-cloud/secret-manager';
+const loaded = () =>
+  Object.keys(createRequire(import.meta.url).cache).filter((file) => file.includes('/build/protos/'));
+const atStart = loaded();
+const { Secret } = protos.google.cloud.secretmanager.v1;
+const bytes = Secret.encode(Secret.create({ name: 'projects/p/secrets/s' })).finish();
+console.log(JSON.stringify({ atStart, afterUse: loaded(), decoded: Secret.decode(bytes).name }));
+`,
+    });
+    const dir = mkdtempSync(path.join(tmpdir(), 'gw-lazy-protos-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+    writeFileSync(path.join(dir, 'index.mjs'), bundleReceiver(source.sourceDir, REPO_ROOT));
+    const result = JSON.parse(execFileSync(process.execPath, [path.join(dir, 'index.mjs')], { encoding: 'utf8' })) as {
+      atStart: string[];
+      afterUse: string[];
+      decoded: string;
+    };
+    assert.deepEqual(result.atStart, []);
+    assert.deepEqual(
+      result.afterUse.map((file) => path.relative(REPO_ROOT, file)),
+      ['node_modules/@google-cloud/secret-manager/build/protos/protos.js'],
+    );
+    assert.equal(result.decoded, 'projects/p/secrets/s');
   });
 
   it('refuses sources that do not bundle, naming the file', () => {
