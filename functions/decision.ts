@@ -293,23 +293,38 @@ export function alreadyPublished(publication: Publication): Outcome {
   );
 }
 
+/** How the publish went, for the log. */
+export interface PublishReport {
+  latencyMs: number;
+  /** Why Pub/Sub refused the full attributes, when it did and the routing ones were published instead. */
+  attributesRefused?: string | undefined;
+}
+
 /** Pub/Sub has it; `shared` when a concurrent copy of the same delivery did the publishing. */
-export function published(publication: Publication, result: Published, shared: boolean, fields: LogFields): Outcome {
+export function published(
+  publication: Publication,
+  result: Published,
+  shared: boolean,
+  report: PublishReport,
+): Outcome {
   const status = shared ? 'duplicate' : 'published';
   return outcome(200, { status, id: publication.id, messageId: result.messageId }, 'INFO', `webhook ${status}`, {
     ...publication.fields,
-    ...fields,
+    publishLatencyMs: report.latencyMs,
+    // Either reason the full attributes were not published: they could not be built (already in
+    // the publication's fields), or Pub/Sub refused them.
+    attributesIncomplete: report.attributesRefused ?? publication.fields['attributesIncomplete'],
     outcome: status,
     topic: result.topic,
     messageId: result.messageId,
   });
 }
 
-export function notPublished(publication: Publication, error: unknown, fields: LogFields): Outcome {
+export function notPublished(publication: Publication, error: unknown, report: PublishReport): Outcome {
   const reason = error instanceof PublishError && error.timedOut ? 'pubsub_timeout' : 'pubsub_unavailable';
   return outcome(503, { error: 'unavailable' }, 'ERROR', `webhook not published: ${reason}`, {
     ...publication.fields,
-    ...fields,
+    publishLatencyMs: report.latencyMs,
     outcome: 'unavailable',
     reason,
     detail: (error as Error)?.message ?? String(error),

@@ -135,25 +135,25 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
   /** Publishes once per delivery on this instance; refused attributes fall back to the routing ones. */
   async function publishOnce(publication: Publication): Promise<Outcome> {
     const started = performance.now();
-    let incomplete: string | undefined;
+    let refused: string | undefined;
     const publish = async (): Promise<Published> => {
       try {
         return await options.bus.publish(publication.route, publication.data, publication.attributes);
       } catch (error) {
         // Pub/Sub refusing the message itself is about its attributes, never its bytes.
         if (!(error instanceof PublishError) || error.code !== Status.INVALID_ARGUMENT) throw error;
-        incomplete = error.message;
+        refused = error.message;
         return await options.bus.publish(publication.route, publication.data, publication.minimalAttributes);
       }
     };
     try {
       const { value, shared } = await recent.once(publication.dedupeKey, publish);
       return published(publication, value, shared, {
-        publishLatencyMs: Math.round(performance.now() - started),
-        attributesIncomplete: incomplete,
+        latencyMs: Math.round(performance.now() - started),
+        attributesRefused: refused,
       });
     } catch (error) {
-      return notPublished(publication, error, { publishLatencyMs: Math.round(performance.now() - started) });
+      return notPublished(publication, error, { latencyMs: Math.round(performance.now() - started) });
     }
   }
 

@@ -9,8 +9,10 @@ import {
   decideDelivery,
   deliveryIdentity,
   isPublication,
+  published,
   screenRequest,
   type Outcome,
+  type Publication,
 } from '../../functions/decision.ts';
 import { parseSigningSecrets } from '../../functions/verify/keys.ts';
 import type { Verified } from '../../functions/verify/result.ts';
@@ -96,6 +98,31 @@ describe('a verified delivery is always described', () => {
     assert.equal(result.incomplete, 'unforeseen');
     assert.equal(result.attributes['attributes_incomplete'], 'true');
     assert.equal(result.attributes['webhook_id'], 'msg_1');
+  });
+
+  test('the log of a publish keeps why the attributes are incomplete, whichever step found it', () => {
+    const publication = (fields: Publication['fields']): Publication => ({
+      route: 'unrouted',
+      data: Buffer.from(BODY),
+      attributes: {},
+      minimalAttributes: {},
+      id: 'msg_1',
+      dedupeKey: 'msg_1',
+      fields,
+    });
+    const result = { messageId: '1', topic: 'projects/p/topics/t' };
+    const incompleteOf = (outcome: Outcome): unknown => outcome.fields['attributesIncomplete'];
+    // Built with the routing attributes only, then published at the first try.
+    assert.equal(
+      incompleteOf(published(publication({ attributesIncomplete: 'unforeseen' }), result, false, { latencyMs: 1 })),
+      'unforeseen',
+    );
+    // Built in full, refused by Pub/Sub, published with the routing attributes only.
+    assert.equal(
+      incompleteOf(published(publication({}), result, false, { latencyMs: 1, attributesRefused: 'refused' })),
+      'refused',
+    );
+    assert.equal(incompleteOf(published(publication({}), result, false, { latencyMs: 1 })), undefined);
   });
 
   test(
