@@ -82,14 +82,10 @@ function attributeValue(value: string): string {
   return truncateUtf8(value.toWellFormed(), MAX_ATTRIBUTE_VALUE_BYTES);
 }
 
-/**
- * The attributes routing needs and nothing else, from values that are well-formed by
- * construction: the fallback when the full set cannot be built or is refused, so a verified
- * delivery is still published.
- */
-export function minimalAttributes(
-  input: Pick<AttributeInput, 'webhookId' | 'route' | 'verified' | 'receivedAt'>,
-): Record<string, string> {
+type RoutingInput = Pick<AttributeInput, 'webhookId' | 'route' | 'verified' | 'receivedAt'>;
+
+/** The attributes routing needs, from values that are well-formed by construction. */
+function routingAttributes(input: RoutingInput): Record<string, string> {
   const attributes: Record<string, string> = {
     webhook_id: attributeValue(input.webhookId),
     event_route: input.route,
@@ -98,33 +94,32 @@ export function minimalAttributes(
     'ce-specversion': '1.0',
     'ce-id': attributeValue(input.webhookId),
     'ce-source': CLOUDEVENTS_SOURCE,
-    [ATTRIBUTES_INCOMPLETE]: 'true',
   };
   if (input.verified.scheme === 'jwt') attributes['body_binding'] = input.verified.binding;
   return attributes;
 }
 
+/**
+ * The routing attributes and nothing else: the fallback when the full set cannot be built or is
+ * refused, so a verified delivery is still published.
+ */
+export function minimalAttributes(input: RoutingInput): Record<string, string> {
+  return { ...routingAttributes(input), [ATTRIBUTES_INCOMPLETE]: 'true' };
+}
+
 export function buildAttributes(input: AttributeInput): Record<string, string> {
-  const attributes: Record<string, string> = {};
+  const attributes = routingAttributes(input);
   let truncated = false;
   const set = (key: string, value: string | undefined): void => {
     if (value === undefined) return;
     attributes[key] = attributeValue(value);
   };
-  const { envelope, verified } = input;
+  const { envelope } = input;
 
-  set('webhook_id', input.webhookId);
   set('webhook_timestamp', input.webhookTimestamp);
   set('event_type', envelope.type);
-  set('event_route', input.route);
   set('event_version', envelope.version);
-  set('verification_scheme', verified.scheme);
-  if (verified.scheme === 'jwt') set('body_binding', verified.binding);
-  set('received_at', input.receivedAt.toISOString());
-  set('ce-specversion', '1.0');
-  set('ce-id', input.webhookId);
   set('ce-type', envelope.type === undefined || envelope.type === '' ? 'unknown' : envelope.type);
-  set('ce-source', CLOUDEVENTS_SOURCE);
   set('ce-time', cloudEventTime(input));
   set('ce-subject', envelope.subject);
   set('content-type', 'application/json');
