@@ -20,3 +20,13 @@ export class UsageError extends CliError {
     super(message, 2);
   }
 }
+
+/**
+ * Why a `fetch` failed, in a few words: undici puts the network error (`ECONNREFUSED`,
+ * `ENOTFOUND`, ...) in `cause` and says only "fetch failed" itself. A timeout (an AbortSignal's
+ * `TimeoutError`) is left to the caller, who knows how long it waited.
+ */
+export function fetchFailureCause(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error as Error).message;
+}

@@ -14,7 +14,7 @@ import {
   signListenToken,
 } from '../subscriber/listen-token.ts';
 import type { CliContext } from './context.ts';
-import { UsageError } from './errors.ts';
+import { fetchFailureCause, UsageError } from './errors.ts';
 import { parse, positiveInteger, PUBSUB_OPTIONS, selectRoutes, topicPrefix } from './options.ts';
 import { openPubSub } from './pubsub.ts';
 import { acknowledges, pushRequestBody } from './push-request.ts';
@@ -114,8 +114,7 @@ class Attempts {
 
 function failureReason(error: unknown, timeoutSeconds: number, url: URL): string {
   if ((error as Error).name === 'TimeoutError') return `no answer within ${timeoutSeconds} s`;
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return `could not reach ${url.href}: ${cause?.code ?? cause?.message ?? (error as Error).message}`;
+  return `could not reach ${url.href}: ${fetchFailureCause(error)}`;
 }
 
 export async function listenCommand(argv: readonly string[], context: CliContext): Promise<number> {

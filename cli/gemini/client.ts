@@ -8,6 +8,7 @@
  * issued but never seen. They are retried only on 429 (the request was refused, not executed);
  * after any other failure the error says the call may have gone through and what to check.
  */
+import { fetchFailureCause } from '../errors.ts';
 import type {
   CreateWebhookRequest,
   ListWebhooksResponse,
@@ -88,9 +89,7 @@ function retryAfterMs(response: Response): number | undefined {
 }
 
 function networkReason(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  if ((error as Error).name === 'TimeoutError') return 'timed out';
-  return cause?.code ?? cause?.message ?? (error as Error).message;
+  return (error as Error).name === 'TimeoutError' ? 'timed out' : fetchFailureCause(error);
 }
 
 export class WebhookServiceClient {
