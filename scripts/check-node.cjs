@@ -9,7 +9,10 @@
 
 var packageJson = require('../package.json');
 
-var INSTALL_HINT = 'install it from https://nodejs.org/en/download (or `nvm install 22 && nvm use 22`)';
+/** How to get a version that will do; `major` is the minimum's. */
+function installHint(major) {
+  return 'install it from https://nodejs.org/en/download (or `nvm install ' + major + ' && nvm use ' + major + '`)';
+}
 
 function parseVersion(text) {
   var match = /^v?(\d+)\.(\d+)\.(\d+)/.exec(String(text).trim());
@@ -42,7 +45,7 @@ function nodeVersionProblem(current, range) {
     ' or newer, and this is Node.js ' +
     current +
     ': ' +
-    INSTALL_HINT +
+    installHint(minimum.split('.')[0]) +
     '.'
   );
 }

@@ -39,7 +39,10 @@ test('the guard compares against engines.node and names the version needed and w
   }
   // A range with another minimum moves the line, in every component.
   assert.equal(guard.nodeVersionProblem('v23.5.0', '>=23.4.10'), null);
-  assert.match(guard.nodeVersionProblem('v23.4.9', '>=23.4.10') ?? '', /needs Node\.js 23\.4\.10 or newer/);
+  assert.match(
+    guard.nodeVersionProblem('v23.4.9', '>=23.4.10') ?? '',
+    /needs Node\.js 23\.4\.10 or newer.*`nvm install 23 && nvm use 23`/,
+  );
   assert.match(guard.nodeVersionProblem('not a version', '>=22.18.0') ?? '', /this is Node\.js not a version/);
   // The guard reads package.json by default, and the range there has the one form it understands.
   assert.equal(guard.nodeVersionProblem(process.version), null, 'this test runs on a supported Node');
