@@ -3,13 +3,21 @@
  * raises ConfigError with one line naming the variable and the fix.
  */
 import { DEFAULT_TOPIC_PREFIX, topicPrefixProblem } from './catalog.ts';
-import { parseSecretName } from './secrets/secret-manager.ts';
+import { DEFAULT_MIN_REFRESH_INTERVAL_MS, parseSecretName } from './secrets/secret-manager.ts';
 import { KeyFormatError, parseEd25519PublicKeys, parseSigningSecrets } from './verify/keys.ts';
 import type { Scheme } from './verify/result.ts';
 
 export const DEFAULT_JWKS_URL = 'https://generativelanguage.googleapis.com/.well-known/jwks.json';
 /** Project id used with the emulator when none is given; the emulator accepts any. */
 export const EMULATOR_PROJECT = 'local-project';
+export const DEFAULT_PORT = 8080;
+/**
+ * Static (HMAC) only unless JWT is asked for: Google's JWKS signs the dynamic-webhook tokens of
+ * every Gemini user, so a JWT proves "Google sent this to someone", and only an audience check
+ * makes it "sent to this receiver". Enabling `jwt` therefore also takes an audience
+ * (JWT_AUDIENCE_REQUIRED).
+ */
+export const DEFAULT_SCHEMES: readonly Scheme[] = ['static'];
 
 export type SigningSecretsConfig =
   { source: 'env'; secrets: readonly string[] } | { source: 'secret-manager'; secretName: string } | { source: 'none' };
@@ -48,7 +56,7 @@ export const RECEIVER_TUNABLES = {
     max: 86_400,
     description:
       'how long Secret Manager results are cached, in seconds ' +
-      '(also refreshed, at most every 30 s, after a signature mismatch)',
+      `(also refreshed, at most every ${DEFAULT_MIN_REFRESH_INTERVAL_MS / 1000} s, after a signature mismatch)`,
   },
   maxInFlight: {
     env: 'WEBHOOK_MAX_IN_FLIGHT',
@@ -67,14 +75,14 @@ type TunableVariable = (typeof RECEIVER_TUNABLES)[keyof typeof RECEIVER_TUNABLES
  * and docs/configuration.md is generated from this list and RECEIVER_TUNABLES (`npm run docs`).
  */
 export const RECEIVER_ENVIRONMENT = {
-  PORT: { default: '`8080`', description: 'HTTP port' },
+  PORT: { default: `\`${DEFAULT_PORT}\``, description: 'HTTP port' },
   GOOGLE_CLOUD_PROJECT: {
-    default: 'required (with the emulator: `local-project`)',
+    default: `required (with the emulator: \`${EMULATOR_PROJECT}\`)`,
     description: 'project that holds the topics',
   },
   PUBSUB_EMULATOR_HOST: { default: 'unset', description: 'publish to the Pub/Sub emulator at this `host:port`' },
   WEBHOOK_TOPIC_PREFIX: {
-    default: '`gemini`',
+    default: `\`${DEFAULT_TOPIC_PREFIX}\``,
     description: 'topic names are `<prefix>-<event type with . and _ as ->`',
   },
   WEBHOOK_SIGNING_SECRETS: {
@@ -92,7 +100,7 @@ export const RECEIVER_ENVIRONMENT = {
     description: 'Standard Webhooks `v1a` ed25519 public keys, comma-separated `whpk_…`',
   },
   WEBHOOK_SCHEMES: {
-    default: '`static`',
+    default: DEFAULT_SCHEMES.map((scheme) => `\`${scheme}\``).join(', '),
     description:
       'signature schemes accepted, comma-separated: `static` and/or `jwt` (dynamic webhooks; needs an audience)',
   },
@@ -174,13 +182,6 @@ function list(env: Env, name: Variable): string[] {
     .map((item) => item.trim())
     .filter((item) => item !== '');
 }
-
-/**
- * Static (HMAC) only unless JWT is asked for: Google's JWKS signs the dynamic-webhook tokens of
- * every Gemini user, so a JWT proves "Google sent this to someone", and only an audience check
- * makes it "sent to this receiver". Enabling `jwt` therefore also takes an audience (below).
- */
-export const DEFAULT_SCHEMES: readonly Scheme[] = ['static'];
 
 export const JWT_AUDIENCE_REQUIRED =
   "Google's JWKS signs the dynamic-webhook tokens of every Gemini user, " +
@@ -277,7 +278,7 @@ export function loadConfig(env: Env): ReceiverConfig {
   if (prefixProblem) throw new ConfigError(`WEBHOOK_TOPIC_PREFIX ${prefixProblem}.`);
 
   const config: ReceiverConfig = {
-    port: integer(env, 'PORT', 8080, 1, 65535),
+    port: integer(env, 'PORT', DEFAULT_PORT, 1, 65535),
     projectId,
     emulatorHost,
     signingSecrets: signingSecrets(env),

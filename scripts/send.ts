@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import { Webhook } from 'standardwebhooks';
 import { EVENT_TYPES } from '../functions/catalog.ts';
+import { DEFAULT_PORT } from '../functions/config.ts';
 import { sampleEvent } from './lib/samples.ts';
 import { DEV_STACK_FILE, LOCAL_JWT_AUDIENCE } from './lib/dev-stack-file.ts';
 
@@ -43,7 +44,7 @@ if (!type) die(`no event type given.\n${USAGE}`);
 const stack: { url?: string; secret?: string; jwtPrivateJwk?: JWK; jwtAudience?: string } = existsSync(DEV_STACK_FILE)
   ? (JSON.parse(readFileSync(DEV_STACK_FILE, 'utf8')) as typeof stack)
   : {};
-const url = values.url ?? stack.url ?? `http://127.0.0.1:${process.env['PORT'] ?? 8080}/`;
+const url = values.url ?? stack.url ?? `http://127.0.0.1:${process.env['PORT'] ?? DEFAULT_PORT}/`;
 const userMetadata = values.meta?.length
   ? Object.fromEntries(
       values.meta.map((pair) => {
