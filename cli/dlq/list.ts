@@ -8,20 +8,20 @@
  * answer empty while messages exist, so counts are a lower bound; while it runs, the messages
  * are briefly invisible to a concurrent `dlq replay`; it stops at --max messages per type.
  */
-import { planRoutes } from '../../functions/topology.ts';
 import type { CliContext } from '../context.ts';
-import { parse, positiveInteger, PUBSUB_OPTIONS, routeOption, topicPrefix } from '../options.ts';
+import { parse, positiveInteger, PUBSUB_OPTIONS, selectRoutes, topicPrefix } from '../options.ts';
 import { describePubSubError, grpcCode, Status, openPubSub, PubSubSetupError, type PubSubHandle } from '../pubsub.ts';
 import { formatAge, pullDeadLetters, setLease } from './dead-letters.ts';
 
-export const USAGE = `usage: gemini-webhooks dlq list [--type T] [--max N] [--json] [--project P] [--prefix P]
-Counts the dead letters of each event type (its dead-letter subscription) and the oldest one's age
-(time since it was dead-lettered), by pulling them without acknowledging; counts stop at --max
-(default 10000) per type and are a lower bound against Google Cloud.`;
+export const USAGE = `usage: gemini-webhooks dlq list [--type T ...] [--max N] [--json] [--project P] [--prefix P]
+Counts the dead letters of each event type (its dead-letter subscription), or of the types given
+with --type (repeatable), and the oldest one's age (time since it was dead-lettered), by pulling
+them without acknowledging; counts stop at --max (default 10000) per type and are a lower bound
+against Google Cloud.`;
 
 const OPTIONS = {
   ...PUBSUB_OPTIONS,
-  type: { type: 'string' },
+  type: { type: 'string', multiple: true },
   max: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
@@ -105,9 +105,8 @@ export async function dlqListCommand(argv: readonly string[], context: CliContex
     return 0;
   }
   const prefix = topicPrefix(values, context);
-  const only = routeOption(values.type);
+  const routes = selectRoutes(prefix, values.type);
   const max = positiveInteger(values.max, '--max') ?? 10_000;
-  const routes = planRoutes(prefix).filter((plan) => only === undefined || plan.route === only);
   const handle = await openPubSub(values, context);
   try {
     const summaries: DeadLetterSummary[] = [];

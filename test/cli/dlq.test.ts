@@ -102,6 +102,11 @@ test('a dead-lettered event is counted, survives a dry run, and a replay deliver
   assert.match(table.out, /batch\.failed\s+1\s+\S+\s+dlqe2e-batch-failed-local \(1\)/);
   assert.match(table.out, /batch\.succeeded\s+0/);
   assert.match(table.out, /1 dead letter\(s\)/);
+  const two = await cli(['dlq', 'list', '--prefix', prefix, '--type', 'batch.failed', '--type', 'batch.expired']);
+  assert.equal(two.code, 0, two.err);
+  assert.match(two.out, /batch\.failed\s+1/);
+  assert.match(two.out, /batch\.expired\s+0/);
+  assert.doesNotMatch(two.out, /batch\.succeeded/, '--type lists only the types given');
 
   const dry = await cli(['dlq', 'replay', '--prefix', prefix, '--type', 'batch.failed', '--dry-run']);
   assert.equal(dry.code, 0, dry.err);
