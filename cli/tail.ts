@@ -3,6 +3,7 @@
  * (cli/temporary-subscriptions.ts), so it never takes messages from a real consumer.
  */
 import type { Message } from '@google-cloud/pubsub';
+import { USER_METADATA_PREFIX } from '../functions/attributes.ts';
 import type { CliContext } from './context.ts';
 import { parse, PUBSUB_OPTIONS, selectRoutes, topicPrefix } from './options.ts';
 import { openPubSub } from './pubsub.ts';
@@ -27,8 +28,8 @@ function dataOf(message: Message): unknown {
 export function formatEvent(message: Message): string {
   const a = message.attributes;
   const metadata = Object.entries(a)
-    .filter(([key]) => key.startsWith('user_metadata_'))
-    .map(([key, value]) => `${key.slice('user_metadata_'.length)}=${value}`);
+    .filter(([key]) => key.startsWith(USER_METADATA_PREFIX))
+    .map(([key, value]) => `${key.slice(USER_METADATA_PREFIX.length)}=${value}`);
   const parts = [
     (message.publishTime ? new Date(message.publishTime.getTime()) : new Date()).toISOString(),
     a['event_route'] ?? '?',

@@ -6,6 +6,7 @@
  * GeminiEventDecodeError whose `reason` says what is wrong; such a message will never decode, so
  * retrying it is pointless (see createPushHandler for what happens to it).
  */
+import { USER_METADATA_PREFIX, USER_METADATA_TRUNCATED } from '../functions/attributes.ts';
 import { isRecord } from '../functions/records.ts';
 import type {
   BodyBinding,
@@ -30,7 +31,6 @@ export class GeminiEventDecodeError extends Error {
   }
 }
 
-const USER_METADATA_PREFIX = 'user_metadata_';
 const SCHEMES = new Set<string>(['static-v1', 'static-v1a', 'jwt']);
 const BINDINGS = new Set<string>(['claims', 'digest', 'signature-only']);
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
@@ -115,7 +115,7 @@ function delivery(message: Normalized, webhookId: string): GeminiDelivery {
   const a = message.attributes;
   const userMetadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(a)) {
-    if (key.startsWith(USER_METADATA_PREFIX) && key !== 'user_metadata_truncated')
+    if (key.startsWith(USER_METADATA_PREFIX) && key !== USER_METADATA_TRUNCATED)
       userMetadata[key.slice(USER_METADATA_PREFIX.length)] = value;
   }
   const timestamp = a['webhook_timestamp'];
@@ -129,7 +129,7 @@ function delivery(message: Normalized, webhookId: string): GeminiDelivery {
     route: a['event_route'],
     receivedAt: date(a['received_at']),
     userMetadata,
-    userMetadataTruncated: a['user_metadata_truncated'] === 'true',
+    userMetadataTruncated: a[USER_METADATA_TRUNCATED] === 'true',
     replayCount: Number.isSafeInteger(replays) && replays > 0 ? replays : 0,
     messageId: message.messageId,
     publishTime: message.publishTime,
