@@ -27,7 +27,7 @@ import {
   type VerificationKeys,
 } from './verify/delivery.ts';
 import type { Rejection, Scheme, Verified } from './verify/result.ts';
-import { isWellFormedTimestamp, isWellFormedWebhookId } from './verify/standard-webhooks.ts';
+import { isWellFormedTimestamp, isWellFormedWebhookId, MAX_WEBHOOK_ID_LENGTH } from './verify/standard-webhooks.ts';
 
 export interface Outcome {
   status: number;
@@ -186,7 +186,8 @@ export function deliveryIdentity(verified: Verified, body: Buffer): { id: string
   const digest = createHash('sha256').update(body).digest('hex');
   const jti = verified.claims['jti'];
   // The same shape as a static id (printable ASCII, no spaces), and room for the prefix.
-  const usableJti = typeof jti === 'string' && isWellFormedWebhookId(jti) && jti.length <= 256 - JWT_ID_PREFIX.length;
+  const usableJti =
+    typeof jti === 'string' && isWellFormedWebhookId(jti) && jti.length <= MAX_WEBHOOK_ID_LENGTH - JWT_ID_PREFIX.length;
   const id = usableJti ? `${JWT_ID_PREFIX}${jti}` : `${JWT_ID_PREFIX}body-sha256:${digest}`;
   return { id, dedupeKey: `${id} sha256:${digest}` };
 }

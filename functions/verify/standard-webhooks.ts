@@ -28,7 +28,8 @@ export interface StaticOptions {
 }
 
 // An id is opaque to us, but it becomes an attribute and a log field: keep it printable and short.
-const WEBHOOK_ID = /^[\x21-\x7e]{1,256}$/;
+export const MAX_WEBHOOK_ID_LENGTH = 256;
+const WEBHOOK_ID = new RegExp(`^[\\x21-\\x7e]{1,${MAX_WEBHOOK_ID_LENGTH}}$`);
 // Unix seconds as a plain decimal integer; 12 digits reaches far past any sane clock.
 const TIMESTAMP = /^[0-9]{1,12}$/;
 // `<version>,<canonical base64>`: an entry whose payload is empty or not base64 is not an entry.
@@ -119,7 +120,10 @@ export function isWellFormedTimestamp(timestamp: string): boolean {
 /** Checks the three Standard Webhooks headers' shapes before any cryptography. */
 export function checkStaticHeaders(headers: StaticHeaders): Rejection | undefined {
   if (!isWellFormedWebhookId(headers.id)) {
-    return malformed('malformed_webhook_id', 'webhook-id must be 1-256 printable ASCII characters without spaces');
+    return malformed(
+      'malformed_webhook_id',
+      `webhook-id must be 1-${MAX_WEBHOOK_ID_LENGTH} printable ASCII characters without spaces`,
+    );
   }
   if (!isWellFormedTimestamp(headers.timestamp)) {
     return malformed('malformed_timestamp', 'webhook-timestamp must be an integer number of Unix seconds');
