@@ -10,7 +10,7 @@ import type { RoutePlan } from '../functions/topology.ts';
 import type { CliContext } from './context.ts';
 import { describePubSubError, grpcCode, Status, PubSubSetupError, type PubSubHandle } from './pubsub.ts';
 
-export const EXPIRATION_SECONDS = 24 * 3600;
+const EXPIRATION_SECONDS = 24 * 3600;
 
 export interface TemporarySubscriptionOptions {
   /** Part of each subscription's name, `<topic>-<purpose>-<8 hex digits>`, so a stray one says whose it is. */
@@ -37,7 +37,7 @@ export interface TemporarySubscriptions {
   delete(err: (line: string) => void): Promise<void>;
 }
 
-export async function createTemporarySubscriptions(
+async function createTemporarySubscriptions(
   handle: PubSubHandle,
   routes: readonly RoutePlan[],
   options: TemporarySubscriptionOptions,
@@ -134,7 +134,7 @@ export async function serveTemporarySubscriptions(
 }
 
 /** Resolves when the command is asked to stop (at once if it already was). */
-export function stopped(signal: AbortSignal): Promise<void> {
+function stopped(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     signal.addEventListener('abort', () => resolve(), { once: true });

@@ -17,7 +17,7 @@ export const USER_METADATA_PREFIX = 'user_metadata_';
 export const USER_METADATA_TRUNCATED = 'user_metadata_truncated';
 export const CLOUDEVENTS_SOURCE = 'https://generativelanguage.googleapis.com';
 /** Set on a message published with only the routing attributes (see minimalAttributes). */
-export const ATTRIBUTES_INCOMPLETE = 'attributes_incomplete';
+const ATTRIBUTES_INCOMPLETE = 'attributes_incomplete';
 /**
  * `user_metadata` values nested deeper than this are dropped (and flagged) rather than serialised:
  * JSON.stringify recurses, and a few thousand levels overflow the stack.

@@ -24,7 +24,7 @@ export class BodyBudgetExceeded extends Error {
   override name = 'BodyBudgetExceeded';
 }
 /** The client went away (or the stream failed) before the body was complete. */
-export class BodyAborted extends Error {
+class BodyAborted extends Error {
   override name = 'BodyAborted';
 }
 

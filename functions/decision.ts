@@ -41,7 +41,7 @@ export interface Outcome {
 }
 
 /** Seconds a sender is asked to wait after a 503. */
-export const RETRY_AFTER_SECONDS = '10';
+const RETRY_AFTER_SECONDS = '10';
 
 function outcome(
   status: number,
@@ -165,7 +165,7 @@ export function detectedFields(detected: Detected): LogFields {
 }
 
 /** Every id of a JWT delivery starts with this; see deliveryIdentity. */
-export const JWT_ID_PREFIX = 'jwt:';
+const JWT_ID_PREFIX = 'jwt:';
 
 /**
  * A delivery's id (the `webhook_id` consumers dedupe on) and the key under which this instance

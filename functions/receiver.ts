@@ -67,11 +67,11 @@ export interface ReceiverOptions {
 export type WebhookHandler = (req: Request, res: Response) => Promise<void>;
 
 /** Gemini's envelopes are a few KiB and arrive in one go: two seconds is generous for them. */
-export const BODY_BASE_TIMEOUT_MS = 2000;
+const BODY_BASE_TIMEOUT_MS = 2000;
 /** Beyond the base deadline, a body must keep arriving at this rate (1 MiB: 16 s more). */
-export const MIN_BODY_BYTES_PER_SECOND = 64 * 1024;
+const MIN_BODY_BYTES_PER_SECOND = 64 * 1024;
 /** Incomplete bodies share 16 MiB per instance, and at least two bodies of the largest size. */
-export function pendingBodyBudget(maxBodyBytes: number): number {
+function pendingBodyBudget(maxBodyBytes: number): number {
   return Math.max(16 * 1024 * 1024, 2 * maxBodyBytes);
 }
 

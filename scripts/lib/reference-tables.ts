@@ -38,9 +38,7 @@ function shownDefault(value: unknown): string {
 }
 
 /** Every setting `Pulumi.yaml` declares, in its order. */
-export function stackSettingsTable(
-  pulumiYaml: string = readFileSync(path.join(REPO_ROOT, 'Pulumi.yaml'), 'utf8'),
-): string {
+function stackSettingsTable(pulumiYaml: string = readFileSync(path.join(REPO_ROOT, 'Pulumi.yaml'), 'utf8')): string {
   const project = parse(pulumiYaml) as { config: Record<string, Declaration> };
   const rows = Object.entries(project.config).map(([key, declaration]) => [
     `\`${key}\``,
@@ -52,7 +50,7 @@ export function stackSettingsTable(
 }
 
 /** Every environment variable the receiver reads. */
-export function receiverEnvironmentTable(): string {
+function receiverEnvironmentTable(): string {
   const rows = [
     ...Object.entries(RECEIVER_ENVIRONMENT).map(([name, variable]) => [
       `\`${name}\``,
@@ -68,7 +66,7 @@ export function receiverEnvironmentTable(): string {
   return table(['variable', 'default', 'meaning'], rows);
 }
 
-export const GENERATED_TABLES: Record<string, () => string> = {
+const GENERATED_TABLES: Record<string, () => string> = {
   'stack-settings': () => stackSettingsTable(),
   'receiver-environment': receiverEnvironmentTable,
 };
