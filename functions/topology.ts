@@ -23,16 +23,25 @@ export interface SubscriptionPlan {
   deadLetterTopic: string;
 }
 
+/**
+ * How long Pub/Sub keeps messages: 10 minutes to 31 days, for subscriptions 7 days unless told
+ * otherwise (https://cloud.google.com/pubsub/docs/subscription-properties, "Message retention
+ * duration"; the same bounds for topics: https://cloud.google.com/pubsub/docs/replay-overview).
+ */
+export const MIN_RETENTION_SECONDS = 600;
+export const MAX_RETENTION_SECONDS = 31 * 24 * 3600;
+export const DEFAULT_SUBSCRIPTION_RETENTION_SECONDS = 7 * 24 * 3600;
+
 /** Defaults shared by the cloud and the local stack. */
 export const TOPOLOGY_DEFAULTS = {
   /** Pub/Sub allows 5..100; 5 is Pub/Sub's and terraform-google-pubsub's default. */
   maxDeliveryAttempts: 5,
   minimumBackoffSeconds: 10,
   maximumBackoffSeconds: 600,
-  /** Subscriptions keep unacked messages at most 7 days; dead letters get all of it. */
-  deadLetterRetentionSeconds: 7 * 24 * 3600,
+  /** Pub/Sub's own default: a week to notice and replay a dead letter. */
+  deadLetterRetentionSeconds: DEFAULT_SUBSCRIPTION_RETENTION_SECONDS,
   /** Topic retention lets a subscription created later seek back and replay (max 31 days). */
-  topicRetentionSeconds: 7 * 24 * 3600,
+  topicRetentionSeconds: DEFAULT_SUBSCRIPTION_RETENTION_SECONDS,
 } as const;
 
 export const MIN_DELIVERY_ATTEMPTS = 5;

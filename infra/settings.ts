@@ -18,7 +18,9 @@ import {
 import {
   consumerNameProblem,
   MAX_DELIVERY_ATTEMPTS,
+  MAX_RETENTION_SECONDS,
   MIN_DELIVERY_ATTEMPTS,
+  MIN_RETENTION_SECONDS,
   TOPOLOGY_DEFAULTS,
 } from '../functions/topology.ts';
 import type { Scheme } from '../functions/verify/result.ts';
@@ -139,7 +141,7 @@ export interface GeminiWebhooksArgs {
   maximumBackoffSeconds?: number;
   /** How long event topics keep messages, so a later subscription can seek back (600-2678400 s). Default 604800. */
   topicRetentionSeconds?: number;
-  /** How long dead-letter subscriptions keep dead letters (600-604800 s, Pub/Sub's maximum). Default 604800. */
+  /** How long dead-letter subscriptions keep dead letters (600-2678400 s). Default 604800. */
   deadLetterRetentionSeconds?: number;
   /** The services that consume events. Default none. */
   subscriptions?: Consumer[];
@@ -588,20 +590,19 @@ export function resolveSettings(args: GeminiWebhooksArgs): Settings {
   }
 
   const { maxDeliveryAttempts, minimumBackoffSeconds, maximumBackoffSeconds } = resolveRetryPolicy(args);
-  // Topics retain up to 31 days; subscriptions (the dead-letter ones included) at most 7.
   const topicRetentionSeconds = integer(
     args,
     'topicRetentionSeconds',
     DEFAULTS.topicRetentionSeconds,
-    600,
-    31 * 24 * 3600,
+    MIN_RETENTION_SECONDS,
+    MAX_RETENTION_SECONDS,
   );
   const deadLetterRetentionSeconds = integer(
     args,
     'deadLetterRetentionSeconds',
     DEFAULTS.deadLetterRetentionSeconds,
-    600,
-    7 * 24 * 3600,
+    MIN_RETENTION_SECONDS,
+    MAX_RETENTION_SECONDS,
   );
 
   const subscriptions = resolveConsumers(args.subscriptions);

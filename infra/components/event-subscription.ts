@@ -1,6 +1,7 @@
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import type { RouteKey } from '../../functions/catalog.ts';
+import { DEFAULT_SUBSCRIPTION_RETENTION_SECONDS } from '../../functions/topology.ts';
 import {
   planConsumerSubscriptions,
   planDeadLetterSubscriberGrants,
@@ -142,7 +143,7 @@ export class EventSubscription extends pulumi.ComponentResource {
         name: plan.name,
         topic: plan.topic,
         ackDeadlineSeconds: consumer.ackDeadlineSeconds,
-        messageRetentionDuration: seconds(7 * 24 * 3600),
+        messageRetentionDuration: seconds(DEFAULT_SUBSCRIPTION_RETENTION_SECONDS),
         expirationPolicy: { ttl: '' },
         retryPolicy: {
           minimumBackoff: seconds(retry.minimumBackoffSeconds),

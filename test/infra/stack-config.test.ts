@@ -79,7 +79,7 @@ describe('parseStackConfig', () => {
       { minimumBackoffSeconds: '100', maximumBackoffSeconds: '50' },
       /below minimumBackoffSeconds/,
     ],
-    ['deadLetterRetentionSeconds', { deadLetterRetentionSeconds: String(8 * 24 * 3600) }, /from 600 to 604800/],
+    ['deadLetterRetentionSeconds', { deadLetterRetentionSeconds: String(32 * 24 * 3600) }, /from 600 to 2678400/],
     ['topicPrefix', { topicPrefix: 'Gemini' }, /lowercase/],
     ['topicPrefix', { topicPrefix: 'goog-x' }, /goog/],
     ['schemes', { schemes: 'static,hmac' }, /unknown scheme "hmac"/],
