@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -37,6 +37,18 @@ test('the package ships its build and the receiver archive, and none of the tool
   for (const tool of ['typescript', 'esbuild']) {
     assert.ok(!existsSync(join(app, 'node_modules', tool)), `${tool} is not installed for the user`);
   }
+});
+
+test("every guide the package's messages and comments point to is in the package", () => {
+  const named = new Set<string>();
+  const files = readdirSync(join(installed, 'dist'), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.js'))
+    .map((file) => join(installed, 'dist', file));
+  for (const file of [...files, join(installed, 'README.md')]) {
+    for (const match of readFileSync(file, 'utf8').matchAll(/\bdocs\/[a-z-]+\.md\b/g)) named.add(match[0]);
+  }
+  assert.ok(named.has('docs/first-deploy.md'), 'the filter-change refusal names its guide');
+  for (const guide of named) assert.ok(existsSync(join(installed, guide)), `${guide} is in the package`);
 });
 
 test(
