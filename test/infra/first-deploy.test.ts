@@ -237,23 +237,17 @@ describe("a consumer's filter", () => {
     fresh = runProgram({ program: 'stack', config: FULL });
   });
 
-  const withAnalyticsFilter = (filter: string | undefined): RawConfig => ({
-    ...FULL,
-    subscriptions: JSON.stringify([
-      {
-        name: 'billing',
-        eventTypes: ['batch.succeeded', 'batch.failed'],
-        push: { endpoint: 'https://billing.example.com/gemini' },
-      },
-      {
-        name: 'analytics',
-        eventTypes: ['*'],
-        exactlyOnce: true,
-        ackDeadlineSeconds: 120,
-        ...(filter === undefined ? {} : { filter }),
-      },
-    ]),
-  });
+  /** The fixture's consumers, with the analytics consumer's filter changed or removed. */
+  const withAnalyticsFilter = (filter: string | undefined): RawConfig => {
+    const consumers = JSON.parse(FULL['subscriptions'] ?? '[]') as Record<string, unknown>[];
+    const changed = consumers.map((consumer) => {
+      if (consumer['name'] !== 'analytics') return consumer;
+      const edited = { ...consumer, filter };
+      if (filter === undefined) delete edited.filter;
+      return edited;
+    });
+    return { ...FULL, subscriptions: JSON.stringify(changed) };
+  };
 
   for (const [label, filter] of [
     ['changed', 'attributes.user_metadata_tenant = "globex"'],
