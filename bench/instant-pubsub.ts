@@ -11,24 +11,13 @@
  * prints `listening <port>` once it serves, and the CPU time it used per Publish at exit.
  *
  * The service definition is the one shipped inside `@google-cloud/pubsub` (its imports from
- * google-gax's copy of the common protos), as test/support/fake-secret-manager.ts does it.
+ * google-gax's copy of the common protos), found by test/support/client-protos.ts.
  */
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { clientProtoDirs } from '../test/support/client-protos.ts';
 
-const require = createRequire(import.meta.url);
-const pubsubProtos = path.join(path.dirname(require.resolve('@google-cloud/pubsub/package.json')), 'build', 'protos');
-// google-gax has an `exports` map without ./package.json: resolve its main module from the client
-// library's package and walk up to the package root.
-const gaxProtos = path.join(
-  path.dirname(createRequire(path.join(pubsubProtos, '..', '..', 'package.json')).resolve('google-gax')),
-  '..',
-  '..',
-  'build',
-  'protos',
-);
+const { clientProtos: pubsubProtos, gaxProtos } = clientProtoDirs('@google-cloud/pubsub');
 
 interface PublishRequest {
   topic: string;

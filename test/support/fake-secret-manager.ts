@@ -6,29 +6,14 @@
 // The protos are the ones shipped inside the installed packages: the service protos from
 // `@google-cloud/secret-manager/build/protos`, their imports (google/api, google/iam, google/rpc,
 // google/protobuf) from `google-gax/build/protos`.
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { v1 } from '@google-cloud/secret-manager';
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { crc32c } from '../../functions/secrets/secret-manager.ts';
+import { clientProtoDirs } from './client-protos.ts';
 
-const require = createRequire(import.meta.url);
-const secretManagerProtos = path.join(
-  path.dirname(require.resolve('@google-cloud/secret-manager/package.json')),
-  'build',
-  'protos',
-);
-// google-gax (a dependency of the client) has an `exports` map without ./package.json: resolve its main
-// module (build/src/index.js) from the client's package and walk up to the package root.
-const gaxProtos = path.join(
-  path.dirname(createRequire(path.join(secretManagerProtos, '..', '..', 'package.json')).resolve('google-gax')),
-  '..',
-  '..',
-  'build',
-  'protos',
-);
+const { clientProtos: secretManagerProtos, gaxProtos } = clientProtoDirs('@google-cloud/secret-manager');
 
 export type FakeVersionState = 'ENABLED' | 'DISABLED' | 'DESTROYED';
 export type FakeMethod = 'ListSecretVersions' | 'AccessSecretVersion';
