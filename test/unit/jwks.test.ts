@@ -16,6 +16,7 @@ import {
 import { verifyJwtDelivery } from '../../functions/verify/jwt.ts';
 import { unavailable, type VerificationResult } from '../../functions/verify/result.ts';
 import { serveJwks, type JwksServer } from '../../scripts/lib/dev-keys.ts';
+import { serveOnLoopback } from '../support/loopback-server.ts';
 import { BODY, newRsaSigner, NOW, NOW_SECONDS } from '../support/signing.ts';
 
 const signer = await newRsaSigner('google-key-1');
@@ -196,17 +197,7 @@ describe('JWKS cache', () => {
     const hanging = createServer(() => {
       /* never answers */
     });
-    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
-    t.after(
-      () =>
-        new Promise<void>((resolve) => {
-          hanging.closeAllConnections();
-          hanging.close(() => resolve());
-        }),
-    );
-    const address = hanging.address();
-    assert.ok(address && typeof address === 'object');
-    const keys = remote(`http://127.0.0.1:${address.port}/jwks.json`, 200);
+    const keys = remote(`${await serveOnLoopback(t, hanging)}/jwks.json`, 200);
     assertRejected(await verify(await signer.sign(claims()), keys), 'unavailable', 'jwks_unavailable');
   });
 
