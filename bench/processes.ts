@@ -1,5 +1,5 @@
 /**
- * The three contestants run as separate processes started the way Cloud Run functions starts
+ * The contestants run as separate processes started the way Cloud Run functions starts
  * them (the Functions Framework CLI, target `receiveWebhook`), so each one's CPU time and memory
  * can be read from /proc on its own.
  */
@@ -16,7 +16,7 @@ const frameworkCli = join(
   'main.js',
 );
 
-export type ContestantKey = 'ours' | 'bare' | 'baseline';
+export type ContestantKey = 'ours' | 'lean' | 'bare' | 'baseline';
 
 export interface Contestant {
   key: ContestantKey;
@@ -43,6 +43,7 @@ function deployedJavaScript(name: string): string {
 
 export const CONTESTANTS: Record<ContestantKey, Contestant> = {
   ours: { key: 'ours', label: '(a) this receiver', source: join(repoRoot, 'functions', 'index.ts') },
+  lean: { key: 'lean', label: '(l) lean same-work receiver', source: deployedJavaScript('lean') },
   bare: { key: 'bare', label: '(b) bare Functions Framework, 204', source: deployedJavaScript('bare') },
   baseline: { key: 'baseline', label: '(c) docs-style receiver', source: deployedJavaScript('baseline') },
 };

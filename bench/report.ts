@@ -40,7 +40,7 @@ function httpTable(results: RunResults, backend: BackendKey): string[] {
     ]),
     row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
   ];
-  const order = ['ours', 'baseline', 'bare'];
+  const order = ['ours', 'lean', 'baseline', 'bare'];
   const sorted = [...http.figures].sort(
     (a, b) => order.indexOf(a.contestant) - order.indexOf(b.contestant) || a.connections - b.connections,
   );
@@ -65,19 +65,31 @@ function comparisonTable(results: RunResults): string[] {
   const instant = results.http?.instant;
   if (!instant) return [];
   const lines = [
-    'This receiver against the bare function on the instant backend, run by run (median, range):',
+    'On the instant backend, run by run (median, range): this receiver (a) against the lean same-work receiver (l), ' +
+      'and both against the bare function (b):',
     '',
-    row(['conns', 'CPU per delivery, (a) ÷ (b)', 'added p50', 'added p99']),
-    row(['---:', '---:', '---:', '---:']),
+    row([
+      'conns',
+      'CPU per delivery, (a) ÷ (l)',
+      'added p50 over (l)',
+      'added p99 over (l)',
+      'CPU, (a) ÷ (b)',
+      'CPU, (l) ÷ (b)',
+      'added p99, (l) over (b)',
+    ]),
+    row(['---:', '---:', '---:', '---:', '---:', '---:', '---:']),
   ];
+  const cell = (s: Spread | undefined, f: (s: Spread) => string): string => (s ? f(s) : '');
   for (const c of instant.comparisons) {
-    if (!c.cpuPerDeliveryVsBare || !c.addedP50Ms || !c.addedP99Ms) continue;
     lines.push(
       row([
         c.connections,
-        formatSpread(c.cpuPerDeliveryVsBare, '×'),
-        signed(c.addedP50Ms, ' ms'),
-        signed(c.addedP99Ms, ' ms'),
+        cell(c.cpuPerDeliveryVsLean, (s) => formatSpread(s, '×')),
+        cell(c.addedP50OverLeanMs, (s) => signed(s, ' ms')),
+        cell(c.addedP99OverLeanMs, (s) => signed(s, ' ms')),
+        cell(c.cpuPerDeliveryVsBare, (s) => formatSpread(s, '×')),
+        cell(c.leanCpuVsBare, (s) => formatSpread(s, '×')),
+        cell(c.leanAddedP99Ms, (s) => signed(s, ' ms')),
       ]),
     );
   }
@@ -161,7 +173,7 @@ function targetTable(results: RunResults): string[] {
     row(['target', 'goal', 'measured (medians)', 'ratio', 'result']),
     row(['---', '---', '---', '---:', '---']),
     ...results.targets.map((t) =>
-      row([t.name, t.goal, t.measured, t.ratio ?? '', t.pass === null ? 'n/a' : t.pass ? 'pass' : '**FAIL**']),
+      row([t.name, t.goal, t.measured, t.ratio ?? '', t.pass === null ? 'info' : t.pass ? 'pass' : '**FAIL**']),
     ),
   ];
 }

@@ -94,12 +94,16 @@ const SETTINGS = {
   connections: CONNECTIONS,
 };
 const BASELINE_TOPIC = 'bench-baseline';
+const LEAN_TOPIC = 'bench-lean';
 /** Heap limits of the order V8 picks by itself inside a 256-512 MiB instance. */
 const CAPPED_HEAP = '--max-old-space-size=128 --max-semi-space-size=4';
-/** Who runs against which backend: the baseline's CPU is not a target, so the instant runs leave it out. */
+/**
+ * Who runs against which backend. The lean receiver is the yardstick of the CPU and latency targets
+ * (instant backend); the baseline's CPU is not a target, so the instant runs leave it out.
+ */
 const HTTP_CONTESTANTS: Record<BackendKey, ContestantKey[]> = {
-  instant: ['ours', 'bare'],
-  emulator: ['ours', 'baseline', 'bare'],
+  instant: ['ours', 'lean', 'bare'],
+  emulator: ['ours', 'lean', 'baseline', 'bare'],
 };
 
 const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
@@ -128,6 +132,8 @@ function envFor(key: ContestantKey, host: string): Record<string, string> {
   switch (key) {
     case 'ours':
       return { ...common, WEBHOOK_SIGNING_SECRETS: secret };
+    case 'lean':
+      return { ...common, WEBHOOK_SIGNING_SECRETS: secret, TOPIC_NAME: LEAN_TOPIC };
     case 'baseline':
       return { ...common, WEBHOOK_SECRET: secret, TOPIC_NAME: BASELINE_TOPIC };
     case 'bare':
@@ -246,6 +252,7 @@ async function coldPhase(
   const world = await startSecretManagerWorld(EMULATOR_PROJECT, secret);
   const cold: Record<ContestantKey, { contestant: Contestant; env: Record<string, string> }> = {
     ours: { contestant: deployed.contestant, env: { ...envFor('ours', host), ...world.env } },
+    lean: { contestant: CONTESTANTS.lean, env: envFor('lean', host) },
     baseline: { contestant: CONTESTANTS.baseline, env: envFor('baseline', host) },
     bare: { contestant: CONTESTANTS.bare, env: envFor('bare', host) },
   };
@@ -323,8 +330,10 @@ async function main(): Promise<void> {
         // route), so the emulator stores every message as it would for a real subscriber; the
         // baseline's one topic gets one subscription for the same reason.
         await createLocalTopology(pubsub, { topicPrefix: DEFAULT_TOPIC_PREFIX });
-        const [topic] = await pubsub.topic(BASELINE_TOPIC).get({ autoCreate: true });
-        await topic.subscription(`${BASELINE_TOPIC}-local`).get({ autoCreate: true });
+        for (const name of [BASELINE_TOPIC, LEAN_TOPIC]) {
+          const [topic] = await pubsub.topic(name).get({ autoCreate: true });
+          await topic.subscription(`${name}-local`).get({ autoCreate: true });
+        }
         const purge = async (): Promise<void> => {
           // Acknowledge everything published so far, so the emulator's backlog does not grow across points.
           const [subscriptions] = await pubsub.getSubscriptions();
@@ -371,7 +380,12 @@ async function main(): Promise<void> {
   log('appended the run to bench/results.json; rewrote the figures in bench/README.md and bench/chart.svg');
 }
 
-const COLORS: Record<ContestantKey, string> = { ours: '#1a7f37', baseline: '#cf222e', bare: '#8c959f' };
+const COLORS: Record<ContestantKey, string> = {
+  ours: '#1a7f37',
+  lean: '#0969da',
+  baseline: '#cf222e',
+  bare: '#8c959f',
+};
 
 function chartFor(results: RunResults): string {
   const emulator = results.http!.emulator!;
