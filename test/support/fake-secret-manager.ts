@@ -1,14 +1,24 @@
-// An in-memory Secret Manager (google.cloud.secretmanager.v1.SecretManagerService) served over real gRPC on
-// 127.0.0.1, so tests drive the real `@google-cloud/secret-manager` client (google-gax, auto-paging, call
-// deadlines, retries) end to end. Only the RPCs the signing-secret loader uses are implemented; every other
-// RPC answers UNIMPLEMENTED.
+// An in-memory Secret Manager (google.cloud.secretmanager.v1.SecretManagerService) served on 127.0.0.1 over
+// both of the client's transports, so tests drive the real `@google-cloud/secret-manager` client (google-gax,
+// auto-paging, call deadlines, retries) end to end:
+// - gRPC (`start()`, `client()`);
+// - REST, HTTP/1.1 with JSON, as google-gax's `fallback` mode speaks it (`startRest()`, `restClient()`): the
+//   HTTP rules of the service proto (GET /v1/{parent=projects/*/secrets/*}/versions, GET
+//   /v1/{name=projects/*/secrets/*/versions/*}:access), messages in the proto3 JSON mapping
+//   (https://protobuf.dev/programming-guides/json/), and errors as Google's JSON error body with the HTTP status
+//   of the gRPC code (https://cloud.google.com/apis/design/errors#http_mapping).
+// Both fronts share one store, one set of injected failures and one call count. Only the RPCs the
+// signing-secret loader uses are implemented; every other RPC answers UNIMPLEMENTED.
 //
 // The protos are the ones shipped inside the installed packages: the service protos from
 // `@google-cloud/secret-manager/build/protos`, their imports (google/api, google/iam, google/rpc,
 // google/protobuf) from `google-gax/build/protos`.
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { v1 } from '@google-cloud/secret-manager';
+import { googleAuthLibrary } from 'google-gax';
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { crc32c } from '../../functions/secrets/secret-manager.ts';
 import { clientProtoDirs } from './client-protos.ts';
@@ -78,6 +88,8 @@ export class FakeSecretManager {
   readonly #versions: FakeVersion[] = [];
   #server: grpc.Server | undefined;
   #port = 0;
+  #rest: Server | undefined;
+  #restPort = 0;
   #clock = Date.UTC(2026, 0, 1);
 
   constructor(opts: FakeSecretManagerOptions = {}) {
@@ -188,27 +200,112 @@ export class FakeSecretManager {
     });
   }
 
-  /** Stops the server immediately, cancelling hung calls. */
+  get restPort(): number {
+    if (this.#rest === undefined) throw new Error('fake Secret Manager REST front not started');
+    return this.#restPort;
+  }
+
+  /**
+   * Serves the REST front on 127.0.0.1: plain HTTP, or HTTPS with `tls` (for a client that dials
+   * https://secretmanager.googleapis.com and is led here).
+   */
+  async startRest(opts: { tls?: { key: Buffer; cert: Buffer } } = {}): Promise<number> {
+    const listener = (req: IncomingMessage, res: ServerResponse): void => this.#serveRest(req, res);
+    const server = opts.tls === undefined ? createHttpServer(listener) : createHttpsServer(opts.tls, listener);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.#rest = server;
+    this.#restPort = (server.address() as { port: number }).port;
+    return this.#restPort;
+  }
+
+  /**
+   * A real `SecretManagerServiceClient` in REST mode (`fallback: true`) pointed at the REST front over plain
+   * HTTP, with google-auth-library's PassThroughClient (no credentials, made for emulators), so nothing
+   * looks for Application Default Credentials or the metadata server.
+   */
+  restClient(port = this.restPort): SecretManagerServiceClient {
+    return new v1.SecretManagerServiceClient({
+      fallback: true,
+      apiEndpoint: '127.0.0.1',
+      port,
+      protocol: 'http',
+      authClient: new googleAuthLibrary.PassThroughClient(),
+      universeDomain: 'googleapis.com',
+    });
+  }
+
+  /** Stops both fronts immediately, cancelling hung calls. */
   async close(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
     server?.forceShutdown();
+    const rest = this.#rest;
+    this.#rest = undefined;
+    if (rest !== undefined) {
+      rest.closeAllConnections();
+      await new Promise((resolve) => rest.close(resolve));
+    }
   }
 
   #guard(method: FakeMethod, callback: grpc.sendUnaryData<unknown>, handle: () => unknown): void {
+    const outcome = this.#outcome(method, handle);
+    if (outcome === 'hang') return; // never answered; forceShutdown() cancels it
+    if ('code' in outcome) callback({ code: outcome.code, details: outcome.details });
+    else callback(null, outcome.value);
+  }
+
+  /** What a call gets, whichever front it came in on: an injected failure, no answer, or the handler's. */
+  #outcome(method: FakeMethod, handle: () => unknown): Outcome {
     this.calls[method] += 1;
     const failure = this.failures.get(method);
-    if (failure !== undefined) {
-      callback({ code: failure.code, details: failure.details });
-      return;
-    }
-    if (this.hanging.has(method)) return; // never answered; forceShutdown() cancels it
+    if (failure !== undefined) return failure;
+    if (this.hanging.has(method)) return 'hang';
     try {
-      callback(null, handle());
+      return { value: handle() };
     } catch (err) {
-      if (err instanceof RpcError) callback({ code: err.code, details: err.message });
-      else callback({ code: grpc.status.INTERNAL, details: String(err) });
+      if (err instanceof RpcError) return { code: err.code, details: err.message };
+      return { code: grpc.status.INTERNAL, details: String(err) };
     }
+  }
+
+  #serveRest(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const path = decodeURIComponent(url.pathname);
+    const send = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' }).end(JSON.stringify(body));
+    };
+    const list = /^\/v1\/(projects\/[^/]+\/secrets\/[^/]+)\/versions$/.exec(path);
+    const access = /^\/v1\/(projects\/[^/]+\/secrets\/[^/]+\/versions\/[^/:]+):access$/.exec(path);
+    let outcome: Outcome;
+    if (req.method === 'GET' && list !== null) {
+      const q = url.searchParams;
+      outcome = this.#outcome('ListSecretVersions', () =>
+        restListResponse(
+          this.#list({
+            parent: list[1]!,
+            filter: q.get('filter') ?? '',
+            pageSize: Number(q.get('pageSize') ?? 0),
+            pageToken: q.get('pageToken') ?? '',
+          }) as GrpcListResponse,
+        ),
+      );
+    } else if (req.method === 'GET' && access !== null) {
+      outcome = this.#outcome('AccessSecretVersion', () =>
+        restAccessResponse(this.#access({ name: access[1]! }) as GrpcAccessResponse),
+      );
+    } else {
+      outcome = {
+        code: grpc.status.UNIMPLEMENTED,
+        details: `fake Secret Manager: ${req.method} ${path} not implemented`,
+      };
+    }
+    req.resume();
+    if (outcome === 'hang') return; // never answered; close() ends the connection
+    if ('code' in outcome) {
+      const status = grpc.status[outcome.code] ?? 'UNKNOWN';
+      const http = HTTP_STATUS_OF[outcome.code] ?? 500;
+      send(http, { error: { code: http, message: outcome.details, status } });
+    } else send(200, outcome.value);
   }
 
   #list(request: ListRequest): unknown {
@@ -269,6 +366,56 @@ export class FakeSecretManager {
     return { name: version.name, payload };
   }
 }
+
+type Outcome = FakeFailure | { value: unknown } | 'hang';
+
+interface GrpcListResponse {
+  versions: Array<{ name: string; createTime: { seconds: string; nanos: number }; state: string }>;
+  nextPageToken: string;
+  totalSize: number;
+}
+
+interface GrpcAccessResponse {
+  name: string;
+  payload: { data: Buffer; dataCrc32c?: string };
+}
+
+/** proto3 JSON: Timestamp as RFC 3339, empty strings left out. */
+function restListResponse(response: GrpcListResponse): unknown {
+  return {
+    versions: response.versions.map((v) => ({
+      ...v,
+      createTime: new Date(Number(v.createTime.seconds) * 1000 + v.createTime.nanos / 1e6).toISOString(),
+    })),
+    ...(response.nextPageToken !== '' && { nextPageToken: response.nextPageToken }),
+    totalSize: response.totalSize,
+  };
+}
+
+/** proto3 JSON: bytes as base64, int64 as a decimal string. */
+function restAccessResponse(response: GrpcAccessResponse): unknown {
+  return { name: response.name, payload: { ...response.payload, data: response.payload.data.toString('base64') } };
+}
+
+/** The HTTP status Google's APIs answer for each gRPC code (google/rpc/code.proto). */
+const HTTP_STATUS_OF: Partial<Record<grpc.status, number>> = {
+  [grpc.status.CANCELLED]: 499,
+  [grpc.status.UNKNOWN]: 500,
+  [grpc.status.INVALID_ARGUMENT]: 400,
+  [grpc.status.DEADLINE_EXCEEDED]: 504,
+  [grpc.status.NOT_FOUND]: 404,
+  [grpc.status.ALREADY_EXISTS]: 409,
+  [grpc.status.PERMISSION_DENIED]: 403,
+  [grpc.status.UNAUTHENTICATED]: 401,
+  [grpc.status.RESOURCE_EXHAUSTED]: 429,
+  [grpc.status.FAILED_PRECONDITION]: 400,
+  [grpc.status.ABORTED]: 409,
+  [grpc.status.OUT_OF_RANGE]: 400,
+  [grpc.status.UNIMPLEMENTED]: 501,
+  [grpc.status.INTERNAL]: 500,
+  [grpc.status.UNAVAILABLE]: 503,
+  [grpc.status.DATA_LOSS]: 500,
+};
 
 class RpcError extends Error {
   readonly code: grpc.status;
