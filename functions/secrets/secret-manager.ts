@@ -15,8 +15,15 @@
 //   - `current()` waits for a fetch only when there is no usable list (first load, or the last success is
 //     older than `maxStaleMs`); if that fetch fails it throws SecretsUnavailableError. While backing off after
 //     such a failure it rethrows the last error at once instead of hitting Secret Manager on every request.
-//   - A load is bounded by `timeoutMs` (default 5 s) overall; every RPC gets the remaining budget as its gRPC
+//   - A load is bounded by `timeoutMs` (default 5 s) overall; every RPC gets the remaining budget as its
 //     deadline, so a hung Secret Manager cannot hold a webhook request past the publish deadline.
+//
+// Transport: REST (google-gax's `fallback` mode: HTTP/1.1 with JSON), not gRPC. The client is built once per
+// instance, on the way to its first answer, and a gRPC client spends most of its start building the service
+// definition for @grpc/grpc-js and opening an HTTP/2 channel; two calls every few minutes gain nothing from
+// either. The same retry settings, deadlines and status codes apply on both transports (gax maps an HTTP
+// error to its gRPC code); test/reliability/secret-manager-rest.test.ts holds the REST transport to the
+// faults the gRPC one is tested against. Measured in bench/README.md ("Cold start").
 //
 // Nothing here logs, and no error message ever contains a secret value.
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
@@ -112,7 +119,9 @@ export function createSecretManagerSource(opts: SecretManagerSourceOptions): Sec
 
   const getClient = (): Promise<SecretManagerServiceClient> => {
     // Loaded lazily so local/dev runs (WEBHOOK_SIGNING_SECRETS) never pay for google-gax.
-    clientPromise ??= import('@google-cloud/secret-manager').then((m) => new m.SecretManagerServiceClient());
+    clientPromise ??= import('@google-cloud/secret-manager').then(
+      (m) => new m.SecretManagerServiceClient({ fallback: true }),
+    );
     return clientPromise;
   };
 
