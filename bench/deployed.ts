@@ -8,14 +8,19 @@
  *   (https://cloud.google.com/docs/buildpacks/nodejs#executing_custom_build_steps_during_deployment);
  *   and served by the Functions Framework CLI *it* installed;
  * - signing secrets from the Secret Manager source (`WEBHOOK_SIGNING_SECRETS_SECRET`), answered by
- *   the fake Secret Manager gRPC server of test/support. The receiver has no endpoint setting for
- *   Secret Manager, and gets none for the bench: its real client dials
- *   secretmanager.googleapis.com:443 over TLS with credentials from the metadata server, as on
- *   Cloud Run. Here gRPC's own proxy setting (`grpc_proxy`) sends that connection to a local
- *   CONNECT proxy that ends TLS with a certificate made for the run and forwards to the fake
- *   server, and `GCE_METADATA_HOST` points the auth library at a local metadata server that hands
- *   out an access token. Everything else the receiver does on the way to its first answer is the
- *   deployed code path, unchanged.
+ *   the fake Secret Manager of test/support. The receiver has no endpoint setting for Secret
+ *   Manager, and gets none for the bench: its real client dials secretmanager.googleapis.com:443
+ *   over TLS with credentials from the metadata server, as on Cloud Run. Here
+ *   `GCE_METADATA_HOST` points the auth library at a local metadata server that hands out an
+ *   access token, and the connection to Secret Manager is led to the fake, which holds a
+ *   certificate made for the run:
+ *   - over REST (the receiver's transport), bench/secret-manager-redirect/ opens the TLS
+ *     connection to the fake's HTTPS front instead (`NODE_OPTIONS=--import`), and
+ *     `NODE_EXTRA_CA_CERTS` trusts the certificate;
+ *   - over gRPC, gRPC's own proxy setting (`grpc_proxy`) sends it to a local CONNECT proxy that
+ *     ends TLS and forwards to the fake's gRPC front.
+ *   Everything else the receiver does on the way to its first answer is the deployed code path,
+ *   unchanged.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,7 +31,7 @@ import { dirname, join } from 'node:path';
 import { TLSSocket } from 'node:tls';
 import { buildReceiverSource, DEFAULT_SOURCE_OPTIONS } from '../infra/archive.ts';
 import { startFakeSecretManager, type FakeSecretManager } from '../test/support/fake-secret-manager.ts';
-import type { Contestant } from './processes.ts';
+import { deployedJavaScript, type Contestant } from './processes.ts';
 
 export interface DeployedReceiver {
   contestant: Contestant;
@@ -177,6 +182,7 @@ export async function startSecretManagerWorld(project: string, secret: string): 
   const secretName = `projects/${project}/secrets/bench-signing-secrets`;
   const fake = await startFakeSecretManager({ secretName });
   fake.addVersion(secret);
+  const restPort = await fake.startRest({ tls: certificate });
   const proxy = await startTlsTerminatingProxy(certificate, fake.port);
   const metadata = await startMetadataServer();
   const port = (server: Server | HttpServer): number => (server.address() as { port: number }).port;
@@ -188,6 +194,11 @@ export async function startSecretManagerWorld(project: string, secret: string): 
   return {
     env: {
       WEBHOOK_SIGNING_SECRETS_SECRET: secretName,
+      // REST:
+      NODE_OPTIONS: `--import=${deployedJavaScript('secret-manager-redirect')}`,
+      BENCH_SECRET_MANAGER_ADDRESS: `127.0.0.1:${restPort}`,
+      NODE_EXTRA_CA_CERTS: certFile,
+      // gRPC:
       grpc_proxy: `http://127.0.0.1:${port(proxy)}`,
       // The Pub/Sub backend is on loopback: only Secret Manager goes through the proxy.
       no_grpc_proxy: '127.0.0.1,localhost',

@@ -34,7 +34,7 @@ export interface Contestant {
  * bench/.build/ (packages still resolve from the repository). Served as TypeScript, every start
  * would also pay for Node's type stripper, which no deployed function does.
  */
-function deployedJavaScript(name: string): string {
+export function deployedJavaScript(name: string): string {
   const file = join(repoRoot, 'bench', '.build', name, 'index.js');
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, stripTypeScriptTypes(readFileSync(join(repoRoot, 'bench', name, 'index.ts'), 'utf8')));
