@@ -62,29 +62,39 @@ export interface FunctionProcess {
   stop(): Promise<void>;
 }
 
+export interface SpawnOptions {
+  /** Runs the process on this one core only (`taskset -c`, which execs node: the pid stays node's). */
+  pinToCore?: number;
+  /** File descriptor for the process's stdout (its structured logs); default /dev/null. */
+  stdout?: number;
+}
+
 export function spawnFunction(
   contestant: Contestant,
   port: number,
   env: Record<string, string>,
   nodeArgs: readonly string[] = [],
+  options: SpawnOptions = {},
 ): FunctionProcess {
   const spawnedAt = performance.now();
+  const args = [
+    ...nodeArgs,
+    contestant.cli ?? frameworkCli,
+    '--target=receiveWebhook',
+    `--source=${contestant.source}`,
+    `--port=${port}`,
+  ];
+  const pinned = options.pinToCore !== undefined;
   const child = spawn(
-    process.execPath,
-    [
-      ...nodeArgs,
-      contestant.cli ?? frameworkCli,
-      '--target=receiveWebhook',
-      `--source=${contestant.source}`,
-      `--port=${port}`,
-    ],
+    pinned ? 'taskset' : process.execPath,
+    pinned ? ['-c', String(options.pinToCore), process.execPath, ...args] : args,
     {
       cwd: contestant.cwd ?? repoRoot,
       env: { METADATA_SERVER_DETECTION: 'none', ...process.env, ...env, PORT: String(port), NODE_ENV: 'production' },
       // NODE_ENV as Cloud Run sets it (Express runs in production mode). Structured logs (stdout)
       // go to /dev/null: a pipe to this process would block the contestant whenever the load
       // generator, busy in the same event loop, drains it late. Cloud Run's collector does not.
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', options.stdout ?? 'ignore', 'pipe'],
     },
   );
   let tail = '';

@@ -4,6 +4,7 @@
  * are the ones in bench/results.json.
  */
 import { BACKEND_LABELS, type BackendKey } from './backends.ts';
+import { costsPerMillion, INSTANCE, PRICES, PRICES_READ_ON } from './costs.ts';
 import type { HttpFigures, ResultsHistory, RunResults } from './results.ts';
 import { formatSpread, type Spread } from './stats.ts';
 
@@ -167,6 +168,66 @@ function memoryLines(results: RunResults): string[] {
   return lines;
 }
 
+function capacityLines(results: RunResults): string[] {
+  const capacity = results.capacity;
+  if (!capacity) return [];
+  const p = capacity.point;
+  return [
+    `One instance as deployed (one core, ${capacity.connections} connections, ` +
+      `\`NODE_OPTIONS="${capacity.nodeOptions}"\`, instant backend): ` +
+      `${p.requestsPerSecond.toLocaleString('en-US')} deliveries/s, p50 ${p.p50Ms} ms, p99 ${p.p99Ms} ms, ` +
+      `${p.cpuMsPerRequest} ms CPU per delivery, peak RSS ${p.peakRssMiB} MiB, ` +
+      `${capacity.logBytesPerDelivery} bytes of log per delivery.`,
+  ];
+}
+
+const dollars = (n: number): string => (n === 0 ? '$0' : n < 0.01 ? `$${n.toFixed(4)}` : `$${n.toFixed(2)}`);
+
+/** The cost table of docs/deploy.md for one run with capacity figures. */
+export function renderCosts(results: RunResults): string[] {
+  const capacity = results.capacity;
+  if (!capacity) return [];
+  const p = capacity.point;
+  const rows = costsPerMillion(capacity);
+  const total = (pick: (r: (typeof rows)[number]) => number) => rows.reduce((sum, r) => sum + pick(r), 0);
+  const m = results.machine;
+  return [
+    `Measured by the ${results.mode} bench run of ${results.date.slice(0, 10)} (${m.cores} × ${m.cpuModel}, ` +
+      `load average ${results.loadAverage.before[0]} before it): one instance of the receiver as deployed ` +
+      `(${INSTANCE.vcpu} vCPU, ${INSTANCE.memoryGib * 1024} MiB, concurrency ${capacity.connections}) sustained ` +
+      `**${p.requestsPerSecond.toLocaleString('en-US')} deliveries per second** with p99 ${p.p99Ms} ms ` +
+      `(p50 ${p.p50Ms} ms; ${p.cpuMsPerRequest} ms of CPU per delivery)` +
+      (p.p99Ms < 1000 ? '.' : ': p99 over one second, so that rate is past what one instance sustains.') +
+      " A Cloud Run vCPU is not this machine's core: take the rate as an order of magnitude and watch the " +
+      "dashboard's latency for yours.",
+    '',
+    row([
+      'a million deliveries',
+      `steady: one instance busy at ${p.requestsPerSecond}/s`,
+      'sporadic: one at a time',
+      'basis',
+    ]),
+    row(['---', '---:', '---:', '---']),
+    ...rows.map((r) => row([r.item, dollars(r.steady), r.sporadic === null ? '—' : dollars(r.sporadic), r.basis])),
+    row([
+      '**total**',
+      `**${dollars(total((r) => r.steady))}**`,
+      `**${dollars(total((r) => r.sporadic ?? 0))}**`,
+      'with one consumer subscription',
+    ]),
+    '',
+    'List prices for Tier 1 regions (the default `us-central1`) with request-based billing, ' +
+      `read on ${PRICES_READ_ON} ` +
+      `from [Cloud Run pricing](${PRICES.cloudRun.url}), [Pub/Sub pricing](${PRICES.pubsub.url}), ` +
+      `[Secret Manager pricing](${PRICES.secretManager.url}) and [Cloud Logging pricing](${PRICES.logging.url}), ` +
+      'before the monthly free tiers (Cloud Run: 180,000 vCPU-seconds, 360,000 GiB-seconds and 2 million requests; ' +
+      'Pub/Sub: 10 GiB; Secret Manager: 10,000 accesses; Logging: 50 GiB per project). Cloud Run bills an ' +
+      "instance's time while it serves at least one request, rounded up to 100 ms: a busy instance shares that " +
+      'time among its concurrent deliveries, a delivery alone pays 100 ms. Cloud Run also writes a request log ' +
+      'entry per request, billed like any log; an exclusion filter drops it.',
+  ];
+}
+
 function targetTable(results: RunResults): string[] {
   if (results.targets.length === 0) return [];
   return [
@@ -189,6 +250,8 @@ export function renderRun(results: RunResults): string {
     coldTable(results),
     microTable(results),
     memoryLines(results),
+    capacityLines(results),
+    renderCosts(results),
   ].filter((s) => s.length > 0);
   return sections.map((s) => s.join('\n')).join('\n\n');
 }
@@ -227,3 +290,15 @@ export function withFigures(readme: string, results: RunResults, history: Result
 }
 
 export const FIGURE_MARKERS = { START, END };
+
+const COSTS_START = '<!-- bench:costs:start (written by npm run bench; do not edit by hand) -->';
+const COSTS_END = '<!-- bench:costs:end -->';
+
+/** docs/deploy.md with its cost table replaced by this run's; unchanged without markers or capacity figures. */
+export function withCosts(doc: string, results: RunResults): string {
+  const start = doc.indexOf(COSTS_START);
+  const end = doc.indexOf(COSTS_END);
+  const lines = renderCosts(results);
+  if (start === -1 || end === -1 || lines.length === 0) return doc;
+  return `${doc.slice(0, start + COSTS_START.length)}\n\n${lines.join('\n')}\n\n${doc.slice(end)}`;
+}

@@ -88,6 +88,19 @@ export interface MemoryResults {
   cappedHeap64?: { nodeOptions: string; point: LoadPoint };
 }
 
+/**
+ * What one instance sustains as deployed: this receiver on one core (1 vCPU), at the deployed
+ * concurrency, with V8's heap capped as a 512 MiB instance caps it, on the instant backend.
+ */
+export interface CapacityResults {
+  connections: number;
+  core: number;
+  nodeOptions: string;
+  point: LoadPoint;
+  /** Bytes of structured log written per delivery (stdout over the measured window ÷ deliveries). */
+  logBytesPerDelivery: number;
+}
+
 export interface RunResults {
   date: string;
   mode: 'quick' | 'full';
@@ -102,6 +115,7 @@ export interface RunResults {
     contestants: Partial<Record<ContestantKey, ColdStartResult>>;
   };
   memory?: MemoryResults;
+  capacity?: CapacityResults;
   targets: Target[];
   notes: string[];
 }
@@ -276,6 +290,18 @@ export function evaluateTargets(results: RunResults): Target[] {
     const ours = cold.ours.firstSuccessMs.median;
     const bare = cold.bare.firstSuccessMs.median;
     targets.push(target('cold_start_vs_bare', '<= 2x (b)', `${ours} ms vs ${bare} ms`, ours / bare, ours <= 2 * bare));
+  }
+  if (results.capacity) {
+    const { point, connections } = results.capacity;
+    targets.push(
+      target(
+        `one_instance_${connections}conn_p99`,
+        '< 1000 ms (informational: the rate it sustains)',
+        `${point.requestsPerSecond} deliveries/s, p99 ${point.p99Ms} ms`,
+        point.p99Ms / 1000,
+        point.p99Ms < 1000,
+      ),
+    );
   }
   if (results.memory) {
     const growth = results.memory.growthPercent;

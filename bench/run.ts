@@ -1,11 +1,14 @@
 /**
- * `npm run bench [-- --quick] [-- --only=micro,instant,emulator,cold,memory] [-- --runs=N]`:
+ * `npm run bench [-- --quick] [-- --only=micro,instant,capacity,emulator,cold,memory] [-- --runs=N]`:
  * measures this receiver (a) as it is deployed (the archive infra/archive.ts builds, installed as
- * Cloud Build installs it) side by side with (b) a bare Functions Framework function (the ceiling)
- * and (c) a docs-style receiver (the baseline):
+ * Cloud Build installs it) side by side with (l) a lean receiver doing the same work and nothing
+ * else (the yardstick of the CPU and latency targets), (b) a bare Functions Framework function (the
+ * floor of an HTTP request) and (c) a docs-style receiver (the baseline):
  *
  * - `instant`: HTTP load against the instant backend (bench/instant-pubsub.ts), which acknowledges
  *   every Publish at once in a process of its own: what a delivery costs the receiver itself;
+ * - `capacity`: what one instance sustains as deployed (one core, 80 connections, capped heap),
+ *   and from it what a million deliveries cost (bench/costs.ts, written into docs/deploy.md);
  * - `emulator`: HTTP load against the real Pub/Sub emulator: the end-to-end figures and the
  *   comparison with the docs-style receiver;
  * - `cold`: spawn to first 2xx, with signing secrets from the Secret Manager source;
@@ -20,7 +23,8 @@
  * cores, so figures are comparable within one run, not across machines.
  */
 import { cpus, loadavg, totalmem } from 'node:os';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PubSub } from '@google-cloud/pubsub';
@@ -45,20 +49,22 @@ import {
   type Contestant,
   type ContestantKey,
 } from './processes.ts';
-import { renderRun, withFigures } from './report.ts';
+import { INSTANCE } from './costs.ts';
+import { renderRun, withCosts, withFigures } from './report.ts';
 import {
   compare,
   CONNECTIONS,
   evaluateTargets,
   figuresOf,
   type BackendResults,
+  type CapacityResults,
   type HttpSeries,
   type MemoryResults,
   type ResultsHistory,
   type RunResults,
 } from './results.ts';
 
-const PHASES = ['micro', 'instant', 'emulator', 'cold', 'memory'] as const;
+const PHASES = ['micro', 'instant', 'capacity', 'emulator', 'cold', 'memory'] as const;
 type Phase = (typeof PHASES)[number];
 
 const { values: args } = parseArgs({
@@ -92,6 +98,7 @@ const SETTINGS = {
   memoryCheckpoints: [10_000, 50_000],
   memoryConnections: 16,
   connections: CONNECTIONS,
+  capacityConnections: INSTANCE.concurrency,
 };
 const BASELINE_TOPIC = 'bench-baseline';
 const LEAN_TOPIC = 'bench-lean';
@@ -192,6 +199,41 @@ async function httpPhase(
     figures: series.map(figuresOf),
     comparisons: CONNECTIONS.map((connections) => compare(series, connections)),
   };
+}
+
+/**
+ * What one instance sustains: the receiver as deployed, pinned to one core (the deployment's one
+ * vCPU), at the deployed concurrency, heap capped as a 512 MiB instance caps it, on the instant
+ * backend (Pub/Sub is another machine's work in the cloud). Its structured logs go to a file, so
+ * their size per delivery is measured too.
+ */
+async function capacityPhase(ours: Contestant, host: string): Promise<CapacityResults> {
+  const connections = SETTINGS.capacityConnections;
+  const core = cpus().length - 1;
+  const dir = mkdtempSync(join(tmpdir(), 'bench-capacity-'));
+  const logFile = join(dir, 'stdout.jsonl');
+  const fd = openSync(logFile, 'w');
+  log(`capacity: one core (${core}), ${connections} connections, NODE_OPTIONS=${CAPPED_HEAP}`);
+  const fn = spawnFunction(ours, await freePort(), { ...envFor('ours', host), NODE_OPTIONS: CAPPED_HEAP }, [], {
+    pinToCore: core,
+    stdout: fd,
+  });
+  try {
+    await fn.listening;
+    await warmUp(fn, { connections, durationSeconds: SETTINGS.warmupSeconds, sign: next });
+    const logBefore = statSync(logFile).size;
+    const point = await measurePoint(fn, { connections, durationSeconds: SETTINGS.httpSeconds, sign: next });
+    const logBytesPerDelivery = Math.round((statSync(logFile).size - logBefore) / (point.requests + point.non2xx));
+    log(
+      `capacity: ${point.requestsPerSecond} req/s, p50 ${point.p50Ms} ms, p99 ${point.p99Ms} ms, ` +
+        `${point.cpuMsPerRequest} ms CPU/req, ${logBytesPerDelivery} log bytes per delivery`,
+    );
+    return { connections, core, nodeOptions: CAPPED_HEAP, point, logBytesPerDelivery };
+  } finally {
+    await fn.stop();
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function memoryPhase(ours: Contestant, host: string, purge: () => Promise<void>): Promise<MemoryResults> {
@@ -301,7 +343,7 @@ async function main(): Promise<void> {
 
   let deployed: DeployedReceiver | undefined;
   try {
-    if (phases.has('instant') || phases.has('emulator') || phases.has('cold') || phases.has('memory')) {
+    if ([...phases].some((phase) => phase !== 'micro')) {
       log('building the deployable archive and installing it as Cloud Build would');
       deployed = installDeployedReceiver();
       log(
@@ -312,10 +354,11 @@ async function main(): Promise<void> {
     const contestants = { ...CONTESTANTS, ...(deployed && { ours: deployed.contestant }) };
     results.http = {};
 
-    if (phases.has('instant')) {
+    if (phases.has('instant') || phases.has('capacity')) {
       const backend = await startInstantBackend();
       try {
-        results.http.instant = await httpPhase(backend, contestants, async () => {});
+        if (phases.has('instant')) results.http.instant = await httpPhase(backend, contestants, async () => {});
+        if (phases.has('capacity')) results.capacity = await capacityPhase(contestants.ours, backend.host);
       } finally {
         await backend.stop();
       }
@@ -377,7 +420,12 @@ async function main(): Promise<void> {
   const readmeFile = join(repoRoot, 'bench', 'README.md');
   writeFileSync(readmeFile, withFigures(readFileSync(readmeFile, 'utf8'), results, history.history));
   if (results.http.emulator) writeFileSync(join(repoRoot, 'bench', 'chart.svg'), chartFor(results));
-  log('appended the run to bench/results.json; rewrote the figures in bench/README.md and bench/chart.svg');
+  const deployFile = join(repoRoot, 'docs', 'deploy.md');
+  writeFileSync(deployFile, withCosts(readFileSync(deployFile, 'utf8'), results));
+  log(
+    'appended the run to bench/results.json; rewrote the figures in bench/README.md, bench/chart.svg ' +
+      'and the cost table in docs/deploy.md',
+  );
 }
 
 const COLORS: Record<ContestantKey, string> = {
