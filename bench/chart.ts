@@ -1,6 +1,6 @@
 /**
  * The chart of bench/README.md, written as plain SVG (no dependencies): throughput and p99 latency per
- * connection count for the three contestants, as grouped bars, values printed on the bars.
+ * connection count for each contestant, as grouped bars, values printed on the bars.
  */
 
 export interface ChartSeries {
@@ -99,7 +99,9 @@ export function renderChart(input: ChartInput): string {
   const top = 96;
   const legend = input.series
     .map((series, i) => {
-      const lx = 70 + i * 290;
+      // Four labels of about 200 px each fit side by side in the 980 px width.
+      const spacing = Math.min(290, (width - 80) / input.series.length);
+      const lx = 40 + i * spacing;
       return (
         `<rect x="${lx}" y="${height - 30}" width="14" height="14" fill="${series.color}"/>` +
         `<text x="${lx + 20}" y="${height - 18}" class="legend">${escape(series.label)}</text>`
