@@ -1,22 +1,16 @@
 /**
  * The reference tables of docs/configuration.md, generated from the code that defines what they list:
- * the stack settings from Pulumi.yaml's `config` block, the receiver's environment variables from
- * functions/config.ts. `npm run docs` writes them between their markers; a unit test fails when the
- * document and the code disagree.
+ * the stack settings from the setting table (infra/setting-table.ts, through the declarations it
+ * gives Pulumi.yaml), the receiver's environment variables from functions/config.ts. `npm run docs`
+ * writes them between their markers; a unit test fails when the document and the code disagree.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { RECEIVER_ENVIRONMENT, RECEIVER_TUNABLES } from '../../functions/config.ts';
+import { describeSetting, SETTINGS, stackKeyOf, type SettingKey } from '../../infra/setting-table.ts';
+import { configDeclaration } from './setting-files.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const CONFIGURATION_DOC = path.join(REPO_ROOT, 'docs', 'configuration.md');
-
-interface Declaration {
-  type: string;
-  default?: unknown;
-  description: string;
-}
 
 /** A Markdown table cell: one line, pipes escaped. */
 function cell(text: string): string {
@@ -37,15 +31,17 @@ function shownDefault(value: unknown): string {
   return `\`${typeof value === 'string' ? value : JSON.stringify(value)}\``;
 }
 
-/** Every setting `Pulumi.yaml` declares, in its order. */
-function stackSettingsTable(pulumiYaml: string = readFileSync(path.join(REPO_ROOT, 'Pulumi.yaml'), 'utf8')): string {
-  const project = parse(pulumiYaml) as { config: Record<string, Declaration> };
-  const rows = Object.entries(project.config).map(([key, declaration]) => [
-    `\`${key}\``,
-    declaration.type,
-    shownDefault(declaration.default),
-    declaration.description,
-  ]);
+/** Every stack setting, in the setting table's order, as Pulumi.yaml declares it (`gcp:*` as the provider does). */
+function stackSettingsTable(): string {
+  const rows = (Object.keys(SETTINGS) as SettingKey[]).map((key) => {
+    const declared = configDeclaration(key);
+    const setting = SETTINGS[key];
+    if (declared !== undefined) {
+      return [`\`${key}\``, declared.type, shownDefault(declared.default), declared.description];
+    }
+    const fallback = 'default' in setting ? setting.default : undefined;
+    return [`\`${stackKeyOf(key)}\``, 'string', shownDefault(fallback), describeSetting(setting)];
+  });
   return table(['setting', 'type', 'default', 'meaning'], rows);
 }
 
@@ -67,7 +63,7 @@ function receiverEnvironmentTable(): string {
 }
 
 const GENERATED_TABLES: Record<string, () => string> = {
-  'stack-settings': () => stackSettingsTable(),
+  'stack-settings': stackSettingsTable,
   'receiver-environment': receiverEnvironmentTable,
 };
 
