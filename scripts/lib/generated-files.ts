@@ -3,6 +3,8 @@
  * rewrites them; test/unit/generated-files.test.ts fails, naming the file, while one is out of date.
  */
 import path from 'node:path';
+import { eventCatalogTable, subscriberEventTypesFile } from './catalog-files.ts';
+import { withRegions } from './markdown.ts';
 import { REPO_ROOT, withGeneratedTables } from './reference-tables.ts';
 import { argsFile, withConfigBlock } from './setting-files.ts';
 
@@ -17,6 +19,11 @@ export const GENERATED_FILES: readonly GeneratedFile[] = [
   { path: 'infra/args.ts', generate: () => argsFile() },
   { path: 'Pulumi.yaml', generate: withConfigBlock },
   { path: 'docs/configuration.md', generate: withGeneratedTables },
+  { path: 'subscriber/event-types.ts', generate: () => subscriberEventTypesFile() },
+  {
+    path: 'docs/protocol.md',
+    generate: (document) => withRegions(document, { 'event-catalog': eventCatalogTable }, 'docs/protocol.md'),
+  },
 ];
 
 export const absolute = (file: GeneratedFile): string => path.join(REPO_ROOT, file.path);

@@ -7,23 +7,11 @@
 import path from 'node:path';
 import { RECEIVER_ENVIRONMENT, RECEIVER_TUNABLES } from '../../functions/config.ts';
 import { describeSetting, SETTINGS, stackKeyOf, type SettingKey } from '../../infra/setting-table.ts';
+import { table, withRegions } from './markdown.ts';
 import { configDeclaration } from './setting-files.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const CONFIGURATION_DOC = path.join(REPO_ROOT, 'docs', 'configuration.md');
-
-/** A Markdown table cell: one line, pipes escaped. */
-function cell(text: string): string {
-  return text
-    .replace(/\s*\n\s*/g, ' ')
-    .replace(/\|/g, '\\|')
-    .trim();
-}
-
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const line = (cells: readonly string[]): string => `| ${cells.map(cell).join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
 
 function shownDefault(value: unknown): string {
   if (value === undefined) return 'required';
@@ -67,18 +55,7 @@ const GENERATED_TABLES: Record<string, () => string> = {
   'receiver-environment': receiverEnvironmentTable,
 };
 
-/** The document with every generated region replaced by what the code says now. */
+/** docs/configuration.md with its tables regenerated. */
 export function withGeneratedTables(document: string): string {
-  let result = document;
-  for (const [name, generate] of Object.entries(GENERATED_TABLES)) {
-    const start = `<!-- generated:${name} (npm run docs) -->`;
-    const end = `<!-- /generated:${name} -->`;
-    const from = result.indexOf(start);
-    const to = result.indexOf(end);
-    if (from === -1 || to < from) throw new Error(`docs/configuration.md has no region ${start} … ${end}`);
-    // Prettier would re-align the table, and the next `npm run docs` undo it: it leaves these alone.
-    const body = `<!-- prettier-ignore-start -->\n${generate()}\n<!-- prettier-ignore-end -->`;
-    result = `${result.slice(0, from + start.length)}\n${body}\n${result.slice(to)}`;
-  }
-  return result;
+  return withRegions(document, GENERATED_TABLES, 'docs/configuration.md');
 }
