@@ -6,6 +6,7 @@ import path from 'node:path';
 import { eventCatalogTable, subscriberEventTypesFile } from './catalog-files.ts';
 import { withRegions } from './markdown.ts';
 import { REPO_ROOT, withGeneratedTables } from './reference-tables.ts';
+import { withResourceTable } from './resource-table.ts';
 import { argsFile, withConfigBlock } from './setting-files.ts';
 
 export interface GeneratedFile {
@@ -24,6 +25,7 @@ export const GENERATED_FILES: readonly GeneratedFile[] = [
     path: 'docs/protocol.md',
     generate: (document) => withRegions(document, { 'event-catalog': eventCatalogTable }, 'docs/protocol.md'),
   },
+  { path: 'docs/deploy.md', generate: withResourceTable },
 ];
 
 export const absolute = (file: GeneratedFile): string => path.join(REPO_ROOT, file.path);
