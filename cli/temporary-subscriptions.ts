@@ -141,7 +141,7 @@ function stopped(signal: AbortSignal): Promise<void> {
   });
 }
 
-/** "gemini-batch-succeeded" for one route, `10 topics (prefix "gemini")` for several. */
+/** "gemini-batch-succeeded" for one route, `<n> topics (prefix "gemini")` for several. */
 export function describeTopics(routes: readonly RoutePlan[], prefix: string): string {
   return routes.length === 1 ? routes[0]!.topic : `${routes.length} topics (prefix "${prefix}")`;
 }
