@@ -4,6 +4,8 @@
  * setting added to it, and every declaration is consistent with itself.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import {
@@ -136,4 +138,19 @@ describe('a setting added to the table', () => {
     assert.equal(decodeStackValue('exampleRetries' as never, '4'), 4);
     assert.equal(stackKeyOf('exampleRetries' as never), 'exampleRetries');
   });
+});
+
+describe('hand-written argument docs that restate a setting', () => {
+  // EventSubscription takes the retry settings too; its JSDoc is written by hand, so its figures are checked here.
+  const source = readFileSync(
+    path.join(import.meta.dirname, '..', '..', 'infra/components/event-subscription.ts'),
+    'utf8',
+  );
+  for (const key of ['maxDeliveryAttempts', 'minimumBackoffSeconds', 'maximumBackoffSeconds'] as const) {
+    it(`EventSubscriptionArgs.${key} gives the table's bounds and default`, () => {
+      const doc = new RegExp(`/\\*\\*([^*]|\\*(?!/))*\\*/\\n\\s*${key}\\?:`).exec(source)?.[0] ?? '';
+      const { min, max, default: fallback } = SETTINGS[key];
+      assert.ok(doc.includes(`(${min}-${max})`) && doc.includes(`Default ${fallback}.`), `${key}: ${doc}`);
+    });
+  }
 });
