@@ -10,8 +10,13 @@ import { isServiceAccountEmail } from './gcp-ids.ts';
 import { SETTINGS } from './setting-table.ts';
 import { fail, shown } from './setting-values.ts';
 
-/** Seconds a consumer has to acknowledge a message, unless its `ackDeadlineSeconds` says otherwise. */
-export const DEFAULT_ACK_DEADLINE_SECONDS = 60;
+/**
+ * Seconds a consumer has to acknowledge a message: Pub/Sub allows 10 to 600
+ * (https://cloud.google.com/pubsub/docs/subscription-properties, "Acknowledgment deadline"); 60 unless `ackDeadlineSeconds` says otherwise.
+ * The JSDoc of Consumer and EventSubscriptionArgs restates these; test/unit/setting-table.test.ts checks it.
+ */
+export const ACK_DEADLINE_SECONDS = { min: 10, max: 600, default: 60 } as const;
+export const DEFAULT_ACK_DEADLINE_SECONDS = ACK_DEADLINE_SECONDS.default;
 const MAX_FILTER_BYTES = 256;
 const CONSUMER_FIELDS = new Set(['name', 'eventTypes', 'push', 'filter', 'ackDeadlineSeconds', 'exactlyOnce']);
 const PUSH_FIELDS = new Set(['endpoint', 'serviceAccountEmail', 'audience']);
@@ -140,8 +145,9 @@ export function resolveConsumer(value: unknown, where: string): ConsumerSettings
   }
 
   const ack = value['ackDeadlineSeconds'] ?? DEFAULT_ACK_DEADLINE_SECONDS;
-  if (typeof ack !== 'number' || !Number.isInteger(ack) || ack < 10 || ack > 600) {
-    bad('ackDeadlineSeconds must be a whole number from 10 to 600');
+  const { min, max } = ACK_DEADLINE_SECONDS;
+  if (typeof ack !== 'number' || !Number.isInteger(ack) || ack < min || ack > max) {
+    bad(`ackDeadlineSeconds must be a whole number from ${min} to ${max}`);
   }
   const exactlyOnce = value['exactlyOnce'] ?? false;
   if (typeof exactlyOnce !== 'boolean') bad('exactlyOnce must be true or false');

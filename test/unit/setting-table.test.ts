@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { ACK_DEADLINE_SECONDS } from '../../infra/consumer.ts';
 import {
   declarationOf,
   describeSetting,
@@ -146,6 +147,15 @@ describe('hand-written argument docs that restate a setting', () => {
     path.join(import.meta.dirname, '..', '..', 'infra/components/event-subscription.ts'),
     'utf8',
   );
+  it("Consumer's and EventSubscriptionArgs' ackDeadlineSeconds give its bounds and default", () => {
+    const { min, max, default: fallback } = ACK_DEADLINE_SECONDS;
+    const consumer = readFileSync(path.join(import.meta.dirname, '..', '..', 'infra/consumer.ts'), 'utf8');
+    for (const text of [source, consumer]) {
+      const doc = /\/\*\*([^*]|\*(?!\/))*\*\/\n\s*ackDeadlineSeconds\?:/.exec(text)?.[0] ?? '';
+      assert.ok(doc.includes(`(${min}-${max}). Default ${fallback}.`), doc);
+    }
+  });
+
   for (const key of ['maxDeliveryAttempts', 'minimumBackoffSeconds', 'maximumBackoffSeconds'] as const) {
     it(`EventSubscriptionArgs.${key} gives the table's bounds and default`, () => {
       const doc = new RegExp(`/\\*\\*([^*]|\\*(?!/))*\\*/\\n\\s*${key}\\?:`).exec(source)?.[0] ?? '';
