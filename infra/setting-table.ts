@@ -54,7 +54,14 @@ interface Common {
 }
 
 export type SettingDeclaration =
-  | (Common & { kind: 'string'; argType: 'string'; default?: string; required?: true })
+  | (Common & {
+      kind: 'string';
+      argType: 'string';
+      default?: string;
+      required?: true;
+      /** The only values accepted, when there are a few. */
+      choices?: readonly string[];
+    })
   | (Common & { kind: 'integer'; argType: 'number'; default: number; min: number; max: number })
   | (Common & { kind: 'boolean'; argType: 'boolean'; default: boolean })
   | (Common & { kind: 'duration'; argType: 'string'; default: string })
@@ -284,6 +291,7 @@ export const SETTINGS = {
     kind: 'string',
     argType: 'string',
     default: 'allUsers',
+    choices: ['allUsers', 'none'],
     example: 'none',
     description:
       '`allUsers` lets Gemini call the receiver (required unless you front it yourself); `none` creates no ' +
@@ -322,6 +330,7 @@ type KeysOfKind<K extends SettingKind> = {
 export type IntegerSetting = KeysOfKind<'integer'>;
 export type BooleanSetting = KeysOfKind<'boolean'>;
 export type StringSetting = KeysOfKind<'string'>;
+export type ListSetting = KeysOfKind<'list' | 'array'>;
 export type DurationSetting = KeysOfKind<'duration'>;
 
 /** A setting's declaration, typed as the union (for code that handles every kind). */

@@ -11,6 +11,7 @@ import {
   type BooleanSetting,
   type DurationSetting,
   type IntegerSetting,
+  type ListSetting,
   type SettingDeclaration,
   type SettingKey,
   type StringSetting,
@@ -77,7 +78,14 @@ export function stringSetting<K extends StringSetting>(
   key: K,
 ): (typeof SETTINGS)[K] extends { default: string } ? string : string | undefined {
   const declaration: SettingDeclaration = SETTINGS[key];
-  return (optionalString(args, key) ?? ('default' in declaration ? declaration.default : undefined)) as never;
+  const value = optionalString(args, key) ?? ('default' in declaration ? declaration.default : undefined);
+  const choices = declaration.kind === 'string' ? declaration.choices : undefined;
+  if (value !== undefined && choices !== undefined && !choices.includes(value)) {
+    const quoted = choices.map((choice) => JSON.stringify(choice));
+    const list = quoted.length === 2 ? quoted.join(' or ') : `one of ${quoted.join(', ')}`;
+    fail(key, `must be ${list} (got ${shown(value)})`, { example: exampleOf(key) });
+  }
+  return value as never;
 }
 
 export function integerSetting(args: GeminiWebhooksArgs, key: IntegerSetting): number {
@@ -108,11 +116,7 @@ export function durationSetting(args: GeminiWebhooksArgs, key: DurationSetting):
 }
 
 /** A list setting as given (undefined or null: its default), each entry a string. */
-export function stringListSetting(
-  args: GeminiWebhooksArgs,
-  key: 'schemes' | 'alertEmails',
-  what: string,
-): readonly string[] {
+export function stringListSetting(args: GeminiWebhooksArgs, key: ListSetting, what: string): readonly string[] {
   const value = raw(args, key) ?? SETTINGS[key].default;
   if (!Array.isArray(value) || value.some((item) => typeof item !== 'string'))
     fail(key, `must be a list of ${what}${got(value)}`, { example: exampleOf(key) });

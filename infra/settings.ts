@@ -40,8 +40,7 @@ export { SettingError } from './setting-values.ts';
 export type { Scheme };
 export const SCHEMES: readonly Scheme[] = ['static', 'jwt'];
 
-export type PublicInvoker = 'allUsers' | 'none';
-export const PUBLIC_INVOKERS: readonly PublicInvoker[] = ['allUsers', 'none'];
+export type PublicInvoker = (typeof SETTINGS.publicInvoker.choices)[number];
 
 export interface ReceiverSizing {
   minInstances: number;
@@ -277,11 +276,6 @@ export function resolveSettings(args: GeminiWebhooksArgs): Settings {
     logMetrics: durationSetting(args, 'logMetricsWait'),
   };
   const invoker = stringSetting(args, 'publicInvoker');
-  if (!(PUBLIC_INVOKERS as readonly string[]).includes(invoker)) {
-    fail('publicInvoker', `must be "allUsers" or "none" (got ${shown(invoker)})`, {
-      example: exampleOf('publicInvoker'),
-    });
-  }
 
   const settings: Settings = {
     project,

@@ -35,6 +35,9 @@ describe('every declaration', () => {
       if (declaration.kind === 'integer') {
         assert.ok(declaration.min <= declaration.default && declaration.default <= declaration.max, key);
       }
+      if (declaration.kind === 'string' && declaration.choices !== undefined && declaration.default !== undefined) {
+        assert.ok(declaration.choices.includes(declaration.default), key);
+      }
     });
   }
 
