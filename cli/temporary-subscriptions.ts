@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { SubscriptionCloseBehaviors, type Message, type Subscription } from '@google-cloud/pubsub';
-import type { RoutePlan } from '../functions/topology.ts';
+import { temporarySubscriptionName, type RoutePlan, type TemporaryPurpose } from '../functions/topology.ts';
 import type { CliContext } from './context.ts';
 import { describePubSubError, grpcCode, Status, PubSubSetupError, type PubSubHandle } from './pubsub.ts';
 
@@ -14,7 +14,7 @@ const EXPIRATION_SECONDS = 24 * 3600;
 
 export interface TemporarySubscriptionOptions {
   /** Part of each subscription's name, `<topic>-<purpose>-<8 hex digits>`, so a stray one says whose it is. */
-  purpose: 'tail' | 'listen';
+  purpose: TemporaryPurpose;
   ackDeadlineSeconds: number;
   /** How long an unacknowledged message is kept (at least 600 s). */
   retentionSeconds: number;
@@ -42,7 +42,7 @@ async function createTemporarySubscriptions(
   routes: readonly RoutePlan[],
   options: TemporarySubscriptionOptions,
 ): Promise<TemporarySubscriptions> {
-  const suffix = `${options.purpose}-${randomBytes(4).toString('hex')}`;
+  const tag = randomBytes(4).toString('hex');
   const created: TemporarySubscription[] = [];
   const remove = async (err: (line: string) => void): Promise<void> => {
     for (const { subscription } of created) {
@@ -58,7 +58,7 @@ async function createTemporarySubscriptions(
     for (const route of routes) {
       const [subscription] = await handle.pubsub
         .topic(route.topic)
-        .createSubscription(`${route.topic}-${suffix}`, {
+        .createSubscription(temporarySubscriptionName(route.topic, options.purpose, tag), {
           ackDeadlineSeconds: options.ackDeadlineSeconds,
           expirationPolicy: { ttl: { seconds: EXPIRATION_SECONDS } },
           messageRetentionDuration: { seconds: options.retentionSeconds },
@@ -141,7 +141,7 @@ function stopped(signal: AbortSignal): Promise<void> {
   });
 }
 
-/** "gemini-batch-succeeded" for one route, `10 topics (prefix "gemini")` for several. */
+/** "gemini-batch-succeeded" for one route, `<n> topics (prefix "gemini")` for several. */
 export function describeTopics(routes: readonly RoutePlan[], prefix: string): string {
   return routes.length === 1 ? routes[0]!.topic : `${routes.length} topics (prefix "${prefix}")`;
 }

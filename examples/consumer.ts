@@ -53,8 +53,6 @@ export function describe(event: GeminiEvent): string {
       return `batch ${event.id} ended (${event.type}): ${event.errorCode ?? '-'} ${event.errorMessage ?? ''}`.trim();
     case 'interaction.requires_action':
       return `interaction ${event.id} waits for input`;
-    case 'interaction.completed':
-      return `interaction ${event.id} completed`;
     case 'interaction.failed':
     case 'interaction.cancelled':
       return `interaction ${event.id} ended (${event.type}): ${event.errorCode ?? '-'}`;
@@ -62,6 +60,9 @@ export function describe(event: GeminiEvent): string {
       return `video ${event.id} ready: ${event.outputFileUri} (${event.fileName})`;
     case 'unknown':
       return `event of unknown type ${JSON.stringify(event.eventType)}; keeping it for later`;
+    default:
+      // Types this service has nothing special to do for (`interaction.completed`, and any the kit learns later).
+      return `${event.type} ${event.id}`;
   }
 }
 

@@ -47,14 +47,36 @@ export const TOPOLOGY_DEFAULTS = {
 export const MIN_DELIVERY_ATTEMPTS = 5;
 export const MAX_DELIVERY_ATTEMPTS = 100;
 
+/**
+ * The suffixes this project appends to a route's topic to name things of its own: `<topic>-<suffix>`,
+ * or `<topic>-<suffix>-<8 hex digits>` for the CLI's temporary subscriptions. A consumer's
+ * subscriptions are `<topic>-<consumer>`, so consumerNameProblem refuses every name these could
+ * produce. Whatever else comes to generate a name next to a topic's reserves its suffix here.
+ */
+export const GENERATED_SUFFIXES = {
+  /** Each route's dead-letter topic and that topic's own subscription: `<topic>-dead-letter`. */
+  deadLetter: 'dead-letter',
+  /** `gemini-webhooks tail`'s temporary subscriptions: `<topic>-tail-<8 hex>`. */
+  tail: 'tail',
+  /** `gemini-webhooks listen`'s temporary subscriptions: `<topic>-listen-<8 hex>`. */
+  listen: 'listen',
+} as const;
+
+export type TemporaryPurpose = 'tail' | 'listen';
+
 export function planRoute(prefix: string, route: RouteKey): RoutePlan {
   const topic = topicFor(prefix, route);
   return {
     route,
     topic,
-    deadLetterTopic: `${topic}-dead-letter`,
-    deadLetterSubscription: `${topic}-dead-letter`,
+    deadLetterTopic: `${topic}-${GENERATED_SUFFIXES.deadLetter}`,
+    deadLetterSubscription: `${topic}-${GENERATED_SUFFIXES.deadLetter}`,
   };
+}
+
+/** A temporary subscription of the CLI on a topic: `<topic>-<purpose>-<tag>`, `tag` 8 hex digits. */
+export function temporarySubscriptionName(topic: string, purpose: TemporaryPurpose, tag: string): string {
+  return `${topic}-${GENERATED_SUFFIXES[purpose]}-${tag}`;
 }
 
 /** One route per catalog event type, plus `unrouted`, in catalog order. */
@@ -72,9 +94,15 @@ export function consumerNameProblem(consumer: string): string | undefined {
       `starting with a letter and not ending with '-' (got ${JSON.stringify(consumer)})`
     );
   }
-  // `<topic>-dead-letter` is already the name of each route's dead-letter subscription.
-  if (consumer === 'dead-letter')
-    return 'must not be "dead-letter": that name belongs to the dead-letter subscriptions';
+  // `<topic>-<consumer>` must never be a name this project generates next to a topic.
+  for (const suffix of Object.values(GENERATED_SUFFIXES)) {
+    if (consumer === suffix || consumer.startsWith(`${suffix}-`)) {
+      return (
+        `must not be "${suffix}" or start with "${suffix}-": ` +
+        `subscriptions named <topic>-${suffix}… are the project's own (got ${JSON.stringify(consumer)})`
+      );
+    }
+  }
   return undefined;
 }
 

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { ROUTE_KEYS, routeSlug, type RouteKey } from '../functions/catalog.ts';
 import { planSubscription, type RoutePlan, type SubscriptionPlan } from '../functions/topology.ts';
+import type { Settings } from './settings.ts';
 
 function shortHash(text: string, length: number): string {
   return createHash('sha256').update(text).digest('hex').slice(0, length);
@@ -69,20 +70,49 @@ export function planNames(prefix: string): ResourceNames {
   };
 }
 
-/** Every API the deployment uses. */
-export const REQUIRED_APIS = [
-  'artifactregistry.googleapis.com',
-  'cloudbuild.googleapis.com',
-  'cloudfunctions.googleapis.com',
-  'cloudresourcemanager.googleapis.com',
-  'iam.googleapis.com',
-  'logging.googleapis.com',
-  'monitoring.googleapis.com',
-  'pubsub.googleapis.com',
-  'run.googleapis.com',
-  'secretmanager.googleapis.com',
-  'storage.googleapis.com',
-] as const;
+/**
+ * A Google API the deployment calls, what for, and, for one only an optional feature needs, when.
+ * An optional feature that needs another API adds its entry here with `when`; `enableApis` then
+ * enables it only where that feature is on.
+ */
+export interface ApiNeed {
+  service: string;
+  /** What the deployment uses it for, as docs/deploy.md lists it. */
+  usedFor: string;
+  /** Needed only when this holds; always when omitted. */
+  when?: (settings: ApiPlanInput) => boolean;
+}
+
+/** What decides which optional APIs are needed (the resolved settings fit). */
+export type ApiPlanInput = Pick<Settings, 'subscriptions' | 'alertEmails'>;
+
+export const API_NEEDS: readonly ApiNeed[] = [
+  { service: 'artifactregistry.googleapis.com', usedFor: "Artifact Registry: the receiver's images" },
+  { service: 'cloudbuild.googleapis.com', usedFor: 'Cloud Build: builds the receiver from its source archive' },
+  { service: 'cloudfunctions.googleapis.com', usedFor: 'Cloud Functions: the receiver' },
+  {
+    service: 'cloudresourcemanager.googleapis.com',
+    usedFor: "Resource Manager: project-level grants and the project's number",
+  },
+  { service: 'iam.googleapis.com', usedFor: 'IAM: service accounts' },
+  { service: 'logging.googleapis.com', usedFor: 'Cloud Logging: log-based metrics' },
+  { service: 'monitoring.googleapis.com', usedFor: 'Cloud Monitoring: alert policies, channels, the dashboard' },
+  { service: 'pubsub.googleapis.com', usedFor: 'Pub/Sub: topics and subscriptions' },
+  { service: 'run.googleapis.com', usedFor: "Cloud Run: the receiver's service" },
+  { service: 'secretmanager.googleapis.com', usedFor: 'Secret Manager: the signing secrets' },
+  { service: 'storage.googleapis.com', usedFor: "Cloud Storage: the receiver's source archive" },
+];
+
+/** The APIs a deployment with these settings needs, each once, sorted. */
+export function planApis(settings: ApiPlanInput, needs: readonly ApiNeed[] = API_NEEDS): string[] {
+  const services = needs.filter((need) => need.when?.(settings) ?? true).map((need) => need.service);
+  return [...new Set(services)].sort();
+}
+
+/** The APIs every deployment needs, whatever its optional features. */
+export const REQUIRED_APIS: readonly string[] = API_NEEDS.filter((need) => need.when === undefined)
+  .map((need) => need.service)
+  .sort();
 
 /** One subscription of a consumer on one route. */
 export interface ConsumerSubscriptionPlan extends SubscriptionPlan {
@@ -218,8 +248,8 @@ export function seconds(value: number): string {
 
 /**
  * An RE2 pattern matching every subscription these consumers can hold, `<prefix>-<route>-<consumer>`,
- * for monitoring filters. Listing the subscriptions one by one instead grows by ten names per
- * consumer and soon passes Cloud Monitoring's filter length limit; a route a consumer does not
+ * for monitoring filters. Listing the subscriptions one by one instead grows by a name per route
+ * and consumer and soon passes Cloud Monitoring's filter length limit; a route a consumer does not
  * subscribe to matches nothing, since no such subscription exists.
  */
 export function consumerSubscriptionPattern(prefix: string, consumers: readonly string[]): string {

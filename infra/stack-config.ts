@@ -1,54 +1,25 @@
 /**
- * This project's stack config (`Pulumi.yaml` declares every key) read into GeminiWebhooksArgs: the
- * strings Pulumi hands over are decoded (numbers, booleans, JSON lists), then checked by the same
- * `resolveSettings` the component applies, so a bad value fails here with one sentence that names the
- * stack key and gives the `pulumi config set` that fixes it. `parseStackConfig` is pure;
- * `readStackConfig` is the thin reader `infra/index.ts` calls.
+ * This project's stack config (`Pulumi.yaml` declares every key, generated from the setting table)
+ * read into GeminiWebhooksArgs: the strings Pulumi hands over are decoded by each setting's declared
+ * kind (numbers, booleans, lists, JSON), then checked by the same `resolveSettings` the component
+ * applies, so a bad value fails here with one sentence that names the stack key and gives the
+ * `pulumi config set` that fixes it. `parseStackConfig` is pure; `readStackConfig` is the thin reader
+ * `infra/index.ts` calls.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { RECEIVER_TUNABLES } from '../functions/config.ts';
-import { resolveSettings, SettingError, type GeminiWebhooksArgs, type SettingKey, type Settings } from './settings.ts';
+import type { GeminiWebhooksArgs } from './args.ts';
+import { declarationOf, SETTING_KEYS, SETTINGS, stackKeyOf, type SettingKey } from './setting-table.ts';
+import { exampleOf, SettingError } from './setting-values.ts';
+import { resolveSettings, type Settings } from './settings.ts';
 
 /** The Pulumi project name; also the config namespace of every key below except `gcp:*`. */
 export const PROJECT_NAME = 'gemini-webhooks-pubsub';
 
-/** Every key `readStackConfig` reads, in the order `Pulumi.yaml` documents them. */
-export const CONFIG_KEYS = [
-  'gcp:project',
-  'gcp:region',
-  'signingSecrets',
-  'schemes',
-  'jwksUrl',
-  'jwtAudience',
-  'jwtIssuer',
-  'jwtRequireBodyBinding',
-  'jwtAllowAnyAudience',
-  'topicPrefix',
-  'minInstances',
-  'maxInstances',
-  'concurrency',
-  'memory',
-  'timeoutSeconds',
-  'timestampToleranceSeconds',
-  'maxBodyBytes',
-  'publishTimeoutMs',
-  'secretRefreshSeconds',
-  'maxInFlight',
-  'maxDeliveryAttempts',
-  'minimumBackoffSeconds',
-  'maximumBackoffSeconds',
-  'topicRetentionSeconds',
-  'deadLetterRetentionSeconds',
-  'subscriptions',
-  'alertEmails',
-  'enableApis',
-  'publicInvoker',
-  'apiEnablementWait',
-  'buildGrantsWait',
-  'logMetricsWait',
-] as const;
+type StackKeyOf<K extends SettingKey> = (typeof SETTINGS)[K] extends { stackKey: infer S extends string } ? S : K;
+export type ConfigKey = { [K in SettingKey]: StackKeyOf<K> }[SettingKey];
 
-export type ConfigKey = (typeof CONFIG_KEYS)[number];
+/** Every key `readStackConfig` reads, in the setting table's order. */
+export const CONFIG_KEYS = SETTING_KEYS.map(stackKeyOf) as readonly ConfigKey[];
 
 /** Raw config strings as Pulumi stores them (structured values arrive as JSON text). */
 export type RawConfig = Partial<Record<ConfigKey, string>>;
@@ -63,75 +34,66 @@ export class StackConfigError extends Error {
   }
 }
 
-/** The stack key of a setting: the Google provider's own keys carry the project and the region. */
-function configKey(key: SettingKey): ConfigKey {
-  if (key === 'project') return 'gcp:project';
-  if (key === 'region') return 'gcp:region';
-  return key;
-}
-
-function setCommand(key: ConfigKey, example: string): string {
-  // Secrets go in encrypted; a list declared as an array in Pulumi.yaml is set element by element, since
+function setCommand(key: SettingKey, example: string): string {
+  // Secrets go in encrypted; a Pulumi `array` is set element by element, since
   // `pulumi config set alertEmails '[...]'` stores a string, which Pulumi then rejects against the type.
-  if (key === 'signingSecrets') return `pulumi config set --secret signingSecrets ${example}`;
-  if (key === 'alertEmails') return `pulumi config set --path 'alertEmails[0]' ${example}`;
-  return `pulumi config set ${key} ${example}`;
+  const stackKey = stackKeyOf(key);
+  if (key === 'signingSecrets') return `pulumi config set --secret ${stackKey} ${example}`;
+  if (declarationOf(key).kind === 'array') return `pulumi config set --path '${stackKey}[0]' ${example}`;
+  return `pulumi config set ${stackKey} ${example}`;
 }
 
-function configError(error: SettingError): StackConfigError {
-  const key = configKey(error.key);
-  const fix = error.fix ?? setCommand(key, error.example ?? '<value>');
-  return new StackConfigError(key, `Config \`${key}\` ${error.problem}; fix: ${fix}.`);
+function stackError(key: SettingKey, problem: string, hint: { example?: string; fix?: string } = {}): StackConfigError {
+  const fix = hint.fix ?? setCommand(key, hint.example ?? exampleOf(key));
+  return new StackConfigError(stackKeyOf(key) as ConfigKey, `Config \`${stackKeyOf(key)}\` ${problem}; fix: ${fix}.`);
 }
-
-const INTEGER_KEYS = new Set<ConfigKey>([
-  'minInstances',
-  'maxInstances',
-  'concurrency',
-  'timeoutSeconds',
-  'maxDeliveryAttempts',
-  'minimumBackoffSeconds',
-  'maximumBackoffSeconds',
-  'topicRetentionSeconds',
-  'deadLetterRetentionSeconds',
-  ...(Object.keys(RECEIVER_TUNABLES) as ConfigKey[]),
-]);
-const BOOLEAN_KEYS = new Set<ConfigKey>(['jwtRequireBodyBinding', 'jwtAllowAnyAudience', 'enableApis']);
-const JSON_KEYS = new Set<ConfigKey>(['signingSecrets', 'subscriptions', 'alertEmails']);
 
 /**
- * One stack value, decoded to the type the setting takes. A value that does not decode is passed on
- * as the text it is, so `resolveSettings` refuses it with the setting's own range in the message.
+ * One stack value, decoded to the type its setting takes. A value that cannot be that type is
+ * refused here, with what it must be; the setting's own rules (ranges, formats) are resolveSettings'.
  */
-function decode(key: ConfigKey, text: string): unknown {
-  if (INTEGER_KEYS.has(key)) return /^-?\d+$/.test(text) ? Number(text) : text;
-  if (BOOLEAN_KEYS.has(key)) return text === 'true' ? true : text === 'false' ? false : text;
-  if (key === 'schemes') {
-    return text
-      .split(',')
-      .map((item) => item.trim())
-      .filter((item) => item !== '');
+export function decodeStackValue(key: SettingKey, text: string): unknown {
+  const declaration = declarationOf(key);
+  switch (declaration.kind) {
+    case 'integer':
+      if (!/^-?\d+$/.test(text)) {
+        throw stackError(
+          key,
+          `must be a whole number from ${declaration.min} to ${declaration.max} (got ${JSON.stringify(text)})`,
+        );
+      }
+      return Number(text);
+    case 'boolean':
+      if (text !== 'true' && text !== 'false') {
+        throw stackError(key, `must be true or false (got ${JSON.stringify(text)})`);
+      }
+      return text === 'true';
+    case 'list':
+      return text
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+    case 'json':
+    case 'array':
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        // Never quote the text: it may be a list of secrets.
+        throw stackError(key, 'is not valid JSON');
+      }
+    case 'string':
+    case 'duration':
+      return text;
   }
-  if (JSON_KEYS.has(key)) {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      const example =
-        key === 'signingSecrets' ? `'["whsec_..."]'` : key === 'alertEmails' ? 'oncall@example.com' : "'[...]'";
-      throw new StackConfigError(key, `Config \`${key}\` is not valid JSON; fix: ${setCommand(key, example)}.`);
-    }
-  }
-  return text;
 }
 
 /** The stack's raw strings as the component's args; unset and blank keys are left out. */
 export function stackConfigArgs(raw: RawConfig): GeminiWebhooksArgs {
   const args: Record<string, unknown> = {};
-  for (const key of CONFIG_KEYS) {
-    const text = raw[key]?.trim();
+  for (const key of SETTING_KEYS) {
+    const text = raw[stackKeyOf(key) as ConfigKey]?.trim();
     if (text === undefined || text === '') continue;
-    const name = key === 'gcp:project' ? 'project' : key === 'gcp:region' ? 'region' : key;
-    args[name] = decode(key, text);
+    args[key] = decodeStackValue(key, text);
   }
   return args as unknown as GeminiWebhooksArgs;
 }
@@ -142,7 +104,11 @@ export function parseStackConfig(raw: RawConfig): { args: GeminiWebhooksArgs; se
   try {
     return { args, settings: resolveSettings(args) };
   } catch (error) {
-    throw error instanceof SettingError ? configError(error) : error;
+    if (!(error instanceof SettingError)) throw error;
+    const hint: { example?: string; fix?: string } = {};
+    if (error.example !== undefined) hint.example = error.example;
+    if (error.fix !== undefined) hint.fix = error.fix;
+    throw stackError(error.key, error.problem, hint);
   }
 }
 

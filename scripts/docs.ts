@@ -1,15 +1,17 @@
 /**
- * `npm run docs`: regenerates the reference tables of docs/configuration.md from the code that
- * defines them (scripts/lib/reference-tables.ts).
+ * `npm run docs`: regenerates every generated file and region (scripts/lib/generated-files.ts) from
+ * the code that defines what it lists: the setting table, the event catalog, the receiver's config.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { CONFIGURATION_DOC, withGeneratedTables } from './lib/reference-tables.ts';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { absolute, GENERATED_FILES } from './lib/generated-files.ts';
 
-const before = readFileSync(CONFIGURATION_DOC, 'utf8');
-const after = withGeneratedTables(before);
-if (after === before) {
-  process.stdout.write('docs/configuration.md is up to date.\n');
-} else {
-  writeFileSync(CONFIGURATION_DOC, after);
-  process.stdout.write('docs/configuration.md: reference tables regenerated.\n');
+for (const file of GENERATED_FILES) {
+  const before = existsSync(absolute(file)) ? readFileSync(absolute(file), 'utf8') : '';
+  const after = file.generate(before);
+  if (after === before) {
+    process.stdout.write(`${file.path} is up to date.\n`);
+  } else {
+    writeFileSync(absolute(file), after);
+    process.stdout.write(`${file.path}: regenerated.\n`);
+  }
 }

@@ -8,6 +8,8 @@
  */
 import { USER_METADATA_PREFIX, USER_METADATA_TRUNCATED } from '../functions/attributes.ts';
 import { isRecord } from '../functions/records.ts';
+import { EVENT_FIELDS, text } from './event-fields.ts';
+import { isGeminiEventType } from './event-types.ts';
 import type {
   BodyBinding,
   GeminiDelivery,
@@ -34,10 +36,6 @@ export class GeminiEventDecodeError extends Error {
 const SCHEMES = new Set<string>(['static-v1', 'static-v1a', 'jwt']);
 const BINDINGS = new Set<string>(['claims', 'digest', 'signature-only']);
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
-
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
 
 function date(value: unknown): Date | undefined {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value;
@@ -184,29 +182,8 @@ export function decodeGeminiEvent(input: unknown): GeminiEvent {
     body: parsed,
     delivery: delivery(message, webhookId),
   };
-  const failure = { errorCode: text(data['error_code']), errorMessage: text(data['error_message']) };
-  switch (eventType) {
-    case 'batch.succeeded':
-      return { ...base, type: eventType, outputFileUri: text(data['output_file_uri']) };
-    case 'batch.failed':
-    case 'batch.expired':
-    case 'batch.cancelled':
-      return { ...base, type: eventType, ...failure };
-    case 'interaction.requires_action':
-    case 'interaction.completed':
-      return { ...base, type: eventType };
-    case 'interaction.failed':
-    case 'interaction.cancelled':
-      return { ...base, type: eventType, ...failure };
-    case 'video.generated':
-      // The cookbook sample reads `video_uri`; the guide names `output_file_uri`.
-      return {
-        ...base,
-        type: eventType,
-        outputFileUri: text(data['output_file_uri']) ?? text(data['video_uri']),
-        fileName: text(data['file_name']),
-      };
-    default:
-      return { ...base, type: 'unknown' };
+  if (isGeminiEventType(eventType)) {
+    return { ...base, type: eventType, ...EVENT_FIELDS[eventType](data) } as GeminiEvent;
   }
+  return { ...base, type: 'unknown' };
 }

@@ -13,5 +13,6 @@ export {
   type PushHandlerDevelopmentOptions,
   type PushHandlerOptions,
 } from './push-handler.ts';
+export { GEMINI_EVENT_TYPES, isGeminiEventType } from './event-types.ts';
 export { generateListenSecret, LISTEN_SECRET_ENV } from './listen-token.ts';
 export type * from './types.ts';

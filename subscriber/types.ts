@@ -5,6 +5,11 @@
  * as `body` for anything this kit does not name.
  */
 
+import type { EventFields } from './event-fields.ts';
+import type { GeminiEventType } from './event-types.ts';
+
+export type { GeminiEventType } from './event-types.ts';
+
 /** How the receiver verified the delivery (attribute `verification_scheme`). */
 export type VerificationScheme = 'static-v1' | 'static-v1a' | 'jwt';
 /** How strongly a JWT delivery's body was bound to its token (attribute `body_binding`). */
@@ -35,7 +40,7 @@ export interface GeminiDelivery {
   attributes: Readonly<Record<string, string>>;
 }
 
-interface EventBase {
+export interface EventBase {
   /** The `type` string exactly as Gemini sent it (also for unknown types). */
   eventType: string | undefined;
   version: string | undefined;
@@ -49,47 +54,46 @@ interface EventBase {
   delivery: GeminiDelivery;
 }
 
-export interface BatchSucceededEvent extends EventBase {
-  type: 'batch.succeeded';
+/** What a succeeded batch adds: where its results are. */
+export interface BatchOutput {
   /** Where the results are, e.g. `gs://bucket/results.jsonl`. */
   outputFileUri: string | undefined;
 }
 
-export interface BatchEndedEvent extends EventBase {
-  type: 'batch.failed' | 'batch.expired' | 'batch.cancelled';
+/** What a job that ended without a result adds (failed, expired, cancelled). */
+export interface JobFailure {
   errorCode: string | undefined;
   errorMessage: string | undefined;
 }
 
-export interface InteractionEvent extends EventBase {
-  type: 'interaction.requires_action' | 'interaction.completed';
-}
-
-export interface InteractionEndedEvent extends EventBase {
-  type: 'interaction.failed' | 'interaction.cancelled';
-  errorCode: string | undefined;
-  errorMessage: string | undefined;
-}
-
-export interface VideoGeneratedEvent extends EventBase {
-  type: 'video.generated';
+/** What a generated video adds. */
+export interface VideoOutput {
   outputFileUri: string | undefined;
   /** The Files API name, e.g. `files/abc123`. */
   fileName: string | undefined;
 }
+
+/** An event type that adds nothing to the envelope. */
+export type NoFields = Record<never, never>;
+
+/** The event of one catalog type (or a union of types): the envelope, its `type`, and what the type adds. */
+export type GeminiEventOf<T extends GeminiEventType> = T extends GeminiEventType
+  ? EventBase & { type: T } & EventFields<T>
+  : never;
+
+export type BatchSucceededEvent = GeminiEventOf<'batch.succeeded'>;
+export type BatchEndedEvent = GeminiEventOf<'batch.failed' | 'batch.expired' | 'batch.cancelled'>;
+export type InteractionEvent = GeminiEventOf<'interaction.requires_action' | 'interaction.completed'>;
+export type InteractionEndedEvent = GeminiEventOf<'interaction.failed' | 'interaction.cancelled'>;
+export type VideoGeneratedEvent = GeminiEventOf<'video.generated'>;
 
 /** A type this kit does not know (yet), or none at all: look at `eventType` and `body`. */
 export interface UnknownGeminiEvent extends EventBase {
   type: 'unknown';
 }
 
-export type GeminiEvent =
-  | BatchSucceededEvent
-  | BatchEndedEvent
-  | InteractionEvent
-  | InteractionEndedEvent
-  | VideoGeneratedEvent
-  | UnknownGeminiEvent;
+/** Every event: one variant per catalog type (subscriber/event-types.ts), and `unknown`. */
+export type GeminiEvent = GeminiEventOf<GeminiEventType> | UnknownGeminiEvent;
 
 /** A message from a pull subscription (`Message` of @google-cloud/pubsub fits). */
 export interface PulledMessage {

@@ -13,7 +13,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { planRoutes } from '../../functions/topology.ts';
-import { planNames } from '../plan.ts';
+import { planApis, planNames } from '../plan.ts';
 import { resolveSettings, SettingError, type GeminiWebhooksArgs } from '../settings.ts';
 import { EventSubscription } from './event-subscription.ts';
 import { Monitoring } from './monitoring.ts';
@@ -82,7 +82,7 @@ export class GeminiWebhooks extends pulumi.ComponentResource {
     const apis = settings.enableApis
       ? new RequiredApis(
           `${name}-apis`,
-          { project, wait: settings.waits.apiEnablement },
+          { project, services: planApis(settings), wait: settings.waits.apiEnablement },
           { ...child, aliases: formerly('apis', 'gemini-webhooks:project:RequiredApis') },
         )
       : undefined;

@@ -6,7 +6,7 @@ import { joinedIds, propagationWait } from './propagation-wait.ts';
 
 export interface RequiredApisArgs {
   project: pulumi.Input<string>;
-  /** Service names to enable; defaults to everything this deployment uses. */
+  /** Service names to enable (`planApis` decides them); defaults to those every deployment needs. */
   services?: readonly string[];
   /** How long to wait after enabling before anything calls the APIs (Go duration, e.g. `60s`). */
   wait: pulumi.Input<string>;

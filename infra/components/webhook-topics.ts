@@ -17,7 +17,7 @@ export interface WebhookTopicsArgs {
   pubsubServiceAgentMember: pulumi.Input<string>;
   /** How long each event topic keeps messages, so a subscription created later can seek back. */
   topicRetentionSeconds: number;
-  /** How long each dead-letter subscription keeps dead letters (Pub/Sub allows at most 7 days). */
+  /** How long each dead-letter subscription keeps dead letters (MIN_RETENTION_SECONDS to MAX_RETENTION_SECONDS). */
   deadLetterRetentionSeconds: number;
   /** Labels for every topic and subscription. */
   labels?: Record<string, string>;

@@ -1,35 +1,17 @@
 /**
  * The reference tables of docs/configuration.md, generated from the code that defines what they list:
- * the stack settings from Pulumi.yaml's `config` block, the receiver's environment variables from
- * functions/config.ts. `npm run docs` writes them between their markers; a unit test fails when the
- * document and the code disagree.
+ * the stack settings from the setting table (infra/setting-table.ts, through the declarations it
+ * gives Pulumi.yaml), the receiver's environment variables from functions/config.ts. `npm run docs`
+ * writes them between their markers; a unit test fails when the document and the code disagree.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { RECEIVER_ENVIRONMENT, RECEIVER_TUNABLES } from '../../functions/config.ts';
+import { describeSetting, SETTINGS, stackKeyOf, type SettingKey } from '../../infra/setting-table.ts';
+import { table, withRegions } from './markdown.ts';
+import { configDeclaration } from './setting-files.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const CONFIGURATION_DOC = path.join(REPO_ROOT, 'docs', 'configuration.md');
-
-interface Declaration {
-  type: string;
-  default?: unknown;
-  description: string;
-}
-
-/** A Markdown table cell: one line, pipes escaped. */
-function cell(text: string): string {
-  return text
-    .replace(/\s*\n\s*/g, ' ')
-    .replace(/\|/g, '\\|')
-    .trim();
-}
-
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const line = (cells: readonly string[]): string => `| ${cells.map(cell).join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
 
 function shownDefault(value: unknown): string {
   if (value === undefined) return 'required';
@@ -37,15 +19,17 @@ function shownDefault(value: unknown): string {
   return `\`${typeof value === 'string' ? value : JSON.stringify(value)}\``;
 }
 
-/** Every setting `Pulumi.yaml` declares, in its order. */
-function stackSettingsTable(pulumiYaml: string = readFileSync(path.join(REPO_ROOT, 'Pulumi.yaml'), 'utf8')): string {
-  const project = parse(pulumiYaml) as { config: Record<string, Declaration> };
-  const rows = Object.entries(project.config).map(([key, declaration]) => [
-    `\`${key}\``,
-    declaration.type,
-    shownDefault(declaration.default),
-    declaration.description,
-  ]);
+/** Every stack setting, in the setting table's order, as Pulumi.yaml declares it (`gcp:*` as the provider does). */
+function stackSettingsTable(): string {
+  const rows = (Object.keys(SETTINGS) as SettingKey[]).map((key) => {
+    const declared = configDeclaration(key);
+    const setting = SETTINGS[key];
+    if (declared !== undefined) {
+      return [`\`${key}\``, declared.type, shownDefault(declared.default), declared.description];
+    }
+    const fallback = 'default' in setting ? setting.default : undefined;
+    return [`\`${stackKeyOf(key)}\``, 'string', shownDefault(fallback), describeSetting(setting)];
+  });
   return table(['setting', 'type', 'default', 'meaning'], rows);
 }
 
@@ -67,22 +51,11 @@ function receiverEnvironmentTable(): string {
 }
 
 const GENERATED_TABLES: Record<string, () => string> = {
-  'stack-settings': () => stackSettingsTable(),
+  'stack-settings': stackSettingsTable,
   'receiver-environment': receiverEnvironmentTable,
 };
 
-/** The document with every generated region replaced by what the code says now. */
+/** docs/configuration.md with its tables regenerated. */
 export function withGeneratedTables(document: string): string {
-  let result = document;
-  for (const [name, generate] of Object.entries(GENERATED_TABLES)) {
-    const start = `<!-- generated:${name} (npm run docs) -->`;
-    const end = `<!-- /generated:${name} -->`;
-    const from = result.indexOf(start);
-    const to = result.indexOf(end);
-    if (from === -1 || to < from) throw new Error(`docs/configuration.md has no region ${start} … ${end}`);
-    // Prettier would re-align the table, and the next `npm run docs` undo it: it leaves these alone.
-    const body = `<!-- prettier-ignore-start -->\n${generate()}\n<!-- prettier-ignore-end -->`;
-    result = `${result.slice(0, from + start.length)}\n${body}\n${result.slice(to)}`;
-  }
-  return result;
+  return withRegions(document, GENERATED_TABLES, 'docs/configuration.md');
 }

@@ -14,7 +14,12 @@ describe('GeminiWebhooks args', () => {
   const cases: [string, Record<string, unknown>, RegExp][] = [
     ['project', { project: 'Bad_Project' }, /`project` is not a Google Cloud project id \(got "Bad_Project"\)/],
     ['maxInstances', { maxInstances: 0 }, /`maxInstances` must be a whole number from 1 to 1000 \(got 0\)/],
-    ['maxInstances', { maxInstances: '10' }, /`maxInstances` must be a whole number from 1 to 1000 \(got "10"\)/],
+    [
+      'maxInstances',
+      { maxInstances: '10' },
+      /`maxInstances` must be a whole number from 1 to 1000, not the string "10"/,
+    ],
+    ['enableApis', { enableApis: 'true' }, /`enableApis` must be true or false, not the string "true"/],
     ['schemes', { schemes: ['static', 'hmac'] }, /`schemes` lists unknown scheme "hmac"/],
     ['schemes', { schemes: 'static' }, /`schemes` must be a list of schemes/],
     ['schemes', { schemes: ['jwt'] }, /`schemes` enables jwt but `jwtAudience` is not set/],

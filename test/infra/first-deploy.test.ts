@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_TOPIC_PREFIX, ROUTE_KEYS, type RouteKey } from '../../functions/catalog.ts';
+import { planRoutes } from '../../functions/topology.ts';
 import { DEFAULTS } from '../../infra/settings.ts';
 import type { RawConfig } from '../../infra/stack-config.ts';
 import { TYPES, type ModelRecord, type PriorResource } from './gcp-model.ts';
@@ -20,6 +22,7 @@ const FULL: RawConfig = fixtureConfig();
 /** What a new user deploys first: APIs managed elsewhere, no consumers, no secret yet, no alert emails. */
 const MINIMAL: RawConfig = { 'gcp:project': PROJECT, enableApis: 'false' };
 
+const TOPIC = 'gcp:pubsub/topic:Topic';
 const API_WAIT = `${DEPLOYMENT}-apis-propagation`;
 const BUILD_WAIT = `${DEPLOYMENT}-receiver-build-grants-propagation`;
 const METRICS_WAIT = `${DEPLOYMENT}-monitoring-log-metrics-propagation`;
@@ -166,44 +169,118 @@ describe('a first deploy with the full config, and the update after it', () => {
   });
 });
 
+/**
+ * The route (catalog type or `unrouted`) each Pub/Sub resource serves, from the topic it is on: a
+ * topic by its name, a subscription by its topic, a grant by its topic or its subscription. URN -> route.
+ */
+function routesOf(records: readonly PriorResource[]): Map<string, RouteKey> {
+  const last = (path: unknown): string => String(path).split('/').pop() ?? '';
+  const byTopic = new Map<string, RouteKey>();
+  for (const plan of planRoutes(DEFAULT_TOPIC_PREFIX)) {
+    byTopic.set(plan.topic, plan.route);
+    byTopic.set(plan.deadLetterTopic, plan.route);
+  }
+  const bySubscription = new Map<string, RouteKey>();
+  for (const record of records.filter((r) => r.type === TYPES.subscription)) {
+    const route = byTopic.get(last(record.inputs['topic']));
+    if (route !== undefined) bySubscription.set(String(record.inputs['name']), route);
+  }
+  const routes = new Map<string, RouteKey>();
+  for (const record of records) {
+    const route =
+      record.type === TOPIC
+        ? byTopic.get(String(record.inputs['name']))
+        : record.type === TYPES.subscription
+          ? bySubscription.get(String(record.inputs['name']))
+          : record.inputs['topic'] !== undefined
+            ? byTopic.get(last(record.inputs['topic']))
+            : record.inputs['subscription'] !== undefined
+              ? bySubscription.get(last(record.inputs['subscription']))
+              : undefined;
+    if (route !== undefined) routes.set(record.urn, route);
+  }
+  return routes;
+}
+
+/**
+ * An upgrade from `prior` (a stack of the program before GeminiWebhooks existed) to this program,
+ * with the full config: every old resource is found again under its alias and nothing is replaced,
+ * deleted or waited for. What the old stack cannot have had is what the catalog gained since it was
+ * recorded: the routes it has no topic for get their topics, subscriptions and grants created, and
+ * the monitoring that lists every route is updated. Nothing else may change but the receiver's code.
+ */
+function assertUpgradedInPlace(prior: readonly PriorResource[], upgrade: ProgramResult): void {
+  assertAccepted(upgrade);
+  const matched = new Set(upgrade.records.map((r) => r.aliasedFrom ?? r.urn));
+  assert.deepEqual(
+    prior.map((r) => r.urn).filter((urn) => !matched.has(urn)),
+    [],
+    'no resource of the old stack is left to delete',
+  );
+
+  const pinned = new Set(routesOf(prior).values());
+  const added = new Set(ROUTE_KEYS.filter((route) => !pinned.has(route)));
+  const routes = routesOf(upgrade.records);
+  const forAddedRoute = (r: ModelRecord): boolean => {
+    const route = routes.get(r.urn);
+    return r.custom && route !== undefined && added.has(route);
+  };
+  // The GeminiWebhooks component itself is new; a component is a grouping, nothing in the cloud.
+  assert.deepEqual(
+    upgrade.records.filter((r) => r.action === 'create' && !forAddedRoute(r)).map((r) => `${r.type} ${r.name}`),
+    [`gemini-webhooks-pubsub:index:GeminiWebhooks ${DEPLOYMENT}`],
+    'no cloud resource is created anew, except for event types the old stack did not have',
+  );
+  for (const route of added) {
+    const topics = upgrade.records.filter((r) => r.type === TOPIC && routes.get(r.urn) === route);
+    assert.deepEqual(
+      topics.map((r) => r.action),
+      ['create', 'create'],
+      `${route}, new since the state was recorded, gets its topic and dead-letter topic`,
+    );
+  }
+
+  // The source object is named by the content hash of the receiver's code, which has moved on since
+  // the state was recorded: a code change replaces that object and updates the function, by design.
+  const codeChange = new Set([TYPES.function, 'gcp:storage/bucketObject:BucketObject']);
+  const listsRoutes = new Set(added.size === 0 ? [] : [TYPES.alertPolicy, 'gcp:monitoring/dashboard:Dashboard']);
+  assert.deepEqual(
+    upgrade.records
+      .filter((r) => r.custom && r.action !== 'same' && !codeChange.has(r.type) && !forAddedRoute(r))
+      .filter((r) => !(r.action === 'update' && listsRoutes.has(r.type)))
+      .map((r) => `${r.action} ${r.name}`),
+    [],
+  );
+  assert.deepEqual(sleeping(upgrade), []);
+}
+
 describe('a stack deployed before the deployment became one component', () => {
   // The state the program left before GeminiWebhooks existed (every component at the root of the
-  // stack, under its former type), recorded from that program with the full config.
+  // stack, under its former type), recorded from that program with the full config (mocks.ts
+  // fixtureConfig). It pins that program's resource names, types and parents, which the aliases must
+  // match, and the event catalog of that time: nine types and `unrouted`. Types added to the catalog
+  // since are new resources of an upgrade, not a failure of it (assertUpgradedInPlace).
   const formerState = JSON.parse(
     readFileSync(path.join(import.meta.dirname, 'fixtures', 'stack-state-before-component.json'), 'utf8'),
   ) as PriorResource[];
-  let upgrade: ProgramResult;
-  before(() => {
-    upgrade = runProgram({ program: 'stack', config: FULL, prior: formerState });
+
+  it('is updated in place: every resource it had is found again, nothing replaced, nothing waited for', () => {
+    assertUpgradedInPlace(formerState, runProgram({ program: 'stack', config: FULL, prior: formerState }));
   });
 
-  it('is updated in place: every resource it had is found again under its alias', () => {
-    assertAccepted(upgrade);
-    const matched = new Set(upgrade.records.map((r) => r.aliasedFrom ?? r.urn));
-    assert.deepEqual(
-      formerState.map((r) => r.urn).filter((urn) => !matched.has(urn)),
-      [],
-      'no resource of the old stack is left to delete',
+  it('is updated in place when recorded before an event type existed: that type is simply added', () => {
+    // The recorded state without everything of one route is the state of a catalog one type smaller,
+    // so this is the upgrade after the catalog grows by a type.
+    const dropped: RouteKey = 'interaction.cancelled';
+    const routes = routesOf(formerState);
+    const smallerCatalog = formerState.filter((r) => routes.get(r.urn) !== dropped);
+    assert.ok(formerState.length - smallerCatalog.length >= 7, 'topics, subscriptions and grants of the route');
+    const upgrade = runProgram({ program: 'stack', config: FULL, prior: smallerCatalog });
+    assertUpgradedInPlace(smallerCatalog, upgrade);
+    assert.ok(
+      upgrade.records.some((r) => r.action === 'create' && r.type === TOPIC),
+      'the route was created',
     );
-    // The GeminiWebhooks component itself is new; a component is a grouping, nothing in the cloud.
-    assert.deepEqual(
-      upgrade.records.filter((r) => r.action === 'create').map((r) => `${r.type} ${r.name}`),
-      [`gemini-webhooks-pubsub:index:GeminiWebhooks ${DEPLOYMENT}`],
-      'no cloud resource is created anew',
-    );
-  });
-
-  it('replaces nothing and sleeps nowhere; only the receiver code may have changed since', () => {
-    // The source object is named by the content hash of the receiver's code, which has moved on since
-    // the state was recorded: a code change replaces that object and updates the function, by design.
-    const codeChange = new Set([TYPES.function, 'gcp:storage/bucketObject:BucketObject']);
-    assert.deepEqual(
-      upgrade.records
-        .filter((r) => r.custom && r.action !== 'same' && !codeChange.has(r.type))
-        .map((r) => `${r.action} ${r.name}`),
-      [],
-    );
-    assert.deepEqual(sleeping(upgrade), []);
   });
 });
 

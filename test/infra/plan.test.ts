@@ -5,10 +5,12 @@ import { isResourceScopedRole } from '../../policy/policies.ts';
 import { filterChangeProblem } from '../../infra/subscription-filter.ts';
 import { consumerNameProblem, planRoutes, planSubscription } from '../../functions/topology.ts';
 import {
+  API_NEEDS,
   consumerSubscriptionPattern,
   cpuForMemory,
   fitName,
   FUNCTION_NAME,
+  planApis,
   planBuildGrants,
   planConsumerSubscriptions,
   planDeadLetterPublisherGrants,
@@ -16,9 +18,11 @@ import {
   planNames,
   planReceiverRuntimeGrants,
   pushServiceAccountIdFor,
+  REQUIRED_APIS,
   REPOSITORY_ID,
   SERVICE_ACCOUNT_ID,
   serviceAccountIdFor,
+  type ApiPlanInput,
 } from '../../infra/plan.ts';
 
 const PREFIXES = ['g', 'gemini', 'acme-prod', `a${'b'.repeat(62)}`, 'x-y-z-0123456789-long-prefix-that-is-still-valid'];
@@ -185,5 +189,23 @@ describe('filter change refusal', () => {
       one,
       /subscription gemini-batch-failed-billing was created with no filter and the config now asks for filter "attributes\.a = \\"2\\""/,
     );
+  });
+});
+
+describe('planApis', () => {
+  const settings: ApiPlanInput = { subscriptions: [], alertEmails: [] };
+
+  it('enables every API a deployment always needs, each once', () => {
+    assert.deepEqual(planApis(settings), [...REQUIRED_APIS]);
+    assert.equal(new Set(API_NEEDS.map((need) => need.service)).size, API_NEEDS.length);
+  });
+
+  it("adds an optional feature's API only where that feature is on", () => {
+    const needs = [
+      ...API_NEEDS,
+      { service: 'example.googleapis.com', usedFor: 'alerts', when: (s: ApiPlanInput) => s.alertEmails.length > 0 },
+    ];
+    assert.ok(!planApis(settings, needs).includes('example.googleapis.com'));
+    assert.ok(planApis({ ...settings, alertEmails: ['a@example.com'] }, needs).includes('example.googleapis.com'));
   });
 });

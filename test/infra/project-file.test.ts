@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { RECEIVER_TUNABLES } from '../../functions/config.ts';
-import { DEFAULTS, type Settings } from '../../infra/settings.ts';
+import type { Settings } from '../../infra/settings.ts';
 import { CONFIG_KEYS, parseStackConfig, PROJECT_NAME, type RawConfig } from '../../infra/stack-config.ts';
 
 const parseSettings = (raw: RawConfig): Settings => parseStackConfig(raw).settings;
@@ -95,9 +95,6 @@ describe('Pulumi.yaml', () => {
     const declared = Object.fromEntries(
       [...declarations].filter(([, d]) => d.default !== undefined).map(([key, d]) => [key, asProgramSees(d.default)]),
     );
-    for (const [key, value] of Object.entries(DEFAULTS)) {
-      if (key in declared) assert.equal(declared[key], String(value), key);
-    }
     for (const [key, tunable] of Object.entries(RECEIVER_TUNABLES))
       assert.equal(declared[key], String(tunable.default), key);
     // The declared defaults, fed back as a stack would, parse to the program's defaults.

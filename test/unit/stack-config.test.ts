@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
@@ -351,5 +353,18 @@ describe('parseGoDuration', () => {
   it('refuses what it does not', () => {
     for (const text of ['', '60', 's', '5 m', '-5s', '+5s', '5min', '1d', '5s ', 'm5'])
       assert.equal(parseGoDuration(text), undefined, text);
+  });
+});
+
+describe('the error the docs show', () => {
+  it('is the one the program gives', () => {
+    const example = [
+      'Config `maxDeliveryAttempts` must be a whole number from 5 to 100 (got 200);',
+      'fix: pulumi config set maxDeliveryAttempts 5.',
+    ].join(' ');
+    assert.equal(errorOf({ maxDeliveryAttempts: '200' }).message, example);
+    for (const doc of ['docs/configuration.md', 'docs/deploy.md']) {
+      assert.ok(readFileSync(path.join(import.meta.dirname, '..', '..', doc), 'utf8').includes(example), doc);
+    }
   });
 });
