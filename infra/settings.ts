@@ -26,7 +26,7 @@ import {
 import type { Scheme } from '../functions/verify/result.ts';
 import * as pulumi from '@pulumi/pulumi';
 import { isRecord } from '../functions/records.ts';
-import { parseGoDuration } from './durations.ts';
+import { parseSleepDuration } from './durations.ts';
 import { isProjectId, isServiceAccountEmail } from './gcp-ids.ts';
 import { MAX_SIGNING_SECRETS, SigningSecret, signingSecretProblem } from './signing-secret.ts';
 
@@ -154,11 +154,11 @@ export interface GeminiWebhooksArgs {
    * invoker binding, for organisations whose domain-restricted sharing forbids allUsers. Default `allUsers`.
    */
   publicInvoker?: string;
-  /** Wait after enabling the APIs, before anything calls them (Go duration, 0s-1h). Default `60s`. */
+  /** Wait after enabling the APIs, before anything calls them (a number and ms, s, m or h; 0s-1h). Default `60s`. */
   apiEnablementWait?: string;
-  /** Wait after the build identity's grants, before the receiver is built (Go duration, 0s-1h). Default `120s`. */
+  /** Wait after the build identity's grants, before the receiver is built (a number and ms, s, m or h; 0s-1h). Default `120s`. */
   buildGrantsWait?: string;
-  /** Wait after creating the log-based metrics, before an alert uses one (Go duration, 0s-1h). Default `10m`. */
+  /** Wait after creating the log-based metrics, before an alert uses one (a number and ms, s, m or h; 0s-1h). Default `10m`. */
   logMetricsWait?: string;
 }
 
@@ -185,8 +185,8 @@ export interface ReceiverSizing {
 }
 
 /**
- * How long the program waits where Google Cloud applies a change after reporting it done, as Go
- * duration strings (`90s`, `5m`). Each wait runs only when what it waits for is created or
+ * How long the program waits where Google Cloud applies a change after reporting it done, in the
+ * form the Sleep takes (`90s`, `5m`; infra/durations.ts). Each wait runs only when what it waits for is created or
  * replaced, never on an update that changes nothing; docs/first-deploy.md has the sources.
  */
 export interface Waits {
@@ -313,9 +313,11 @@ function boolean(args: GeminiWebhooksArgs, key: SettingKey, fallback: boolean): 
 
 function duration(args: GeminiWebhooksArgs, key: SettingKey, fallback: string): string {
   const text = optionalString(args, key) ?? fallback;
-  const ms = parseGoDuration(text);
+  const ms = parseSleepDuration(text);
   if (ms === undefined || ms > MAX_WAIT_MS) {
-    fail(key, `must be a Go duration such as 90s or 10m, from 0s to 1h (got ${shown(text)})`, { example: fallback });
+    fail(key, `must be one number and a unit (ms, s, m or h) such as 90s or 10m, from 0s to 1h (got ${shown(text)})`, {
+      example: fallback,
+    });
   }
   return text;
 }

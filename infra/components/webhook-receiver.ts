@@ -50,7 +50,7 @@ export interface WebhookReceiverArgs {
   publicInvoker: PublicInvoker;
   /** Where the receiver's sources and the lockfile live; defaults to this repository's. */
   source?: BuildSourceOptions;
-  /** How long to wait after the build identity's grants before the build (Go duration, e.g. `120s`). */
+  /** How long to wait after the build identity's grants before the build (one number and a unit, e.g. `120s`; infra/durations.ts). */
   buildGrantsWait: pulumi.Input<string>;
   labels?: Record<string, string>;
 }
