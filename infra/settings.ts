@@ -36,6 +36,24 @@ export const SCHEMES: readonly Scheme[] = ['static', 'jwt'];
 export type PublicInvoker = 'allUsers' | 'none';
 export const PUBLIC_INVOKERS: readonly PublicInvoker[] = ['allUsers', 'none'];
 
+/**
+ * Who may reach the receiver's URL, as gcloud's `--ingress-settings` names it, and the function API's
+ * value for it (https://cloud.google.com/functions/docs/networking/network-settings#ingress_settings).
+ */
+export const INGRESS = {
+  all: 'ALLOW_ALL',
+  'internal-and-gclb': 'ALLOW_INTERNAL_AND_GCLB',
+  'internal-only': 'ALLOW_INTERNAL_ONLY',
+} as const;
+export type Ingress = (typeof INGRESS)[keyof typeof INGRESS];
+
+/**
+ * Where Secret Manager keeps the signing secret: `automatic` (Google chooses; the secret's location is
+ * global) or user-managed replicas in the listed regions
+ * (https://cloud.google.com/secret-manager/docs/choosing-replication).
+ */
+export type SecretReplication = { kind: 'automatic' } | { kind: 'user-managed'; locations: string[] };
+
 /** Push delivery of a consumer's subscriptions. */
 export interface PushDelivery {
   /** HTTPS endpoint Pub/Sub pushes each event to. */
@@ -158,6 +176,34 @@ export interface GeminiWebhooksArgs {
   apiEnablementWait?: string;
   /** Wait after the build identity's grants, before the receiver is built (a number and ms, s, m or h; 0s-1h). Default `120s`. */
   buildGrantsWait?: string;
+  /**
+   * Wait after the Pub/Sub service agent is created, before anything is granted to it (a number and ms,
+   * s, m or h; 0s-1h). Default `60s`.
+   */
+  serviceAgentWait?: string;
+  /**
+   * Where Secret Manager replicates the signing secret: `automatic`, or regions separated by commas
+   * (`europe-west1,europe-west4`) for organisations whose `gcp.resourceLocations` policy forbids the
+   * automatic (global) replication. Default `automatic`.
+   */
+  secretReplication?: string;
+  /**
+   * Who may reach the receiver: `all`, `internal-and-gclb` (only through your own load balancer) or
+   * `internal-only`, for organisations whose ingress policy forbids `all`. Gemini calls from the internet,
+   * so anything but `all` needs a load balancer in front. Default `all`.
+   */
+  ingress?: string;
+  /**
+   * Let a config change replace what holds data or is referenced from outside (topics, subscriptions,
+   * the secret, the function and its URL), e.g. a new `topicPrefix` or region. Default false: such a
+   * change is refused before anything is replaced.
+   */
+  allowReplacement?: boolean;
+  /**
+   * Protect topics, dead-letter subscriptions and the secret from deletion (Pulumi's `protect`): `pulumi
+   * destroy`, or a change that would delete one, fails until this is false and applied. Default true.
+   */
+  protectData?: boolean;
   /** Wait after creating the log-based metrics, before an alert uses one (a number and ms, s, m or h; 0s-1h). Default `10m`. */
   logMetricsWait?: string;
 }
@@ -196,6 +242,8 @@ export interface Waits {
   buildGrants: string;
   /** After the log-based metrics are created, before an alert policy uses one. */
   logMetrics: string;
+  /** After the Pub/Sub service agent is created, before anything is granted to it. */
+  serviceAgent: string;
 }
 
 /** The validated settings, every default applied. */
@@ -226,6 +274,10 @@ export interface Settings {
   enableApis: boolean;
   publicInvoker: PublicInvoker;
   waits: Waits;
+  secretReplication: SecretReplication;
+  ingress: Ingress;
+  allowReplacement: boolean;
+  protectData: boolean;
 }
 
 /** Defaults of every optional setting; `Pulumi.yaml` declares the same values. */
@@ -252,6 +304,11 @@ export const DEFAULTS = {
   apiEnablementWait: '60s',
   buildGrantsWait: '120s',
   logMetricsWait: '10m',
+  serviceAgentWait: '60s',
+  secretReplication: 'automatic',
+  ingress: 'all',
+  allowReplacement: false,
+  protectData: true,
 } as const;
 
 /** Longest wait a setting accepts: a deploy that sleeps longer is waiting for something else. */
@@ -528,6 +585,28 @@ export function memoryMiB(memory: string): number | undefined {
   return Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1);
 }
 
+function resolveSecretReplication(text: string | undefined): SecretReplication {
+  const value = text ?? DEFAULTS.secretReplication;
+  if (value === 'automatic') return { kind: 'automatic' };
+  const locations = value.split(',').map((location) => location.trim());
+  const hint = { example: 'europe-west1,europe-west4' };
+  for (const location of locations) {
+    if (!REGION.test(location))
+      fail('secretReplication', `must be "automatic" or regions separated by commas (got ${shown(value)})`, hint);
+  }
+  if (new Set(locations).size !== locations.length)
+    fail('secretReplication', `names a region twice (got ${shown(value)})`, hint);
+  return { kind: 'user-managed', locations };
+}
+
+function resolveIngress(text: string | undefined): Ingress {
+  const value = text ?? DEFAULTS.ingress;
+  if (!Object.hasOwn(INGRESS, value)) {
+    fail('ingress', `must be one of ${Object.keys(INGRESS).join(', ')} (got ${shown(value)})`, { example: 'all' });
+  }
+  return INGRESS[value as keyof typeof INGRESS];
+}
+
 /** Checks every setting and applies every default; throws a SettingError for the first bad one. */
 export function resolveSettings(args: GeminiWebhooksArgs): Settings {
   const project = optionalString(args, 'project');
@@ -621,6 +700,7 @@ export function resolveSettings(args: GeminiWebhooksArgs): Settings {
     apiEnablement: duration(args, 'apiEnablementWait', DEFAULTS.apiEnablementWait),
     buildGrants: duration(args, 'buildGrantsWait', DEFAULTS.buildGrantsWait),
     logMetrics: duration(args, 'logMetricsWait', DEFAULTS.logMetricsWait),
+    serviceAgent: duration(args, 'serviceAgentWait', DEFAULTS.serviceAgentWait),
   };
   const invoker = optionalString(args, 'publicInvoker') ?? DEFAULTS.publicInvoker;
   if (!(PUBLIC_INVOKERS as readonly string[]).includes(invoker)) {
@@ -648,6 +728,10 @@ export function resolveSettings(args: GeminiWebhooksArgs): Settings {
     enableApis,
     publicInvoker: invoker as PublicInvoker,
     waits,
+    secretReplication: resolveSecretReplication(optionalString(args, 'secretReplication')),
+    ingress: resolveIngress(optionalString(args, 'ingress')),
+    allowReplacement: boolean(args, 'allowReplacement', DEFAULTS.allowReplacement),
+    protectData: boolean(args, 'protectData', DEFAULTS.protectData),
   };
   if (jwtAudience !== undefined) settings.jwtAudience = jwtAudience;
   if (jwtIssuer !== undefined) settings.jwtIssuer = jwtIssuer;

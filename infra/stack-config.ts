@@ -46,6 +46,11 @@ export const CONFIG_KEYS = [
   'apiEnablementWait',
   'buildGrantsWait',
   'logMetricsWait',
+  'serviceAgentWait',
+  'secretReplication',
+  'ingress',
+  'allowReplacement',
+  'protectData',
 ] as const;
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -96,7 +101,13 @@ const INTEGER_KEYS = new Set<ConfigKey>([
   'deadLetterRetentionSeconds',
   ...(Object.keys(RECEIVER_TUNABLES) as ConfigKey[]),
 ]);
-const BOOLEAN_KEYS = new Set<ConfigKey>(['jwtRequireBodyBinding', 'jwtAllowAnyAudience', 'enableApis']);
+const BOOLEAN_KEYS = new Set<ConfigKey>([
+  'jwtRequireBodyBinding',
+  'jwtAllowAnyAudience',
+  'enableApis',
+  'allowReplacement',
+  'protectData',
+]);
 const JSON_KEYS = new Set<ConfigKey>(['signingSecrets', 'subscriptions', 'alertEmails']);
 
 /**

@@ -51,7 +51,26 @@ describe('parseStackConfig', () => {
     assert.deepEqual(s.signingSecrets, []);
     assert.deepEqual(s.subscriptions, []);
     assert.equal(s.jwtAudience, undefined);
-    assert.deepEqual(s.waits, { apiEnablement: '60s', buildGrants: '120s', logMetrics: '10m' });
+    assert.deepEqual(s.waits, { apiEnablement: '60s', buildGrants: '120s', logMetrics: '10m', serviceAgent: '60s' });
+    assert.deepEqual(s.secretReplication, { kind: 'automatic' });
+    assert.equal(s.ingress, 'ALLOW_ALL');
+    assert.equal(s.allowReplacement, false);
+    assert.equal(s.protectData, true);
+  });
+
+  it('reads the settings organisations with secure-by-default policies need', () => {
+    const s = parseSettings({
+      ...BASE,
+      secretReplication: 'europe-west1, europe-west4',
+      ingress: 'internal-and-gclb',
+      allowReplacement: 'true',
+      protectData: 'false',
+    });
+    assert.deepEqual(s.secretReplication, { kind: 'user-managed', locations: ['europe-west1', 'europe-west4'] });
+    assert.equal(s.ingress, 'ALLOW_INTERNAL_AND_GCLB');
+    assert.equal(s.allowReplacement, true);
+    assert.equal(s.protectData, false);
+    assert.equal(parseSettings({ ...BASE, ingress: 'internal-only' }).ingress, 'ALLOW_INTERNAL_ONLY');
   });
 
   const cases: [string, RawConfig, RegExp][] = [
@@ -107,6 +126,15 @@ describe('parseStackConfig', () => {
       /one number and a unit \(ms, s, m or h\) such as 90s or 10m.*pulumi config set apiEnablementWait 60s\.$/,
     ],
     ['buildGrantsWait', { buildGrantsWait: '-5s' }, /one number and a unit/],
+    ['serviceAgentWait', { serviceAgentWait: '1m0s' }, /one number and a unit/],
+    [
+      'secretReplication',
+      { secretReplication: 'global' },
+      /pulumi config set secretReplication europe-west1,europe-west4\.$/,
+    ],
+    ['secretReplication', { secretReplication: 'europe-west1,europe-west1' }, /names a region twice/],
+    ['ingress', { ingress: 'ALLOW_ALL' }, /must be one of all, internal-and-gclb, internal-only/],
+    ['allowReplacement', { allowReplacement: 'yes' }, /must be true or false/],
     ['buildGrantsWait', { buildGrantsWait: '1m30s' }, /one number and a unit .*\(got "1m30s"\)/],
     ['logMetricsWait', { logMetricsWait: '2h' }, /from 0s to 1h \(got "2h"\)/],
     ['logMetricsWait', { logMetricsWait: '10 m' }, /one number and a unit/],
@@ -221,7 +249,7 @@ describe('parseStackConfig', () => {
 
   it('takes the waits as the Sleep takes them, kept as written', () => {
     const s = parseSettings({ ...BASE, apiEnablementWait: '90s', buildGrantsWait: '1.5m', logMetricsWait: '0s' });
-    assert.deepEqual(s.waits, { apiEnablement: '90s', buildGrants: '1.5m', logMetrics: '0s' });
+    assert.deepEqual(s.waits, { apiEnablement: '90s', buildGrants: '1.5m', logMetrics: '0s', serviceAgent: '60s' });
   });
 
   it('parses consumers, expanding "*" to every route in catalog order', () => {
