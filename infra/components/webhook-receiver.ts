@@ -11,11 +11,13 @@ import {
   type BuildSourceOptions,
   type SourceArchive,
 } from '../archive.ts';
-import type { PublicInvoker, ReceiverSizing, Scheme } from '../settings.ts';
+import type { Replacement } from '../replacement.ts';
+import type { Ingress, PublicInvoker, ReceiverSizing, Scheme } from '../settings.ts';
 import { memoryMiB } from '../settings.ts';
 import { cpuForMemory, planBuildGrants, planNames, planReceiverRuntimeGrants, type Grant } from '../plan.ts';
 import { inheritedDependsOn } from './options.ts';
 import { joinedIds, propagationWait } from './propagation-wait.ts';
+import { deployedChange, guardedOptions } from './replacement-guard.ts';
 import type { SigningSecrets } from './signing-secrets.ts';
 
 export interface WebhookReceiverArgs {
@@ -48,6 +50,13 @@ export interface WebhookReceiverArgs {
    * (docs/deploy.md, "If your organisation forbids allUsers").
    */
   publicInvoker: PublicInvoker;
+  /**
+   * Who may reach the URL (the function API's ingress setting). Default `ALLOW_ALL`: Gemini calls from
+   * the internet, so anything else needs a load balancer in front.
+   */
+  ingress?: Ingress;
+  /** Let a change replace the function, and so change its URL (a new name, region or project). Default false. */
+  allowReplacement?: boolean;
   /** Where the receiver's sources and the lockfile live; defaults to this repository's. */
   source?: BuildSourceOptions;
   /** How long to wait after the build identity's grants before the build (one number and a unit, e.g. `120s`; infra/durations.ts). */
@@ -78,6 +87,8 @@ export class WebhookReceiver extends pulumi.ComponentResource {
   public readonly buildGrants: pulumi.CustomResource[];
   /** The wait between the build identity's grants and the function's build. */
   public readonly buildGrantsPropagation: pulumi.CustomResource;
+  /** The replacement the config would need (none on a fresh deploy). */
+  public readonly replacement: pulumi.Output<Replacement | undefined>;
   /** The allUsers invoker binding, when enabled. */
   public readonly publicInvokerBinding?: gcp.cloudrunv2.ServiceIamMember;
 
@@ -230,7 +241,7 @@ export class WebhookReceiver extends pulumi.ComponentResource {
           availableMemory: args.sizing.memory,
           availableCpu: cpuForMemory(mib),
           timeoutSeconds: args.sizing.timeoutSeconds,
-          ingressSettings: 'ALLOW_ALL',
+          ingressSettings: args.ingress ?? 'ALLOW_ALL',
           allTrafficOnLatestRevision: true,
           environmentVariables: env,
         },
@@ -239,8 +250,14 @@ export class WebhookReceiver extends pulumi.ComponentResource {
       {
         parent: this,
         dependsOn: [...after, ...runtimeGrants, this.buildGrantsPropagation, ...args.signingSecrets.versions.values()],
+        ...guardedOptions('function', { allowReplacement: args.allowReplacement ?? false }),
       },
     );
+    this.replacement = deployedChange('function', this.function, {
+      project: args.project,
+      name: names.functionName,
+      location: args.region,
+    });
 
     this.url = this.function.url;
     // A 2nd gen function runs as a Cloud Run service of the same name.
