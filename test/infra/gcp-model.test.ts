@@ -304,7 +304,7 @@ describe('domain-scoped projects', () => {
 
 // Last: the project lacks Secret Manager; once it is enabled in this run, later secrets must wait.
 describe('API enablement', () => {
-  it('refuses a call to an API nobody enabled, then one enabled in this run before a wait, and accepts one after it', async () => {
+  it('refuses an API nobody enabled, then one enabled in this run before a wait; accepts one after it', async () => {
     const missing = await violationsOf(() => [
       new gcp.secretmanager.Secret('no-api', { secretId: 'a', replication: { auto: {} } }),
     ]);

@@ -33,7 +33,7 @@ export const RULES = {
       'https://cloud.google.com/functions/docs/create-deploy-gcloud (the APIs a function needs)',
   },
   'service-agent-exists': {
-    what: "a grant to a service agent takes its member from the agent's ServiceIdentity, so it runs after the agent exists",
+    what: "a grant to a service agent takes its member from the agent's ServiceIdentity, so runs after it exists",
     source: 'https://cloud.google.com/iam/docs/create-service-agents',
   },
   'service-agent-delay': {
@@ -92,7 +92,7 @@ export const RULES = {
     source: 'https://cloud.google.com/functions/docs/networking/network-settings#ingress_settings',
   },
   'org-resource-locations': {
-    what: 'gcp.resourceLocations refuses resources, and automatic (global) secret replication, outside the allowed regions',
+    what: 'gcp.resourceLocations refuses resources, and automatic (global) secret replication, outside its regions',
     source:
       'https://cloud.google.com/resource-manager/docs/organization-policy/defining-locations, ' +
       'https://cloud.google.com/secret-manager/docs/choosing-replication',
@@ -555,7 +555,10 @@ export class GcpModel {
   /** Why no good Sleep was found, for a violation's parenthesis. */
   #noSleep(found: { short?: ModelRecord }, after: string, minMs: number): string {
     if (found.short !== undefined)
-      return `(the Sleep ${found.short.name} after ${after} waits ${String(found.short.inputs['createDuration'])}, less than the ${minMs / 1000} s the source gives)`;
+      return (
+        `(the Sleep ${found.short.name} after ${after} waits ${String(found.short.inputs['createDuration'])}, ` +
+        `less than the ${minMs / 1000} s the source gives)`
+      );
     return `(no Sleep after ${after} among its dependencies)`;
   }
 
@@ -569,7 +572,8 @@ export class GcpModel {
     if (sleepMs(duration) === undefined) {
       yield (
         `[sleep-duration] ${record.name}: Invalid Attribute Value Match: Attribute create_duration must be a number ` +
-        `immediately followed by ms (milliseconds), s (seconds), m (minutes), or h (hours) (got ${JSON.stringify(duration)})`
+        'immediately followed by ms (milliseconds), s (seconds), m (minutes), or h (hours) ' +
+        `(got ${JSON.stringify(duration)})`
       );
     }
   }
@@ -624,23 +628,28 @@ export class GcpModel {
       const agent = typeof member === 'string' ? SERVICE_AGENT_MEMBER.exec(member)?.[1] : undefined;
       if (agent === undefined) continue;
       const doesNotExist = `${record.name}: Error 400: Service account ${agent} does not exist`;
-      const identity = this.records.find(
+      const identities = this.records.filter(
         (r) => r.type === TYPES.serviceIdentity && r.state['member'] === member && r.order < record.order,
       );
-      if (identity === undefined) {
+      if (identities.length === 0) {
         yield `[service-agent-exists] ${doesNotExist} (no ServiceIdentity for it was registered before this grant)`;
         continue;
       }
-      const from = new Set(Object.values(record.propertyDependencies).flat());
-      const fromIdentity = [...from].some((urn) => urn === identity.urn || this.dependenciesOf(urn).has(identity.urn));
-      if (!from.has(identity.urn) && !(fromIdentity && this.follows(record, identity))) {
+      // The resources the member's value came from: the ServiceIdentity must be one of them.
+      const from = new Set([
+        ...(record.propertyDependencies['member'] ?? []),
+        ...(record.propertyDependencies['members'] ?? []),
+      ]);
+      const identity = identities.find((r) => from.has(r.urn));
+      if (identity === undefined) {
         yield `[service-agent-exists] ${doesNotExist} (the member is not taken from the ServiceIdentity's output)`;
         continue;
       }
       if (FRESH.has(identity.action)) {
-        const found = this.#sleepBetween(record, [identity], WAIT_LOWER_BOUNDS_MS.serviceAgent);
+        const bound = WAIT_LOWER_BOUNDS_MS.serviceAgent;
+        const found = this.#sleepBetween(record, [identity], bound);
         if (found.sleep === undefined)
-          yield `[service-agent-delay] ${doesNotExist} ${this.#noSleep(found, `creating ${identity.name}`, WAIT_LOWER_BOUNDS_MS.serviceAgent)}`;
+          yield `[service-agent-delay] ${doesNotExist} ${this.#noSleep(found, `creating ${identity.name}`, bound)}`;
       }
     }
   }
@@ -654,7 +663,8 @@ export class GcpModel {
     for (const identity of this.records.filter((r) => r.type === TYPES.serviceIdentity)) {
       const role = SERVICE_AGENT_ROLE[String(identity.inputs['service'])];
       if (role === undefined) {
-        yield `[service-agent-role] ${identity.name}: the model knows no usual role of the ${String(identity.inputs['service'])} agent`;
+        const service = String(identity.inputs['service']);
+        yield `[service-agent-role] ${identity.name}: the model knows no usual role of the ${service} agent`;
         continue;
       }
       const granted = this.records.some(
@@ -666,7 +676,8 @@ export class GcpModel {
       );
       if (!granted)
         yield (
-          `[service-agent-role] ${identity.name}: the agent ${String(identity.state['email'])}, if created on request, ` +
+          `[service-agent-role] ${identity.name}: the agent ${String(identity.state['email'])}, ` +
+          'if created on request, ' +
           `does not hold ${role}, which Google grants only to agents it creates itself`
         );
     }
@@ -709,7 +720,10 @@ export class GcpModel {
     if (record.type !== TYPES.function || record.action === 'same') return;
     const email = /serviceAccounts\/([^/]+)$/.exec(String(record.inputs['buildConfig']?.serviceAccount ?? ''))?.[1];
     if (email === undefined) {
-      yield `[build-identity-roles] ${record.name}: the function names no build service account; the model expects a dedicated build identity`;
+      yield (
+        `[build-identity-roles] ${record.name}: the function names no build service account; ` +
+        'the model expects a dedicated build identity'
+      );
       return;
     }
     const project = this.#project(record);
@@ -749,7 +763,8 @@ export class GcpModel {
               ? `repository ${repository?.[2] ?? '(none)'}`
               : `bucket ${sourcesBucket}`;
         yield (
-          `[build-identity-roles] ${record.name}: Build failed: the build service account ${email} lacks ${need.role} ` +
+          `[build-identity-roles] ${record.name}: Build failed: the build service account ${email} ` +
+          `lacks ${need.role} ` +
           `on ${where}, which Google lists for a function's build identity`
         );
       } else used.push(grant);
@@ -788,7 +803,9 @@ export class GcpModel {
       if (name === undefined) continue;
       if ((this.#options.existingTopics ?? []).includes(name)) continue;
       const topic = this.records.find((r) => r.type === TYPES.topic && r.inputs['name'] === name);
-      const missing = `[subscription-topics] ${record.name}: Error 404: Resource not found (resource=${name}): the ${what} of subscription ${String(record.inputs['name'])}`;
+      const missing =
+        `[subscription-topics] ${record.name}: Error 404: Resource not found (resource=${name}): ` +
+        `the ${what} of subscription ${String(record.inputs['name'])}`;
       if (topic === undefined) yield `${missing} is no topic registered before it`;
       else if (FRESH.has(topic.action) && !this.follows(record, topic))
         yield `${missing} is created in this run, and the subscription does not depend on it`;
@@ -805,7 +822,8 @@ export class GcpModel {
     const after = record.inputs['filter'] ?? '';
     if (before !== after) {
       yield (
-        `[immutable-filter] ${record.name}: replacing subscription ${String(record.inputs['name'])} to change its filter ` +
+        `[immutable-filter] ${record.name}: replacing subscription ${String(record.inputs['name'])} ` +
+        'to change its filter ' +
         `from ${JSON.stringify(before)} to ${JSON.stringify(after)} deletes its unacknowledged messages`
       );
     }
@@ -832,7 +850,11 @@ export class GcpModel {
     const changed = Object.keys({ ...prior.inputs, ...record.inputs }).filter(
       (key) => !isDeepStrictEqual(prior.inputs[key], record.inputs[key]),
     );
-    yield `[data-replacement] ${record.name}: replacing ${record.type.split(':').pop()} ${String(prior.inputs['name'] ?? prior.inputs['secretId'])} (changed: ${changed.join(', ')}) ${what}`;
+    const resource = String(prior.inputs['name'] ?? prior.inputs['secretId']);
+    yield (
+      `[data-replacement] ${record.name}: replacing ${record.type.split(':').pop()} ${resource} ` +
+      `(changed: ${changed.join(', ')}) ${what}`
+    );
   }
 
   /** The org policies of a secure-by-default organisation, when the model is given them. */
@@ -855,14 +877,16 @@ export class GcpModel {
       const ingress = record.inputs['serviceConfig']?.ingressSettings ?? 'ALLOW_ALL';
       if (!policies.allowedIngress.includes(ingress))
         yield (
-          `[org-allowed-ingress] ${record.name}: Error 400: ingress ${ingress} violates constraints/cloudfunctions.allowedIngressSettings ` +
+          `[org-allowed-ingress] ${record.name}: Error 400: ingress ${ingress} ` +
+          'violates constraints/cloudfunctions.allowedIngressSettings ' +
           `(allowed: ${policies.allowedIngress.join(', ')})`
         );
     }
     if (policies.resourceLocations !== undefined) {
       const allowed = policies.resourceLocations;
       const refuse = (where: string): string =>
-        `[org-resource-locations] ${record.name}: Error 400: location ${where} violates constraints/gcp.resourceLocations ` +
+        `[org-resource-locations] ${record.name}: Error 400: location ${where} ` +
+        'violates constraints/gcp.resourceLocations ' +
         `(allowed: ${allowed.join(', ')})`;
       if (record.type === TYPES.secret) {
         const replication = record.inputs['replication'] ?? {};

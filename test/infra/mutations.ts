@@ -7,6 +7,9 @@
  */
 import type { RuleId } from './gcp-model.ts';
 
+/** The Pub/Sub agent's email in the model's project, as a mistaken program would write it out. */
+const AGENT = 'service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com';
+
 /** The runs a mutation can be shown on (mutation-suite.ts defines them). */
 export type Scenario =
   'fresh-full' | 'fresh-minimal' | 'prefix-change' | 'filter-change' | 'subscription-alone' | 'org-policies';
@@ -64,9 +67,8 @@ export const MUTATIONS: readonly Mutation[] = [
     edits: [
       {
         file: 'infra/components/webhook-receiver.ts',
-        find: "this.buildGrants = planBuildGrants(args.project, '(source bucket)', names.repositoryId, buildMember).map(",
-        replace:
-          "this.buildGrants = planBuildGrants(args.project, '(source bucket)', names.repositoryId, buildMember).slice(0, 1).map(",
+        find: 'names.repositoryId, buildMember).map(',
+        replace: 'names.repositoryId, buildMember).slice(0, 1).map(',
       },
     ],
   },
@@ -107,7 +109,9 @@ export const MUTATIONS: readonly Mutation[] = [
         file: 'infra/components/event-subscription.ts',
         find: 'subscription: subscription.name,\n          role: grant.role,\n          member: grant.member,',
         replace:
-          'subscription: subscription.name,\n          role: grant.role,\n          member: `serviceAccount:service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com`,',
+          'subscription: subscription.name,\n          role: grant.role,\n          member: `serviceAccount:' +
+          AGENT +
+          '`,',
       },
     ],
   },
@@ -145,7 +149,9 @@ export const MUTATIONS: readonly Mutation[] = [
       },
       {
         file: 'infra/durations.ts',
-        find: "  const unit = text.endsWith('ms') ? 'ms' : text.slice(-1);\n  return Number(text.slice(0, -unit.length)) * UNIT_MS[unit]!;",
+        find:
+          "  const unit = text.endsWith('ms') ? 'ms' : text.slice(-1);\n" +
+          '  return Number(text.slice(0, -unit.length)) * UNIT_MS[unit]!;',
         replace: '  return 120_000;',
       },
       { file: 'infra/settings.ts', find: "buildGrantsWait: '120s',", replace: "buildGrantsWait: '2m0s'," },
@@ -161,7 +167,9 @@ export const MUTATIONS: readonly Mutation[] = [
         file: 'infra/components/webhook-topics.ts',
         find: 'topic: deadLetterTopic.name,\n          role: grant.role,\n          member: grant.member,',
         replace:
-          'topic: deadLetterTopic.name,\n          role: grant.role,\n          member: `serviceAccount:service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com`,',
+          'topic: deadLetterTopic.name,\n          role: grant.role,\n          member: `serviceAccount:' +
+          AGENT +
+          '`,',
       },
     ],
   },
@@ -267,7 +275,8 @@ export const MUTATIONS: readonly Mutation[] = [
         file: 'infra/components/webhook-receiver.ts',
         find: 'const locationName = `projects/${args.project}/locations/${args.region}`;',
         replace:
-          'void gcp.organizations.getProject({ projectId: args.project }).catch(() => undefined);\n    const locationName = `projects/${args.project}/locations/${args.region}`;',
+          'void gcp.organizations.getProject({ projectId: args.project }).catch(() => undefined);\n' +
+          '    const locationName = `projects/${args.project}/locations/${args.region}`;',
       },
     ],
   },
