@@ -53,7 +53,7 @@ export function comparable(input: string, value: unknown): string {
         .join(',');
     return 'automatic';
   }
-  const text = String(value);
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
   return input === 'name' || input === 'topic' ? (text.split('/').pop() ?? text) : text;
 }
 

@@ -174,7 +174,7 @@ export interface GeminiWebhooksArgs {
   publicInvoker?: string;
   /** Wait after enabling the APIs, before anything calls them (a number and ms, s, m or h; 0s-1h). Default `60s`. */
   apiEnablementWait?: string;
-  /** Wait after the build identity's grants, before the receiver is built (a number and ms, s, m or h; 0s-1h). Default `120s`. */
+  /** Wait after the build identity's grants, before the receiver is built (e.g. `90s`; 0s-1h). Default `120s`. */
   buildGrantsWait?: string;
   /**
    * Wait after the Pub/Sub service agent is created, before anything is granted to it (a number and ms,
@@ -204,7 +204,7 @@ export interface GeminiWebhooksArgs {
    * destroy`, or a change that would delete one, fails until this is false and applied. Default true.
    */
   protectData?: boolean;
-  /** Wait after creating the log-based metrics, before an alert uses one (a number and ms, s, m or h; 0s-1h). Default `10m`. */
+  /** Wait after creating the log-based metrics, before an alert uses one (e.g. `15m`; 0s-1h). Default `10m`. */
   logMetricsWait?: string;
 }
 

@@ -8,7 +8,7 @@ export interface RequiredApisArgs {
   project: pulumi.Input<string>;
   /** Service names to enable; defaults to everything this deployment uses. */
   services?: readonly string[];
-  /** How long to wait after enabling before anything calls the APIs (one number and a unit, e.g. `60s`; infra/durations.ts). */
+  /** How long to wait after enabling before anything calls the APIs (one number and a unit, e.g. `60s`). */
   wait: pulumi.Input<string>;
 }
 

@@ -59,7 +59,7 @@ export interface WebhookReceiverArgs {
   allowReplacement?: boolean;
   /** Where the receiver's sources and the lockfile live; defaults to this repository's. */
   source?: BuildSourceOptions;
-  /** How long to wait after the build identity's grants before the build (one number and a unit, e.g. `120s`; infra/durations.ts). */
+  /** How long to wait after the build identity's grants before the build (one number and a unit, e.g. `120s`). */
   buildGrantsWait: pulumi.Input<string>;
   labels?: Record<string, string>;
 }

@@ -160,7 +160,7 @@ describe('consumer subscriptions', () => {
 });
 
 describe('IAM', () => {
-  it('grants no Pub/Sub or Secret Manager role at project level but the agent its own, and nothing authoritative', () => {
+  it('grants no Pub/Sub or Secret Manager role project-wide but the agent its own, and nothing authoritative', () => {
     const projectLevel = recorded.filter(
       (r) => r.type.startsWith('gcp:projects/iAM') || r.type.startsWith('gcp:organizations/iAM'),
     );
