@@ -183,11 +183,11 @@ export class WebhookReceiver extends pulumi.ComponentResource {
     );
     this.grants = [...runtimeGrants, ...this.buildGrants];
 
-    // A new grant takes a while to reach Cloud Build: building at once fails with "Access to bucket
-    // gcf-v2-sources-... denied. You must grant Storage Object Viewer permission to <build identity>"
-    // (https://github.com/hashicorp/terraform-provider-google/issues/20571, where the provider's
-    // own test failed half the time). The provider's tests now wait 120 seconds after such grants
-    // (https://github.com/GoogleCloudPlatform/magic-modules/pull/11909 doubled it from 60). The
+    // A new grant takes a while to reach Cloud Build: IAM changes "typically" propagate in 2 minutes,
+    // "potentially 7 minutes or longer" (https://cloud.google.com/iam/docs/access-change-propagation).
+    // Building this 2nd gen function at once fails with "Access to bucket gcf-v2-sources-... denied"
+    // (https://github.com/hashicorp/terraform-provider-google/issues/20571); the provider's own tests
+    // wait 120 seconds too (https://github.com/GoogleCloudPlatform/magic-modules/pull/11909). The
     // identity's unique id changes when the account is re-created, as do the grants' ids.
     this.buildGrantsPropagation = propagationWait(
       `${name}-build-grants-propagation`,
