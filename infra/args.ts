@@ -105,19 +105,48 @@ export interface GeminiWebhooksArgs {
    */
   publicInvoker?: string;
   /**
-   * Wait after enabling the APIs, before anything calls them (Go duration, 0s to 1h). Runs only when what it
-   * waits for is new. Why and how long: docs/first-deploy.md. Default `60s`.
+   * Wait after enabling the APIs, before anything calls them (a number and ms, s, m or h; 0s to 1h). Runs only
+   * when what it waits for is new. Why and how long: docs/first-deploy.md. Default `60s`.
    */
   apiEnablementWait?: string;
   /**
-   * Wait after the build identity's grants, before the receiver is built (Go duration, 0s to 1h). Runs only when
-   * what it waits for is new. Why and how long: docs/first-deploy.md. Default `120s`.
+   * Wait after the build identity's grants, before the receiver is built (a number and ms, s, m or h; 0s to 1h).
+   * Runs only when what it waits for is new. Why and how long: docs/first-deploy.md. Default `120s`.
    */
   buildGrantsWait?: string;
   /**
-   * Wait after creating the log-based metrics, before an alert uses one (Go duration, 0s to 1h). It overlaps
-   * with the receiver's build. Runs only when what it waits for is new. Why and how long: docs/first-deploy.md.
-   * Default `10m`.
+   * Wait after the Pub/Sub service agent is created, before anything is granted to it (a number and ms, s, m or
+   * h; 0s to 1h). Runs only when what it waits for is new. Why and how long: docs/first-deploy.md. Default
+   * `60s`.
+   */
+  serviceAgentWait?: string;
+  /**
+   * Wait after creating the log-based metrics, before an alert uses one (a number and ms, s, m or h; 0s to 1h).
+   * It overlaps with the receiver's build. Runs only when what it waits for is new. Why and how long:
+   * docs/first-deploy.md. Default `10m`.
    */
   logMetricsWait?: string;
+  /**
+   * Where Secret Manager replicates the signing secret: `automatic`, or regions separated by commas for
+   * organisations whose `gcp.resourceLocations` policy forbids the automatic (global) replication
+   * (https://cloud.google.com/secret-manager/docs/choosing-replication). Default `automatic`.
+   */
+  secretReplication?: string;
+  /**
+   * Who may reach the receiver: `all`, `internal-and-gclb` (only through your own load balancer) or
+   * `internal-only`, for organisations whose ingress policy forbids `all`. Gemini calls from the internet, so
+   * anything but `all` needs a load balancer in front. Default `all`.
+   */
+  ingress?: string;
+  /**
+   * Let a config change replace what holds data or is referenced from outside (topics, subscriptions, the
+   * secret, the function and its URL), such as a new `topicPrefix` or region; when false such a change is
+   * refused before anything is replaced. Default false.
+   */
+  allowReplacement?: boolean;
+  /**
+   * Protect topics, dead-letter subscriptions and the secret from deletion (Pulumi's `protect`): `pulumi
+   * destroy`, or a change that would delete one, fails until this is false and applied. Default true.
+   */
+  protectData?: boolean;
 }

@@ -1,24 +1,21 @@
 /**
- * Go duration strings (`90s`, `5m`, `1m30s`), the format `@pulumiverse/time`'s Sleep takes
- * (https://www.pulumi.com/registry/packages/time/api-docs/sleep/, which refers to
- * https://pkg.go.dev/time#ParseDuration). Parsed here so that a bad value fails at `pulumi preview`
- * with a config error, not half-way through `pulumi up` in the provider.
+ * Durations of the program's waits, in the only form `@pulumiverse/time`'s Sleep accepts. The Sleep
+ * is terraform-provider-time's `time_sleep` (v0.12.1 in `@pulumiverse/time`), which validates
+ * `create_duration` against `^[0-9]+(\.[0-9]+)?(ms|s|m|h)$`: one number and one unit
+ * (https://github.com/hashicorp/terraform-provider-time/blob/main/internal/provider/resource_time_sleep.go).
+ * So `90s`, `1.5m` and `0s` are accepted; `1m30s`, `2m0s`, `0`, `.5s` and `100us` are Go durations the
+ * provider still refuses, at deploy time. Checked here so that they fail at `pulumi preview` instead.
  */
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const TERM = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
+/** terraform-provider-time's own pattern for `create_duration`. */
+export const SLEEP_DURATION = /^[0-9]+(\.[0-9]+)?(ms|s|m|h)$/;
 
-/** Milliseconds in an unsigned Go duration string; undefined when it is not one. */
-export function parseGoDuration(text: string): number | undefined {
-  if (text === '0') return 0;
-  if (text === '') return undefined;
-  let total = 0;
-  TERM.lastIndex = 0;
-  while (TERM.lastIndex < text.length) {
-    const start = TERM.lastIndex;
-    const match = TERM.exec(text);
-    if (match === null || match.index !== start) return undefined;
-    total += Number(match[1]) * UNIT_MS[match[2]!]!;
-  }
-  return total;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Milliseconds in a duration the Sleep accepts; undefined when the provider would refuse it. */
+export function parseSleepDuration(text: string): number | undefined {
+  const match = SLEEP_DURATION.exec(text);
+  if (match === null) return undefined;
+  const unit = text.endsWith('ms') ? 'ms' : text.slice(-1);
+  return Number(text.slice(0, -unit.length)) * UNIT_MS[unit]!;
 }

@@ -213,11 +213,14 @@ export function planReceiverRuntimeGrants<M>(
 }
 
 /**
- * What Cloud Build needs to build the function as the dedicated build identity (Google's "custom
- * build service account" guide): write build logs (a project-level role: Cloud Logging has no
- * narrower resource), read the source archive (on the source bucket, and on the Cloud Functions
- * copy of it through a conditioned project grant) and push the image (on the function's own
- * Artifact Registry repository only).
+ * What Cloud Build needs to build the function as the dedicated build identity. Google lists Logs
+ * Writer, Artifact Registry Writer and Storage Object Admin ("for retrieving the function source from
+ * the Cloud Storage bucket") for a function's build service account
+ * (https://cloud.google.com/run/docs/configuring/services/build-service-account). Each is granted on
+ * the narrowest resource that works: build logs on the project (Cloud Logging has no narrower
+ * resource), Storage Object Admin on the Cloud Functions copy of the source through a project grant
+ * conditioned on those buckets' names (they do not exist before the first deploy), the image push on
+ * the function's own repository. Reading the uploaded archive from our own bucket needs only a viewer.
  */
 export function planBuildGrants<M>(project: string, bucket: string, repositoryId: string, buildMember: M): Grant<M>[] {
   return [
@@ -225,7 +228,7 @@ export function planBuildGrants<M>(project: string, bucket: string, repositoryId
     {
       scope: 'project',
       resource: project,
-      role: 'roles/storage.objectViewer',
+      role: 'roles/storage.objectAdmin',
       member: buildMember,
       condition: FUNCTION_SOURCES_BUCKET_CONDITION,
     },

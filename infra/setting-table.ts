@@ -26,7 +26,7 @@ import { MAX_SIGNING_SECRETS } from './signing-secret.ts';
  * - `string`: text; blank counts as unset (stack config cannot unset a declared key);
  * - `integer`: a whole number from `min` to `max`;
  * - `boolean`: true or false;
- * - `duration`: a Go duration string (`90s`, `5m`) from 0s to 1h;
+ * - `duration`: one number and a unit, as the Sleep takes it (`90s`, `1.5m`; infra/durations.ts), from 0s to 1h;
  * - `list`: a list of strings, comma-separated in stack config;
  * - `json`: a list, JSON text in stack config (a Pulumi `string`, so it can be a secret or hold objects);
  * - `array`: a list of strings, a Pulumi `array` in stack config (set element by element with --path).
@@ -312,12 +312,57 @@ export const SETTINGS = {
     description: "Wait after the build identity's grants, before the receiver is built.",
     detail: WAIT_NOTE,
   },
+  serviceAgentWait: {
+    kind: 'duration',
+    argType: 'string',
+    default: '60s',
+    description: 'Wait after the Pub/Sub service agent is created, before anything is granted to it.',
+    detail: WAIT_NOTE,
+  },
   logMetricsWait: {
     kind: 'duration',
     argType: 'string',
     default: '10m',
     description: 'Wait after creating the log-based metrics, before an alert uses one.',
     detail: `It overlaps with the receiver's build. ${WAIT_NOTE}`,
+  },
+  secretReplication: {
+    kind: 'string',
+    argType: 'string',
+    default: 'automatic',
+    example: 'europe-west1,europe-west4',
+    description:
+      'Where Secret Manager replicates the signing secret: `automatic`, or regions separated by commas for ' +
+      'organisations whose `gcp.resourceLocations` policy forbids the automatic (global) replication ' +
+      '(https://cloud.google.com/secret-manager/docs/choosing-replication).',
+  },
+  ingress: {
+    kind: 'string',
+    argType: 'string',
+    default: 'all',
+    choices: ['all', 'internal-and-gclb', 'internal-only'],
+    example: 'internal-and-gclb',
+    description:
+      'Who may reach the receiver: `all`, `internal-and-gclb` (only through your own load balancer) or ' +
+      '`internal-only`, for organisations whose ingress policy forbids `all`. Gemini calls from the internet, so ' +
+      'anything but `all` needs a load balancer in front.',
+  },
+  allowReplacement: {
+    kind: 'boolean',
+    argType: 'boolean',
+    default: false,
+    description:
+      'Let a config change replace what holds data or is referenced from outside (topics, subscriptions, the ' +
+      'secret, the function and its URL), such as a new `topicPrefix` or region; when false such a change is ' +
+      'refused before anything is replaced.',
+  },
+  protectData: {
+    kind: 'boolean',
+    argType: 'boolean',
+    default: true,
+    description:
+      "Protect topics, dead-letter subscriptions and the secret from deletion (Pulumi's `protect`): `pulumi " +
+      'destroy`, or a change that would delete one, fails until this is false and applied.',
   },
 } as const satisfies Record<string, SettingDeclaration>;
 
@@ -344,7 +389,7 @@ export const MAX_WAIT_MS = 3_600_000;
 /** The bounds a setting's values must keep, as shown after its description: `(1-1000)`, `(0s to 1h)`. */
 export function boundsText(declaration: SettingDeclaration): string | undefined {
   if (declaration.kind === 'integer') return `${declaration.min}-${declaration.max}`;
-  if (declaration.kind === 'duration') return `Go duration, 0s to ${MAX_WAIT_MS / 3_600_000}h`;
+  if (declaration.kind === 'duration') return `a number and ms, s, m or h; 0s to ${MAX_WAIT_MS / 3_600_000}h`;
   return undefined;
 }
 

@@ -4,7 +4,7 @@
  * says what it must be. Pure; the cross-setting rules live in `resolveSettings`.
  */
 import type { GeminiWebhooksArgs } from './args.ts';
-import { parseGoDuration } from './durations.ts';
+import { parseSleepDuration } from './durations.ts';
 import {
   MAX_WAIT_MS,
   SETTINGS,
@@ -103,12 +103,12 @@ export function booleanSetting(args: GeminiWebhooksArgs, key: BooleanSetting): b
   return value;
 }
 
-/** A Go duration from 0s to MAX_WAIT_MS, kept as written. */
+/** A duration the Sleep accepts (infra/durations.ts), from 0s to MAX_WAIT_MS, kept as written. */
 export function durationSetting(args: GeminiWebhooksArgs, key: DurationSetting): string {
   const text = optionalString(args, key) ?? SETTINGS[key].default;
-  const ms = parseGoDuration(text);
+  const ms = parseSleepDuration(text);
   if (ms === undefined || ms > MAX_WAIT_MS) {
-    fail(key, `must be a Go duration such as 90s or 10m, from 0s to 1h (got ${shown(text)})`, {
+    fail(key, `must be one number and a unit (ms, s, m or h) such as 90s or 10m, from 0s to 1h (got ${shown(text)})`, {
       example: exampleOf(key),
     });
   }

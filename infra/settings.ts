@@ -42,6 +42,24 @@ export const SCHEMES: readonly Scheme[] = ['static', 'jwt'];
 
 export type PublicInvoker = (typeof SETTINGS.publicInvoker.choices)[number];
 
+/**
+ * Who may reach the receiver's URL, as gcloud's `--ingress-settings` names it, and the function API's
+ * value for it (https://cloud.google.com/functions/docs/networking/network-settings#ingress_settings).
+ */
+export const INGRESS = {
+  all: 'ALLOW_ALL',
+  'internal-and-gclb': 'ALLOW_INTERNAL_AND_GCLB',
+  'internal-only': 'ALLOW_INTERNAL_ONLY',
+} as const satisfies Record<(typeof SETTINGS.ingress.choices)[number], string>;
+export type Ingress = (typeof INGRESS)[keyof typeof INGRESS];
+
+/**
+ * Where Secret Manager keeps the signing secret: `automatic` (Google chooses; the secret's location is
+ * global) or user-managed replicas in the listed regions
+ * (https://cloud.google.com/secret-manager/docs/choosing-replication).
+ */
+export type SecretReplication = { kind: 'automatic' } | { kind: 'user-managed'; locations: string[] };
+
 export interface ReceiverSizing {
   minInstances: number;
   maxInstances: number;
@@ -53,8 +71,8 @@ export interface ReceiverSizing {
 }
 
 /**
- * How long the program waits where Google Cloud applies a change after reporting it done, as Go
- * duration strings (`90s`, `5m`). Each wait runs only when what it waits for is created or
+ * How long the program waits where Google Cloud applies a change after reporting it done, in the
+ * form the Sleep takes (`90s`, `5m`; infra/durations.ts). Each wait runs only when what it waits for is created or
  * replaced, never on an update that changes nothing; docs/first-deploy.md has the sources.
  */
 export interface Waits {
@@ -64,6 +82,8 @@ export interface Waits {
   buildGrants: string;
   /** After the log-based metrics are created, before an alert policy uses one. */
   logMetrics: string;
+  /** After the Pub/Sub service agent is created, before anything is granted to it. */
+  serviceAgent: string;
 }
 
 /** The validated settings, every default applied. */
@@ -94,6 +114,10 @@ export interface Settings {
   enableApis: boolean;
   publicInvoker: PublicInvoker;
   waits: Waits;
+  secretReplication: SecretReplication;
+  ingress: Ingress;
+  allowReplacement: boolean;
+  protectData: boolean;
 }
 
 /**
@@ -193,6 +217,20 @@ export function memoryMiB(memory: string): number | undefined {
   return Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1);
 }
 
+function resolveSecretReplication(args: GeminiWebhooksArgs): SecretReplication {
+  const value = stringSetting(args, 'secretReplication');
+  if (value === 'automatic') return { kind: 'automatic' };
+  const locations = value.split(',').map((location) => location.trim());
+  const hint = { example: exampleOf('secretReplication') };
+  for (const location of locations) {
+    if (!REGION.test(location))
+      fail('secretReplication', `must be "automatic" or regions separated by commas (got ${shown(value)})`, hint);
+  }
+  if (new Set(locations).size !== locations.length)
+    fail('secretReplication', `names a region twice (got ${shown(value)})`, hint);
+  return { kind: 'user-managed', locations };
+}
+
 /** Checks every setting and applies every default; throws a SettingError for the first bad one. */
 export function resolveSettings(args: GeminiWebhooksArgs): Settings {
   const project = optionalString(args, 'project');
@@ -274,6 +312,7 @@ export function resolveSettings(args: GeminiWebhooksArgs): Settings {
     apiEnablement: durationSetting(args, 'apiEnablementWait'),
     buildGrants: durationSetting(args, 'buildGrantsWait'),
     logMetrics: durationSetting(args, 'logMetricsWait'),
+    serviceAgent: durationSetting(args, 'serviceAgentWait'),
   };
   const invoker = stringSetting(args, 'publicInvoker');
 
@@ -298,6 +337,10 @@ export function resolveSettings(args: GeminiWebhooksArgs): Settings {
     enableApis,
     publicInvoker: invoker as PublicInvoker,
     waits,
+    secretReplication: resolveSecretReplication(args),
+    ingress: INGRESS[stringSetting(args, 'ingress') as keyof typeof INGRESS],
+    allowReplacement: booleanSetting(args, 'allowReplacement'),
+    protectData: booleanSetting(args, 'protectData'),
   };
   if (jwtAudience !== undefined) settings.jwtAudience = jwtAudience;
   if (jwtIssuer !== undefined) settings.jwtIssuer = jwtIssuer;

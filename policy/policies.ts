@@ -32,6 +32,7 @@ export function isResourceScopedRole(role: string): boolean {
   return RESOURCE_SCOPED_ROLE.test(role);
 }
 const PUBLIC_MEMBERS = new Set(['allUsers', 'allAuthenticatedUsers']);
+const SERVICE_AGENT = /^serviceAccount:service-\d+@gcp-sa-[a-z0-9-]+\.iam\.gserviceaccount\.com$/;
 const PUBSUB_AGENT = /^serviceAccount:service-\d+@gcp-sa-pubsub\.iam\.gserviceaccount\.com$/;
 const DEAD_LETTER = /-dead-letter$/;
 
@@ -79,7 +80,12 @@ export const noProjectLevelPubsubOrSecretGrants: ResourceValidationPolicy = {
   enforcementLevel: 'mandatory',
   validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
     if (![TYPES.projectMember, TYPES.projectBinding, TYPES.projectPolicy].includes(args.type as never)) return;
+    // A service agent's own role (roles/pubsub.serviceAgent) is project-wide by design: Google grants it
+    // so to every agent it creates itself, and one created on request needs it granted
+    // (https://cloud.google.com/iam/docs/create-service-agents).
+    const toAgentsOnly = membersOf(args.props).every((m) => SERVICE_AGENT.test(m));
     for (const role of rolesOf(args.props)) {
+      if (toAgentsOnly && role.endsWith('.serviceAgent')) continue;
       if (isResourceScopedRole(role))
         report(`${role} is granted project-wide; grant it on the topic, subscription or secret instead.`);
     }

@@ -8,7 +8,9 @@ import {
   pushServiceAccountIdFor,
   seconds,
 } from '../plan.ts';
+import type { Replacement } from '../replacement.ts';
 import {
+  DEFAULTS,
   resolveConsumer,
   resolveRetryPolicy,
   SettingError,
@@ -18,7 +20,8 @@ import {
 } from '../settings.ts';
 import { filterChangeProblem } from '../subscription-filter.ts';
 import { inheritedDependsOn } from './options.ts';
-import { pubsubServiceIdentity } from './service-agent.ts';
+import { deployedChange, guardedOptions, refuseReplacements } from './replacement-guard.ts';
+import { pubsubServiceAgent } from './service-agent.ts';
 
 export type { PushDelivery as EventSubscriptionPushArgs } from '../settings.ts';
 
@@ -29,9 +32,17 @@ export interface EventSubscriptionArgs {
    * IAM member of the Pub/Sub service agent, which forwards dead letters and mints push tokens:
    * pass the `member` output of your `gcp.projects.ServiceIdentity` for `pubsub.googleapis.com`.
    * When omitted, this component creates that ServiceIdentity itself (a no-op when the agent
-   * exists), so that no grant runs before Google has created the agent.
+   * exists), grants it its usual role and waits `serviceAgentWait` after creating it, so that no grant
+   * runs before Google has created the agent.
    */
   pubsubServiceAgentMember?: pulumi.Input<string>;
+  /** Wait after creating the service agent, when this component creates it (one number and a unit). Default `60s`. */
+  serviceAgentWait?: string;
+  /**
+   * Let a change replace the subscriptions (a new topic prefix or project), deleting their backlog.
+   * Default false: the change fails the update with the ways forward.
+   */
+  allowReplacement?: boolean;
   /** The deployment's topic prefix (its output `topicPrefix`, default `gemini`). */
   topicPrefix: string;
   /** Consumer name: 1-30 lowercase letters, digits or '-'. Part of every subscription id. */
@@ -100,7 +111,14 @@ export class EventSubscription extends pulumi.ComponentResource {
     const child = { parent: this, dependsOn: after };
 
     const agentMember =
-      args.pubsubServiceAgentMember ?? pubsubServiceIdentity(`${name}-pubsub-agent`, args.project, child).member;
+      args.pubsubServiceAgentMember ??
+      pubsubServiceAgent(
+        `${name}-pubsub-agent`,
+        { project: args.project, wait: args.serviceAgentWait ?? DEFAULTS.serviceAgentWait },
+        child,
+      ).member;
+    const allowReplacement = args.allowReplacement ?? false;
+    const replacements: pulumi.Output<Replacement | undefined>[] = [];
 
     let pushEmail: pulumi.Output<string> | undefined;
     if (consumer.push !== undefined) {
@@ -168,8 +186,11 @@ export class EventSubscription extends pulumi.ComponentResource {
       // plans a replacement, and the resource's `filter` output stays the deployed filter.
       const subscription = new gcp.pubsub.Subscription(`${name}-${plan.slug}`, subscriptionArgs, {
         ...child,
-        ignoreChanges: ['filter'],
+        ...guardedOptions('subscription', { allowReplacement }, ['filter']),
       });
+      replacements.push(
+        deployedChange('subscription', subscription, { project: args.project, name: plan.name, topic: plan.topic }),
+      );
       deployedFilters.push(subscription.filter.apply((filter) => ({ subscription: plan.name, filter: filter ?? '' })));
       const grant = grants.get(plan.name);
       if (grant === undefined)
@@ -198,6 +219,7 @@ export class EventSubscription extends pulumi.ComponentResource {
       if (problem !== undefined) throw new pulumi.RunError(problem);
       return deployed.map((d) => d.filter);
     });
+    if (!allowReplacement) refuseReplacements(replacements);
     this.registerOutputs({
       subscriptionIds: this.subscriptionIds,
       pushServiceAccountEmail: this.pushServiceAccountEmail,

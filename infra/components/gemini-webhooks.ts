@@ -18,7 +18,8 @@ import { resolveSettings, SettingError, type GeminiWebhooksArgs } from '../setti
 import { EventSubscription } from './event-subscription.ts';
 import { Monitoring } from './monitoring.ts';
 import { RequiredApis } from './required-apis.ts';
-import { pubsubServiceIdentity } from './service-agent.ts';
+import { refuseReplacements } from './replacement-guard.ts';
+import { pubsubServiceAgent as createPubsubServiceAgent } from './service-agent.ts';
 import { SigningSecrets } from './signing-secrets.ts';
 import { WebhookReceiver } from './webhook-receiver.ts';
 import { WebhookTopics } from './webhook-topics.ts';
@@ -88,11 +89,12 @@ export class GeminiWebhooks extends pulumi.ComponentResource {
       : undefined;
     const afterApis = apis === undefined ? [] : [apis.ready];
 
-    const pubsubServiceAgent = pubsubServiceIdentity(`${name}-pubsub-service-agent`, project, {
-      ...child,
-      dependsOn: afterApis,
-      aliases: formerly('pubsub-service-agent'),
-    });
+    const pubsubServiceAgent = createPubsubServiceAgent(
+      `${name}-pubsub-service-agent`,
+      { project, wait: settings.waits.serviceAgent },
+      { ...child, dependsOn: afterApis, aliases: formerly('pubsub-service-agent') },
+    );
+    const guard = { allowReplacement: settings.allowReplacement, protectData: settings.protectData };
 
     const topics = new WebhookTopics(
       `${name}-topics`,
@@ -102,6 +104,7 @@ export class GeminiWebhooks extends pulumi.ComponentResource {
         pubsubServiceAgentMember: pubsubServiceAgent.member,
         topicRetentionSeconds: settings.topicRetentionSeconds,
         deadLetterRetentionSeconds: settings.deadLetterRetentionSeconds,
+        ...guard,
         labels: LABELS,
       },
       { ...child, dependsOn: afterApis, aliases: formerly('bus', 'gemini-webhooks:pubsub:EventBus') },
@@ -113,6 +116,8 @@ export class GeminiWebhooks extends pulumi.ComponentResource {
         project,
         secretId: planNames(prefix).secretId,
         secrets: settings.signingSecrets.map((secret) => ({ id: secret.fingerprint, value: secret.reveal() })),
+        replication: settings.secretReplication,
+        ...guard,
         labels: LABELS,
       },
       {
@@ -139,6 +144,8 @@ export class GeminiWebhooks extends pulumi.ComponentResource {
         sizing: settings.receiver,
         tunables: settings.tunables,
         publicInvoker: settings.publicInvoker,
+        ingress: settings.ingress,
+        allowReplacement: settings.allowReplacement,
         buildGrantsWait: settings.waits.buildGrants,
         labels: LABELS,
       },
@@ -162,6 +169,7 @@ export class GeminiWebhooks extends pulumi.ComponentResource {
           maxDeliveryAttempts: settings.maxDeliveryAttempts,
           minimumBackoffSeconds: settings.minimumBackoffSeconds,
           maximumBackoffSeconds: settings.maximumBackoffSeconds,
+          allowReplacement: settings.allowReplacement,
           labels: LABELS,
         },
         {
@@ -185,6 +193,11 @@ export class GeminiWebhooks extends pulumi.ComponentResource {
       },
       { ...child, dependsOn: afterApis, aliases: formerly('monitoring', 'gemini-webhooks:monitoring:Monitoring') },
     );
+
+    // A change that would replace the topics, the secret or the function fails the run here, in one
+    // line, before anything is replaced (consumers' subscriptions refuse theirs in EventSubscription).
+    if (!settings.allowReplacement)
+      refuseReplacements([...topics.replacements, secrets.replacement, receiver.replacement]);
 
     this.receiverUrl = receiver.url;
     this.topicPrefix = pulumi.output(prefix);

@@ -27,7 +27,10 @@ export interface MonitoringArgs {
   serverErrorRatePerSecond?: number;
   /** Alert when more deliveries than this are rejected within 5 minutes. Default 20. */
   verificationFailuresPer5Min?: number;
-  /** How long to wait after creating the log-based metrics before an alert uses one (Go duration, e.g. `10m`). */
+  /**
+   * How long to wait after creating the log-based metrics before an alert uses one (one number and a unit,
+   * e.g. `10m`; infra/durations.ts).
+   */
   logMetricsWait: pulumi.Input<string>;
 }
 

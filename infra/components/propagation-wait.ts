@@ -2,7 +2,10 @@ import * as pulumi from '@pulumi/pulumi';
 import * as time from '@pulumiverse/time';
 
 export interface PropagationWaitArgs {
-  /** Go duration, e.g. `120s`. Changing it alone does not sleep again (the Sleep is only updated). */
+  /**
+   * One number and a unit, e.g. `120s` (infra/durations.ts). Changing it alone does not sleep again (the
+   * Sleep is only updated).
+   */
   duration: pulumi.Input<string>;
   /**
    * Stable identities (ids, emails, names) of what the wait is for. A changed trigger replaces the

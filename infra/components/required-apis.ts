@@ -8,7 +8,7 @@ export interface RequiredApisArgs {
   project: pulumi.Input<string>;
   /** Service names to enable (`planApis` decides them); defaults to those every deployment needs. */
   services?: readonly string[];
-  /** How long to wait after enabling before anything calls the APIs (Go duration, e.g. `60s`). */
+  /** How long to wait after enabling before anything calls the APIs (one number and a unit, e.g. `60s`). */
   wait: pulumi.Input<string>;
 }
 

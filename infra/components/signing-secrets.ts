@@ -1,6 +1,9 @@
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
+import type { Replacement } from '../replacement.ts';
+import type { SecretReplication } from '../settings.ts';
 import { inheritedDependsOn } from './options.ts';
+import { deployedChange, guardedOptions } from './replacement-guard.ts';
 
 /** One secret to store: a stable non-secret identity and the value (kept secret by this component). */
 export interface SigningSecretInput {
@@ -20,8 +23,25 @@ export interface SigningSecretsArgs {
   secretId: string;
   /** Newest first. Empty is allowed: the first deploy precedes the first secret. */
   secrets: readonly SigningSecretInput[];
+  /**
+   * Where Secret Manager keeps the secret: automatic (global), or user-managed replicas in given regions
+   * for organisations whose `gcp.resourceLocations` policy forbids global. Fixed once the secret exists.
+   * Default automatic.
+   */
+  replication?: SecretReplication;
+  /** Let a change replace the secret (a new id, project or replication). Default false: refused. */
+  allowReplacement?: boolean;
+  /** Protect the secret from deletion (Pulumi's `protect`). Default true. */
+  protectData?: boolean;
   /** Labels for the secret. */
   labels?: Record<string, string>;
+}
+
+/** The Secret Manager API's replication policy for a setting. */
+export function replicationPolicy(replication: SecretReplication): gcp.types.input.secretmanager.SecretReplication {
+  return replication.kind === 'automatic'
+    ? { auto: {} }
+    : { userManaged: { replicas: replication.locations.map((location) => ({ location })) } };
 }
 
 /**
@@ -36,6 +56,8 @@ export class SigningSecrets extends pulumi.ComponentResource {
   public readonly versions: ReadonlyMap<string, gcp.secretmanager.SecretVersion>;
   /** `projects/<project>/secrets/<id>`: the receiver's `WEBHOOK_SIGNING_SECRETS_SECRET`. */
   public readonly secretResourceName: pulumi.Output<string>;
+  /** The replacement the config would need (none on a fresh deploy). */
+  public readonly replacement: pulumi.Output<Replacement | undefined>;
 
   constructor(name: string, args: SigningSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
     super('gemini-webhooks-pubsub:index:SigningSecrets', name, {}, opts);
@@ -49,16 +71,29 @@ export class SigningSecrets extends pulumi.ComponentResource {
       ids.add(s.id);
     }
 
+    const replication = replicationPolicy(args.replication ?? { kind: 'automatic' });
     this.secret = new gcp.secretmanager.Secret(
       name,
       {
         project: args.project,
         secretId: args.secretId,
-        replication: { auto: {} },
+        replication,
         labels: { ...args.labels },
       },
-      { parent: this, dependsOn: inheritedDependsOn(opts) },
+      {
+        parent: this,
+        dependsOn: inheritedDependsOn(opts),
+        ...guardedOptions('secret', {
+          allowReplacement: args.allowReplacement ?? false,
+          protect: args.protectData ?? true,
+        }),
+      },
     );
+    this.replacement = deployedChange('secret', this.secret, {
+      project: args.project,
+      secretId: args.secretId,
+      replication,
+    });
 
     // Create oldest first, so that on a first deploy Secret Manager's version numbers follow the
     // configured order (newest = highest). A secret added later is created after the ones that

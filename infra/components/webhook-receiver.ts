@@ -11,11 +11,13 @@ import {
   type BuildSourceOptions,
   type SourceArchive,
 } from '../archive.ts';
-import type { PublicInvoker, ReceiverSizing, Scheme } from '../settings.ts';
+import type { Replacement } from '../replacement.ts';
+import type { Ingress, PublicInvoker, ReceiverSizing, Scheme } from '../settings.ts';
 import { memoryMiB } from '../settings.ts';
 import { cpuForMemory, planBuildGrants, planNames, planReceiverRuntimeGrants, type Grant } from '../plan.ts';
 import { inheritedDependsOn } from './options.ts';
 import { joinedIds, propagationWait } from './propagation-wait.ts';
+import { deployedChange, guardedOptions } from './replacement-guard.ts';
 import type { SigningSecrets } from './signing-secrets.ts';
 
 export interface WebhookReceiverArgs {
@@ -48,9 +50,16 @@ export interface WebhookReceiverArgs {
    * (docs/deploy.md, "If your organisation forbids allUsers").
    */
   publicInvoker: PublicInvoker;
+  /**
+   * Who may reach the URL (the function API's ingress setting). Default `ALLOW_ALL`: Gemini calls from
+   * the internet, so anything else needs a load balancer in front.
+   */
+  ingress?: Ingress;
+  /** Let a change replace the function, and so change its URL (a new name, region or project). Default false. */
+  allowReplacement?: boolean;
   /** Where the receiver's sources and the lockfile live; defaults to this repository's. */
   source?: BuildSourceOptions;
-  /** How long to wait after the build identity's grants before the build (Go duration, e.g. `120s`). */
+  /** How long to wait after the build identity's grants before the build (one number and a unit, e.g. `120s`). */
   buildGrantsWait: pulumi.Input<string>;
   labels?: Record<string, string>;
 }
@@ -78,6 +87,8 @@ export class WebhookReceiver extends pulumi.ComponentResource {
   public readonly buildGrants: pulumi.CustomResource[];
   /** The wait between the build identity's grants and the function's build. */
   public readonly buildGrantsPropagation: pulumi.CustomResource;
+  /** The replacement the config would need (none on a fresh deploy). */
+  public readonly replacement: pulumi.Output<Replacement | undefined>;
   /** The allUsers invoker binding, when enabled. */
   public readonly publicInvokerBinding?: gcp.cloudrunv2.ServiceIamMember;
 
@@ -172,11 +183,11 @@ export class WebhookReceiver extends pulumi.ComponentResource {
     );
     this.grants = [...runtimeGrants, ...this.buildGrants];
 
-    // A new grant takes a while to reach Cloud Build: building at once fails with "Access to bucket
-    // gcf-v2-sources-... denied. You must grant Storage Object Viewer permission to <build identity>"
-    // (https://github.com/hashicorp/terraform-provider-google/issues/20571, where the provider's
-    // own test failed half the time). The provider's tests now wait 120 seconds after such grants
-    // (https://github.com/GoogleCloudPlatform/magic-modules/pull/11909 doubled it from 60). The
+    // A new grant takes a while to reach Cloud Build: IAM changes "typically" propagate in 2 minutes,
+    // "potentially 7 minutes or longer" (https://cloud.google.com/iam/docs/access-change-propagation).
+    // Building this 2nd gen function at once fails with "Access to bucket gcf-v2-sources-... denied"
+    // (https://github.com/hashicorp/terraform-provider-google/issues/20571); the provider's own tests
+    // wait 120 seconds too (https://github.com/GoogleCloudPlatform/magic-modules/pull/11909). The
     // identity's unique id changes when the account is re-created, as do the grants' ids.
     this.buildGrantsPropagation = propagationWait(
       `${name}-build-grants-propagation`,
@@ -230,7 +241,7 @@ export class WebhookReceiver extends pulumi.ComponentResource {
           availableMemory: args.sizing.memory,
           availableCpu: cpuForMemory(mib),
           timeoutSeconds: args.sizing.timeoutSeconds,
-          ingressSettings: 'ALLOW_ALL',
+          ingressSettings: args.ingress ?? 'ALLOW_ALL',
           allTrafficOnLatestRevision: true,
           environmentVariables: env,
         },
@@ -239,8 +250,14 @@ export class WebhookReceiver extends pulumi.ComponentResource {
       {
         parent: this,
         dependsOn: [...after, ...runtimeGrants, this.buildGrantsPropagation, ...args.signingSecrets.versions.values()],
+        ...guardedOptions('function', { allowReplacement: args.allowReplacement ?? false }),
       },
     );
+    this.replacement = deployedChange('function', this.function, {
+      project: args.project,
+      name: names.functionName,
+      location: args.region,
+    });
 
     this.url = this.function.url;
     // A 2nd gen function runs as a Cloud Run service of the same name.

@@ -3,7 +3,9 @@ import * as pulumi from '@pulumi/pulumi';
 import { routeSlug, type RouteKey } from '../../functions/catalog.ts';
 import { planRoutes } from '../../functions/topology.ts';
 import { planDeadLetterPublisherGrants, seconds } from '../plan.ts';
+import type { Replacement } from '../replacement.ts';
 import { inheritedDependsOn } from './options.ts';
+import { deployedChange, guardedOptions } from './replacement-guard.ts';
 
 export interface WebhookTopicsArgs {
   /** Project that holds the topics. */
@@ -19,6 +21,13 @@ export interface WebhookTopicsArgs {
   topicRetentionSeconds: number;
   /** How long each dead-letter subscription keeps dead letters (MIN_RETENTION_SECONDS to MAX_RETENTION_SECONDS). */
   deadLetterRetentionSeconds: number;
+  /**
+   * Let a change replace topics and dead-letter subscriptions (a new prefix or project). Default false:
+   * the change is refused (`replacements`).
+   */
+  allowReplacement?: boolean;
+  /** Protect topics and dead-letter subscriptions from deletion (Pulumi's `protect`). Default true. */
+  protectData?: boolean;
   /** Labels for every topic and subscription. */
   labels?: Record<string, string>;
 }
@@ -47,6 +56,8 @@ export class WebhookTopics extends pulumi.ComponentResource {
   public readonly topicIds: pulumi.Output<Record<string, string>>;
   /** Dead-letter subscription id per route. */
   public readonly deadLetterSubscriptionIds: pulumi.Output<Record<string, string>>;
+  /** Per topic and dead-letter subscription, the replacement the config would need (none on a fresh deploy). */
+  public readonly replacements: pulumi.Output<Replacement | undefined>[] = [];
 
   constructor(name: string, args: WebhookTopicsArgs, opts?: pulumi.ComponentResourceOptions) {
     super('gemini-webhooks-pubsub:index:WebhookTopics', name, {}, opts);
@@ -57,6 +68,8 @@ export class WebhookTopics extends pulumi.ComponentResource {
     );
     const routes = new Map<RouteKey, RouteResources>();
     const labels = { ...args.labels };
+    const guard = { allowReplacement: args.allowReplacement ?? false, protect: args.protectData ?? true };
+    const guarded = (kind: 'topic' | 'subscription') => ({ ...child, ...guardedOptions(kind, guard) });
 
     for (const plan of plans) {
       const slug = routeSlug(plan.route);
@@ -68,7 +81,7 @@ export class WebhookTopics extends pulumi.ComponentResource {
           messageRetentionDuration: seconds(args.topicRetentionSeconds),
           labels: { ...labels, route: slug },
         },
-        child,
+        guarded('topic'),
       );
       const deadLetterTopic = new gcp.pubsub.Topic(
         `${name}-${slug}-dead-letter`,
@@ -78,7 +91,7 @@ export class WebhookTopics extends pulumi.ComponentResource {
           messageRetentionDuration: seconds(args.topicRetentionSeconds),
           labels: { ...labels, route: slug, role: 'dead-letter' },
         },
-        child,
+        guarded('topic'),
       );
       const deadLetterSubscription = new gcp.pubsub.Subscription(
         `${name}-${slug}-dead-letter`,
@@ -93,7 +106,16 @@ export class WebhookTopics extends pulumi.ComponentResource {
           expirationPolicy: { ttl: '' },
           labels: { ...labels, route: slug, role: 'dead-letter' },
         },
-        child,
+        guarded('subscription'),
+      );
+      this.replacements.push(
+        deployedChange('topic', topic, { project: args.project, name: plan.topic }),
+        deployedChange('topic', deadLetterTopic, { project: args.project, name: plan.deadLetterTopic }),
+        deployedChange('subscription', deadLetterSubscription, {
+          project: args.project,
+          name: plan.deadLetterSubscription,
+          topic: plan.deadLetterTopic,
+        }),
       );
       const grant = grants.get(plan.deadLetterTopic);
       if (grant === undefined) throw new Error(`no publisher grant planned for ${plan.deadLetterTopic}`);

@@ -26,7 +26,7 @@ describe('GeminiWebhooks args', () => {
     ['subscriptions', { subscriptions: [{ name: 'b', eventTypes: ['batch.completed'] }] }, /unknown event type/],
     ['signingSecrets', { signingSecrets: ['whsec_!!'] }, /`signingSecrets` entry 1 is not a Standard Webhooks secret/],
     ['publicInvoker', { publicInvoker: 'everyone' }, /`publicInvoker` must be "allUsers" or "none"/],
-    ['logMetricsWait', { logMetricsWait: '2h' }, /`logMetricsWait` must be a Go duration/],
+    ['logMetricsWait', { logMetricsWait: '2h' }, /`logMetricsWait` must be one number and a unit/],
   ];
   for (const [key, args, pattern] of cases) {
     it(`refuses a bad ${key} in one sentence that names the argument`, () => {

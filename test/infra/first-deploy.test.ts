@@ -13,7 +13,7 @@ import { DEFAULT_TOPIC_PREFIX, ROUTE_KEYS, type RouteKey } from '../../functions
 import { planRoutes } from '../../functions/topology.ts';
 import { DEFAULTS } from '../../infra/settings.ts';
 import type { RawConfig } from '../../infra/stack-config.ts';
-import { TYPES, type ModelRecord, type PriorResource } from './gcp-model.ts';
+import { MODEL_APIS, TYPES, type ModelRecord, type PriorResource } from './gcp-model.ts';
 import { DEPLOYMENT, fixtureConfig, PROJECT } from './mocks.ts';
 import { runProgram, type ProgramResult } from './run-program.ts';
 
@@ -21,11 +21,14 @@ import { runProgram, type ProgramResult } from './run-program.ts';
 const FULL: RawConfig = fixtureConfig();
 /** What a new user deploys first: APIs managed elsewhere, no consumers, no secret yet, no alert emails. */
 const MINIMAL: RawConfig = { 'gcp:project': PROJECT, enableApis: 'false' };
+/** Where a platform team enabled every API before the first deploy (MINIMAL's `enableApis: false`). */
+const PLATFORM_APIS = MODEL_APIS;
 
 const TOPIC = 'gcp:pubsub/topic:Topic';
 const API_WAIT = `${DEPLOYMENT}-apis-propagation`;
 const BUILD_WAIT = `${DEPLOYMENT}-receiver-build-grants-propagation`;
 const METRICS_WAIT = `${DEPLOYMENT}-monitoring-log-metrics-propagation`;
+const AGENT_WAIT = `${DEPLOYMENT}-pubsub-service-agent-propagation`;
 
 function byName(result: ProgramResult, type: string, name: string): ModelRecord {
   const found = result.records.find((r) => r.type === type && r.name === name);
@@ -73,8 +76,9 @@ describe('a first deploy with the full config, and the update after it', () => {
     assert.ok(fresh.records.length > 100, `${fresh.records.length} resources`);
   });
 
-  it('waits three times, for the configured durations', () => {
-    assert.deepEqual(sleeping(fresh), [API_WAIT, METRICS_WAIT, BUILD_WAIT].sort());
+  it('waits four times, for the configured durations', () => {
+    assert.deepEqual(sleeping(fresh), [API_WAIT, METRICS_WAIT, BUILD_WAIT, AGENT_WAIT].sort());
+    assert.equal(byName(fresh, TYPES.sleep, AGENT_WAIT).inputs['createDuration'], DEFAULTS.serviceAgentWait);
     assert.equal(byName(fresh, TYPES.sleep, API_WAIT).inputs['createDuration'], DEFAULTS.apiEnablementWait);
     assert.equal(byName(fresh, TYPES.sleep, BUILD_WAIT).inputs['createDuration'], DEFAULTS.buildGrantsWait);
     assert.equal(byName(fresh, TYPES.sleep, METRICS_WAIT).inputs['createDuration'], DEFAULTS.logMetricsWait);
@@ -133,7 +137,8 @@ describe('a first deploy with the full config, and the update after it', () => {
     const deadLetterTopics = fresh.records.filter(
       (r) => r.type === 'gcp:pubsub/topic:Topic' && String(r.inputs['name']).endsWith('-dead-letter'),
     );
-    assert.equal(agentGrants.length, deadLetterTopics.length + consumerSubscriptions.length + 1);
+    // ... and the agent's own role on the project, which an agent created on request lacks.
+    assert.equal(agentGrants.length, deadLetterTopics.length + consumerSubscriptions.length + 2);
     for (const grant of agentGrants) {
       assert.equal(grant.inputs['member'], identity.state['member'], grant.name);
       assert.ok(dependenciesOf(fresh, grant).has(identity.urn), `${grant.name} depends on the ServiceIdentity`);
@@ -150,22 +155,143 @@ describe('a first deploy with the full config, and the update after it', () => {
   it("does not sleep again when only a wait's duration changes", () => {
     const longer = runProgram({
       program: 'stack',
-      config: { ...FULL, apiEnablementWait: '90s', buildGrantsWait: '3m', logMetricsWait: '15m' },
+      config: {
+        ...FULL,
+        apiEnablementWait: '90s',
+        buildGrantsWait: '3m',
+        logMetricsWait: '15m',
+        serviceAgentWait: '2m',
+      },
       prior: fresh.state,
     });
     assertAccepted(longer);
     assert.deepEqual(sleeping(longer), []);
     assert.deepEqual(
       changed(longer).sort(),
-      [`update ${API_WAIT}`, `update ${METRICS_WAIT}`, `update ${BUILD_WAIT}`].sort(),
+      [`update ${API_WAIT}`, `update ${METRICS_WAIT}`, `update ${BUILD_WAIT}`, `update ${AGENT_WAIT}`].sort(),
     );
   });
 
   it('sleeps again, and only there, when what a wait is for is replaced', () => {
     // A new prefix renames the metrics and the build identity, so both are replaced; the APIs are not.
-    const renamed = runProgram({ program: 'stack', config: { ...FULL, topicPrefix: 'acme' }, prior: fresh.state });
-    assertAccepted(renamed);
+    // The stack allows it, so Google replaces the topics too: the only thing the model holds against it.
+    const renamed = runProgram({
+      program: 'stack',
+      config: { ...FULL, topicPrefix: 'acme', allowReplacement: 'true' },
+      prior: fresh.state,
+    });
+    assert.deepEqual(renamed.errors, []);
+    assert.ok(renamed.violations.length > 0);
+    assert.deepEqual(
+      renamed.violations.filter((v) => !v.startsWith('[data-replacement] ')),
+      [],
+      'only the replacements the stack allowed',
+    );
     assert.deepEqual(sleeping(renamed), [METRICS_WAIT, BUILD_WAIT].sort());
+  });
+
+  /** The refusal of a change that replaces data: one line per component that holds some, nothing replaced. */
+  const assertRefused = (run: ProgramResult, setting: RegExp): void => {
+    assert.deepEqual(run.violations, [], 'no replacement reached Google Cloud');
+    assert.ok(run.errors.length > 0, 'the run failed');
+    for (const error of run.errors) {
+      assert.doesNotMatch(error, /\n/);
+      assert.match(error, setting);
+      assert.match(error, /deploy the new one as a second stack/);
+      assert.match(error, /pulumi config set allowReplacement true/);
+    }
+    const guarded = new Set([TYPES.topic, TYPES.subscription, TYPES.secret, TYPES.function]);
+    assert.deepEqual(
+      run.records.filter((r) => guarded.has(r.type as never) && r.action === 'replace').map((r) => r.name),
+      [],
+    );
+  };
+
+  it('refuses a new topicPrefix, which would replace every topic, subscription, the secret and the URL', () => {
+    const run = runProgram({ program: 'stack', config: { ...FULL, topicPrefix: 'acme' }, prior: fresh.state });
+    assertRefused(
+      run,
+      /^Changing topicPrefix would replace (topic|subscription) gemini-[a-z-]+ \(name gemini-[a-z-]+ -> acme-[a-z-]+/,
+    );
+  });
+
+  it('refuses a new region, which would give the receiver a new URL', () => {
+    const run = runProgram({ program: 'stack', config: { ...FULL, 'gcp:region': 'europe-west4' }, prior: fresh.state });
+    assertRefused(
+      run,
+      /^Changing gcp:region would replace function gemini-webhook-receiver \(location europe-west1 -> europe-west4\), losing the URL registered with Gemini/,
+    );
+  });
+
+  it('refuses a new secretReplication, which would replace the secret and its versions', () => {
+    const run = runProgram({
+      program: 'stack',
+      config: { ...FULL, secretReplication: 'europe-west1' },
+      prior: fresh.state,
+    });
+    assertRefused(
+      run,
+      /^Changing secretReplication would replace secret gemini-webhook-signing-secrets \(replication automatic -> europe-west1\)/,
+    );
+  });
+
+  it('protects topics, dead-letter subscriptions and the secret from deletion, unless told not to', () => {
+    const dataHolding = (run: ProgramResult): ModelRecord[] =>
+      run.records.filter(
+        (r) =>
+          r.type === TYPES.topic ||
+          r.type === TYPES.secret ||
+          (r.type === TYPES.subscription && String(r.inputs['name']).endsWith('-dead-letter')),
+      );
+    assert.equal(dataHolding(fresh).length, 10 * 3 + 1);
+    assert.deepEqual(
+      dataHolding(fresh)
+        .filter((r) => !r.protect)
+        .map((r) => r.name),
+      [],
+    );
+    const unprotected = runProgram({ program: 'stack', config: { ...FULL, protectData: 'false' }, prior: fresh.state });
+    assertAccepted(unprotected);
+    assert.deepEqual(
+      dataHolding(unprotected)
+        .filter((r) => r.protect)
+        .map((r) => r.name),
+      [],
+    );
+  });
+});
+
+describe('an organisation with secure-by-default policies', () => {
+  const orgPolicies = {
+    domainRestrictedSharing: true,
+    allowedIngress: ['ALLOW_INTERNAL_AND_GCLB', 'ALLOW_INTERNAL_ONLY'],
+    resourceLocations: ['europe-west1', 'europe-west4'],
+  };
+
+  it('refuses the defaults: allUsers, ingress all, a global secret', () => {
+    const run = runProgram({ program: 'stack', config: FULL, orgPolicies });
+    const rules = [...new Set(run.violations.map((v) => /^\[([a-z-]+)\]/.exec(v)?.[1]))].sort();
+    assert.deepEqual(rules, ['org-allowed-ingress', 'org-domain-restricted-sharing', 'org-resource-locations']);
+  });
+
+  it('deploys with the settings the troubleshooting table gives', () => {
+    const run = runProgram({
+      program: 'stack',
+      config: {
+        ...FULL,
+        publicInvoker: 'none',
+        ingress: 'internal-and-gclb',
+        secretReplication: 'europe-west1,europe-west4',
+      },
+      orgPolicies,
+    });
+    assertAccepted(run);
+    const fn = byName(run, TYPES.function, `${DEPLOYMENT}-receiver`);
+    assert.equal(fn.inputs['serviceConfig'].ingressSettings, 'ALLOW_INTERNAL_AND_GCLB');
+    const secret = run.records.find((r) => r.type === TYPES.secret)!;
+    assert.deepEqual(secret.inputs['replication'], {
+      userManaged: { replicas: [{ location: 'europe-west1' }, { location: 'europe-west4' }] },
+    });
   });
 });
 
@@ -226,10 +352,19 @@ function assertUpgradedInPlace(prior: readonly PriorResource[], upgrade: Program
     return r.custom && route !== undefined && added.has(route);
   };
   // The GeminiWebhooks component itself is new; a component is a grouping, nothing in the cloud.
+  // New in the program since: the Pub/Sub agent's usual role, which an agent created on request lacks,
+  // and the wait after creating the agent (it sleeps once, on this upgrade; the agent is not replaced).
   assert.deepEqual(
-    upgrade.records.filter((r) => r.action === 'create' && !forAddedRoute(r)).map((r) => `${r.type} ${r.name}`),
-    [`gemini-webhooks-pubsub:index:GeminiWebhooks ${DEPLOYMENT}`],
-    'no cloud resource is created anew, except for event types the old stack did not have',
+    upgrade.records
+      .filter((r) => r.action === 'create' && !forAddedRoute(r))
+      .map((r) => `${r.type} ${r.name}`)
+      .sort(),
+    [
+      `gemini-webhooks-pubsub:index:GeminiWebhooks ${DEPLOYMENT}`,
+      `${TYPES.projectMember} ${DEPLOYMENT}-pubsub-service-agent-role`,
+      `${TYPES.sleep} ${AGENT_WAIT}`,
+    ].sort(),
+    'no other cloud resource is created anew, except for event types the old stack did not have',
   );
   for (const route of added) {
     const topics = upgrade.records.filter((r) => r.type === TOPIC && routes.get(r.urn) === route);
@@ -244,14 +379,18 @@ function assertUpgradedInPlace(prior: readonly PriorResource[], upgrade: Program
   // the state was recorded: a code change replaces that object and updates the function, by design.
   const codeChange = new Set([TYPES.function, 'gcp:storage/bucketObject:BucketObject']);
   const listsRoutes = new Set(added.size === 0 ? [] : [TYPES.alertPolicy, 'gcp:monitoring/dashboard:Dashboard']);
+  // Since then the build identity reads function sources as Storage Object Admin, Google's list.
+  const buildSources = `${DEPLOYMENT}-receiver-build-reads-function-sources`;
   assert.deepEqual(
     upgrade.records
-      .filter((r) => r.custom && r.action !== 'same' && !codeChange.has(r.type) && !forAddedRoute(r))
+      .filter((r) => r.custom && r.action !== 'same' && r.action !== 'create')
+      .filter((r) => !codeChange.has(r.type) && !forAddedRoute(r))
       .filter((r) => !(r.action === 'update' && listsRoutes.has(r.type)))
-      .map((r) => `${r.action} ${r.name}`),
-    [],
+      .map((r) => `${r.action} ${r.name}`)
+      .sort(),
+    [`replace ${buildSources}`, `replace ${BUILD_WAIT}`].sort(),
   );
-  assert.deepEqual(sleeping(upgrade), []);
+  assert.deepEqual(sleeping(upgrade), [AGENT_WAIT, BUILD_WAIT].sort());
 }
 
 describe('a stack deployed before the deployment became one component', () => {
@@ -264,7 +403,7 @@ describe('a stack deployed before the deployment became one component', () => {
     readFileSync(path.join(import.meta.dirname, 'fixtures', 'stack-state-before-component.json'), 'utf8'),
   ) as PriorResource[];
 
-  it('is updated in place: every resource it had is found again, nothing replaced, nothing waited for', () => {
+  it('is updated in place: every resource it had is found again; only what the program changed since moves', () => {
     assertUpgradedInPlace(formerState, runProgram({ program: 'stack', config: FULL, prior: formerState }));
   });
 
@@ -288,8 +427,8 @@ describe('a first deploy with the minimal config, and the update after it', () =
   let fresh: ProgramResult;
   let noChange: ProgramResult;
   before(() => {
-    fresh = runProgram({ program: 'stack', config: MINIMAL });
-    noChange = runProgram({ program: 'stack', config: MINIMAL, prior: fresh.state });
+    fresh = runProgram({ program: 'stack', config: MINIMAL, enabledApis: PLATFORM_APIS });
+    noChange = runProgram({ program: 'stack', config: MINIMAL, prior: fresh.state, enabledApis: PLATFORM_APIS });
   });
 
   it('passes every rule of a fresh project, waiting for the build grants and the metrics only', () => {
@@ -298,7 +437,7 @@ describe('a first deploy with the minimal config, and the update after it', () =
       fresh.records.filter((r) => r.type === TYPES.service),
       [],
     );
-    assert.deepEqual(sleeping(fresh), [METRICS_WAIT, BUILD_WAIT].sort());
+    assert.deepEqual(sleeping(fresh), [METRICS_WAIT, BUILD_WAIT, AGENT_WAIT].sort());
   });
 
   it('changes nothing and sleeps nowhere on an update that changes nothing', () => {
@@ -400,6 +539,8 @@ describe('EventSubscription on its own', () => {
   it('creates the Pub/Sub service agent it grants to', () => {
     const run = runProgram({
       program: 'subscription',
+      // The deployment it subscribes to enabled the APIs.
+      enabledApis: MODEL_APIS,
       config: {
         'gcp:project': `example.com:${PROJECT}`,
         subscriptions: JSON.stringify([
@@ -412,6 +553,7 @@ describe('EventSubscription on its own', () => {
     const grants = run.records.filter((r) => r.inputs['member'] === identity.state['member']);
     assert.deepEqual(grants.map((g) => g.inputs['role']).sort(), [
       'roles/iam.serviceAccountTokenCreator',
+      'roles/pubsub.serviceAgent',
       'roles/pubsub.subscriber',
     ]);
     const subscription = run.records.find((r) => r.type === TYPES.subscription)!;

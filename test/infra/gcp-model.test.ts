@@ -1,37 +1,40 @@
 /**
- * The model's rules, each on a small program that breaks it and one that keeps it: a model that
- * accepted everything would let first-deploy.test.ts pass for nothing. Violations are recorded
- * rather than thrown here, so that one process can show each of them.
+ * The model's rules, each on a small program that breaks it and one that keeps it. Violations are
+ * recorded rather than thrown here, so that one process can show each of them; every violation starts
+ * with its rule's id. The rules' strength against the real program is the mutation suite's subject
+ * (test/infra/mutations.ts).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import * as time from '@pulumiverse/time';
-import { installGcpModel, MODEL_PROJECT_NUMBER, serviceAccountHost, TYPES } from './gcp-model.ts';
+import { installGcpModel, MODEL_APIS, MODEL_PROJECT_NUMBER, RULES, serviceAccountHost, TYPES } from './gcp-model.ts';
 import { registered, resolve } from './mocks.ts';
 
 const PROJECT = 'acme-webhooks';
 const urnOf = (type: string, name: string): string => `urn:pulumi:test::gemini-webhooks-pubsub::${type}::${name}`;
+const subscriptionState = (name: string, filter: string) => ({
+  urn: urnOf(TYPES.subscription, name),
+  type: TYPES.subscription,
+  name,
+  id: `${name}-1`,
+  inputs: { name, topic: 't', filter },
+  state: { name, topic: 't', filter },
+});
 const prior = [
-  {
-    urn: urnOf(TYPES.subscription, 'kept-filter'),
-    type: TYPES.subscription,
-    name: 'kept-filter',
-    id: 'kept-filter-1',
-    inputs: { name: 'kept', topic: 't', filter: 'attributes.a = "1"' },
-    state: { name: 'kept', topic: 't', filter: 'attributes.a = "1"' },
-  },
-  {
-    urn: urnOf(TYPES.subscription, 'ignored-filter'),
-    type: TYPES.subscription,
-    name: 'ignored-filter',
-    id: 'ignored-filter-1',
-    inputs: { name: 'ignored', topic: 't', filter: 'attributes.a = "1"' },
-    state: { name: 'ignored', topic: 't', filter: 'attributes.a = "1"' },
-  },
+  subscriptionState('kept-filter', 'attributes.a = "1"'),
+  subscriptionState('ignored-filter', 'attributes.a = "1"'),
+  subscriptionState('renamed', ''),
 ];
-const model = await installGcpModel({ project: PROJECT, prior, onViolation: 'record' });
+// Secret Manager is the one API this project lacks, for the API rule (last in this file).
+const model = await installGcpModel({
+  project: PROJECT,
+  prior,
+  onViolation: 'record',
+  enabledApis: MODEL_APIS.filter((api) => api !== 'secretmanager.googleapis.com'),
+  existingTopics: ['t'],
+});
 
 /** Violations recorded while `program` registers its resources. */
 async function violationsOf(program: () => pulumi.Resource[]): Promise<string[]> {
@@ -42,25 +45,54 @@ async function violationsOf(program: () => pulumi.Resource[]): Promise<string[]>
 
 const agent = `serviceAccount:service-${MODEL_PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com`;
 
+describe('the rules', () => {
+  it('each cite a public source', () => {
+    for (const [id, rule] of Object.entries(RULES)) assert.match(rule.source, /https:\/\//, id);
+  });
+});
+
 describe('service agents', () => {
-  it('refuses a grant to an agent whose ServiceIdentity it does not depend on', async () => {
+  it('refuses a grant to an agent no ServiceIdentity was registered for', async () => {
     const found = await violationsOf(() => [
       new gcp.pubsub.TopicIAMMember('string-built', { topic: 't', role: 'roles/pubsub.publisher', member: agent }),
     ]);
-    assert.equal(found.length, 1);
-    assert.match(found[0]!, /Service account service-\d+@gcp-sa-pubsub\.iam\.gserviceaccount\.com does not exist/);
+    assert.deepEqual(found.length, 1);
+    assert.match(
+      found[0]!,
+      /^\[service-agent-exists\] .*Service account service-\d+@gcp-sa-pubsub\.iam\.gserviceaccount\.com does not exist/,
+    );
   });
 
-  it('accepts a grant whose member is the ServiceIdentity output', async () => {
-    const identity = new gcp.projects.ServiceIdentity('pubsub', { project: PROJECT, service: 'pubsub.googleapis.com' });
+  const identity = new gcp.projects.ServiceIdentity('pubsub', { project: PROJECT, service: 'pubsub.googleapis.com' });
+
+  it('refuses a grant whose member is written out, even ordered after the agent', async () => {
+    const found = await violationsOf(() => [
+      new gcp.pubsub.TopicIAMMember(
+        'hard-coded',
+        { topic: 't', role: 'roles/pubsub.publisher', member: agent },
+        { dependsOn: [identity] },
+      ),
+    ]);
+    assert.equal(found.length, 1);
+    assert.match(found[0]!, /^\[service-agent-exists\] .*not taken from the ServiceIdentity's output/);
+  });
+
+  it('refuses a grant right after the agent was created, and accepts one after a wait', async () => {
     assert.equal(await resolve(identity.member), agent);
+    const early = await violationsOf(() => [
+      new gcp.pubsub.TopicIAMMember('at-once', { topic: 't', role: 'roles/pubsub.publisher', member: identity.member }),
+    ]);
+    assert.equal(early.length, 1);
+    assert.match(early[0]!, /^\[service-agent-delay\] /);
+    const wait = new time.Sleep(
+      'after-agent',
+      { createDuration: '60s', triggers: { agent: identity.id } },
+      { dependsOn: [identity] },
+    );
+    const member = pulumi.all([identity.member, wait.id]).apply(([m]) => m);
     assert.deepEqual(
       await violationsOf(() => [
-        new gcp.pubsub.TopicIAMMember('from-identity', {
-          topic: 't',
-          role: 'roles/pubsub.publisher',
-          member: identity.member,
-        }),
+        new gcp.pubsub.TopicIAMMember('after-wait', { topic: 't', role: 'roles/pubsub.publisher', member }),
       ]),
       [],
     );
@@ -88,7 +120,7 @@ describe('log-based metrics', () => {
       opts,
     );
 
-  it('refuses an alert policy on a new metric that does not wait after it', async () => {
+  it('refuses an alert policy on a new metric that does not wait 10 minutes after it', async () => {
     const metric = new gcp.logging.Metric('errors', {
       name: 'app/errors',
       filter: 'severity>=ERROR',
@@ -98,10 +130,32 @@ describe('log-based metrics', () => {
     assert.equal(found.length, 1);
     assert.match(
       found[0]!,
-      /Cannot find metric\(s\) that match type = "logging\.googleapis\.com\/user\/app\/errors"\. If a metric was created recently, it could take up to 10 minutes/,
+      /^\[log-metric-propagation\] .*Cannot find metric\(s\) that match type = "logging\.googleapis\.com\/user\/app\/errors"\. If a metric was created recently, it could take up to 10 minutes/,
     );
-    const wait = new time.Sleep('after-metric', { createDuration: '10m', triggers: { metric: metric.id } });
+    const short = new time.Sleep(
+      'short-after-metric',
+      { createDuration: '5m', triggers: { metric: metric.id } },
+      { dependsOn: [metric] },
+    );
+    const tooShort = await violationsOf(() => [policy('short-wait', { dependsOn: [short] })]);
+    assert.match(tooShort[0] ?? '', /waits 5m, less than the 600 s the source gives/);
+    const wait = new time.Sleep(
+      'after-metric',
+      { createDuration: '10m', triggers: { metric: metric.id } },
+      { dependsOn: [metric] },
+    );
     assert.deepEqual(await violationsOf(() => [policy('after-wait', { dependsOn: [wait] })]), []);
+  });
+});
+
+describe('Sleep durations', () => {
+  it("refuses what terraform-provider-time's pattern refuses", async () => {
+    for (const duration of ['1m30s', '0', '.5s', '100us']) {
+      const found = await violationsOf(() => [new time.Sleep(`sleep-${duration}`, { createDuration: duration })]);
+      assert.equal(found.length, 1, duration);
+      assert.match(found[0]!, /^\[sleep-duration\] .*must be a number immediately followed by ms/);
+    }
+    assert.deepEqual(await violationsOf(() => [new time.Sleep('sleep-ok', { createDuration: '1.5m' })]), []);
   });
 });
 
@@ -120,46 +174,113 @@ describe('the build identity', () => {
           runtime: 'nodejs22',
           entryPoint: 'f',
           serviceAccount: pulumi.interpolate`projects/${PROJECT}/serviceAccounts/${email}`,
+          dockerRepository: `projects/${PROJECT}/locations/europe-west1/repositories/builds`,
         },
       },
       opts,
     );
-
-  it("refuses a build right after the identity's grants, and accepts one after a wait", async () => {
-    const builder = new gcp.serviceaccount.Account('builder', { project: PROJECT, accountId: 'builder' });
-    const grant = new gcp.projects.IAMMember('builder-logs', {
+  const builder = new gcp.serviceaccount.Account('builder', { project: PROJECT, accountId: 'builder' });
+  const logs = new gcp.projects.IAMMember('builder-logs', {
+    project: PROJECT,
+    role: 'roles/logging.logWriter',
+    member: builder.member,
+  });
+  const images = new gcp.artifactregistry.RepositoryIamMember('builder-images', {
+    project: PROJECT,
+    location: 'europe-west1',
+    repository: 'builds',
+    role: 'roles/artifactregistry.writer',
+    member: builder.member,
+  });
+  const sources = (role: string, name: string): gcp.projects.IAMMember =>
+    new gcp.projects.IAMMember(name, {
       project: PROJECT,
-      role: 'roles/logging.logWriter',
+      role,
       member: builder.member,
+      condition: { title: 'sources', expression: 'resource.name.startsWith("projects/_/buckets/gcf-v2-sources-")' },
     });
-    const found = await violationsOf(() => [fn('too-early', builder.email, { dependsOn: [grant] })]);
+
+  it('refuses a build identity without one of the roles Google lists, on its target', async () => {
+    const viewer = sources('roles/storage.objectViewer', 'builder-sources-viewer');
+    const found = await violationsOf(() => [fn('viewer-only', builder.email, { dependsOn: [logs, images, viewer] })]);
+    assert.ok(found.length >= 1);
+    assert.match(
+      found[0]!,
+      /^\[build-identity-roles\] .*lacks roles\/storage\.objectAdmin on bucket gcf-v2-sources-\d+-europe-west1/,
+    );
+  });
+
+  it("refuses a build right after the identity's grants, and accepts one after a 120 s wait", async () => {
+    const admin = sources('roles/storage.objectAdmin', 'builder-sources');
+    const found = await violationsOf(() => [fn('too-early', builder.email, { dependsOn: [logs, images, admin] })]);
     assert.equal(found.length, 1);
     assert.match(
       found[0]!,
-      /Access to bucket gcf-v2-sources-\d+-europe-west1 denied\. You must grant Storage Object Viewer permission to builder@acme-webhooks\.iam\.gserviceaccount\.com/,
+      /^\[build-grant-propagation\] .*Access to bucket gcf-v2-sources-\d+-europe-west1 denied\. You must grant Storage Object Viewer permission to builder@acme-webhooks\.iam\.gserviceaccount\.com/,
     );
-    const wait = new time.Sleep('after-grants', { createDuration: '120s', triggers: { grant: grant.id } });
+    const wait = new time.Sleep(
+      'after-grants',
+      { createDuration: '120s', triggers: { grant: admin.id } },
+      { dependsOn: [logs, images, admin] },
+    );
     assert.deepEqual(await violationsOf(() => [fn('after-wait', builder.email, { dependsOn: [wait] })]), []);
   });
 });
 
-describe('subscription filters', () => {
+describe('subscriptions', () => {
+  it('refuses a subscription on a topic created in this run that it does not depend on', async () => {
+    const topic = new gcp.pubsub.Topic('events', { name: 'events' });
+    const deadLetters = new gcp.pubsub.Topic('events-dl', { name: 'events-dl' });
+    await registered(topic, deadLetters);
+    const found = await violationsOf(() => [
+      new gcp.pubsub.Subscription('unordered', {
+        name: 'unordered',
+        topic: 'events',
+        deadLetterPolicy: { deadLetterTopic: `projects/${PROJECT}/topics/events-dl` },
+      }),
+    ]);
+    assert.equal(found.length, 2);
+    assert.ok(found.every((v) => /^\[subscription-topics\] /.test(v)));
+    assert.deepEqual(
+      await violationsOf(() => [
+        new gcp.pubsub.Subscription('ordered', {
+          name: 'ordered',
+          topic: topic.name,
+          deadLetterPolicy: { deadLetterTopic: pulumi.interpolate`projects/${PROJECT}/topics/${deadLetters.name}` },
+        }),
+      ]),
+      [],
+    );
+  });
+
   it('refuses a changed filter, which replaces the subscription and deletes its backlog', async () => {
     const found = await violationsOf(() => [
-      new gcp.pubsub.Subscription('kept-filter', { name: 'kept', topic: 't', filter: 'attributes.a = "2"' }),
+      new gcp.pubsub.Subscription('kept-filter', { name: 'kept-filter', topic: 't', filter: 'attributes.a = "2"' }),
     ]);
     assert.equal(found.length, 1);
-    assert.match(found[0]!, /replacing subscription kept to change its filter .* deletes its unacknowledged messages/);
+    assert.match(
+      found[0]!,
+      /^\[immutable-filter\] .*replacing subscription kept-filter to change its filter .* deletes its unacknowledged messages/,
+    );
   });
 
   it('keeps the deployed filter when the program ignores changes to it, as the engine does', async () => {
     const subscription = new gcp.pubsub.Subscription(
       'ignored-filter',
-      { name: 'ignored', topic: 't', filter: 'attributes.a = "2"' },
+      { name: 'ignored-filter', topic: 't', filter: 'attributes.a = "2"' },
       { ignoreChanges: ['filter'] },
     );
     assert.deepEqual(await violationsOf(() => [subscription]), []);
     assert.equal(await resolve(subscription.filter), 'attributes.a = "1"');
+  });
+
+  it('refuses a replacement that deletes a backlog', async () => {
+    const found = await violationsOf(() => [new gcp.pubsub.Subscription('renamed', { name: 'renamed-2', topic: 't' })]);
+    assert.equal(found.length, 1);
+    assert.match(
+      found[0]!,
+      /^\[data-replacement\] renamed: replacing Subscription renamed \(changed: name[a-z, ]*\) deletes its unacknowledged messages/,
+    );
   });
 });
 
@@ -169,7 +290,7 @@ describe('invokes', () => {
     await assert.rejects(gcp.organizations.getProject({ projectId: PROJECT }));
     assert.match(
       model.violations.slice(before).join('\n'),
-      /calls gcp:organizations\/getProject:getProject; invokes cannot wait/,
+      /^\[no-invokes\] the program calls gcp:organizations\/getProject:getProject/,
     );
   });
 });
@@ -181,21 +302,31 @@ describe('domain-scoped projects', () => {
   });
 });
 
-// Last: once an API is enabled in this run, every later resource must wait for it.
+// Last: the project lacks Secret Manager; once it is enabled in this run, later secrets must wait.
 describe('API enablement', () => {
-  it('refuses a call to an API enabled in this run before a wait, and accepts one after it', async () => {
-    const api = new gcp.projects.Service('api-pubsub', { project: PROJECT, service: 'pubsub.googleapis.com' });
+  it('refuses an API nobody enabled, then one enabled in this run before a wait; accepts one after it', async () => {
+    const missing = await violationsOf(() => [
+      new gcp.secretmanager.Secret('no-api', { secretId: 'a', replication: { auto: {} } }),
+    ]);
+    assert.match(
+      missing[0] ?? '',
+      /^\[api-enabled\] .*secretmanager\.googleapis\.com has not been used .*\(no Service enables/,
+    );
+    const api = new gcp.projects.Service('api-secrets', { project: PROJECT, service: 'secretmanager.googleapis.com' });
     const found = await violationsOf(() => [
-      new gcp.pubsub.Topic('too-early', { name: 'too-early' }, { dependsOn: [api] }),
+      new gcp.secretmanager.Secret('too-early', { secretId: 'b', replication: { auto: {} } }, { dependsOn: [api] }),
     ]);
     assert.equal(found.length, 1);
-    assert.match(
-      found[0]!,
-      /If you enabled this API recently, wait a few minutes for the action to propagate to our systems and retry/,
+    assert.match(found[0]!, /^\[api-enabled\] .*If you enabled this API recently, wait a few minutes/);
+    const wait = new time.Sleep(
+      'after-apis',
+      { createDuration: '60s', triggers: { api: api.id } },
+      { dependsOn: [api] },
     );
-    const wait = new time.Sleep('after-apis', { createDuration: '60s', triggers: { api: api.id } });
     assert.deepEqual(
-      await violationsOf(() => [new gcp.pubsub.Topic('after-wait', { name: 'after-wait' }, { dependsOn: [wait] })]),
+      await violationsOf(() => [
+        new gcp.secretmanager.Secret('after-wait', { secretId: 'c', replication: { auto: {} } }, { dependsOn: [wait] }),
+      ]),
       [],
     );
   });

@@ -19,6 +19,179 @@ import * as pulumi from '@pulumi/pulumi';
 
 export const MODEL_PROJECT_NUMBER = '123456789012';
 
+/**
+ * Every rule of the model: an id that starts each violation (`[id] ...`), what Google Cloud (or the
+ * Pulumi engine, or a provider) does, and the public source. test/infra/mutations.ts holds, per rule, a
+ * mistake in the program that the rule must catch; a rule without one fails that suite.
+ */
+export const RULES = {
+  'api-enabled': {
+    what: 'a resource is created only after the API it calls is enabled and the enablement has propagated',
+    source:
+      'https://github.com/hashicorp/terraform-provider-google/issues/4142, ' +
+      'https://github.com/hashicorp/terraform-provider-google/issues/2129, ' +
+      'https://cloud.google.com/functions/docs/create-deploy-gcloud (the APIs a function needs)',
+  },
+  'service-agent-exists': {
+    what: "a grant to a service agent takes its member from the agent's ServiceIdentity, so runs after it exists",
+    source: 'https://cloud.google.com/iam/docs/create-service-agents',
+  },
+  'service-agent-delay': {
+    what: 'a service agent created in this run is granted roles only after a wait',
+    source:
+      'https://github.com/hashicorp/terraform-provider-google/issues/21931, ' +
+      'https://cloud.google.com/iam/docs/service-accounts-create (wait 60 seconds or more before using a new account)',
+  },
+  'service-agent-role': {
+    what: 'a service agent created on request holds the role Google would have granted it',
+    source: 'https://cloud.google.com/iam/docs/create-service-agents, https://cloud.google.com/iam/docs/service-agents',
+  },
+  'log-metric-propagation': {
+    what: 'an alert policy on a new log-based metric waits up to 10 minutes after it',
+    source: 'https://github.com/hashicorp/terraform-provider-google/issues/11102',
+  },
+  'build-identity-roles': {
+    what: "the function's build service account holds each role Google lists, on the resource it is needed on",
+    source: 'https://cloud.google.com/run/docs/configuring/services/build-service-account',
+  },
+  'build-grant-propagation': {
+    what: "the build waits for its identity's new grants to propagate (typically 2 minutes)",
+    source:
+      'https://cloud.google.com/iam/docs/access-change-propagation, ' +
+      'https://github.com/hashicorp/terraform-provider-google/issues/20571',
+  },
+  'sleep-duration': {
+    what: "a Sleep's createDuration is one number and one unit, as terraform-provider-time validates it",
+    source: 'https://github.com/hashicorp/terraform-provider-time/blob/main/internal/provider/resource_time_sleep.go',
+  },
+  'subscription-topics': {
+    what: 'a subscription is created after its topic and its dead-letter topic exist',
+    source:
+      'https://cloud.google.com/pubsub/docs/create-subscription, https://cloud.google.com/pubsub/docs/handling-failures',
+  },
+  'immutable-filter': {
+    what: "a subscription's filter cannot change; a new filter replaces it and deletes its backlog",
+    source: 'https://cloud.google.com/pubsub/docs/subscription-message-filter',
+  },
+  'data-replacement': {
+    what: 'replacing a topic, subscription, secret or function loses messages, secrets or the registered URL',
+    source:
+      'https://cloud.google.com/pubsub/docs/delete-topic, https://cloud.google.com/pubsub/docs/subscription-message-filter, ' +
+      'https://cloud.google.com/functions/docs/calling/http',
+  },
+  'no-invokes': {
+    what: 'data-source calls run before any wait and cannot be ordered after one',
+    source: 'https://www.pulumi.com/docs/iac/concepts/resources/functions/',
+  },
+  'org-domain-restricted-sharing': {
+    what: 'Domain Restricted Sharing refuses allUsers and allAuthenticatedUsers in any IAM policy',
+    source: 'https://cloud.google.com/resource-manager/docs/organization-policy/restricting-domains',
+  },
+  'org-allowed-ingress': {
+    what: 'run.allowedIngress / cloudfunctions.allowedIngressSettings refuse an ingress they do not list',
+    source: 'https://cloud.google.com/functions/docs/networking/network-settings#ingress_settings',
+  },
+  'org-resource-locations': {
+    what: 'gcp.resourceLocations refuses resources, and automatic (global) secret replication, outside its regions',
+    source:
+      'https://cloud.google.com/resource-manager/docs/organization-policy/defining-locations, ' +
+      'https://cloud.google.com/secret-manager/docs/choosing-replication',
+  },
+} as const;
+export type RuleId = keyof typeof RULES;
+
+/** Lower bounds of the waits, each from the rule's source, in milliseconds. */
+export const WAIT_LOWER_BOUNDS_MS = {
+  // A user in #2129 found 30 seconds enough; Google's own error asks to "wait a few minutes".
+  apiEnablement: 30_000,
+  // "Typically 2 minutes" (IAM access change propagation); the provider's tests wait 120 s (magic-modules#11909).
+  buildGrants: 120_000,
+  // "It could take up to 10 minutes to become available" (Cloud Monitoring's own error, #11102).
+  logMetrics: 600_000,
+  // "Wait for 60 seconds or more before you use the service account" (service-accounts-create).
+  serviceAgent: 60_000,
+} as const;
+
+/** The Google API each resource type calls (`inputs` for the types whose API depends on them). */
+const APIS_OF_TYPE: Record<string, (inputs: Record<string, any>) => readonly string[]> = {
+  'gcp:projects/service:Service': () => ['serviceusage.googleapis.com'],
+  // Service Usage creates the agent, for a service that must be enabled.
+  'gcp:projects/serviceIdentity:ServiceIdentity': (inputs) => [
+    'serviceusage.googleapis.com',
+    String(inputs['service']),
+  ],
+  'gcp:projects/iAMMember:IAMMember': () => ['cloudresourcemanager.googleapis.com'],
+  'gcp:serviceaccount/account:Account': () => ['iam.googleapis.com'],
+  'gcp:serviceaccount/iAMMember:IAMMember': () => ['iam.googleapis.com'],
+  'gcp:storage/bucket:Bucket': () => ['storage.googleapis.com'],
+  'gcp:storage/bucketObject:BucketObject': () => ['storage.googleapis.com'],
+  'gcp:storage/bucketIAMMember:BucketIAMMember': () => ['storage.googleapis.com'],
+  'gcp:artifactregistry/repository:Repository': () => ['artifactregistry.googleapis.com'],
+  'gcp:artifactregistry/repositoryIamMember:RepositoryIamMember': () => ['artifactregistry.googleapis.com'],
+  // "Enable the Cloud Functions, Cloud Build, Artifact Registry, Cloud Run, and Logging APIs".
+  'gcp:cloudfunctionsv2/function:Function': () => [
+    'cloudfunctions.googleapis.com',
+    'cloudbuild.googleapis.com',
+    'artifactregistry.googleapis.com',
+    'run.googleapis.com',
+    'logging.googleapis.com',
+    'storage.googleapis.com',
+  ],
+  'gcp:cloudrunv2/serviceIamMember:ServiceIamMember': () => ['run.googleapis.com'],
+  'gcp:secretmanager/secret:Secret': () => ['secretmanager.googleapis.com'],
+  'gcp:secretmanager/secretVersion:SecretVersion': () => ['secretmanager.googleapis.com'],
+  'gcp:secretmanager/secretIamMember:SecretIamMember': () => ['secretmanager.googleapis.com'],
+  'gcp:pubsub/topic:Topic': () => ['pubsub.googleapis.com'],
+  'gcp:pubsub/subscription:Subscription': () => ['pubsub.googleapis.com'],
+  'gcp:pubsub/topicIAMMember:TopicIAMMember': () => ['pubsub.googleapis.com'],
+  'gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember': () => ['pubsub.googleapis.com'],
+  'gcp:logging/metric:Metric': () => ['logging.googleapis.com'],
+  'gcp:monitoring/alertPolicy:AlertPolicy': () => ['monitoring.googleapis.com'],
+  'gcp:monitoring/notificationChannel:NotificationChannel': () => ['monitoring.googleapis.com'],
+  'gcp:monitoring/dashboard:Dashboard': () => ['monitoring.googleapis.com'],
+};
+
+/** What docs/deploy.md has the user enable before the first `pulumi up`. */
+export const PREREQUISITE_APIS = ['cloudresourcemanager.googleapis.com', 'serviceusage.googleapis.com'] as const;
+
+/** Every API some resource type of the table calls: a project whose platform team enabled everything. */
+export const MODEL_APIS: readonly string[] = [
+  ...new Set(
+    Object.entries(APIS_OF_TYPE).flatMap(([type, apis]) =>
+      type === 'gcp:projects/serviceIdentity:ServiceIdentity' ? apis({ service: 'pubsub.googleapis.com' }) : apis({}),
+    ),
+  ),
+].sort();
+
+/** The role Google grants a service agent it creates by itself (https://cloud.google.com/iam/docs/service-agents). */
+const SERVICE_AGENT_ROLE: Record<string, string> = { 'pubsub.googleapis.com': 'roles/pubsub.serviceAgent' };
+
+/**
+ * Google's list for a Cloud Run functions build service account
+ * (https://cloud.google.com/run/docs/configuring/services/build-service-account): Logs Writer, Artifact
+ * Registry Writer, Storage Object Admin ("for retrieving the function source from the Cloud Storage
+ * bucket"). Each with the roles that contain it, and where it is needed.
+ */
+const BUILD_ROLES = [
+  { role: 'roles/logging.logWriter', covers: ['roles/logging.logWriter', 'roles/logging.admin'], on: 'project' },
+  {
+    role: 'roles/artifactregistry.writer',
+    covers: ['roles/artifactregistry.writer', 'roles/artifactregistry.repoAdmin', 'roles/artifactregistry.admin'],
+    on: 'repository',
+  },
+  { role: 'roles/storage.objectAdmin', covers: ['roles/storage.objectAdmin', 'roles/storage.admin'], on: 'sources' },
+] as const;
+
+/** Org policies of a secure-by-default organisation, as the model enforces them. */
+export interface OrgPolicies {
+  /** iam.allowedPolicyMemberDomains: no allUsers or allAuthenticatedUsers. */
+  domainRestrictedSharing?: boolean;
+  /** run.allowedIngress / cloudfunctions.allowedIngressSettings: the function API's ingress values allowed. */
+  allowedIngress?: readonly string[];
+  /** gcp.resourceLocations: the regions allowed (`global` is never among them). */
+  resourceLocations?: readonly string[];
+}
+
 /** What the engine would do with a resource in this run. */
 export type Action = 'create' | 'same' | 'update' | 'replace';
 
@@ -30,6 +203,7 @@ export interface PriorResource {
   id: string;
   inputs: Record<string, any>;
   state: Record<string, any>;
+  protect?: boolean;
 }
 
 export interface ModelRecord extends PriorResource {
@@ -42,7 +216,11 @@ export interface ModelRecord extends PriorResource {
   secretInputs: string[];
   /** Direct dependencies (URNs): explicit dependsOn and the resources its inputs came from. */
   dependencies: string[];
+  /** Per input, the resources its value came from (URNs). */
+  propertyDependencies: Record<string, string[]>;
   ignoreChanges: string[];
+  protect: boolean;
+  retainOnDelete: boolean;
   action: Action;
   /** Registration order, from 0. */
   order: number;
@@ -53,6 +231,11 @@ export interface ModelOptions {
   project: string;
   /** The state of the previous run; a fresh project when absent. */
   prior?: readonly PriorResource[];
+  /** APIs the project had before the program ran. Default: the prerequisites of docs/deploy.md. */
+  enabledApis?: readonly string[];
+  /** Topics that exist outside the program (another stack's), by name. */
+  existingTopics?: readonly string[];
+  orgPolicies?: OrgPolicies;
   /** Throw like Google (default), or only record the violation (to test the rules themselves). */
   onViolation?: 'throw' | 'record';
 }
@@ -61,12 +244,18 @@ export const TYPES = {
   service: 'gcp:projects/service:Service',
   serviceIdentity: 'gcp:projects/serviceIdentity:ServiceIdentity',
   sleep: 'time:index/sleep:Sleep',
+  topic: 'gcp:pubsub/topic:Topic',
   subscription: 'gcp:pubsub/subscription:Subscription',
   metric: 'gcp:logging/metric:Metric',
   alertPolicy: 'gcp:monitoring/alertPolicy:AlertPolicy',
   function: 'gcp:cloudfunctionsv2/function:Function',
   account: 'gcp:serviceaccount/account:Account',
   bucket: 'gcp:storage/bucket:Bucket',
+  bucketMember: 'gcp:storage/bucketIAMMember:BucketIAMMember',
+  projectMember: 'gcp:projects/iAMMember:IAMMember',
+  repositoryMember: 'gcp:artifactregistry/repositoryIamMember:RepositoryIamMember',
+  secret: 'gcp:secretmanager/secret:Secret',
+  repository: 'gcp:artifactregistry/repository:Repository',
 } as const;
 
 const FRESH: ReadonlySet<Action> = new Set(['create', 'replace']);
@@ -74,6 +263,16 @@ const FRESH: ReadonlySet<Action> = new Set(['create', 'replace']);
 /** Service agents: `service-<project number>@<service>.iam.gserviceaccount.com` (https://cloud.google.com/iam/docs/service-agents). */
 const SERVICE_AGENT_MEMBER = /^serviceAccount:(service-\d+@[a-z0-9-]+\.iam\.gserviceaccount\.com)$/;
 const USER_METRIC = /logging\.googleapis\.com\/user\/([A-Za-z0-9_./-]+?)(?=["\\])/g;
+const PUBLIC_MEMBERS = new Set(['allUsers', 'allAuthenticatedUsers']);
+const SLEEP_DURATION = /^[0-9]+(\.[0-9]+)?(ms|s|m|h)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Milliseconds of a duration terraform-provider-time accepts (the model's own reading, not the program's). */
+function sleepMs(text: unknown): number | undefined {
+  if (typeof text !== 'string' || !SLEEP_DURATION.test(text)) return undefined;
+  const unit = text.endsWith('ms') ? 'ms' : text.slice(-1);
+  return Number(text.slice(0, -unit.length)) * UNIT_MS[unit]!;
+}
 
 /**
  * Inputs whose change replaces the resource rather than updating it. Names and projects identify a
@@ -86,6 +285,8 @@ const REPLACED_ON_CHANGE: Record<string, readonly string[]> = {
   // A filter cannot change after creation (https://cloud.google.com/pubsub/docs/subscription-message-filter),
   // nor can message ordering (https://cloud.google.com/pubsub/docs/ordering).
   [TYPES.subscription]: ['name', 'project', 'topic', 'filter', 'enableMessageOrdering'],
+  // A secret's replication is fixed when it is created (https://cloud.google.com/secret-manager/docs/choosing-replication).
+  [TYPES.secret]: ['secretId', 'project', 'replication'],
 };
 const IDENTITY_INPUTS = [
   'name',
@@ -121,27 +322,49 @@ export function serviceAccountHost(project: string): string {
   return `${domain === undefined ? id : `${id}.${domain}`}.iam.gserviceaccount.com`;
 }
 
+/** The last path segment of a topic reference (`projects/p/topics/t` or `t`). */
+function topicName(reference: unknown): string | undefined {
+  return typeof reference === 'string' && reference !== '' ? reference.split('/').pop() : undefined;
+}
+
+/**
+ * Whether an IAM condition holds for a resource name. The model reads `resource.name.startsWith("…")`
+ * terms joined by `||`, the only form the program writes; any other condition counts as not holding.
+ */
+function conditionHolds(condition: { expression?: string } | undefined, resourceName: string): boolean {
+  if (condition === undefined) return true;
+  return String(condition.expression ?? '')
+    .split('||')
+    .some((term) => {
+      const prefix = /^\s*resource\.name\.startsWith\("([^"]*)"\)\s*$/.exec(term)?.[1];
+      return prefix !== undefined && resourceName.startsWith(prefix);
+    });
+}
+
 export class GcpModel {
   readonly records: ModelRecord[] = [];
   readonly violations: string[] = [];
   readonly #byUrn = new Map<string, ModelRecord>();
   readonly #prior: Map<string, PriorResource>;
   readonly #options: ModelOptions;
+  readonly #enabledApis: ReadonlySet<string>;
 
   constructor(options: ModelOptions) {
     this.#options = options;
     this.#prior = new Map((options.prior ?? []).map((r) => [r.urn, r]));
+    this.#enabledApis = new Set(options.enabledApis ?? PREREQUISITE_APIS);
   }
 
   /** The state this run leaves, to give the next run as its prior. */
   state(): PriorResource[] {
-    return this.records.map(({ urn, type, name, id, inputs, state }) => ({
+    return this.records.map(({ urn, type, name, id, inputs, state, protect }) => ({
       urn,
       type,
       name,
       id,
       inputs: plain(inputs),
       state: plain(state),
+      protect,
     }));
   }
 
@@ -175,9 +398,12 @@ export class GcpModel {
     custom: boolean;
     inputs: Record<string, any>;
     dependencies: string[];
+    propertyDependencies: Record<string, string[]>;
     ignoreChanges: string[];
     aliases: string[];
     secretInputs: string[];
+    protect: boolean;
+    retainOnDelete: boolean;
   }): { id: string; state: Record<string, any> } {
     const aliasedFrom = this.#prior.has(args.urn) ? undefined : args.aliases.find((urn) => this.#prior.has(urn));
     const prior = this.#prior.get(aliasedFrom ?? args.urn);
@@ -206,10 +432,20 @@ export class GcpModel {
   /** Invokes run before any wait and cannot be ordered after one; the program makes none. */
   call(token: string): never {
     const problem =
-      `the program calls ${token}; invokes cannot wait for API enablement ` +
+      `[no-invokes] the program calls ${token}; invokes cannot wait for API enablement ` +
       'or a service agent, take the value from a resource instead';
     this.violations.push(problem);
     throw new Error(problem);
+  }
+
+  /**
+   * The rules that look at the whole run once every registration is in. Violations are recorded,
+   * never thrown: the run is over.
+   */
+  finish(): string[] {
+    const found = [...this.#serviceAgentRoles()];
+    this.violations.push(...found);
+    return found;
   }
 
   #violate(problem: string): void {
@@ -241,10 +477,14 @@ export class GcpModel {
     return replaced ? 'replace' : 'update';
   }
 
+  #project(record: ModelRecord): string {
+    return record.inputs['project'] ?? this.#options.project;
+  }
+
   /** The outputs Google computes, for the types whose outputs the program reads. */
   #computed(record: ModelRecord): Record<string, any> {
     const inputs = record.inputs;
-    const project: string = inputs['project'] ?? this.#options.project;
+    const project = this.#project(record);
     switch (record.type) {
       case TYPES.account: {
         const email = `${inputs['accountId']}@${serviceAccountHost(project)}`;
@@ -284,24 +524,99 @@ export class GcpModel {
 
   /** The ways Google Cloud would fail this registration. */
   *#problems(record: ModelRecord, prior: PriorResource | undefined): Generator<string> {
-    yield* this.#serviceAgentGrants(record);
+    yield* this.#sleepDuration(record);
     yield* this.#apiEnablement(record);
+    yield* this.#serviceAgentGrants(record);
     yield* this.#userMetrics(record);
-    yield* this.#buildGrants(record);
+    yield* this.#buildIdentity(record);
+    yield* this.#subscriptionTopics(record);
     yield* this.#immutableFilter(record, prior);
+    yield* this.#dataReplacement(record, prior);
+    yield* this.#orgPolicies(record);
   }
 
-  /** A fresh Sleep that `record` waits for and that itself follows every one of `waitedFor`. */
-  #sleepBetween(record: ModelRecord, waitedFor: readonly ModelRecord[]): ModelRecord | undefined {
+  /**
+   * A fresh Sleep that `record` waits for, that itself follows every one of `waitedFor`, and that sleeps
+   * at least `minMs`. `short` is such a Sleep that sleeps less, when there is no good one.
+   */
+  #sleepBetween(
+    record: ModelRecord,
+    waitedFor: readonly ModelRecord[],
+    minMs: number,
+  ): { sleep?: ModelRecord; short?: ModelRecord } {
     const deps = this.dependenciesOf(record.urn);
-    return this.sleeping().find((sleep) => deps.has(sleep.urn) && waitedFor.every((w) => this.follows(sleep, w)));
+    const between = this.sleeping().filter(
+      (sleep) => deps.has(sleep.urn) && waitedFor.every((w) => this.follows(sleep, w)),
+    );
+    const sleep = between.find((s) => (sleepMs(s.inputs['createDuration']) ?? -1) >= minMs);
+    return sleep !== undefined ? { sleep } : between.length > 0 ? { short: between[0]! } : {};
+  }
+
+  /** Why no good Sleep was found, for a violation's parenthesis. */
+  #noSleep(found: { short?: ModelRecord }, after: string, minMs: number): string {
+    if (found.short !== undefined)
+      return (
+        `(the Sleep ${found.short.name} after ${after} waits ${String(found.short.inputs['createDuration'])}, ` +
+        `less than the ${minMs / 1000} s the source gives)`
+      );
+    return `(no Sleep after ${after} among its dependencies)`;
+  }
+
+  /**
+   * terraform-provider-time validates `create_duration` with `^[0-9]+(\.[0-9]+)?(ms|s|m|h)$`
+   * (resource_time_sleep.go); `1m30s`, `0` or `.5s` fail the deploy.
+   */
+  *#sleepDuration(record: ModelRecord): Generator<string> {
+    if (record.type !== TYPES.sleep || record.action === 'same') return;
+    const duration = record.inputs['createDuration'];
+    if (sleepMs(duration) === undefined) {
+      yield (
+        `[sleep-duration] ${record.name}: Invalid Attribute Value Match: Attribute create_duration must be a number ` +
+        'immediately followed by ms (milliseconds), s (seconds), m (minutes), or h (hours) ' +
+        `(got ${JSON.stringify(duration)})`
+      );
+    }
+  }
+
+  /**
+   * A resource calls its APIs (the table above): each must be enabled before the run (`enabledApis`)
+   * or by a Service of the program. Service Usage reports an API enabled before every Google system
+   * serves it; calls right after fail with "If you enabled this API recently, wait a few minutes for the
+   * action to propagate to our systems and retry" (#4142, #2129). So an API enabled in this run needs a
+   * Sleep between its Service and the resource.
+   */
+  *#apiEnablement(record: ModelRecord): Generator<string> {
+    if (record.action === 'same' || !record.type.startsWith('gcp:')) return;
+    const apisOf = APIS_OF_TYPE[record.type];
+    if (apisOf === undefined) {
+      yield `[api-enabled] ${record.name}: the model knows no API for ${record.type}; add the type to its table`;
+      return;
+    }
+    for (const api of apisOf(record.inputs)) {
+      if (this.#enabledApis.has(api)) continue;
+      const forbidden =
+        `[api-enabled] ${record.name}: Error 403: ${api} has not been used in project ${MODEL_PROJECT_NUMBER} ` +
+        'before or it is disabled. If you enabled this API recently, wait a few minutes for the action to ' +
+        'propagate to our systems and retry';
+      const service = this.records.find((r) => r.type === TYPES.service && r.inputs['service'] === api);
+      if (service === undefined) {
+        yield `${forbidden} (no Service enables ${api}, and the project did not have it)`;
+        continue;
+      }
+      if (!FRESH.has(service.action)) continue;
+      const found = this.#sleepBetween(record, [service], WAIT_LOWER_BOUNDS_MS.apiEnablement);
+      if (found.sleep === undefined)
+        yield `${forbidden} ${this.#noSleep(found, `enabling ${api}`, WAIT_LOWER_BOUNDS_MS.apiEnablement)}`;
+    }
   }
 
   /**
    * Google creates a service agent "at some point after you activate and use the API", and "if a
    * service agent hasn't been created yet, then you can't grant roles to the service agent"
-   * (https://cloud.google.com/iam/docs/create-service-agents). So a grant to an agent needs the
-   * agent's ServiceIdentity registered before it, and must depend on it.
+   * (https://cloud.google.com/iam/docs/create-service-agents). So a grant to an agent takes its member
+   * from the agent's ServiceIdentity (the member input's value comes from it), which also orders the
+   * grant after it. And an agent created in this run is not usable at once: Error 400 "does not exist"
+   * right after creation (terraform-provider-google#21931), so a Sleep must come between.
    */
   *#serviceAgentGrants(record: ModelRecord): Generator<string> {
     if (record.action === 'same') return;
@@ -312,36 +627,59 @@ export class GcpModel {
     for (const member of members) {
       const agent = typeof member === 'string' ? SERVICE_AGENT_MEMBER.exec(member)?.[1] : undefined;
       if (agent === undefined) continue;
-      const identity = this.records.find(
+      const doesNotExist = `${record.name}: Error 400: Service account ${agent} does not exist`;
+      const identities = this.records.filter(
         (r) => r.type === TYPES.serviceIdentity && r.state['member'] === member && r.order < record.order,
       );
-      if (identity === undefined || !this.follows(record, identity)) {
-        yield (
-          `${record.name}: Error 400: Service account ${agent} does not exist ` +
-          '(no ServiceIdentity for it was registered before this grant and among its dependencies)'
-        );
+      if (identities.length === 0) {
+        yield `[service-agent-exists] ${doesNotExist} (no ServiceIdentity for it was registered before this grant)`;
+        continue;
+      }
+      // The resources the member's value came from: the ServiceIdentity must be one of them.
+      const from = new Set([
+        ...(record.propertyDependencies['member'] ?? []),
+        ...(record.propertyDependencies['members'] ?? []),
+      ]);
+      const identity = identities.find((r) => from.has(r.urn));
+      if (identity === undefined) {
+        yield `[service-agent-exists] ${doesNotExist} (the member is not taken from the ServiceIdentity's output)`;
+        continue;
+      }
+      if (FRESH.has(identity.action)) {
+        const bound = WAIT_LOWER_BOUNDS_MS.serviceAgent;
+        const found = this.#sleepBetween(record, [identity], bound);
+        if (found.sleep === undefined)
+          yield `[service-agent-delay] ${doesNotExist} ${this.#noSleep(found, `creating ${identity.name}`, bound)}`;
       }
     }
   }
 
   /**
-   * Service Usage reports an API enabled before every Google system serves it: calls right after
-   * fail with "If you enabled this API recently, wait a few minutes for the action to propagate to
-   * our systems and retry" (https://github.com/hashicorp/terraform-provider-google/issues/4142,
-   * https://github.com/hashicorp/terraform-provider-google/issues/2129). So while an API is being
-   * enabled in this run, every other resource must wait for a Sleep that follows the enablement.
+   * "After you trigger service agent creation, you must grant the service agents the roles that they are
+   * typically granted automatically ... service agents that are created at a user's request aren't
+   * automatically granted roles" (https://cloud.google.com/iam/docs/create-service-agents).
    */
-  *#apiEnablement(record: ModelRecord): Generator<string> {
-    if (record.action === 'same' || !record.type.startsWith('gcp:') || record.type === TYPES.service) return;
-    const enabling = this.records.filter((r) => r.type === TYPES.service && FRESH.has(r.action));
-    if (enabling.length === 0) return;
-    if (this.#sleepBetween(record, enabling) === undefined) {
-      yield (
-        `${record.name}: Error 403: ${record.type.split(':')[1]?.split('/')[0]} API ` +
-        `has not been used in project ${MODEL_PROJECT_NUMBER} before or it is disabled. ` +
-        'If you enabled this API recently, wait a few minutes for the action to propagate to our systems and retry ' +
-        `(no Sleep after the ${enabling.length} APIs enabled in this run among its dependencies)`
+  *#serviceAgentRoles(): Generator<string> {
+    for (const identity of this.records.filter((r) => r.type === TYPES.serviceIdentity)) {
+      const role = SERVICE_AGENT_ROLE[String(identity.inputs['service'])];
+      if (role === undefined) {
+        const service = String(identity.inputs['service']);
+        yield `[service-agent-role] ${identity.name}: the model knows no usual role of the ${service} agent`;
+        continue;
+      }
+      const granted = this.records.some(
+        (r) =>
+          r.type === TYPES.projectMember &&
+          r.inputs['role'] === role &&
+          r.inputs['member'] === identity.state['member'] &&
+          r.inputs['condition'] === undefined,
       );
+      if (!granted)
+        yield (
+          `[service-agent-role] ${identity.name}: the agent ${String(identity.state['email'])}, ` +
+          'if created on request, ' +
+          `does not hold ${role}, which Google grants only to agents it creates itself`
+        );
     }
   }
 
@@ -355,42 +693,122 @@ export class GcpModel {
     for (const [, metricName] of JSON.stringify(record.inputs).matchAll(USER_METRIC)) {
       const metric = this.records.find((r) => r.type === TYPES.metric && r.inputs['name'] === metricName);
       const notFound =
-        `${record.name}: Error 404: Cannot find metric(s) that match type = ` +
+        `[log-metric-propagation] ${record.name}: Error 404: Cannot find metric(s) that match type = ` +
         `"logging.googleapis.com/user/${metricName}". If a metric was created recently, ` +
         'it could take up to 10 minutes to become available';
-      if (metric === undefined) yield `${notFound} (no such metric registered)`;
-      else if (FRESH.has(metric.action) && this.#sleepBetween(record, [metric]) === undefined)
-        yield `${notFound} (no Sleep after the metric among the policy's dependencies)`;
+      if (metric === undefined) {
+        yield `${notFound} (no such metric registered)`;
+        continue;
+      }
+      if (!FRESH.has(metric.action)) continue;
+      const found = this.#sleepBetween(record, [metric], WAIT_LOWER_BOUNDS_MS.logMetrics);
+      if (found.sleep === undefined)
+        yield `${notFound} ${this.#noSleep(found, `the metric ${metric.name}`, WAIT_LOWER_BOUNDS_MS.logMetrics)}`;
     }
   }
 
   /**
-   * A grant reaches Cloud Build only after a while; building at once fails to fetch the source
-   * (https://github.com/hashicorp/terraform-provider-google/issues/20571; the provider's own tests
-   * wait for it, https://github.com/GoogleCloudPlatform/magic-modules/pull/11909). A function built
-   * in this run must wait for a Sleep that follows its build identity's new grants and the APIs
-   * enabled in this run.
+   * Cloud Build builds the function as its build service account, which needs each role of Google's
+   * list on the resource it uses it on: build logs (project), the image repository, and the bucket
+   * Cloud Functions copies the source to, `gcf-v2-sources-<project number>-<region>`. A grant reaches
+   * Cloud Build only after IAM propagation, "typically 2 minutes"
+   * (https://cloud.google.com/iam/docs/access-change-propagation; the build then fails to fetch its
+   * source, https://github.com/hashicorp/terraform-provider-google/issues/20571): a function built in
+   * this run waits for a Sleep after its identity's new grants and the APIs enabled for it.
    */
-  *#buildGrants(record: ModelRecord): Generator<string> {
+  *#buildIdentity(record: ModelRecord): Generator<string> {
     if (record.type !== TYPES.function || record.action === 'same') return;
     const email = /serviceAccounts\/([^/]+)$/.exec(String(record.inputs['buildConfig']?.serviceAccount ?? ''))?.[1];
     if (email === undefined) {
-      yield `${record.name}: the function names no build service account; the model expects a dedicated build identity`;
+      yield (
+        `[build-identity-roles] ${record.name}: the function names no build service account; ` +
+        'the model expects a dedicated build identity'
+      );
       return;
     }
-    const grants = this.records.filter((r) => r.custom && r.inputs['member'] === `serviceAccount:${email}`);
-    if (grants.length === 0)
-      yield `${record.name}: the build identity ${email} holds no grant, so Cloud Build cannot fetch the source`;
-    const fresh = [...grants, ...this.records.filter((r) => r.type === TYPES.service)].filter((r) =>
-      FRESH.has(r.action),
+    const project = this.#project(record);
+    const region = String(record.inputs['location']);
+    const member = `serviceAccount:${email}`;
+    const repository = /^projects\/[^/]+\/locations\/([^/]+)\/repositories\/([^/]+)$/.exec(
+      String(record.inputs['buildConfig']?.dockerRepository ?? ''),
     );
-    if (fresh.length > 0 && this.#sleepBetween(record, fresh) === undefined) {
-      const region = String(record.inputs['location']);
+    const sourcesBucket = `gcf-v2-sources-${MODEL_PROJECT_NUMBER}-${region}`;
+    const grants = this.records.filter((r) => r.custom && r.inputs['member'] === member);
+    const used: ModelRecord[] = [];
+    for (const need of BUILD_ROLES) {
+      const holds = (r: ModelRecord): boolean => {
+        if (!(need.covers as readonly string[]).includes(String(r.inputs['role']))) return false;
+        const projectWide =
+          r.type === TYPES.projectMember && (r.inputs['project'] ?? this.#options.project) === project;
+        if (need.on === 'project') return projectWide && r.inputs['condition'] === undefined;
+        if (need.on === 'repository') {
+          if (projectWide) return r.inputs['condition'] === undefined;
+          return (
+            r.type === TYPES.repositoryMember &&
+            repository !== null &&
+            r.inputs['repository'] === repository[2] &&
+            r.inputs['location'] === repository[1]
+          );
+        }
+        if (projectWide)
+          return conditionHolds(r.inputs['condition'], `projects/_/buckets/${sourcesBucket}/objects/source.zip`);
+        return r.type === TYPES.bucketMember && r.inputs['bucket'] === sourcesBucket;
+      };
+      const grant = grants.find(holds);
+      if (grant === undefined) {
+        const where =
+          need.on === 'project'
+            ? `project ${project}`
+            : need.on === 'repository'
+              ? `repository ${repository?.[2] ?? '(none)'}`
+              : `bucket ${sourcesBucket}`;
+        yield (
+          `[build-identity-roles] ${record.name}: Build failed: the build service account ${email} ` +
+          `lacks ${need.role} ` +
+          `on ${where}, which Google lists for a function's build identity`
+        );
+      } else used.push(grant);
+    }
+    const apis = this.records.filter(
+      (r) =>
+        r.type === TYPES.service &&
+        (APIS_OF_TYPE[TYPES.function]!({}) as string[]).includes(String(r.inputs['service'])),
+    );
+    const fresh = [...used, ...apis].filter((r) => FRESH.has(r.action));
+    if (fresh.length === 0) return;
+    const found = this.#sleepBetween(record, fresh, WAIT_LOWER_BOUNDS_MS.buildGrants);
+    if (found.sleep === undefined) {
       yield (
-        `${record.name}: Build failed: Access to bucket gcf-v2-sources-${MODEL_PROJECT_NUMBER}-${region} denied. ` +
+        `[build-grant-propagation] ${record.name}: Build failed: Access to bucket ${sourcesBucket} denied. ` +
         `You must grant Storage Object Viewer permission to ${email} ` +
-        `(no Sleep after the ${fresh.length} grants and APIs new in this run among its dependencies)`
+        this.#noSleep(found, `the ${fresh.length} grants and APIs new in this run`, WAIT_LOWER_BOUNDS_MS.buildGrants)
       );
+    }
+  }
+
+  /**
+   * Pub/Sub creates a subscription only on a topic that exists (NOT_FOUND otherwise,
+   * https://cloud.google.com/pubsub/docs/create-subscription), and forwards dead letters only to a
+   * dead-letter topic that exists (https://cloud.google.com/pubsub/docs/handling-failures). A topic
+   * of the program exists once its Topic is registered and the subscription depends on it.
+   */
+  *#subscriptionTopics(record: ModelRecord): Generator<string> {
+    if (record.type !== TYPES.subscription || !FRESH.has(record.action)) return;
+    const references = [
+      ['topic', record.inputs['topic']],
+      ['dead-letter topic', record.inputs['deadLetterPolicy']?.deadLetterTopic],
+    ] as const;
+    for (const [what, reference] of references) {
+      const name = topicName(reference);
+      if (name === undefined) continue;
+      if ((this.#options.existingTopics ?? []).includes(name)) continue;
+      const topic = this.records.find((r) => r.type === TYPES.topic && r.inputs['name'] === name);
+      const missing =
+        `[subscription-topics] ${record.name}: Error 404: Resource not found (resource=${name}): ` +
+        `the ${what} of subscription ${String(record.inputs['name'])}`;
+      if (topic === undefined) yield `${missing} is no topic registered before it`;
+      else if (FRESH.has(topic.action) && !this.follows(record, topic))
+        yield `${missing} is created in this run, and the subscription does not depend on it`;
     }
   }
 
@@ -404,9 +822,85 @@ export class GcpModel {
     const after = record.inputs['filter'] ?? '';
     if (before !== after) {
       yield (
-        `${record.name}: replacing subscription ${String(record.inputs['name'])} to change its filter ` +
+        `[immutable-filter] ${record.name}: replacing subscription ${String(record.inputs['name'])} ` +
+        'to change its filter ' +
         `from ${JSON.stringify(before)} to ${JSON.stringify(after)} deletes its unacknowledged messages`
       );
+    }
+  }
+
+  /**
+   * What a replacement loses: a topic's retained messages, and its subscriptions in other stacks, which
+   * Pub/Sub leaves on `_deleted-topic_` (https://cloud.google.com/pubsub/docs/delete-topic); a
+   * subscription's backlog; the secret's versions; the function's URL, which Gemini has registered
+   * (https://cloud.google.com/functions/docs/calling/http: the URL carries the name and region).
+   */
+  *#dataReplacement(record: ModelRecord, prior: PriorResource | undefined): Generator<string> {
+    if (record.action !== 'replace' || prior === undefined) return;
+    if (record.type === TYPES.subscription && (prior.inputs['filter'] ?? '') !== (record.inputs['filter'] ?? ''))
+      return;
+    const loss: Record<string, string> = {
+      [TYPES.topic]: 'deletes its retained messages and leaves subscriptions of other stacks on _deleted-topic_',
+      [TYPES.subscription]: 'deletes its unacknowledged messages',
+      [TYPES.secret]: 'deletes every version of the signing secrets',
+      [TYPES.function]: 'gives the receiver a new URL, so the one registered with Gemini goes stale',
+    };
+    const what = loss[record.type];
+    if (what === undefined) return;
+    const changed = Object.keys({ ...prior.inputs, ...record.inputs }).filter(
+      (key) => !isDeepStrictEqual(prior.inputs[key], record.inputs[key]),
+    );
+    const resource = String(prior.inputs['name'] ?? prior.inputs['secretId']);
+    yield (
+      `[data-replacement] ${record.name}: replacing ${record.type.split(':').pop()} ${resource} ` +
+      `(changed: ${changed.join(', ')}) ${what}`
+    );
+  }
+
+  /** The org policies of a secure-by-default organisation, when the model is given them. */
+  *#orgPolicies(record: ModelRecord): Generator<string> {
+    const policies = this.#options.orgPolicies;
+    if (policies === undefined || record.action === 'same') return;
+    if (policies.domainRestrictedSharing) {
+      const members = [
+        record.inputs['member'],
+        ...(Array.isArray(record.inputs['members']) ? record.inputs['members'] : []),
+      ];
+      const open = members.filter((m) => PUBLIC_MEMBERS.has(m));
+      if (open.length > 0)
+        yield (
+          `[org-domain-restricted-sharing] ${record.name}: Error 400: One or more users named in the policy do not ` +
+          `belong to a permitted customer (${open.join(', ')}; constraints/iam.allowedPolicyMemberDomains)`
+        );
+    }
+    if (policies.allowedIngress !== undefined && record.type === TYPES.function) {
+      const ingress = record.inputs['serviceConfig']?.ingressSettings ?? 'ALLOW_ALL';
+      if (!policies.allowedIngress.includes(ingress))
+        yield (
+          `[org-allowed-ingress] ${record.name}: Error 400: ingress ${ingress} ` +
+          'violates constraints/cloudfunctions.allowedIngressSettings ' +
+          `(allowed: ${policies.allowedIngress.join(', ')})`
+        );
+    }
+    if (policies.resourceLocations !== undefined) {
+      const allowed = policies.resourceLocations;
+      const refuse = (where: string): string =>
+        `[org-resource-locations] ${record.name}: Error 400: location ${where} ` +
+        'violates constraints/gcp.resourceLocations ' +
+        `(allowed: ${allowed.join(', ')})`;
+      if (record.type === TYPES.secret) {
+        const replication = record.inputs['replication'] ?? {};
+        if (replication.auto !== undefined) yield refuse('global (automatic replication)');
+        for (const replica of replication.userManaged?.replicas ?? [])
+          if (!allowed.includes(replica.location)) yield refuse(String(replica.location));
+      }
+      const location = record.inputs['location'];
+      if (
+        [TYPES.function, TYPES.bucket, TYPES.repository].includes(record.type as never) &&
+        typeof location === 'string'
+      ) {
+        if (!allowed.includes(location.toLowerCase())) yield refuse(location);
+      }
     }
   }
 }
@@ -457,7 +951,16 @@ export async function installGcpModel(options: ModelOptions): Promise<GcpModel> 
   const model = new GcpModel(options);
   const pending = new Map<
     string,
-    { urn: string; dependencies: string[]; ignoreChanges: string[]; aliases: string[]; secretInputs: string[] }
+    {
+      urn: string;
+      dependencies: string[];
+      propertyDependencies: Record<string, string[]>;
+      ignoreChanges: string[];
+      aliases: string[];
+      secretInputs: string[];
+      protect: boolean;
+      retainOnDelete: boolean;
+    }
   >();
   /** The mock monitor names a resource by its parent's type only; the engine by the whole chain. */
   const modelUrn = new Map<string, string>();
@@ -526,12 +1029,20 @@ export async function installGcpModel(options: ModelOptions): Promise<GcpModel> 
     }
     const aliases = [...new Set([...explicit, ...inherited])].filter((alias) => alias !== urn);
     aliasesOf.set(urn, aliases);
+    const toModel = (dependency: string): string => modelUrn.get(dependency) ?? dependency;
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((deps: { getUrnsList(): string[] }, key: string) => {
+      propertyDependencies[key] = deps.getUrnsList().map(toModel);
+    });
     pending.set(`${type}::${name}`, {
       urn,
-      dependencies: (req.getDependenciesList() as string[]).map((dependency) => modelUrn.get(dependency) ?? dependency),
+      dependencies: (req.getDependenciesList() as string[]).map(toModel),
+      propertyDependencies,
       ignoreChanges: req.getIgnorechangesList(),
       aliases,
       secretInputs: secretKeys(req.getObject()?.toJavaScript() ?? {}),
+      protect: req.getProtect() === true,
+      retainOnDelete: req.getRetainondelete() === true,
     });
     return register(req, callback);
   };

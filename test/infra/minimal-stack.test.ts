@@ -4,9 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { MODEL_APIS } from './gcp-model.ts';
 import { DEPLOYMENT, fixtureArgs, installMocks, ofType, recorded, resolve, settled } from './mocks.ts';
 
-await installMocks();
+// A platform team enabled the APIs before the first deploy.
+await installMocks({ enabledApis: MODEL_APIS });
 const { GeminiWebhooks } = await import('../../infra/components/gemini-webhooks.ts');
 const webhooks = new GeminiWebhooks(
   DEPLOYMENT,

@@ -13,6 +13,8 @@ import * as pulumi from '@pulumi/pulumi';
 import type { BuildSourceOptions } from '../../infra/archive.ts';
 import type { GeminiWebhooksArgs, Settings } from '../../infra/settings.ts';
 import { parseStackConfig, type RawConfig } from '../../infra/stack-config.ts';
+import assert from 'node:assert/strict';
+import { after } from 'node:test';
 import { installGcpModel, type GcpModel, type ModelRecord } from './gcp-model.ts';
 
 export const PROJECT = 'acme-webhooks';
@@ -23,11 +25,21 @@ export type RecordedResource = ModelRecord;
 export let recorded: RecordedResource[] = [];
 export let model: GcpModel | undefined;
 
-/** Installs the model of a fresh project as Pulumi's mocks. */
-export async function installMocks(): Promise<GcpModel> {
-  model = await installGcpModel({ project: PROJECT });
-  recorded = model.records;
-  return model;
+/**
+ * Installs the model of a fresh project as Pulumi's mocks. What the model refuses is recorded, and
+ * the file fails at its end with an assertion that lists every violation by its rule, rather than
+ * with a registration rejected after some test has already ended.
+ */
+export async function installMocks(options: { enabledApis?: readonly string[] } = {}): Promise<GcpModel> {
+  const installed = await installGcpModel({ project: PROJECT, onViolation: 'record', ...options });
+  model = installed;
+  recorded = installed.records;
+  after(async () => {
+    await settled();
+    installed.finish();
+    assert.deepEqual(installed.violations, [], 'Google Cloud (the model) refused nothing');
+  });
+  return installed;
 }
 
 /** Resolves an Output (or plain value) to its value. */

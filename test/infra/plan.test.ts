@@ -92,10 +92,10 @@ describe('grant plans', () => {
     }
     assert.deepEqual(
       all.filter((g) => g.scope === 'project').map((g) => g.role),
-      ['roles/logging.logWriter', 'roles/storage.objectViewer'],
+      ['roles/logging.logWriter', 'roles/storage.objectAdmin'],
     );
     // The storage grant reaches only the buckets Cloud Functions copies sources into.
-    const storage = all.find((g) => g.scope === 'project' && g.role === 'roles/storage.objectViewer');
+    const storage = all.find((g) => g.scope === 'project' && g.role === 'roles/storage.objectAdmin');
     assert.match(
       storage?.condition?.expression ?? '',
       /^resource\.name\.startsWith\("projects\/_\/buckets\/gcf-v2-sources-"\)$/,

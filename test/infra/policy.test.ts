@@ -71,6 +71,22 @@ describe('resource policies', () => {
       resource(TYPES.projectMember, { role: 'roles/logging.logWriter', member: 'user:a@b.c' }),
       false,
     ],
+    // The Pub/Sub agent's own role is project-wide by Google's design; to anyone else, or another role, it is not.
+    [
+      noProjectLevelPubsubOrSecretGrants,
+      resource(TYPES.projectMember, { role: 'roles/pubsub.serviceAgent', member: AGENT }),
+      false,
+    ],
+    [
+      noProjectLevelPubsubOrSecretGrants,
+      resource(TYPES.projectMember, { role: 'roles/pubsub.serviceAgent', member: 'user:a@b.c' }),
+      true,
+    ],
+    [
+      noProjectLevelPubsubOrSecretGrants,
+      resource(TYPES.projectMember, { role: 'roles/pubsub.subscriber', member: AGENT }),
+      true,
+    ],
     [
       noProjectLevelPubsubOrSecretGrants,
       resource(TYPES.topicMember, { role: 'roles/pubsub.publisher', member: 'user:a@b.c', topic: 't' }),

@@ -6,9 +6,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { resolveSigningSecrets } from '../../infra/settings.ts';
+import { MODEL_APIS } from './gcp-model.ts';
 import { installMocks, ofType, registered, SECRET_NEW, SECRET_NEXT, SECRET_OLD } from './mocks.ts';
 
-await installMocks();
+// The secret on its own, in a project whose APIs are on: rotation is the subject here, not enablement.
+await installMocks({ enabledApis: MODEL_APIS });
 const { SigningSecrets } = await import('../../infra/components/signing-secrets.ts');
 
 function deploy(name: string, secrets: string[]): InstanceType<typeof SigningSecrets> {

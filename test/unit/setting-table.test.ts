@@ -53,7 +53,10 @@ describe('every declaration', () => {
   it('puts its bounds before the full stop of its description, then the detail', () => {
     assert.equal(describeSetting(SETTINGS.maxInstances), 'Upper bound on receiver instances (1-1000).');
     assert.match(describeSetting(SETTINGS.publishTimeoutMs), /hangs \(100-60000\)\. Must be below `timeoutSeconds`\.$/);
-    assert.match(describeSetting(SETTINGS.logMetricsWait), /uses one \(Go duration, 0s to 1h\)\. It overlaps/);
+    assert.match(
+      describeSetting(SETTINGS.logMetricsWait),
+      /uses one \(a number and ms, s, m or h; 0s to 1h\)\. It overlaps/,
+    );
   });
 });
 

@@ -5,7 +5,7 @@ import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
 import { ROUTE_KEYS } from '../../functions/catalog.ts';
-import { parseGoDuration } from '../../infra/durations.ts';
+import { parseSleepDuration } from '../../infra/durations.ts';
 import { DEFAULTS, resolveSettings, resolveSigningSecrets, type Settings } from '../../infra/settings.ts';
 import { fingerprintOf } from '../../infra/signing-secret.ts';
 import { parseStackConfig, readStackConfig, StackConfigError, type RawConfig } from '../../infra/stack-config.ts';
@@ -53,7 +53,26 @@ describe('parseStackConfig', () => {
     assert.deepEqual(s.signingSecrets, []);
     assert.deepEqual(s.subscriptions, []);
     assert.equal(s.jwtAudience, undefined);
-    assert.deepEqual(s.waits, { apiEnablement: '60s', buildGrants: '120s', logMetrics: '10m' });
+    assert.deepEqual(s.waits, { apiEnablement: '60s', buildGrants: '120s', logMetrics: '10m', serviceAgent: '60s' });
+    assert.deepEqual(s.secretReplication, { kind: 'automatic' });
+    assert.equal(s.ingress, 'ALLOW_ALL');
+    assert.equal(s.allowReplacement, false);
+    assert.equal(s.protectData, true);
+  });
+
+  it('reads the settings organisations with secure-by-default policies need', () => {
+    const s = parseSettings({
+      ...BASE,
+      secretReplication: 'europe-west1, europe-west4',
+      ingress: 'internal-and-gclb',
+      allowReplacement: 'true',
+      protectData: 'false',
+    });
+    assert.deepEqual(s.secretReplication, { kind: 'user-managed', locations: ['europe-west1', 'europe-west4'] });
+    assert.equal(s.ingress, 'ALLOW_INTERNAL_AND_GCLB');
+    assert.equal(s.allowReplacement, true);
+    assert.equal(s.protectData, false);
+    assert.equal(parseSettings({ ...BASE, ingress: 'internal-only' }).ingress, 'ALLOW_INTERNAL_ONLY');
   });
 
   const cases: [string, RawConfig, RegExp][] = [
@@ -106,11 +125,21 @@ describe('parseStackConfig', () => {
     [
       'apiEnablementWait',
       { apiEnablementWait: '60' },
-      /Go duration such as 90s or 10m.*pulumi config set apiEnablementWait 60s\.$/,
+      /one number and a unit \(ms, s, m or h\) such as 90s or 10m.*pulumi config set apiEnablementWait 60s\.$/,
     ],
-    ['buildGrantsWait', { buildGrantsWait: '-5s' }, /Go duration/],
+    ['buildGrantsWait', { buildGrantsWait: '-5s' }, /one number and a unit/],
+    ['serviceAgentWait', { serviceAgentWait: '1m0s' }, /one number and a unit/],
+    [
+      'secretReplication',
+      { secretReplication: 'global' },
+      /pulumi config set secretReplication europe-west1,europe-west4\.$/,
+    ],
+    ['secretReplication', { secretReplication: 'europe-west1,europe-west1' }, /names a region twice/],
+    ['ingress', { ingress: 'ALLOW_ALL' }, /must be one of "all", "internal-and-gclb", "internal-only"/],
+    ['allowReplacement', { allowReplacement: 'yes' }, /must be true or false/],
+    ['buildGrantsWait', { buildGrantsWait: '1m30s' }, /one number and a unit .*\(got "1m30s"\)/],
     ['logMetricsWait', { logMetricsWait: '2h' }, /from 0s to 1h \(got "2h"\)/],
-    ['logMetricsWait', { logMetricsWait: '10 m' }, /Go duration/],
+    ['logMetricsWait', { logMetricsWait: '10 m' }, /one number and a unit/],
     [
       'subscriptions',
       {
@@ -220,9 +249,9 @@ describe('parseStackConfig', () => {
     }
   });
 
-  it('takes the waits as Go durations, kept as written', () => {
-    const s = parseSettings({ ...BASE, apiEnablementWait: '90s', buildGrantsWait: '1m30s', logMetricsWait: '0s' });
-    assert.deepEqual(s.waits, { apiEnablement: '90s', buildGrants: '1m30s', logMetrics: '0s' });
+  it('takes the waits as the Sleep takes them, kept as written', () => {
+    const s = parseSettings({ ...BASE, apiEnablementWait: '90s', buildGrantsWait: '1.5m', logMetricsWait: '0s' });
+    assert.deepEqual(s.waits, { apiEnablement: '90s', buildGrants: '1.5m', logMetrics: '0s', serviceAgent: '60s' });
   });
 
   it('parses consumers, expanding "*" to every route in catalog order', () => {
@@ -342,17 +371,18 @@ describe('readStackConfig', () => {
   });
 });
 
-describe('parseGoDuration', () => {
-  it('reads the forms time.ParseDuration reads', () => {
+describe('parseSleepDuration', () => {
+  it("reads the forms terraform-provider-time's time_sleep accepts", () => {
     assert.deepEqual(
-      ['0', '0s', '90s', '5m', '1m30s', '1.5h', '250ms', '.5s', '1h0m0s'].map(parseGoDuration),
-      [0, 0, 90_000, 300_000, 90_000, 5_400_000, 250, 500, 3_600_000],
+      ['0s', '90s', '5m', '1.5h', '250ms', '0.5s', '10m'].map(parseSleepDuration),
+      [0, 90_000, 300_000, 5_400_000, 250, 500, 600_000],
     );
   });
 
-  it('refuses what it does not', () => {
-    for (const text of ['', '60', 's', '5 m', '-5s', '+5s', '5min', '1d', '5s ', 'm5'])
-      assert.equal(parseGoDuration(text), undefined, text);
+  it('refuses the Go durations the provider refuses at deploy time, and everything else', () => {
+    // The first five pass time.ParseDuration, and fail the provider's ^[0-9]+(\.[0-9]+)?(ms|s|m|h)$.
+    for (const text of ['1m30s', '2m0s', '0', '.5s', '100us', '', '60', 's', '5 m', '-5s', '+5s', '5min', '1d', '5s '])
+      assert.equal(parseSleepDuration(text), undefined, text);
   });
 });
 
