@@ -70,6 +70,8 @@ export type WebhookHandler = (req: Request, res: Response) => Promise<void>;
 const BODY_BASE_TIMEOUT_MS = 2000;
 /** Beyond the base deadline, a body must keep arriving at this rate (1 MiB: 16 s more). */
 const MIN_BODY_BYTES_PER_SECOND = 64 * 1024;
+/** No byte of a body for this long ends it, however much time its bytes so far have earned. */
+const BODY_IDLE_TIMEOUT_MS = 2000;
 /** Incomplete bodies share 16 MiB per instance, and at least two bodies of the largest size. */
 function pendingBodyBudget(maxBodyBytes: number): number {
   return Math.max(16 * 1024 * 1024, 2 * maxBodyBytes);
@@ -108,6 +110,7 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
     maxBytes: options.maxBodyBytes,
     baseTimeoutMs: options.bodyTimeoutMs ?? BODY_BASE_TIMEOUT_MS,
     minBytesPerSecond: MIN_BODY_BYTES_PER_SECOND,
+    idleTimeoutMs: Math.min(BODY_IDLE_TIMEOUT_MS, options.bodyTimeoutMs ?? BODY_IDLE_TIMEOUT_MS),
   };
   const pending = new PendingBodies(options.pendingBodyBudgetBytes ?? pendingBodyBudget(options.maxBodyBytes));
   const recent = new RecentDeliveries<Published>({ maxEntries: 10_000, ttlMs: 10 * 60_000 });
