@@ -192,6 +192,17 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
       { maxBodyBytes: options.maxBodyBytes, schemes: options.schemes },
     );
     if ('status' in screened) return screened;
+    if ((req as { rawBody?: Buffer }).rawBody !== undefined) {
+      // Loud, every time: the body was bounded by nothing, and the deliveries the parsers refuse
+      // (a validly signed body that is not JSON, an unknown charset) never reach this line.
+      options.log(
+        'ERROR',
+        "request body already read by the Functions Framework's parsers: the body takeover does not cover this " +
+          'server, so bodies are unbounded and signed deliveries the parsers refuse are lost; serve ' +
+          'functions/index.ts with the framework, or call takeOverRequestBodies for your server (docs/architecture.md)',
+        { ...detectedFields(screened), reason: 'body_takeover_missing' },
+      );
+    }
     // The body is read before a delivery slot is taken: a sender that never finishes its body
     // holds no slot, only (briefly) a connection and the bytes it really sent.
     let body: Buffer;

@@ -450,4 +450,21 @@ describe("the body takeover: why the receiver reads bodies itself, not the frame
       assert.equal((await post(receiver, taken)).status, 200);
     },
   );
+
+  test('a request that reaches the handler already parsed is logged as an error, every time', async () => {
+    // Issue 20 item 1: the takeover could miss the receiver's server, and nothing said so.
+    const without = await serve({}, false);
+    for (let i = 0; i < 2; i++) assert.equal((await post(without, signed())).status, 200);
+    const errors = without.logs.filter((line) => line.severity === 'ERROR');
+    assert.deepEqual(
+      errors.map((line) => line.fields['reason']),
+      ['body_takeover_missing', 'body_takeover_missing'],
+    );
+    assert.match(errors[0]!.message, /body takeover does not cover this server/);
+    assert.deepEqual(
+      receiver.logs.filter((line) => line.fields['reason'] === 'body_takeover_missing'),
+      [],
+      'with the takeover, never',
+    );
+  });
 });
