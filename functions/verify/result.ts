@@ -51,6 +51,13 @@ export interface JwtVerified {
   scheme: 'jwt';
   binding: BodyBinding;
   claims: Readonly<Record<string, unknown>>;
+  /** The claims as signed: the JSON text of the token's payload (numbers as written). */
+  payload?: string;
+  /**
+   * `claims` binding only: the SHA-256 of the event the claims and the body both carry, in one
+   * canonical spelling (sorted keys, exact numbers), so a reformatted body is the same event.
+   */
+  coveredSha256?: string;
 }
 
 export type Verified = StaticVerified | JwtVerified;
