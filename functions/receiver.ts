@@ -38,7 +38,7 @@ import type { LogFields, Logger } from './log.ts';
 import { RecentDeliveries } from './recent-deliveries.ts';
 import type { StaticKeyProvider } from './signing-keys.ts';
 import type { Detected, VerificationKeys } from './verify/delivery.ts';
-import { JwksUnavailableError, kidOf, type JwksCache } from './verify/jwks.ts';
+import { issuedAtOf, JwksUnavailableError, kidOf, type JwksCache } from './verify/jwks.ts';
 import type { JwtOptions } from './verify/jwt.ts';
 import { unavailable, type Scheme } from './verify/result.ts';
 
@@ -128,7 +128,7 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
     if (!options.jwt) return {}; // verification refuses it: JWT deliveries are disabled
     const { jwks, ...checks } = options.jwt;
     try {
-      return { jwt: { ...checks, keys: await jwks.keySetFor(kidOf(detected.token)) } };
+      return { jwt: { ...checks, keys: await jwks.keySetFor(kidOf(detected.token), issuedAtOf(detected.token)) } };
     } catch (error) {
       if (!(error instanceof JwksUnavailableError)) throw error;
       return rejected(unavailable('jwks_unavailable', error.message), detectedFields(detected));
