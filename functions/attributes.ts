@@ -10,6 +10,7 @@ import type { RouteKey } from './catalog.ts';
 import type { Envelope } from './envelope.ts';
 import { isRecord } from './records.ts';
 import { nestsDeeperThan } from './json-limits.ts';
+import { containsNumber, MAX_EXACT_PARSE_DEPTH, parseKeepingNumbers } from './json-numbers.ts';
 import { MAX_ATTRIBUTE_KEY_BYTES, MAX_ATTRIBUTE_VALUE_BYTES, MAX_ATTRIBUTES } from './pubsub-limits.ts';
 import type { Verified } from './verify/result.ts';
 
@@ -56,7 +57,10 @@ function cloudEventTime(input: AttributeInput): string {
   return input.receivedAt.toISOString();
 }
 
-/** A value as an attribute string, or undefined when it is too deeply nested to serialise safely. */
+/**
+ * A value as an attribute string, or undefined when it is too deeply nested to serialise safely.
+ * Numbers arrive as RawJson (json-numbers.ts) and are written as sent: `1.0` stays `1.0`.
+ */
 function metadataValue(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (nestsDeeperThan(value, MAX_METADATA_DEPTH)) return undefined;
@@ -71,10 +75,18 @@ function metadataValue(value: unknown): string | undefined {
 function userMetadata(input: AttributeInput): Readonly<Record<string, unknown>> | undefined {
   const { verified } = input;
   if (verified.scheme === 'jwt' && Object.hasOwn(verified.claims, 'user_metadata')) {
-    const claimed = verified.claims['user_metadata'];
+    const claimed = claimedMetadata(verified.claims, verified.payload);
     return isRecord(claimed) ? claimed : undefined;
   }
   return input.envelope.userMetadata;
+}
+
+/** The `user_metadata` claim, its numbers as written in the signed payload when there is one. */
+function claimedMetadata(claims: Readonly<Record<string, unknown>>, payload: string | undefined): unknown {
+  const claimed = claims['user_metadata'];
+  if (payload === undefined || !containsNumber(claimed) || nestsDeeperThan(claims, MAX_EXACT_PARSE_DEPTH))
+    return claimed;
+  return (parseKeepingNumbers(payload) as Record<string, unknown>)['user_metadata'];
 }
 
 /** Attribute values are cut to Pub/Sub's limit, as well-formed UTF-8. */

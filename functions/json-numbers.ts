@@ -11,6 +11,12 @@
  * (json-limits.ts `nestsDeeperThan`), or a deep body overflows the stack here.
  */
 
+/**
+ * The deepest document parsed with a reviver here: V8 overflows its stack somewhere below 5,000
+ * levels, and no event nests more than a few.
+ */
+export const MAX_EXACT_PARSE_DEPTH = 256;
+
 /** What `JSON.rawJSON` returns: a frozen null-prototype object `JSON.stringify` writes as `rawJSON`. */
 export interface RawJson {
   readonly rawJSON: string;
@@ -19,9 +25,15 @@ export interface RawJson {
 interface JsonWithSource {
   parse(text: string, reviver: (key: string, value: unknown, context: { source?: string }) => unknown): unknown;
   rawJSON(text: string): RawJson;
+  isRawJSON(value: unknown): value is RawJson;
 }
 
 const sourceJson = JSON as unknown as JsonWithSource;
+
+/** True for a number kept as written: a leaf, however it is represented. */
+export function isRawJson(value: unknown): value is RawJson {
+  return sourceJson.isRawJSON(value);
+}
 
 /**
  * One spelling per decimal value: `1`, `1.0`, `10e-1` and `0.1e1` all become `1e0`;

@@ -15,7 +15,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { findDuplicateKey, nestsDeeperThan } from '../json-limits.ts';
-import { exactDecimal, parseKeepingNumbers } from '../json-numbers.ts';
+import { exactDecimal, isRawJson, parseKeepingNumbers } from '../json-numbers.ts';
 import { JwksUnavailableError } from './jwks.ts';
 import { decodeDigest, DIGEST_CLAIMS, EVENT_CLAIM } from './jwt-binding-heuristics.ts';
 import { unauthorized, unavailable, type BodyBinding, type JwtVerified, type Rejection } from './result.ts';
@@ -77,9 +77,7 @@ interface ClaimsBound {
 
 /** JSON with sorted keys and exact numbers (exactDecimal): equal for equal events, however they were spelt. */
 function canonicalJson(value: unknown): string {
-  // A RawJson (a number as written) is the one object without a prototype here.
-  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) === null)
-    return JSON.stringify(value);
+  if (value === null || typeof value !== 'object' || isRawJson(value)) return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   const entries = Object.keys(value)
     .sort()

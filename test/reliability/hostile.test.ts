@@ -310,6 +310,22 @@ describe('after the corpus', { timeout: 120_000 }, () => {
     );
   });
 
+  test('numeric user_metadata reaches Pub/Sub as written, so a filter on the value as sent matches', async () => {
+    // Issue 20 item 9: ...789 was published as ...800, and 1.0 as 1.
+    const sender = new SenderSimulator({ url: receiver.url, secret, concurrency: 1, maxAttempts: 5 });
+    const body = Buffer.from(
+      '{"type":"batch.succeeded","user_metadata":{"order_id":1234567890123456789,"ratio":1.0},' +
+        `"data":{"id":"batches/numbers-${newWebhookId()}"}}`,
+    );
+    const record = await sender.deliver({ body });
+    sender.destroy();
+    controlDeliveries++;
+    assert.ok(record.acknowledged);
+    const message = (await world.drain()).find((m) => m.attributes['webhook_id'] === record.id);
+    assert.equal(message?.attributes['user_metadata_order_id'], '1234567890123456789');
+    assert.equal(message?.attributes['user_metadata_ratio'], '1.0');
+  });
+
   test(
     'one delivery with lone surrogates among 30 concurrent genuine ones: ' + 'all 31 acknowledged and published',
     async () => {
