@@ -12,6 +12,7 @@ import { isRecord } from './records.ts';
 import { nestsDeeperThan } from './json-limits.ts';
 import { containsNumber, MAX_EXACT_PARSE_DEPTH, parseKeepingNumbers } from './json-numbers.ts';
 import { MAX_ATTRIBUTE_KEY_BYTES, MAX_ATTRIBUTE_VALUE_BYTES, MAX_ATTRIBUTES } from './pubsub-limits.ts';
+import { RECEIVER_SECRET_KEY } from './verify/receiver-secret.ts';
 import type { Verified } from './verify/result.ts';
 
 export const USER_METADATA_PREFIX = 'user_metadata_';
@@ -144,6 +145,8 @@ export function buildAttributes(input: AttributeInput): Record<string, string> {
     let used = 0;
     for (const key of keys) {
       const name = USER_METADATA_PREFIX + key;
+      // The receiver secret is a credential, never an attribute (not flagged: nothing was lost).
+      if (key === RECEIVER_SECRET_KEY) continue;
       // A user key `truncated` would collide with (and could forge) the flag: it is dropped, and
       // flagged. A key that is not well-formed UTF-16 cannot be a Pub/Sub key: dropped, flagged.
       if (

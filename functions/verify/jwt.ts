@@ -18,6 +18,7 @@ import { findDuplicateKey, nestsDeeperThan } from '../json-limits.ts';
 import { exactDecimal, isRawJson, parseKeepingNumbers } from '../json-numbers.ts';
 import { JwksUnavailableError } from './jwks.ts';
 import { decodeDigest, DIGEST_CLAIMS, EVENT_CLAIM } from './jwt-binding-heuristics.ts';
+import { checkReceiverSecret } from './receiver-secret.ts';
 import { unauthorized, unavailable, type BodyBinding, type JwtVerified, type Rejection } from './result.ts';
 
 export interface JwtOptions {
@@ -29,6 +30,8 @@ export interface JwtOptions {
   clockToleranceSeconds: number;
   /** Refuse `signature-only` deliveries. */
   requireBodyBinding: boolean;
+  /** When set, the signed `user_metadata` must carry it (receiver-secret.ts). */
+  receiverSecret?: string;
 }
 
 /** A three-segment compact JWS: what `webhook-signature` holds for dynamic webhooks. */
@@ -207,6 +210,10 @@ export async function verifyJwtDelivery(
       'body_unbound',
       'the token neither carries the event nor a digest of the body, and body binding is required',
     );
+  }
+  if (options.receiverSecret !== undefined) {
+    const refused = checkReceiverSecret(options.receiverSecret, claims, binding, body);
+    if (refused) return refused;
   }
   return {
     ok: true,

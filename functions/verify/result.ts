@@ -29,7 +29,8 @@ export type UnauthorizedReason =
   | 'jwt_expired'
   | 'jwt_claim_invalid'
   | 'body_binding_mismatch'
-  | 'body_unbound';
+  | 'body_unbound'
+  | 'receiver_secret_mismatch';
 
 export type UnavailableReason = 'secrets_unavailable' | 'jwks_unavailable';
 

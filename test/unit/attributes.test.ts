@@ -171,6 +171,19 @@ describe('buildAttributes', () => {
     for (const [key, value] of Object.entries(expected)) assert.equal(fromClaims[key], value, `${key} in the claims`);
   });
 
+  test('the receiver secret in user_metadata is never an attribute', () => {
+    const metadata = { receiver_secret: 'x'.repeat(40), tenant: 'acme' };
+    for (const attributes of [
+      attributesFor({ type: 'batch.succeeded', user_metadata: metadata }),
+      attributesFor(BODY, { verified: jwt({ user_metadata: metadata }, 'digest') }),
+    ]) {
+      assert.equal(attributes['user_metadata_tenant'], 'acme');
+      assert.ok(!('user_metadata_receiver_secret' in attributes));
+      assert.ok(!Object.values(attributes).includes(metadata.receiver_secret));
+      assert.ok(!('user_metadata_truncated' in attributes));
+    }
+  });
+
   test('a v1a delivery says so', () => {
     assert.equal(
       attributesFor(BODY, { verified: { ...STATIC, scheme: 'static-v1a' } })['verification_scheme'],

@@ -401,6 +401,40 @@ describe('body binding', () => {
     assertAccepted(await verify(token, {}, Buffer.from(JSON.stringify(EVENT, null, 4))), 'claims');
   });
 
+  test('receiver secret: only a signed user_metadata carrying it passes', async () => {
+    // Issue 20 item 8: another Gemini user can point a job at this receiver and Google delivers a
+    // correctly signed, correctly addressed token with their body.
+    const secret = `rs_${'s'.repeat(40)}`;
+    const withSecret = { receiverSecret: secret };
+    const mine = { user_metadata: { receiver_secret: secret, tenant: 'acme' } };
+    assertAccepted(await verify(await signer.sign(claims(mine)), withSecret));
+    for (const metadata of [
+      {},
+      { user_metadata: { tenant: 'acme' } },
+      { user_metadata: { receiver_secret: 'guess' } },
+    ]) {
+      assertRejected(
+        await verify(await signer.sign(claims(metadata)), withSecret),
+        'unauthorized',
+        'receiver_secret_mismatch',
+      );
+    }
+    // In the body: counted only when the token binds the body (here by digest), never signature-only.
+    const bodyWithSecret = Buffer.from(JSON.stringify({ ...EVENT, ...mine }));
+    const digest = createHash('sha256').update(bodyWithSecret).digest('hex');
+    assertAccepted(
+      await verify(await signer.sign(claims({ body_sha256: digest })), withSecret, bodyWithSecret),
+      'digest',
+    );
+    assertRejected(
+      await verify(await signer.sign(claims()), withSecret, bodyWithSecret),
+      'unauthorized',
+      'receiver_secret_mismatch',
+    );
+    // Not configured: no check.
+    assertAccepted(await verify(await signer.sign(claims())));
+  });
+
   test('digest: a hex SHA-256 of the body binds it', async () => {
     assertAccepted(await verify(await signer.sign(claims({ body_sha256: sha256.toString('hex') }))), 'digest');
     assertAccepted(
