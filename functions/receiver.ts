@@ -110,6 +110,7 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
     maxBytes: options.maxBodyBytes,
     baseTimeoutMs: options.bodyTimeoutMs ?? BODY_BASE_TIMEOUT_MS,
     minBytesPerSecond: MIN_BODY_BYTES_PER_SECOND,
+    // A shorter base deadline (tests set one) shortens the idle limit with it.
     idleTimeoutMs: Math.min(BODY_IDLE_TIMEOUT_MS, options.bodyTimeoutMs ?? BODY_IDLE_TIMEOUT_MS),
   };
   const pending = new PendingBodies(options.pendingBodyBudgetBytes ?? pendingBodyBudget(options.maxBodyBytes));

@@ -114,7 +114,9 @@ const JWKS_FETCH_TIMEOUT_MS = 3000;
 function googleKeys(url: URL): JWTVerifyGetKey {
   const cache = createJwksCache({ url, fetchTimeoutMs: JWKS_FETCH_TIMEOUT_MS });
   return async (header, token) => {
-    const compact = `${token.protected ?? ''}.${token.payload}.${token.signature}`;
+    // jwtVerify hands over the compact token's segments; its iat decides 503 over 401 for a new kid.
+    const compact =
+      typeof token.payload === 'string' ? `${token.protected ?? ''}.${token.payload}.${token.signature}` : '';
     const keys = await cache.keySetFor(header.kid, issuedAtOf(compact));
     return keys(header, token);
   };
