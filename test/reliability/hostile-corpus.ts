@@ -630,16 +630,20 @@ export async function buildCorpus(keys: CorpusKeys): Promise<HostileCase[]> {
   );
   const foreign = await generateKeyPair('RS256', { extractable: true });
   await jwtCase('foreign key claiming the known kid', 401, (body) => good(digestClaim(body)).sign(foreign.privateKey));
+  // Issued well before the receiver fetches its JWKS: a kid missing from a set fetched after the
+  // token was issued is 401. (One issued after the fetch may name a key published since: 503,
+  // hostile-jwks.test.ts.)
+  const issuedEarlier = nowSeconds() - 600;
   await jwtCase('unknown kid', 401, (body) =>
-    good(digestClaim(body), { kid: 'not-in-the-jwks' }).sign(foreign.privateKey),
+    good(digestClaim(body), { kid: 'not-in-the-jwks' }).setIssuedAt(issuedEarlier).sign(foreign.privateKey),
   );
   await jwtCase('path-like kid', 401, (body) =>
-    good(digestClaim(body), { kid: '../../../etc/passwd' }).sign(foreign.privateKey),
+    good(digestClaim(body), { kid: '../../../etc/passwd' }).setIssuedAt(issuedEarlier).sign(foreign.privateKey),
   );
   await jwtCase('kid that is a URL, with jku', 401, (body) =>
-    good(digestClaim(body), { kid: 'http://127.0.0.1:1/jwks.json', jku: 'http://127.0.0.1:1/jwks.json' }).sign(
-      foreign.privateKey,
-    ),
+    good(digestClaim(body), { kid: 'http://127.0.0.1:1/jwks.json', jku: 'http://127.0.0.1:1/jwks.json' })
+      .setIssuedAt(issuedEarlier)
+      .sign(foreign.privateKey),
   );
   await jwtCase('embedded jwk header with the attacker key', 401, async (body) =>
     good(digestClaim(body), { jwk: await exportJWK(foreign.publicKey) }).sign(foreign.privateKey),
