@@ -38,7 +38,7 @@ import type { LogFields, Logger } from './log.ts';
 import { RecentDeliveries } from './recent-deliveries.ts';
 import type { StaticKeyProvider } from './signing-keys.ts';
 import type { Detected, VerificationKeys } from './verify/delivery.ts';
-import { issuedAtOf, JwksUnavailableError, kidOf, type JwksCache } from './verify/jwks.ts';
+import { issuedAtOf, JwksRefreshPendingError, JwksUnavailableError, kidOf, type JwksCache } from './verify/jwks.ts';
 import type { JwtOptions } from './verify/jwt.ts';
 import { unavailable, type Scheme } from './verify/result.ts';
 
@@ -132,7 +132,8 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
       return { jwt: { ...checks, keys: await jwks.keySetFor(kidOf(detected.token), issuedAtOf(detected.token)) } };
     } catch (error) {
       if (!(error instanceof JwksUnavailableError)) throw error;
-      return rejected(unavailable('jwks_unavailable', error.message), detectedFields(detected));
+      const reason = error instanceof JwksRefreshPendingError ? 'jwks_refresh_pending' : 'jwks_unavailable';
+      return rejected(unavailable(reason, error.message), detectedFields(detected));
     }
   }
 

@@ -36,6 +36,16 @@ export class JwksUnavailableError extends Error {
   override name = 'JwksUnavailableError';
 }
 
+/**
+ * The cached key set lacks the token's kid but was fetched before the token was issued: the key
+ * may have been published since, and the cooldown forbids looking yet (503, reason
+ * `jwks_refresh_pending`). Unsigned tokens can ask for this answer too, so it has a reason of its
+ * own: probes are told apart from a JWKS that is down.
+ */
+export class JwksRefreshPendingError extends JwksUnavailableError {
+  override name = 'JwksRefreshPendingError';
+}
+
 /** At most one JWKS fetch attempt per this long. */
 export const JWKS_COOLDOWN_MS = 30_000;
 /** A key set older than this is refetched (within the cooldown) even when every `kid` is known. */
@@ -162,7 +172,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
         }
         if (issuedAt !== undefined && loaded.fetchedAt < issuedAt * 1000 + ISSUED_AT_SKEW_MS) {
           const wait = Math.max(0, Math.ceil(((lastAttemptAt ?? 0) + cooldownMs - Date.now()) / 1000));
-          throw new JwksUnavailableError(
+          throw new JwksRefreshPendingError(
             'the token names a key the cached JWKS lacks, and was issued after that JWKS was fetched; ' +
               `the next fetch is allowed in ${wait} s`,
           );

@@ -32,7 +32,7 @@ export type UnauthorizedReason =
   | 'body_unbound'
   | 'receiver_secret_mismatch';
 
-export type UnavailableReason = 'secrets_unavailable' | 'jwks_unavailable';
+export type UnavailableReason = 'secrets_unavailable' | 'jwks_unavailable' | 'jwks_refresh_pending';
 
 export type Rejection =
   | { ok: false; kind: 'malformed'; reason: MalformedReason; detail: string }

@@ -7,6 +7,7 @@ import { describe, test, type TestContext } from 'node:test';
 import type { JWK, JWTPayload } from 'jose';
 import {
   createJwksCache,
+  JwksRefreshPendingError,
   JwksUnavailableError,
   JWKS_COOLDOWN_MS,
   JWKS_MAX_AGE_MS,
@@ -33,6 +34,7 @@ async function verify(token: string, cache: JwksCache): Promise<VerificationResu
   try {
     keys = await cache.keySetFor(kidOf(token), issuedAtOf(token));
   } catch (error) {
+    if (error instanceof JwksRefreshPendingError) return unavailable('jwks_refresh_pending', error.message);
     if (error instanceof JwksUnavailableError) return unavailable('jwks_unavailable', error.message);
     throw error;
   }
@@ -97,9 +99,9 @@ describe('JWKS cache', () => {
     // Google rotates: key 1 out, key 2 in. Within the cooldown the new kid is unknown, no refetch;
     // tokenB was issued when the set was fetched, so its key may be newer than the set: 503.
     server.setDocument({ keys: [second.publicJwk] });
-    assertRejected(await verify(tokenB, keys), 'unavailable', 'jwks_unavailable');
+    assertRejected(await verify(tokenB, keys), 'unavailable', 'jwks_refresh_pending');
     t.mock.timers.tick(JWKS_COOLDOWN_MS - 1000);
-    assertRejected(await verify(tokenB, keys), 'unavailable', 'jwks_unavailable');
+    assertRejected(await verify(tokenB, keys), 'unavailable', 'jwks_refresh_pending');
     assertAccepted(await verify(tokenA, keys));
     assert.equal(server.requests(), 1);
 
@@ -141,7 +143,7 @@ describe('JWKS cache', () => {
       server.setDocument({ keys: [signer.publicJwk, second.publicJwk] }); // Google publishes key 2
       t.mock.timers.tick(8000);
       const genuine = await second.sign(claims({ iat: NOW_SECONDS + 10 }));
-      assertRejected(await verify(genuine, keys), 'unavailable', 'jwks_unavailable');
+      assertRejected(await verify(genuine, keys), 'unavailable', 'jwks_refresh_pending');
       // Issued well before the fetch: no key published since can be its key.
       const old = await second.sign(claims({ iat: NOW_SECONDS - 3600 }), { kid: 'retired' });
       assertRejected(await verify(old, keys), 'unauthorized', 'jwt_unknown_key');
