@@ -53,6 +53,7 @@ function jwtSettings(config: ReceiverConfig): JwtSettings | undefined {
     ...(config.jwtIssuer !== undefined && { issuer: config.jwtIssuer }),
     clockToleranceSeconds: JWT_CLOCK_TOLERANCE_SECONDS,
     requireBodyBinding: config.jwtRequireBodyBinding,
+    ...(config.jwtReceiverSecret !== undefined && { receiverSecret: config.jwtReceiverSecret }),
   };
 }
 

@@ -10,7 +10,9 @@ import type { RouteKey } from './catalog.ts';
 import type { Envelope } from './envelope.ts';
 import { isRecord } from './records.ts';
 import { nestsDeeperThan } from './json-limits.ts';
+import { containsNumber, MAX_EXACT_PARSE_DEPTH, parseKeepingNumbers } from './json-numbers.ts';
 import { MAX_ATTRIBUTE_KEY_BYTES, MAX_ATTRIBUTE_VALUE_BYTES, MAX_ATTRIBUTES } from './pubsub-limits.ts';
+import { RECEIVER_SECRET_KEY } from './verify/receiver-secret.ts';
 import type { Verified } from './verify/result.ts';
 
 export const USER_METADATA_PREFIX = 'user_metadata_';
@@ -56,7 +58,10 @@ function cloudEventTime(input: AttributeInput): string {
   return input.receivedAt.toISOString();
 }
 
-/** A value as an attribute string, or undefined when it is too deeply nested to serialise safely. */
+/**
+ * A value as an attribute string, or undefined when it is too deeply nested to serialise safely.
+ * Numbers arrive as RawJson (json-numbers.ts) and are written as sent: `1.0` stays `1.0`.
+ */
 function metadataValue(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (nestsDeeperThan(value, MAX_METADATA_DEPTH)) return undefined;
@@ -71,10 +76,18 @@ function metadataValue(value: unknown): string | undefined {
 function userMetadata(input: AttributeInput): Readonly<Record<string, unknown>> | undefined {
   const { verified } = input;
   if (verified.scheme === 'jwt' && Object.hasOwn(verified.claims, 'user_metadata')) {
-    const claimed = verified.claims['user_metadata'];
+    const claimed = claimedMetadata(verified.claims, verified.payload);
     return isRecord(claimed) ? claimed : undefined;
   }
   return input.envelope.userMetadata;
+}
+
+/** The `user_metadata` claim, its numbers as written in the signed payload when there is one. */
+function claimedMetadata(claims: Readonly<Record<string, unknown>>, payload: string | undefined): unknown {
+  const claimed = claims['user_metadata'];
+  if (payload === undefined || !containsNumber(claimed) || nestsDeeperThan(claims, MAX_EXACT_PARSE_DEPTH))
+    return claimed;
+  return (parseKeepingNumbers(payload) as Record<string, unknown>)['user_metadata'];
 }
 
 /** Attribute values are cut to Pub/Sub's limit, as well-formed UTF-8. */
@@ -132,6 +145,8 @@ export function buildAttributes(input: AttributeInput): Record<string, string> {
     let used = 0;
     for (const key of keys) {
       const name = USER_METADATA_PREFIX + key;
+      // The receiver secret is a credential, never an attribute (not flagged: nothing was lost).
+      if (key === RECEIVER_SECRET_KEY) continue;
       // A user key `truncated` would collide with (and could forge) the flag: it is dropped, and
       // flagged. A key that is not well-formed UTF-16 cannot be a Pub/Sub key: dropped, flagged.
       if (

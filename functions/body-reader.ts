@@ -1,9 +1,11 @@
 /**
  * Reading a delivery's body ourselves, before any verification, bounded three ways:
  * - size: at most `maxBytes` (413 beyond);
- * - time: a body of n bytes may take `baseTimeoutMs + n / minBytesPerSecond` to arrive (408
- *   after). Gemini's envelopes are a few KiB and arrive at once; the rate term only matters for
- *   large bodies, and a sender that stalls gets the base deadline, not a flat ten seconds;
+ * - time: once n bytes have arrived, the body may have taken `baseTimeoutMs + n / minBytesPerSecond`
+ *   so far, and no `idleTimeoutMs` may pass without a byte (408 otherwise). The allowance grows
+ *   with bytes received, never with the declared Content-Length: a declared 1 MiB with no byte
+ *   sent got 18 s, and a sender keeping Cloud Run's request slots busy needed a ninth of the
+ *   requests (issue 20). Gemini's envelopes are a few KiB and arrive at once;
  * - memory: bytes actually received by bodies still arriving count against one budget per
  *   instance (PendingBodies). A declared Content-Length costs nothing until bytes arrive, so a
  *   flood of large declarations holds no memory.
@@ -32,32 +34,41 @@ export interface BodyLimits {
   maxBytes: number;
   /** Time any body gets, however small. */
   baseTimeoutMs: number;
-  /** The slowest transfer accepted: each byte (declared or received) adds 1/minBytesPerSecond s. */
+  /** The slowest transfer accepted: each byte received adds 1/minBytesPerSecond s. */
   minBytesPerSecond: number;
+  /** The longest pause between two chunks of one body. */
+  idleTimeoutMs: number;
 }
 
-/** A body's time allowance: the base deadline plus its size at the minimum rate. */
+/** A body's time allowance once `bytes` have arrived: the base deadline plus those bytes at the minimum rate. */
 export function bodyDeadlineMs(limits: BodyLimits, bytes: number): number {
   return limits.baseTimeoutMs + Math.ceil((bytes * 1000) / limits.minBytesPerSecond);
 }
 
 interface Holder {
   held: number;
+  /** When its last chunk arrived. */
+  lastChunkAt: number;
   evict(): void;
 }
 
 /**
  * Bytes held by incomplete bodies, across every request of the instance. When a new chunk would
- * take the total over the budget, the body holding the most is cut (503, the sender retries):
- * small genuine deliveries keep arriving while whoever hoards the budget loses it.
+ * take the total over the budget, the body that has been idle longest is cut (503, the sender
+ * retries), the larger first among equally idle ones. A body arriving at full speed has just
+ * received a chunk, so it is the last to go, whatever its size: cutting the body holding the most
+ * cut exactly the genuine deliveries arriving at line rate next to senders that stalled (issue 20).
  */
 export class PendingBodies {
   readonly budgetBytes: number;
   readonly #holders = new Set<Holder>();
+  readonly #now: () => number;
   #total = 0;
 
-  constructor(budgetBytes: number) {
+  /** `now` in milliseconds, for tests; performance.now otherwise. */
+  constructor(budgetBytes: number, now: () => number = () => performance.now()) {
     this.budgetBytes = budgetBytes;
+    this.#now = now;
   }
 
   /** Bytes currently held by incomplete bodies. */
@@ -67,22 +78,36 @@ export class PendingBodies {
 
   /** Starts counting a body; `evict` is called if it has to give its bytes up. */
   open(evict: () => void): { add(bytes: number): void; close(): void } {
-    const holder: Holder = { held: 0, evict };
+    const holder: Holder = { held: 0, lastChunkAt: this.#now(), evict };
     this.#holders.add(holder);
     return {
       add: (bytes) => {
         if (!this.#holders.has(holder)) return;
         holder.held += bytes;
+        holder.lastChunkAt = this.#now();
         this.#total += bytes;
         while (this.#total > this.budgetBytes) {
-          let largest = holder;
-          for (const other of this.#holders) if (other.held > largest.held) largest = other;
-          this.#release(largest);
-          largest.evict();
+          const idlest = this.#idlest();
+          this.#release(idlest);
+          idlest.evict();
         }
       },
       close: () => this.#release(holder),
     };
+  }
+
+  /** The holder whose last chunk is oldest; among equals, the one holding the most. */
+  #idlest(): Holder {
+    let idlest: Holder | undefined;
+    for (const holder of this.#holders) {
+      if (
+        idlest === undefined ||
+        holder.lastChunkAt < idlest.lastChunkAt ||
+        (holder.lastChunkAt === idlest.lastChunkAt && holder.held > idlest.held)
+      )
+        idlest = holder;
+    }
+    return idlest!;
   }
 
   #release(holder: Holder): void {
@@ -106,8 +131,8 @@ export function readBody(
     return req.rawBody.length > limits.maxBytes ? Promise.reject(new BodyTooLarge()) : Promise.resolve(req.rawBody);
   }
   if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
-  const declared = Number(req.headers['content-length'] ?? 0) || 0;
   const started = Date.now();
+  let lastChunkAt = started;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -127,14 +152,16 @@ export function readBody(
         resolve(Buffer.concat(chunks, size));
       }
     };
-    // The allowance grows with what arrives (chunked bodies declare nothing): re-checked when due.
+    // The allowance grows with what arrives, and a pause ends it: re-checked when either is due.
     const arm = (): void => {
-      const remaining = started + bodyDeadlineMs(limits, Math.max(declared, size)) - Date.now();
+      const due = Math.min(started + bodyDeadlineMs(limits, size), lastChunkAt + limits.idleTimeoutMs);
+      const remaining = due - Date.now();
       if (remaining <= 0) finish(new BodyTimeout());
       else timer = setTimeout(arm, remaining);
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
+      lastChunkAt = Date.now();
       if (size > limits.maxBytes) return finish(new BodyTooLarge());
       chunks.push(chunk);
       held.add(chunk.length);

@@ -14,11 +14,36 @@
  * downstream needs the Content-Type: the body is published byte for byte whatever it claims to be.
  *
  * The hook sees the requests of every HTTP server in the process, so it touches only the servers
- * the caller names (functions/index.ts: the one listening on the configured port). Any other
- * server in the process, an Express app with `express.json()` for instance, keeps its parsing.
+ * the caller names (functions/index.ts: the one listening on the framework's port, as the
+ * framework itself decides it: `frameworkPort`). Any other server in the process, an Express app
+ * with `express.json()` for instance, keeps its parsing.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+type ParseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv) => { port: unknown };
+
+/**
+ * The port the Functions Framework serves this process's function on, decided by the framework's
+ * own option parser from the same command line and environment: `--port` (either spelling), else
+ * `PORT`, else 8080. Comparing with `PORT` alone missed `--port=N` without `PORT`, and the
+ * takeover then covered no server at all, silently (issue 20).
+ *
+ * The parser is not part of the package's exported API (its `exports` list only the API and
+ * `testing`), so it is loaded from beside the main module, as the framework's own CLI is;
+ * test/reliability/hostile-takeover.test.ts starts the CLI with `--port` and no `PORT` to prove it.
+ */
+export function frameworkPort(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): number {
+  const require = createRequire(import.meta.url);
+  const options = join(dirname(require.resolve('@google-cloud/functions-framework')), 'options.js');
+  const { parseOptions } = require(options) as { parseOptions: ParseOptions };
+  const port = Number(parseOptions(argv, env).port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`the Functions Framework's port is not a port number (${String(port)})`);
+  return port;
+}
 
 const REQUEST_START = 'http.server.request.start';
 

@@ -5,6 +5,7 @@
 import { DEFAULT_TOPIC_PREFIX, topicPrefixProblem } from './catalog.ts';
 import { DEFAULT_MIN_REFRESH_INTERVAL_MS, parseSecretName } from './secrets/secret-manager.ts';
 import { KeyFormatError, parseEd25519PublicKeys, parseSigningSecrets } from './verify/keys.ts';
+import { MIN_RECEIVER_SECRET_LENGTH, RECEIVER_SECRET_KEY } from './verify/receiver-secret.ts';
 import type { Scheme } from './verify/result.ts';
 
 export const DEFAULT_JWKS_URL = 'https://generativelanguage.googleapis.com/.well-known/jwks.json';
@@ -123,6 +124,12 @@ export const RECEIVER_ENVIRONMENT = {
     default: '`false`',
     description: 'refuse JWT deliveries whose body is not bound to the token (`signature-only`)',
   },
+  WEBHOOK_JWT_RECEIVER_SECRET: {
+    default: 'unset',
+    description:
+      `accept only JWT deliveries whose signed \`user_metadata\` carries this value as \`${RECEIVER_SECRET_KEY}\` ` +
+      `(at least ${MIN_RECEIVER_SECRET_LENGTH} characters; docs/protocol.md, "Tie JWT deliveries to this deployment")`,
+  },
 } as const satisfies Record<string, { default: string; description: string }>;
 
 type Variable = keyof typeof RECEIVER_ENVIRONMENT | TunableVariable;
@@ -141,6 +148,8 @@ export interface ReceiverConfig extends ReceiverTunables {
   jwtAudience: string | undefined;
   jwtIssuer: string | undefined;
   jwtRequireBodyBinding: boolean;
+  /** When set, JWT deliveries must carry it in their signed `user_metadata` (verify/receiver-secret.ts). */
+  jwtReceiverSecret: string | undefined;
   /** Accept JWT deliveries without an audience check (an explicit, logged acceptance of the risk). */
   jwtAllowAnyAudience: boolean;
   topicPrefix: string;
@@ -256,6 +265,18 @@ function publicKeys(env: Env): string[] {
   return keys;
 }
 
+function receiverSecret(env: Env): string | undefined {
+  const secret = value(env, 'WEBHOOK_JWT_RECEIVER_SECRET');
+  if (secret !== undefined && secret.length < MIN_RECEIVER_SECRET_LENGTH) {
+    // The value is a secret: its length is said, never the value.
+    throw new ConfigError(
+      `WEBHOOK_JWT_RECEIVER_SECRET must be at least ${MIN_RECEIVER_SECRET_LENGTH} characters ` +
+        `(got ${secret.length}); generate one with \`openssl rand -base64 32\`.`,
+    );
+  }
+  return secret;
+}
+
 function tunables(env: Env): ReceiverTunables {
   const entries = Object.entries(RECEIVER_TUNABLES).map(([key, t]) => [
     key,
@@ -288,6 +309,7 @@ export function loadConfig(env: Env): ReceiverConfig {
     jwtAudience: value(env, 'WEBHOOK_JWT_AUDIENCE'),
     jwtIssuer: value(env, 'WEBHOOK_JWT_ISSUER'),
     jwtRequireBodyBinding: boolean(env, 'WEBHOOK_JWT_REQUIRE_BODY_BINDING', false),
+    jwtReceiverSecret: receiverSecret(env),
     jwtAllowAnyAudience: boolean(env, 'WEBHOOK_JWT_ALLOW_ANY_AUDIENCE', false),
     topicPrefix,
     ...tunables(env),

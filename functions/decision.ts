@@ -171,25 +171,31 @@ const JWT_ID_PREFIX = 'jwt:';
  * A delivery's id (the `webhook_id` consumers dedupe on) and the key under which this instance
  * remembers it as published. Both come from signed data only.
  *
- * Static: the signed webhook id is both. JWT: `jwt:<jti>` when the token carries a usable `jti`,
- * else `jwt:body-sha256:<hex>`. The `webhook-id` header of a JWT delivery is signed by nothing:
- * when it chose the id, one captured token was published under any id the sender liked, including
- * the id of an upcoming static delivery (test/reliability/hostile.test.ts). The `jwt:` prefix keeps
- * the two schemes apart: a static id is whatever the HMAC-signed `webhook-id` says, so only the
- * holder of the signing secret could make one that starts with `jwt:`.
+ * Static: the signed webhook id is both. JWT: `jwt:<jti>` when the token carries a usable `jti`;
+ * else, when the claims carry the event (`claims` binding), `jwt:claims-sha256:<hex>`, the digest of
+ * that event in one canonical spelling, so a body reformatted under one token (whitespace, key
+ * order, escapes) is the same delivery, and so is a retry with a fresh token; else
+ * `jwt:body-sha256:<hex>`. The `webhook-id` header of a JWT delivery is signed by nothing: when it
+ * chose the id, one captured token was published under any id the sender liked, including the id
+ * of an upcoming static delivery (test/reliability/hostile.test.ts). The `jwt:` prefix keeps the
+ * two schemes apart: a static id is whatever the HMAC-signed `webhook-id` says, so only the holder
+ * of the signing secret could make one that starts with `jwt:`.
  *
- * The instance's memory key adds the body's digest: a captured token replayed with another body
- * (a signature-only token binds none) is never mistaken for the delivery already published.
+ * The instance's memory key adds the digest of what was bound: a captured token replayed with
+ * another body (a signature-only token binds none) is never mistaken for the delivery already
+ * published, and a claims-bound body reformatted is.
  */
 export function deliveryIdentity(verified: Verified, body: Buffer): { id: string; dedupeKey: string } {
   if (verified.scheme !== 'jwt') return { id: verified.webhookId, dedupeKey: verified.webhookId };
-  const digest = createHash('sha256').update(body).digest('hex');
+  const covered = verified.binding === 'claims' ? verified.coveredSha256 : undefined;
+  const digest = covered ?? createHash('sha256').update(body).digest('hex');
+  const kind = covered === undefined ? 'body-sha256' : 'claims-sha256';
   const jti = verified.claims['jti'];
   // The same shape as a static id (printable ASCII, no spaces), and room for the prefix.
   const usableJti =
     typeof jti === 'string' && isWellFormedWebhookId(jti) && jti.length <= MAX_WEBHOOK_ID_LENGTH - JWT_ID_PREFIX.length;
-  const id = usableJti ? `${JWT_ID_PREFIX}${jti}` : `${JWT_ID_PREFIX}body-sha256:${digest}`;
-  return { id, dedupeKey: `${id} sha256:${digest}` };
+  const id = usableJti ? `${JWT_ID_PREFIX}${jti}` : `${JWT_ID_PREFIX}${kind}:${digest}`;
+  return { id, dedupeKey: `${id} ${kind}:${digest}` };
 }
 
 /**

@@ -11,16 +11,17 @@
  */
 import * as functions from '@google-cloud/functions-framework';
 import { createReceiver } from './app.ts';
-import { listensOn, takeOverRequestBodies } from './body-takeover.ts';
+import { frameworkPort, listensOn, takeOverRequestBodies } from './body-takeover.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { KeyFormatError } from './verify/keys.ts';
 
 async function start() {
   try {
     const config = loadConfig(process.env);
-    // The framework serves this process's one function on the configured port: bodies of requests
-    // to that server are read by the receiver, not by the framework's parsers (body-takeover.ts).
-    takeOverRequestBodies(listensOn(config.port));
+    // The framework serves this process's one function on the port its own options say: bodies of
+    // requests to that server are read by the receiver, not by the framework's parsers
+    // (body-takeover.ts). A request that still arrives parsed is logged as an error (receiver.ts).
+    takeOverRequestBodies(listensOn(frameworkPort()));
     return await createReceiver(config);
   } catch (error) {
     if (error instanceof ConfigError || error instanceof KeyFormatError) {

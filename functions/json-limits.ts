@@ -5,12 +5,17 @@
  * `nestsDeeperThan`, and the duplicate-key scan here walks the text with its own stack.
  */
 
-/** True when `value` nests arrays or objects more than `maxDepth` levels deep. Never recurses. */
+import { isRawJson } from './json-numbers.ts';
+
+/**
+ * True when `value` nests arrays or objects more than `maxDepth` levels deep. Never recurses. A
+ * number kept as written (json-numbers.ts) is a leaf, as the number it stands for.
+ */
 export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
   const pending: Array<[unknown, number]> = [[value, 0]];
   while (pending.length > 0) {
     const [current, depth] = pending.pop()!;
-    if (current === null || typeof current !== 'object') continue;
+    if (current === null || typeof current !== 'object' || isRawJson(current)) continue;
     if (depth + 1 > maxDepth) return true;
     for (const child of Object.values(current)) {
       if (child !== null && typeof child === 'object') pending.push([child, depth + 1]);

@@ -38,7 +38,7 @@ import type { LogFields, Logger } from './log.ts';
 import { RecentDeliveries } from './recent-deliveries.ts';
 import type { StaticKeyProvider } from './signing-keys.ts';
 import type { Detected, VerificationKeys } from './verify/delivery.ts';
-import { JwksUnavailableError, kidOf, type JwksCache } from './verify/jwks.ts';
+import { issuedAtOf, JwksRefreshPendingError, JwksUnavailableError, kidOf, type JwksCache } from './verify/jwks.ts';
 import type { JwtOptions } from './verify/jwt.ts';
 import { unavailable, type Scheme } from './verify/result.ts';
 
@@ -70,6 +70,8 @@ export type WebhookHandler = (req: Request, res: Response) => Promise<void>;
 const BODY_BASE_TIMEOUT_MS = 2000;
 /** Beyond the base deadline, a body must keep arriving at this rate (1 MiB: 16 s more). */
 const MIN_BODY_BYTES_PER_SECOND = 64 * 1024;
+/** No byte of a body for this long ends it, however much time its bytes so far have earned. */
+const BODY_IDLE_TIMEOUT_MS = 2000;
 /** Incomplete bodies share 16 MiB per instance, and at least two bodies of the largest size. */
 function pendingBodyBudget(maxBodyBytes: number): number {
   return Math.max(16 * 1024 * 1024, 2 * maxBodyBytes);
@@ -116,6 +118,8 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
     maxBytes: options.maxBodyBytes,
     baseTimeoutMs: options.bodyTimeoutMs ?? BODY_BASE_TIMEOUT_MS,
     minBytesPerSecond: MIN_BODY_BYTES_PER_SECOND,
+    // A shorter base deadline (tests set one) shortens the idle limit with it.
+    idleTimeoutMs: Math.min(BODY_IDLE_TIMEOUT_MS, options.bodyTimeoutMs ?? BODY_IDLE_TIMEOUT_MS),
   };
   const pending = new PendingBodies(options.pendingBodyBudgetBytes ?? pendingBodyBudget(options.maxBodyBytes));
   const recent = new RecentDeliveries<Published>({ maxEntries: 10_000, ttlMs: 10 * 60_000 });
@@ -133,10 +137,11 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
     if (!options.jwt) return {}; // verification refuses it: JWT deliveries are disabled
     const { jwks, ...checks } = options.jwt;
     try {
-      return { jwt: { ...checks, keys: await jwks.keySetFor(kidOf(detected.token)) } };
+      return { jwt: { ...checks, keys: await jwks.keySetFor(kidOf(detected.token), issuedAtOf(detected.token)) } };
     } catch (error) {
       if (!(error instanceof JwksUnavailableError)) throw error;
-      return rejected(unavailable('jwks_unavailable', error.message), detectedFields(detected));
+      const reason = error instanceof JwksRefreshPendingError ? 'jwks_refresh_pending' : 'jwks_unavailable';
+      return rejected(unavailable(reason, error.message), detectedFields(detected));
     }
   }
 
@@ -197,6 +202,17 @@ export function createWebhookHandler(options: ReceiverOptions): WebhookHandler {
       { maxBodyBytes: options.maxBodyBytes, schemes: options.schemes },
     );
     if ('status' in screened) return screened;
+    if ((req as { rawBody?: Buffer }).rawBody !== undefined) {
+      // Loud, every time: the body was bounded by nothing, and the deliveries the parsers refuse
+      // (a validly signed body that is not JSON, an unknown charset) never reach this line.
+      options.log(
+        'ERROR',
+        "request body already read by the Functions Framework's parsers: the body takeover does not cover this " +
+          'server, so bodies are unbounded and signed deliveries the parsers refuse are lost; serve ' +
+          'functions/index.ts with the framework, or call takeOverRequestBodies for your server (docs/architecture.md)',
+        { ...detectedFields(screened), reason: 'body_takeover_missing' },
+      );
+    }
     // The body is read before a delivery slot is taken: a sender that never finishes its body
     // holds no slot, only (briefly) a connection and the bytes it really sent.
     let body: Buffer;

@@ -25,7 +25,8 @@
  * once in its log; without that option it behaves exactly as above and refuses them (401).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createJwksCache, issuedAtOf, JwksUnavailableError } from '../functions/verify/jwks.ts';
 import { decodeGeminiEvent, GeminiEventDecodeError } from './decode.ts';
 import { LISTEN_SECRET_ENV, listenSecretProblem, looksLikeListenToken, verifyListenToken } from './listen-token.ts';
 import type { GeminiEvent } from './types.ts';
@@ -47,8 +48,13 @@ export interface PushHandlerOptions {
   serviceAccountEmail: string;
   /** Resolve (or return 'ack') to acknowledge; throw or return 'nack' to have Pub/Sub retry. */
   handler: (event: GeminiEvent, context: PushHandlerContext) => HandlerOutcome | Promise<HandlerOutcome>;
-  /** Key lookup for the token; default Google's JWKS (cached by jose). Tests pass a local set. */
+  /**
+   * Key lookup for the token; default Google's JWKS at `jwksUrl`, cached with the receiver's policy
+   * (see `googleKeys`). Tests pass a local set.
+   */
   jwks?: JWTVerifyGetKey;
+  /** Where the default key lookup fetches Google's keys (default GOOGLE_JWKS_URL). */
+  jwksUrl?: string | URL;
   /** What to answer for a message that can never decode (default 'nack': dead-letter it). */
   onMalformed?: 'nack' | 'ack';
   /** One structured log entry per failure (default: a JSON line on stderr, Cloud Logging's format). */
@@ -96,6 +102,26 @@ async function readBody(req: FrameworkRequest, maxBytes: number): Promise<unknow
   return parseJson(Buffer.concat(chunks));
 }
 
+/** A key fetch must leave Pub/Sub's push deadline room for the handler (10 s by default). */
+const JWKS_FETCH_TIMEOUT_MS = 3000;
+
+/**
+ * Google's keys behind the receiver's JWKS cache (functions/verify/jwks.ts): at most one fetch
+ * attempt per 30 s, failures included, keys already cached keep verifying, and no usable key set
+ * is JwksUnavailableError (503, Pub/Sub redelivers). jose's remote key set refetched on every
+ * unknown `kid` while the JWKS failed: 20 tokens, 20 fetches (issue 20).
+ */
+function googleKeys(url: URL): JWTVerifyGetKey {
+  const cache = createJwksCache({ url, fetchTimeoutMs: JWKS_FETCH_TIMEOUT_MS });
+  return async (header, token) => {
+    // jwtVerify hands over the compact token's segments; its iat decides 503 over 401 for a new kid.
+    const compact =
+      typeof token.payload === 'string' ? `${token.protected ?? ''}.${token.payload}.${token.signature}` : '';
+    const keys = await cache.keySetFor(header.kid, issuedAtOf(compact));
+    return keys(header, token);
+  };
+}
+
 function parseJson(bytes: Buffer): unknown {
   try {
     return JSON.parse(bytes.toString('utf8'));
@@ -140,7 +166,7 @@ export function createPushHandler(
   const audience = typeof options.audience === 'string' ? [options.audience] : [...options.audience];
   if (audience.length === 0 || audience.some((entry) => !entry))
     throw new TypeError('createPushHandler: audience is required.');
-  const jwks = options.jwks ?? createRemoteJWKSet(new URL(GOOGLE_JWKS_URL));
+  const jwks = options.jwks ?? googleKeys(new URL(options.jwksUrl ?? GOOGLE_JWKS_URL));
   const log = options.log ?? defaultLog;
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
   const malformedStatus = options.onMalformed === 'ack' ? 204 : 400;
@@ -173,6 +199,7 @@ export function createPushHandler(
     } catch (error) {
       // Keys that cannot be fetched are our problem, not the token's: let Pub/Sub retry.
       const keysFailed =
+        error instanceof JwksUnavailableError ||
         error instanceof errors.JWKSTimeout ||
         error instanceof errors.JWKSInvalid ||
         // A non-200 answer from the JWKS endpoint is a bare JOSEError; a network failure is no JOSEError at all.

@@ -3,8 +3,9 @@
  * against Google's JWKS. What the claims contain is not published (the Gemini guide,
  * https://ai.google.dev/gemini-api/docs/webhooks, shows only the signature check), so after the
  * signature we record how strongly the body is bound to the token:
- * - `claims`: the claims carry the event and cover the whole body: every field of the body is a
- *   claim with an equal value (or an `event` claim equals the body), and no key repeats;
+ * - `claims`: the claims carry the event and are the whole body: every field of the body is a
+ *   claim with an equal value and every claim but the registered ones a field of the body (or an
+ *   `event` claim equals the body), numbers compared as written, and no key repeats;
  * - `digest`: a claim carries the body's SHA-256, and it matches;
  * - `signature-only`: neither; the token proves Google sent *a* delivery, not this body.
  * Which claims might carry the event or a digest is guessed in jwt-binding-heuristics.ts; the
@@ -14,8 +15,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { findDuplicateKey, nestsDeeperThan } from '../json-limits.ts';
+import { exactDecimal, isRawJson, parseKeepingNumbers } from '../json-numbers.ts';
 import { JwksUnavailableError } from './jwks.ts';
 import { decodeDigest, DIGEST_CLAIMS, EVENT_CLAIM } from './jwt-binding-heuristics.ts';
+import { checkReceiverSecret } from './receiver-secret.ts';
 import { unauthorized, unavailable, type BodyBinding, type JwtVerified, type Rejection } from './result.ts';
 
 export interface JwtOptions {
@@ -27,6 +30,8 @@ export interface JwtOptions {
   clockToleranceSeconds: number;
   /** Refuse `signature-only` deliveries. */
   requireBodyBinding: boolean;
+  /** When set, the signed `user_metadata` must carry it (receiver-secret.ts). */
+  receiverSecret?: string;
 }
 
 /** A three-segment compact JWS: what `webhook-signature` holds for dynamic webhooks. */
@@ -34,9 +39,9 @@ export const COMPACT_JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** Tokens above this size are refused before any decoding. */
 export const MAX_JWT_LENGTH = 8192;
 
-function parseJson(body: Buffer): unknown {
+function parseJson(text: string): unknown {
   try {
-    return JSON.parse(body.toString('utf8'));
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
@@ -46,45 +51,97 @@ function parseJson(body: Buffer): unknown {
 export const MAX_COMPARED_DEPTH = 64;
 
 /**
- * Whether the claims carry the event, and if so whether they cover the whole body. Claims carry
- * the event as an EVENT_CLAIM object, or as top-level `type` and `data` claims (the envelope's own
- * field names); in the second form the body's other fields (`timestamp`, `user_metadata`, ...)
- * must be claims too, with equal values, or a captured token would vouch for fields it never signed.
+ * Claims that describe the token rather than the event (RFC 7519 section 4.1,
+ * https://www.rfc-editor.org/rfc/rfc7519#section-4.1): the only claims a `claims`-bound body may lack.
  */
-function claimsBinding(claims: JWTPayload, body: Buffer): 'claims' | Rejection | undefined {
+export const REGISTERED_CLAIMS: ReadonlySet<string> = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti']);
+
+/**
+ * The largest body the claims of a token whose payload is `payloadBytes` of JSON can cover. A body
+ * the claims cover holds the same fields with the same values: it can differ from the claims'
+ * JSON only in whitespace, key order and escapes (`\u00e9` is six bytes, `é` two), so four times
+ * the payload plus 4 KiB of indentation is generous. Anything larger is refused before it is
+ * parsed: a captured token with 1 MiB of padding or nesting would otherwise cost a full parse.
+ */
+export function maxClaimsBoundBodyBytes(payloadBytes: number): number {
+  return 4 * payloadBytes + 4096;
+}
+
+/** The token's claims as signed: the JSON text of its payload segment. */
+function payloadText(token: string): string {
+  return Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8');
+}
+
+/** A claims-bound body: what it binds, and the SHA-256 of the event it carries in one canonical spelling. */
+interface ClaimsBound {
+  binding: 'claims';
+  coveredSha256: string;
+}
+
+/** JSON with sorted keys and exact numbers (exactDecimal): equal for equal events, however they were spelt. */
+function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object' || isRawJson(value)) return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.keys(value)
+    .sort()
+    .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+  return `{${entries.join(',')}}`;
+}
+
+/**
+ * Whether the claims carry the event, and if so whether they and the body are the same event.
+ * Claims carry it as an EVENT_CLAIM object equal to the body, or as top-level claims (the
+ * envelope's own field names, `type` and `data` at least): then every field of the body is a claim
+ * with an equal value, and every claim but the registered ones is a field of the body, so a
+ * captured token vouches neither for fields it never signed nor for a body missing some it did.
+ * Numbers are compared by their exact decimal value as written, never as doubles, and no key may
+ * repeat in the body.
+ */
+function claimsBinding(claims: JWTPayload, token: string, body: Buffer): ClaimsBound | Rejection | undefined {
   const event = claims[EVENT_CLAIM];
   const carriesEvent = event !== null && typeof event === 'object';
   if (!carriesEvent && !(typeof claims['type'] === 'string' && 'data' in claims)) return undefined;
   const mismatch = (detail: string) => unauthorized('body_binding_mismatch', detail);
-  const parsed = parseJson(body);
+  const payload = payloadText(token);
+  if (body.length > maxClaimsBoundBodyBytes(Buffer.byteLength(payload)))
+    return mismatch(`the body (${body.length} bytes) is far larger than the claims that must cover it`);
+  const text = body.toString('utf8');
+  const parsed = parseJson(text);
   if (parsed === null || typeof parsed !== 'object')
     return mismatch('the token carries the event but the body is not a JSON object');
-  // isDeepStrictEqual recurses: compare nothing deeper than an event can be.
-  if (
-    nestsDeeperThan(parsed, MAX_COMPARED_DEPTH) ||
-    nestsDeeperThan(carriesEvent ? event : claims, MAX_COMPARED_DEPTH)
-  ) {
+  // isDeepStrictEqual and the exact parse recurse: compare nothing deeper than an event can be.
+  if (nestsDeeperThan(parsed, MAX_COMPARED_DEPTH) || nestsDeeperThan(claims, MAX_COMPARED_DEPTH)) {
     return mismatch(`the body or the claims nest deeper than ${MAX_COMPARED_DEPTH} levels`);
   }
+  const exactBody = parseKeepingNumbers(text, exactDecimal) as object;
+  const exactClaims = parseKeepingNumbers(payload, exactDecimal) as Record<string, unknown>;
   if (carriesEvent) {
-    if (!isDeepStrictEqual(parsed, event)) return mismatch('the event in the token claims differs from the body');
+    if (!isDeepStrictEqual(exactBody, exactClaims[EVENT_CLAIM]))
+      return mismatch('the event in the token claims differs from the body');
   } else {
-    if (Array.isArray(parsed)) return mismatch('the token carries the event but the body is not a JSON object');
-    const uncovered = Object.keys(parsed).find(
-      (key) => !Object.hasOwn(claims, key) || !isDeepStrictEqual((parsed as Record<string, unknown>)[key], claims[key]),
+    if (Array.isArray(exactBody)) return mismatch('the token carries the event but the body is not a JSON object');
+    const fields = exactBody as Record<string, unknown>;
+    const uncovered = Object.keys(fields).find(
+      (key) => !Object.hasOwn(exactClaims, key) || !isDeepStrictEqual(fields[key], exactClaims[key]),
     );
     if (uncovered !== undefined)
       return mismatch(`body field ${JSON.stringify(uncovered.slice(0, 40))} is not a claim with the same value`);
+    const missing = Object.keys(exactClaims).find((key) => !REGISTERED_CLAIMS.has(key) && !Object.hasOwn(fields, key));
+    if (missing !== undefined)
+      return mismatch(`claim ${JSON.stringify(missing.slice(0, 40))} is not a field of the body`);
   }
   // JSON.parse kept the last of any repeated key; a consumer whose parser keeps the first would
   // read a body the claims never covered.
-  const repeated = findDuplicateKey(body.toString('utf8'));
+  const repeated = findDuplicateKey(text);
   if (repeated !== undefined) return mismatch(`the body repeats the key ${JSON.stringify(repeated.slice(0, 40))}`);
-  return 'claims';
+  return {
+    binding: 'claims',
+    coveredSha256: createHash('sha256').update(canonicalJson(exactBody)).digest('hex'),
+  };
 }
 
-function bindBody(claims: JWTPayload, body: Buffer): BodyBinding | Rejection {
-  const bound = claimsBinding(claims, body);
+function bindBody(claims: JWTPayload, token: string, body: Buffer): BodyBinding | ClaimsBound | Rejection {
+  const bound = claimsBinding(claims, token, body);
   if (bound !== undefined) return bound;
   for (const name of DIGEST_CLAIMS) {
     const value = claims[name];
@@ -145,13 +202,25 @@ export async function verifyJwtDelivery(
   } catch (error) {
     return rejectionFor(error);
   }
-  const binding = bindBody(claims, body);
-  if (typeof binding !== 'string') return binding;
+  const bound = bindBody(claims, token, body);
+  if (typeof bound === 'object' && 'ok' in bound) return bound;
+  const binding = typeof bound === 'string' ? bound : bound.binding;
   if (binding === 'signature-only' && options.requireBodyBinding) {
     return unauthorized(
       'body_unbound',
       'the token neither carries the event nor a digest of the body, and body binding is required',
     );
   }
-  return { ok: true, scheme: 'jwt', binding, claims };
+  if (options.receiverSecret !== undefined) {
+    const refused = checkReceiverSecret(options.receiverSecret, claims, binding, body);
+    if (refused) return refused;
+  }
+  return {
+    ok: true,
+    scheme: 'jwt',
+    binding,
+    claims,
+    payload: payloadText(token),
+    ...(typeof bound === 'object' && { coveredSha256: bound.coveredSha256 }),
+  };
 }

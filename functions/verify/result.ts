@@ -29,9 +29,10 @@ export type UnauthorizedReason =
   | 'jwt_expired'
   | 'jwt_claim_invalid'
   | 'body_binding_mismatch'
-  | 'body_unbound';
+  | 'body_unbound'
+  | 'receiver_secret_mismatch';
 
-export type UnavailableReason = 'secrets_unavailable' | 'jwks_unavailable';
+export type UnavailableReason = 'secrets_unavailable' | 'jwks_unavailable' | 'jwks_refresh_pending';
 
 export type Rejection =
   | { ok: false; kind: 'malformed'; reason: MalformedReason; detail: string }
@@ -51,6 +52,13 @@ export interface JwtVerified {
   scheme: 'jwt';
   binding: BodyBinding;
   claims: Readonly<Record<string, unknown>>;
+  /** The claims as signed: the JSON text of the token's payload (numbers as written). */
+  payload?: string;
+  /**
+   * `claims` binding only: the SHA-256 of the event the claims and the body both carry, in one
+   * canonical spelling (sorted keys, exact numbers), so a reformatted body is the same event.
+   */
+  coveredSha256?: string;
 }
 
 export type Verified = StaticVerified | JwtVerified;

@@ -42,6 +42,25 @@ export interface StartReceiverOptions {
   deployedDir?: string;
   /** Serve another entry module of this repository instead of functions/index.ts (test fixtures). */
   source?: string;
+  /**
+   * Also pass the port as `PORT` (default true). False leaves `PORT` unset, so only the
+   * framework's `--port` names it, as a user starting the framework's CLI by hand might.
+   */
+  portInEnvironment?: boolean;
+}
+
+function receiverEnvironment(options: StartReceiverOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    // Off GCP there is no metadata server; asking for one only prints warnings.
+    METADATA_SERVER_DETECTION: 'none',
+    // As on Cloud Run: Express then answers framework-level errors without stack traces.
+    NODE_ENV: 'production',
+    ...process.env,
+    ...options.env,
+    PORT: String(options.port),
+  };
+  if (options.portInEnvironment === false) delete env['PORT'];
+  return env;
 }
 
 export async function startReceiverProcess(options: StartReceiverOptions): Promise<ReceiverProcess> {
@@ -54,15 +73,7 @@ export async function startReceiverProcess(options: StartReceiverOptions): Promi
     [cli, '--target=receiveWebhook', `--source=${source}`, `--port=${options.port}`],
     {
       cwd: options.deployedDir ?? repoRoot,
-      env: {
-        // Off GCP there is no metadata server; asking for one only prints warnings.
-        METADATA_SERVER_DETECTION: 'none',
-        // As on Cloud Run: Express then answers framework-level errors without stack traces.
-        NODE_ENV: 'production',
-        ...process.env,
-        ...options.env,
-        PORT: String(options.port),
-      },
+      env: receiverEnvironment(options),
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

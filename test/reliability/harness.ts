@@ -240,7 +240,7 @@ export interface ReceiverHandle {
  */
 export async function startReceiver(
   env: Record<string, string>,
-  options: { port?: number; source?: string } = {},
+  options: { port?: number; source?: string; portInEnvironment?: boolean } = {},
 ): Promise<ReceiverHandle> {
   const chosenPort = options.port ?? (await freePort());
   const fullEnv: Record<string, string> = {
@@ -260,6 +260,7 @@ export async function startReceiver(
           env: fullEnv,
           timeoutMs: 60_000,
           ...(options.source !== undefined && { source: options.source }),
+          ...(options.portInEnvironment !== undefined && { portInEnvironment: options.portInEnvironment }),
         });
       } catch (error) {
         // EADDRINUSE right after a kill: the port is released a moment later.

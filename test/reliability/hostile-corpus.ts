@@ -19,7 +19,16 @@ import {
   sign,
   type JsonWebKey,
 } from 'node:crypto';
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import {
+  CompactSign,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  SignJWT,
+  type CryptoKey,
+  type JWK,
+  type JWTPayload,
+} from 'jose';
 import { Webhook } from 'standardwebhooks';
 import type { RouteKey } from '../../functions/catalog.ts';
 import { generateSigningSecret } from '../../scripts/lib/dev-keys.ts';
@@ -621,16 +630,20 @@ export async function buildCorpus(keys: CorpusKeys): Promise<HostileCase[]> {
   );
   const foreign = await generateKeyPair('RS256', { extractable: true });
   await jwtCase('foreign key claiming the known kid', 401, (body) => good(digestClaim(body)).sign(foreign.privateKey));
+  // Issued well before the receiver fetches its JWKS: a kid missing from a set fetched after the
+  // token was issued is 401. (One issued after the fetch may name a key published since: 503,
+  // hostile-jwks.test.ts.)
+  const issuedEarlier = nowSeconds() - 600;
   await jwtCase('unknown kid', 401, (body) =>
-    good(digestClaim(body), { kid: 'not-in-the-jwks' }).sign(foreign.privateKey),
+    good(digestClaim(body), { kid: 'not-in-the-jwks' }).setIssuedAt(issuedEarlier).sign(foreign.privateKey),
   );
   await jwtCase('path-like kid', 401, (body) =>
-    good(digestClaim(body), { kid: '../../../etc/passwd' }).sign(foreign.privateKey),
+    good(digestClaim(body), { kid: '../../../etc/passwd' }).setIssuedAt(issuedEarlier).sign(foreign.privateKey),
   );
   await jwtCase('kid that is a URL, with jku', 401, (body) =>
-    good(digestClaim(body), { kid: 'http://127.0.0.1:1/jwks.json', jku: 'http://127.0.0.1:1/jwks.json' }).sign(
-      foreign.privateKey,
-    ),
+    good(digestClaim(body), { kid: 'http://127.0.0.1:1/jwks.json', jku: 'http://127.0.0.1:1/jwks.json' })
+      .setIssuedAt(issuedEarlier)
+      .sign(foreign.privateKey),
   );
   await jwtCase('embedded jwk header with the attacker key', 401, async (body) =>
     good(digestClaim(body), { jwk: await exportJWK(foreign.publicKey) }).sign(foreign.privateKey),
@@ -736,6 +749,43 @@ export async function buildCorpus(keys: CorpusKeys): Promise<HostileCase[]> {
     await jwtCase('claims-bound token, body nested 20,000 levels deep', 401, () => good({ ...captured }).sign(rsa), {
       body: Buffer.from(`{"type":"batch.failed","data":${'['.repeat(20_000)}${']'.repeat(20_000)}}`),
     });
+  }
+
+  // Issue 20, the second pass. A body that is a subset of the claims passed as `claims` (item 5).
+  {
+    const captured = { type: 'batch.failed', data: { id: 'batches/claims-subset' } };
+    const token = () => good({ ...captured }).sign(rsa);
+    for (const [what, sent] of [
+      ['an empty object', {}],
+      ['the event without "type"', { data: captured.data }],
+      ['"type" without "data"', { type: captured.type }],
+    ] as const) {
+      await jwtCase(`claims-bound token, body that is ${what}`, 401, token, {
+        body: Buffer.from(JSON.stringify(sent)),
+      });
+    }
+    // A body far larger than the claims that must cover it is refused before it is parsed (item 6):
+    // here 60 KiB of whitespace around the captured event.
+    await jwtCase('claims-bound token, body padded with 60 KiB of whitespace', 401, token, {
+      body: Buffer.from(`${' '.repeat(60 * 1024)}${JSON.stringify(captured)}`),
+    });
+  }
+  // Numbers compared as doubles (item 4): a token signed with order_id 1234567890123456789 vouched
+  // for a body saying ...700, which JSON.parse reads as the same double and other parsers do not.
+  // jose's SignJWT serialises a JavaScript object, so the exact payload is signed with CompactSign.
+  {
+    const payload = (orderId: string) =>
+      `{"type":"batch.failed","data":{"id":"batches/claims-number","order_id":${orderId}},` +
+      `"iss":${JSON.stringify(keys.issuer)},"aud":${JSON.stringify(keys.audience)},"exp":${nowSeconds() + 300}}`;
+    const token = () =>
+      new CompactSign(new TextEncoder().encode(payload('1234567890123456789')))
+        .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
+        .sign(rsa);
+    for (const orderId of ['1234567890123456700', '1234567890123456789.5', '1234567890123456788']) {
+      await jwtCase(`claims-bound token signed with order_id ...789, body saying ${orderId.slice(16)}`, 401, token, {
+        body: Buffer.from(`{"type":"batch.failed","data":{"id":"batches/claims-number","order_id":${orderId}}}`),
+      });
+    }
   }
 
   return cases;

@@ -10,8 +10,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { generateKeyPair, SignJWT } from 'jose';
-import { generateJwtKeyPair } from '../../scripts/lib/dev-keys.ts';
+import { generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import { generateJwtKeyPair, serveJwks, type JwksServer } from '../../scripts/lib/dev-keys.ts';
 import { freePort } from '../../scripts/lib/emulator.ts';
 import { FlakyJwks } from './fault-servers.ts';
 import { recordFigures } from './figures.ts';
@@ -23,8 +23,23 @@ const TOKENS = 200;
 
 let jwks: FlakyJwks;
 let receiver: ReceiverHandle;
+// A healthy JWKS that Google adds a key to, and a receiver that uses it.
+const current = await generateJwtKeyPair('google-current');
+const published = await generateJwtKeyPair('google-published-later');
+let healthyJwks: JwksServer;
+let healthyReceiver: ReceiverHandle;
 
 before(async () => {
+  healthyJwks = await serveJwks([current.publicJwk]);
+  healthyReceiver = await startReceiver({
+    PUBSUB_EMULATOR_HOST: `127.0.0.1:${await freePort()}`,
+    WEBHOOK_SCHEMES: 'jwt',
+    WEBHOOK_JWKS_URL: healthyJwks.url,
+    WEBHOOK_JWT_AUDIENCE: AUDIENCE,
+    // Nothing listens there: a verified token is answered 503 pubsub_* within 2 s. (The JWKS fetch
+    // gets half of it: time enough on a busy machine.)
+    WEBHOOK_PUBLISH_TIMEOUT_MS: '2000',
+  });
   const google = await generateJwtKeyPair('google-key');
   jwks = new FlakyJwks(await freePort(), [google.publicJwk]);
   await jwks.set('error');
@@ -39,6 +54,8 @@ before(async () => {
 after(async () => {
   await receiver?.stop();
   await jwks?.close();
+  await healthyReceiver?.stop();
+  await healthyJwks?.close();
 });
 
 test(
@@ -86,5 +103,47 @@ test(
         .map((line) => line['reason']),
     );
     assert.deepEqual([...reasons], ['jwks_unavailable']);
+  },
+);
+
+test(
+  'an unsigned probe spends the JWKS cooldown; a key Google publishes just after is 503 (retry), not 401',
+  { timeout: 60_000 },
+  async () => {
+    // Issue 20 item 7: a made-up kid used the one fetch per 30 s, and a token signed with a key
+    // Google published just after was refused with 401 jwt_unknown_key for the whole cooldown.
+    const send = async (token: string) => {
+      const answer = await sendRaw(healthyReceiver.port, {
+        headers: [
+          ['Content-Type', 'application/json'],
+          ['webhook-signature', token],
+        ],
+        body: Buffer.from('{"type":"batch.succeeded"}'),
+      });
+      const logged = logLines(healthyReceiver.output()).filter((line) => line['status'] === answer.status);
+      return { status: answer.status, retryAfter: answer.headers['retry-after'], reason: logged.at(-1)?.['reason'] };
+    };
+    const sign = async (kid: string, privateJwk: JWK) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'RS256', kid })
+        .setAudience(AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(await importJWK(privateJwk, 'RS256'));
+    const attacker = await generateJwtKeyPair('made-up');
+    const probe = await send(await sign('made-up', attacker.privateJwk));
+    assert.ok(probe.status === 401 || probe.status === 503, `the probe is refused (${probe.status})`);
+    assert.equal(healthyJwks.requests(), 1, 'the probe spent the fetch');
+
+    healthyJwks.setDocument({ keys: [current.publicJwk, published.publicJwk] });
+    const genuine = await send(await sign(published.kid, published.privateJwk));
+    assert.deepEqual(genuine, { status: 503, retryAfter: '10', reason: 'jwks_refresh_pending' }, 'Gemini will retry');
+    assert.equal(healthyJwks.requests(), 1, 'still one fetch per cooldown');
+
+    // A token whose key the cached set holds is untouched: verified, then (no Pub/Sub here) 503 pubsub_*.
+    const known = await send(await sign(current.kid, current.privateJwk));
+    assert.equal(known.status, 503);
+    assert.match(String(known.reason), /^pubsub_/, 'verified, and only the publish failed');
+    recordFigures('hostile-jwks-cooldown', { hostileCasesTried: 1 });
   },
 );

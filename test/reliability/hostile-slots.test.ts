@@ -139,12 +139,12 @@ describe('unsigned floods that never finish their bodies', { timeout: 180_000 },
 
   test(
     '80 connections each stalling after 250,000 of 262,144 bytes (20 MB held): ' +
-      'the largest are cut, genuine deliveries keep 2xx',
+      'the idlest are cut, genuine deliveries keep 2xx',
     async () => {
       const body = Buffer.alloc(MAX_BODY_BYTES, 0x20);
       const attack = flood(80, (n) => ({ headers: unsignedHeaders(n), body, stallAfterBytes: 250_000 }), true);
-      // Once the budget overflows, the body holding the most is answered 503 at once; the others wait
-      // out their deadline (2 s + 262,144 bytes at 64 KiB/s = 6 s) and get 408.
+      // Once the budget overflows, the body idle longest is answered 503 at once; the others wait
+      // out the idle limit (2 s without a byte) and get 408.
       const records = await deliverGenuineUntil(attack.answered(80), 'stalled');
       await attack.stop();
       console.log(

@@ -282,6 +282,50 @@ describe('after the corpus', { timeout: 120_000 }, () => {
     }
   });
 
+  test('one claims-bound token replayed with ten reformatted bodies: one message, under one id', async () => {
+    // Issue 20 item 6: one token without a jti, replayed with ten whitespace-padded bodies, was
+    // published ten times under ten webhook ids (the digest of the raw bytes).
+    const event = { type: 'batch.succeeded', data: { id: `batches/reformatted-${newWebhookId()}` } };
+    const signature = await token({ ...event });
+    const ids = new Set<string>();
+    for (let padding = 0; padding < 10; padding++) {
+      const body = Buffer.from(`${' '.repeat(padding)}${JSON.stringify(event, null, padding % 3)}\n`);
+      const answer = await sendRaw(receiver.port, {
+        headers: [
+          ['Content-Type', 'application/json'],
+          ['webhook-signature', signature],
+        ],
+        body,
+      });
+      assert.equal(answer.status, 200, answer.body);
+      ids.add((JSON.parse(answer.body) as Record<string, string>).id ?? '');
+    }
+    controlDeliveries++;
+    assert.equal(ids.size, 1, `one id for one token: ${[...ids].join(', ')}`);
+    const published = (await world.drain()).filter((m) => m.data.toString().includes(event.data.id));
+    assert.deepEqual(
+      published.map((m) => [m.attributes['webhook_id'], m.attributes['body_binding']]),
+      [[[...ids][0], 'claims']],
+      'published once',
+    );
+  });
+
+  test('numeric user_metadata reaches Pub/Sub as written, so a filter on the value as sent matches', async () => {
+    // Issue 20 item 9: ...789 was published as ...800, and 1.0 as 1.
+    const sender = new SenderSimulator({ url: receiver.url, secret, concurrency: 1, maxAttempts: 5 });
+    const body = Buffer.from(
+      '{"type":"batch.succeeded","user_metadata":{"order_id":1234567890123456789,"ratio":1.0},' +
+        `"data":{"id":"batches/numbers-${newWebhookId()}"}}`,
+    );
+    const record = await sender.deliver({ body });
+    sender.destroy();
+    controlDeliveries++;
+    assert.ok(record.acknowledged);
+    const message = (await world.drain()).find((m) => m.attributes['webhook_id'] === record.id);
+    assert.equal(message?.attributes['user_metadata_order_id'], '1234567890123456789');
+    assert.equal(message?.attributes['user_metadata_ratio'], '1.0');
+  });
+
   test(
     'one delivery with lone surrogates among 30 concurrent genuine ones: ' + 'all 31 acknowledged and published',
     async () => {

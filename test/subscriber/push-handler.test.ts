@@ -183,6 +183,31 @@ test('keys fetched over HTTP; an unreachable JWKS is a 503 so Pub/Sub retries', 
   assert.equal((await down.post(pushBody(), `Bearer ${await token()}`)).status, 503);
 });
 
+test("the default key lookup has the receiver's cooldown: a failing JWKS is fetched once for 20 tokens", async (t) => {
+  // Issue 20 item 9: jose's remote key set refetched on every unknown kid while the JWKS failed
+  // (20 tokens, 20 fetches).
+  const server = await serveJwks([publicJwk]);
+  t.after(() => server.close());
+  server.setDocument({ error: 'internal' }, 500);
+  const h = await nodeServer(t, { jwks: undefined, jwksUrl: server.url });
+  const statuses = await Promise.all(
+    Array.from(
+      { length: 20 },
+      async (_, i) => (await h.post(pushBody(), `Bearer ${await token({}, { kid: `rotated-${i}` })}`)).status,
+    ),
+  );
+  assert.deepEqual(new Set(statuses), new Set([503]), 'keys that cannot be had: Pub/Sub retries');
+  assert.equal(server.requests(), 1, 'one fetch attempt, not twenty');
+});
+
+test('the default key lookup fetches Google-style keys over HTTP and verifies with them', async (t) => {
+  const server = await serveJwks([publicJwk]);
+  t.after(() => server.close());
+  const h = await nodeServer(t, { jwks: undefined, jwksUrl: server.url });
+  for (let i = 0; i < 3; i++) assert.equal((await h.post(pushBody(), `Bearer ${await token()}`)).status, 204);
+  assert.equal(server.requests(), 1, 'cached');
+});
+
 test('works as a Functions Framework (Express) handler with the body already parsed', async (t) => {
   const events: GeminiEvent[] = [];
   registerHttp(

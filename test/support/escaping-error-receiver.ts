@@ -14,7 +14,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as functions from '@google-cloud/functions-framework';
 import { createReceiver } from '../../functions/app.ts';
-import { listensOn, takeOverRequestBodies } from '../../functions/body-takeover.ts';
+import { frameworkPort, listensOn, takeOverRequestBodies } from '../../functions/body-takeover.ts';
 import { loadConfig } from '../../functions/config.ts';
 
 const stateDir = process.env['ESCAPING_ERROR_STATE_DIR'];
@@ -26,7 +26,7 @@ if (!stateDir || !marker)
   );
 
 const config = loadConfig(process.env);
-takeOverRequestBodies(listensOn(config.port));
+takeOverRequestBodies(listensOn(frameworkPort()));
 const receiver = await createReceiver(config, {
   wrapBus: (bus) => ({
     publish(route, data, attributes) {

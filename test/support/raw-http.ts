@@ -16,12 +16,15 @@ export interface RawRequest {
    * Content-Length whatever is sent.
    */
   framing?: 'auto' | 'chunked' | number;
-  /** Send the body one byte per interval instead of at once. */
+  /** Send the body one byte (or `dripBytes`) per interval instead of at once. */
   dripIntervalMs?: number;
+  dripBytes?: number;
   /** Send only this many body bytes, then close the connection. */
   hangUpAfterBytes?: number;
   /** Send only this many body bytes, then send nothing more but wait for the answer. */
   stallAfterBytes?: number;
+  /** Called once those bytes are handed to the operating system. */
+  onStalled?: () => void;
   /**
    * Leave out `Connection: close`: the request then only completes once the server closes the
    * connection, so a server that keeps a half-received request open shows up as `timeout`.
@@ -77,7 +80,7 @@ export function sendRaw(port: number, request: RawRequest, timeoutMs = 60_000): 
         return;
       }
       if (request.stallAfterBytes !== undefined) {
-        socket.write(payload.subarray(0, request.stallAfterBytes));
+        socket.write(payload.subarray(0, request.stallAfterBytes), () => request.onStalled?.());
         return;
       }
       if (request.dripIntervalMs === undefined) {
@@ -89,8 +92,9 @@ export function sendRaw(port: number, request: RawRequest, timeoutMs = 60_000): 
         // A keep-alive client goes on dripping after the answer, as a slowloris would.
         if ((answered && !request.keepAlive) || socket.destroyed || offset >= payload.length)
           return clearInterval(drip);
-        socket.write(payload.subarray(offset, offset + 1));
-        offset++;
+        const step = request.dripBytes ?? 1;
+        socket.write(payload.subarray(offset, offset + step));
+        offset += step;
       }, request.dripIntervalMs);
     });
   });

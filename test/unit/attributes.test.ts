@@ -146,6 +146,44 @@ describe('buildAttributes', () => {
     assert.equal(attributesFor(BODY)['body_binding'], undefined, 'static deliveries have no body binding');
   });
 
+  test('numeric user_metadata values carry their source text, from the body or from the signed claims', () => {
+    // Issue 20 item 9: ...789 was published as ...800 and 1.0 as 1, so a filter on the value as
+    // sent never matched.
+    const metadata = '{"order_id":1234567890123456789,"ratio":1.0,"tiny":1e-400,"list":[1.50,2],"text":"1.0"}';
+    const expected = {
+      user_metadata_order_id: '1234567890123456789',
+      user_metadata_ratio: '1.0',
+      user_metadata_tiny: '1e-400',
+      user_metadata_list: '[1.50,2]',
+      user_metadata_text: '1.0',
+    };
+    for (const body of [
+      `{"type":"batch.succeeded","user_metadata":${metadata}}`,
+      `{"type":"batch.succeeded","data":{"id":"b","user_metadata":${metadata}}}`,
+    ]) {
+      const attributes = attributesFor(body);
+      for (const [key, value] of Object.entries(expected)) assert.equal(attributes[key], value, `${key} in ${body}`);
+    }
+    const payload = `{"aud":"x","user_metadata":${metadata}}`;
+    const claims = JSON.parse(payload) as Record<string, unknown>;
+    const verified: Verified = { ok: true, scheme: 'jwt', binding: 'digest', claims, payload };
+    const fromClaims = attributesFor(BODY, { verified });
+    for (const [key, value] of Object.entries(expected)) assert.equal(fromClaims[key], value, `${key} in the claims`);
+  });
+
+  test('the receiver secret in user_metadata is never an attribute', () => {
+    const metadata = { receiver_secret: 'x'.repeat(40), tenant: 'acme' };
+    for (const attributes of [
+      attributesFor({ type: 'batch.succeeded', user_metadata: metadata }),
+      attributesFor(BODY, { verified: jwt({ user_metadata: metadata }, 'digest') }),
+    ]) {
+      assert.equal(attributes['user_metadata_tenant'], 'acme');
+      assert.ok(!('user_metadata_receiver_secret' in attributes));
+      assert.ok(!Object.values(attributes).includes(metadata.receiver_secret));
+      assert.ok(!('user_metadata_truncated' in attributes));
+    }
+  });
+
   test('a v1a delivery says so', () => {
     assert.equal(
       attributesFor(BODY, { verified: { ...STATIC, scheme: 'static-v1a' } })['verification_scheme'],

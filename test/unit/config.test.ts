@@ -46,6 +46,7 @@ describe('defaults', () => {
         jwtAudience: undefined,
         jwtIssuer: undefined,
         jwtRequireBodyBinding: false,
+        jwtReceiverSecret: undefined,
         jwtAllowAnyAudience: false,
         topicPrefix: 'gemini',
         timestampToleranceSeconds: 300,
@@ -244,6 +245,16 @@ describe('schemes and booleans', () => {
     ] as const) {
       assert.equal(load({ WEBHOOK_JWT_REQUIRE_BODY_BINDING: raw }).jwtRequireBodyBinding, expected);
     }
+  });
+});
+
+describe('receiver secret', () => {
+  test('WEBHOOK_JWT_RECEIVER_SECRET: unset by default, at least 32 characters, never echoed', () => {
+    assert.equal(load({}).jwtReceiverSecret, undefined);
+    const secret = 'r'.repeat(32);
+    assert.equal(load({ WEBHOOK_JWT_RECEIVER_SECRET: secret }).jwtReceiverSecret, secret);
+    const short = 'short-receiver-secret';
+    assertConfigError({ ...BASE, WEBHOOK_JWT_RECEIVER_SECRET: short }, 'WEBHOOK_JWT_RECEIVER_SECRET', short);
   });
 });
 

@@ -66,7 +66,7 @@ describe('deliveryIdentity: signed data only', () => {
   test('JWT: jwt:<jti>, else the body digest; remembered with the body digest either way', () => {
     assert.deepEqual(deliveryIdentity(jwt({ jti: 'evt_1' }), body), {
       id: 'jwt:evt_1',
-      dedupeKey: `jwt:evt_1 sha256:${digest}`,
+      dedupeKey: `jwt:evt_1 body-sha256:${digest}`,
     });
     for (const jti of [undefined, '', 'has space', 'é', 42, 'x'.repeat(253)]) {
       assert.equal(deliveryIdentity(jwt({ jti }), body).id, `jwt:body-sha256:${digest}`, JSON.stringify(jti));
@@ -76,6 +76,19 @@ describe('deliveryIdentity: signed data only', () => {
       256,
       'the longest usable jti still makes a 256-character id',
     );
+  });
+
+  test('JWT, claims binding: the digest of the event the claims carry, never of the raw bytes', () => {
+    // Issue 20 item 6: one token replayed with ten whitespace-padded bodies was published under ten ids.
+    const covered = 'c'.repeat(64);
+    const claimsBound: Verified = { ok: true, scheme: 'jwt', binding: 'claims', claims: {}, coveredSha256: covered };
+    const padded = Buffer.concat([body, Buffer.from('   ')]);
+    assert.deepEqual(deliveryIdentity(claimsBound, body), deliveryIdentity(claimsBound, padded));
+    assert.deepEqual(deliveryIdentity(claimsBound, padded), {
+      id: `jwt:claims-sha256:${covered}`,
+      dedupeKey: `jwt:claims-sha256:${covered} claims-sha256:${covered}`,
+    });
+    assert.equal(deliveryIdentity({ ...claimsBound, claims: { jti: 'evt_2' } }, padded).id, 'jwt:evt_2');
   });
 });
 

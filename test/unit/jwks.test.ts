@@ -7,9 +7,11 @@ import { describe, test, type TestContext } from 'node:test';
 import type { JWK, JWTPayload } from 'jose';
 import {
   createJwksCache,
+  JwksRefreshPendingError,
   JwksUnavailableError,
   JWKS_COOLDOWN_MS,
   JWKS_MAX_AGE_MS,
+  issuedAtOf,
   kidOf,
   type JwksCache,
 } from '../../functions/verify/jwks.ts';
@@ -30,8 +32,9 @@ function claims(extra: JWTPayload = {}): JWTPayload {
 async function verify(token: string, cache: JwksCache): Promise<VerificationResult> {
   let keys;
   try {
-    keys = await cache.keySetFor(kidOf(token));
+    keys = await cache.keySetFor(kidOf(token), issuedAtOf(token));
   } catch (error) {
+    if (error instanceof JwksRefreshPendingError) return unavailable('jwks_refresh_pending', error.message);
     if (error instanceof JwksUnavailableError) return unavailable('jwks_unavailable', error.message);
     throw error;
   }
@@ -93,11 +96,12 @@ describe('JWKS cache', () => {
     assertAccepted(await verify(tokenA, keys));
     assert.equal(server.requests(), 1);
 
-    // Google rotates: key 1 out, key 2 in. Within the cooldown the new kid is unknown, no refetch.
+    // Google rotates: key 1 out, key 2 in. Within the cooldown the new kid is unknown, no refetch;
+    // tokenB was issued when the set was fetched, so its key may be newer than the set: 503.
     server.setDocument({ keys: [second.publicJwk] });
-    assertRejected(await verify(tokenB, keys), 'unauthorized', 'jwt_unknown_key');
+    assertRejected(await verify(tokenB, keys), 'unavailable', 'jwks_refresh_pending');
     t.mock.timers.tick(JWKS_COOLDOWN_MS - 1000);
-    assertRejected(await verify(tokenB, keys), 'unauthorized', 'jwt_unknown_key');
+    assertRejected(await verify(tokenB, keys), 'unavailable', 'jwks_refresh_pending');
     assertAccepted(await verify(tokenA, keys));
     assert.equal(server.requests(), 1);
 
@@ -121,6 +125,38 @@ describe('JWKS cache', () => {
     assertRejected(await verify(tokenA, keys), 'unauthorized', 'jwt_unknown_key');
     assert.equal(server.requests(), 3);
   });
+
+  test(
+    'anyone can spend the cooldown, so a kid missing from a set fetched before the token was issued is 503, ' +
+      'and 401 once a later fetch lacks it too',
+    async (t) => {
+      // Issue 20 item 7: an unsigned token naming a made-up kid spent the one fetch per 30 s, and a
+      // key Google published just after was refused with 401 jwt_unknown_key for the whole cooldown.
+      t.mock.timers.enable({ apis: ['Date'], now: NOW.getTime() });
+      const server = await jwksServer(t, [signer.publicJwk]);
+      const keys = remote(server.url);
+      const probe = await second.sign(claims({ iat: NOW_SECONDS - 60 }), { kid: 'made-up' });
+      assertRejected(await verify(probe, keys), 'unauthorized', 'jwt_unknown_key');
+      assert.equal(server.requests(), 1, 'the probe spent the fetch');
+
+      t.mock.timers.tick(2000);
+      server.setDocument({ keys: [signer.publicJwk, second.publicJwk] }); // Google publishes key 2
+      t.mock.timers.tick(8000);
+      const genuine = await second.sign(claims({ iat: NOW_SECONDS + 10 }));
+      assertRejected(await verify(genuine, keys), 'unavailable', 'jwks_refresh_pending');
+      // Issued well before the fetch: no key published since can be its key.
+      const old = await second.sign(claims({ iat: NOW_SECONDS - 3600 }), { kid: 'retired' });
+      assertRejected(await verify(old, keys), 'unauthorized', 'jwt_unknown_key');
+      // The genuine token with a cached key is untouched by any of this.
+      assertAccepted(await verify(await signer.sign(claims()), keys));
+      assert.equal(server.requests(), 1);
+
+      // Gemini retries after the cooldown: one fetch, and the new key verifies.
+      t.mock.timers.tick(JWKS_COOLDOWN_MS);
+      assertAccepted(await verify(genuine, keys));
+      assert.equal(server.requests(), 2);
+    },
+  );
 
   test('a failing JWKS is tried at most once per cooldown, failures included, and recovers after it', async (t) => {
     t.mock.timers.enable({ apis: ['Date'], now: NOW.getTime() });

@@ -263,10 +263,13 @@ describe('body binding', () => {
 
   test('claims: top-level claims that cover every field of the body bind it', async () => {
     assertAccepted(await verify(await signer.sign(claims({ ...EVENT }))), 'claims');
-    // Claims the body lacks (iss, aud, exp, ...) do not matter: the body must be covered, not the token.
-    assertAccepted(
-      await verify(await signer.sign(claims({ ...EVENT, iss: 'https://example.com', extra: 1 }))),
-      'claims',
+    // Registered claims the body lacks (iss, aud, exp, ...) do not matter: they describe the token.
+    assertAccepted(await verify(await signer.sign(claims({ ...EVENT, iss: 'https://example.com' }))), 'claims');
+    // Any other claim the body lacks does (issue 20 item 5).
+    assertRejected(
+      await verify(await signer.sign(claims({ ...EVENT, extra: 1 }))),
+      'unauthorized',
+      'body_binding_mismatch',
     );
     assertRejected(
       await verify(await signer.sign(claims({ ...EVENT, data: { id: 'batch_other' } }))),
@@ -304,7 +307,12 @@ describe('body binding', () => {
       await verify(token, {}, bodyOf({ type: EVENT['type'], data: EVENT['data'], user_metadata: { tenant: 'acme' } })),
       'claims',
     );
-    assertAccepted(await verify(token, {}, bodyOf({ type: EVENT['type'], data: EVENT['data'] })), 'claims');
+    // A body missing a claim the token carries is not that event either (issue 20 item 5).
+    assertRejected(
+      await verify(token, {}, bodyOf({ type: EVENT['type'], data: EVENT['data'] })),
+      'unauthorized',
+      'body_binding_mismatch',
+    );
   });
 
   test('claims: a body that is not a JSON object is a mismatch, never signature-only', async () => {
@@ -356,6 +364,76 @@ describe('body binding', () => {
       );
     },
   );
+
+  test('claims: numbers are compared by their exact decimal value as written, never as doubles', async () => {
+    // Issue 20 item 4: order_id 1234567890123456789 in the claims vouched for a body saying ...700
+    // (the same double). jose's SignJWT serialises a JavaScript number, so the payload is signed as text.
+    const token = (orderId: string) =>
+      new CompactSign(
+        new TextEncoder().encode(
+          `{"type":"batch.succeeded","data":{"id":"b","order_id":${orderId}},` +
+            `"iat":${NOW_SECONDS},"exp":${NOW_SECONDS + 300}}`,
+        ),
+      )
+        .setProtectedHeader({ alg: 'RS256', kid: signer.kid })
+        .sign(signer.privateKey);
+    const bodyWith = (orderId: string) =>
+      Buffer.from(`{"type":"batch.succeeded","data":{"id":"b","order_id":${orderId}}}`);
+    const exact = await token('1234567890123456789');
+    for (const altered of ['1234567890123456700', '1234567890123456800', '1234567890123456789.4']) {
+      assertRejected(await verify(exact, {}, bodyWith(altered)), 'unauthorized', 'body_binding_mismatch');
+    }
+    assertAccepted(await verify(exact, {}, bodyWith('1234567890123456789')), 'claims');
+    // One value, other spellings: still the same number.
+    assertAccepted(await verify(await token('1.0'), {}, bodyWith('1')), 'claims');
+    assertAccepted(await verify(await token('1.50e2'), {}, bodyWith('150')), 'claims');
+    assertRejected(await verify(await token('1.0'), {}, bodyWith('1.01')), 'unauthorized', 'body_binding_mismatch');
+  });
+
+  test('claims: a body far larger than the claims is refused before it is parsed', async () => {
+    // Issue 20 item 6: a captured token with 1 MiB of padding or nesting cost a full parse each time.
+    const token = await signer.sign(claims({ ...EVENT }));
+    const padded = Buffer.from(`${' '.repeat(64 * 1024)}${BODY}`);
+    const result = await verify(token, {}, padded);
+    assertRejected(result, 'unauthorized', 'body_binding_mismatch');
+    assert.match(result.ok ? '' : result.detail, /far larger than the claims/);
+    // Indentation is not "far larger".
+    assertAccepted(await verify(token, {}, Buffer.from(JSON.stringify(EVENT, null, 4))), 'claims');
+  });
+
+  test('receiver secret: only a signed user_metadata carrying it passes', async () => {
+    // Issue 20 item 8: another Gemini user can point a job at this receiver and Google delivers a
+    // correctly signed, correctly addressed token with their body.
+    const secret = `rs_${'s'.repeat(40)}`;
+    const withSecret = { receiverSecret: secret };
+    const mine = { user_metadata: { receiver_secret: secret, tenant: 'acme' } };
+    assertAccepted(await verify(await signer.sign(claims(mine)), withSecret));
+    for (const metadata of [
+      {},
+      { user_metadata: { tenant: 'acme' } },
+      { user_metadata: { receiver_secret: 'guess' } },
+    ]) {
+      assertRejected(
+        await verify(await signer.sign(claims(metadata)), withSecret),
+        'unauthorized',
+        'receiver_secret_mismatch',
+      );
+    }
+    // In the body: counted only when the token binds the body (here by digest), never signature-only.
+    const bodyWithSecret = Buffer.from(JSON.stringify({ ...EVENT, ...mine }));
+    const digest = createHash('sha256').update(bodyWithSecret).digest('hex');
+    assertAccepted(
+      await verify(await signer.sign(claims({ body_sha256: digest })), withSecret, bodyWithSecret),
+      'digest',
+    );
+    assertRejected(
+      await verify(await signer.sign(claims()), withSecret, bodyWithSecret),
+      'unauthorized',
+      'receiver_secret_mismatch',
+    );
+    // Not configured: no check.
+    assertAccepted(await verify(await signer.sign(claims())));
+  });
 
   test('digest: a hex SHA-256 of the body binds it', async () => {
     assertAccepted(await verify(await signer.sign(claims({ body_sha256: sha256.toString('hex') }))), 'digest');

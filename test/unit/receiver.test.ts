@@ -341,6 +341,43 @@ describe('503 + Retry-After: unavailable for now', () => {
     assert.equal((await post(target, signed('{"type":"batch.failed"}'))).status, 200);
   });
 
+  test('the budget spent by senders that stalled: signed bodies arriving at full speed still get 2xx', async () => {
+    // Issue 20 item 2, without a front-end cap: 2,047 unsigned requests stalling after 8 KiB spent
+    // the 16 MiB budget, and 37 of 38 signed 10 KiB deliveries were cut because each held the most.
+    // The same at a 256 KiB budget: 31 stalls of 8 KiB, then 38 signed deliveries of 10 KiB.
+    const target = await serve({ pendingBodyBudgetBytes: 256 * 1024, bodyTimeoutMs: 2000, maxInFlight: 64 });
+    const stalled: Array<Promise<{ status: number | string }>> = [];
+    await Promise.all(
+      Array.from(
+        { length: 31 },
+        (_, n) =>
+          new Promise<void>((sent) => {
+            const delivery = signed(`{"padding":"${'p'.repeat(16 * 1024)}"}`, `msg_stall_${n}`, newSecret());
+            stalled.push(
+              sendRaw(target.port, {
+                headers: Object.entries(delivery.headers),
+                body: Buffer.from(delivery.body),
+                stallAfterBytes: 8 * 1024,
+                onStalled: sent,
+              }),
+            );
+          }),
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const answers = await Promise.all(
+      Array.from({ length: 38 }, (_, i) =>
+        post(target, signed(`{"type":"batch.failed","n":${i},"pad":"${'g'.repeat(10 * 1024)}"}`)),
+      ),
+    );
+    assert.deepEqual(
+      answers.map((answer) => answer.status),
+      answers.map(() => 200),
+    );
+    const cut = (await Promise.all(stalled)).filter((answer) => answer.status === 503).length;
+    assert.ok(cut > 0, 'the stalled bodies were the ones cut');
+  });
+
   test('secrets_unavailable: the signing secrets cannot be loaded', async () => {
     const target = await serve({
       staticKeys: createStaticKeyProvider(
@@ -413,4 +450,21 @@ describe("the body takeover: why the receiver reads bodies itself, not the frame
       assert.equal((await post(receiver, taken)).status, 200);
     },
   );
+
+  test('a request that reaches the handler already parsed is logged as an error, every time', async () => {
+    // Issue 20 item 1: the takeover could miss the receiver's server, and nothing said so.
+    const without = await serve({}, false);
+    for (let i = 0; i < 2; i++) assert.equal((await post(without, signed())).status, 200);
+    const errors = without.logs.filter((line) => line.severity === 'ERROR');
+    assert.deepEqual(
+      errors.map((line) => line.fields['reason']),
+      ['body_takeover_missing', 'body_takeover_missing'],
+    );
+    assert.match(errors[0]!.message, /body takeover does not cover this server/);
+    assert.deepEqual(
+      receiver.logs.filter((line) => line.fields['reason'] === 'body_takeover_missing'),
+      [],
+      'with the takeover, never',
+    );
+  });
 });
