@@ -320,7 +320,7 @@ function duration(args: GeminiWebhooksArgs, key: SettingKey, fallback: string): 
   return text;
 }
 
-function httpsUrl(value: string): boolean {
+export function httpsUrl(value: string): boolean {
   try {
     const url = new URL(value);
     return url.protocol === 'https:' && url.hostname !== '';
