@@ -13,6 +13,8 @@ import { before, describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { ROUTE_KEYS } from '../../functions/catalog.ts';
 import { GeminiWebhooksProvider } from '../../infra/component-provider.ts';
+import { EVENT_SUBSCRIPTION_ARGUMENTS } from '../../infra/components/event-subscription.ts';
+import { GEMINI_WEBHOOKS_ARGUMENTS } from '../../infra/components/gemini-webhooks.ts';
 import {
   PUBLIC_INVOKERS,
   resolveConsumer,
@@ -209,6 +211,17 @@ describe('the schema against what Pulumi and the code say', () => {
     assert.equal(members('EventType').find((m) => m.value === 'batch.succeeded')?.name, 'BatchSucceeded');
     const consumer = schema.types[`${PACKAGE}:index:Consumer`]!;
     assert.equal(consumer.properties['eventTypes']?.items?.$ref, `#/types/${PACKAGE}:index:EventType`);
+  });
+
+  it('knows at run time every argument each component takes, so it can refuse the others', () => {
+    assert.deepEqual(
+      [...GEMINI_WEBHOOKS_ARGUMENTS].sort(),
+      Object.keys(resource('GeminiWebhooks').inputProperties).sort(),
+    );
+    assert.deepEqual(
+      [...EVENT_SUBSCRIPTION_ARGUMENTS].sort(),
+      Object.keys(resource('EventSubscription').inputProperties).sort(),
+    );
   });
 
   it('describes every type, enum member and property', () => {
