@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -90,6 +90,12 @@ describe('each install', { timeout: 900_000 }, () => {
       const tsc = join(dir, 'node_modules', 'typescript', 'bin', 'tsc');
       await exec(process.execPath, [tsc, '-p', '.'], { cwd: dir });
       await exec(process.execPath, ['mocks.cjs'], { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
+      const compiled = readFileSync(join(dir, 'bin', 'index.js'), 'utf8');
+      assert.match(
+        compiled,
+        /require\("gemini-webhooks-pubsub\/subscriber"\)/,
+        'CommonJS, and the kit by its old path',
+      );
       const { receiverUrl, registered } = JSON.parse(readFileSync(join(dir, 'registered.json'), 'utf8')) as {
         receiverUrl: string;
         registered: { type: string; inputs: { name?: string } }[];
@@ -109,5 +115,47 @@ describe('each install', { timeout: 900_000 }, () => {
     const tsc = join(dir, 'node_modules', 'typescript', 'bin', 'tsc');
     await exec(process.execPath, [tsc, '-p', 'tsconfig.nodenext.json', '--noEmit'], { cwd: dir });
     assert.equal(TEMPLATE_TSCONFIG_COMMONJS.compilerOptions.module, 'commonjs');
+  });
+});
+
+/** Bytes on disk under `dir`, as `du` counts them. */
+async function diskUsage(dir: string): Promise<number> {
+  const { stdout } = await exec('du', ['-sk', dir]);
+  return Number(stdout.split('\t')[0]) * 1024;
+}
+
+/** Every package under node_modules, scoped ones as `@scope/name`. */
+function installedPackages(dir: string): string[] {
+  const modules = join(dir, 'node_modules');
+  return readdirSync(modules)
+    .filter((name) => !name.startsWith('.'))
+    .flatMap((name) =>
+      name.startsWith('@') ? readdirSync(join(modules, name)).map((inner) => `${name}/${inner}`) : [name],
+    );
+}
+
+describe('the subscriber package', { timeout: 300_000 }, () => {
+  it('installs with jose alone, no Pulumi and no Functions Framework, and decodes', async () => {
+    const { subscriber } = installs.alone;
+    assert.deepEqual(installedPackages(subscriber).sort(), ['gemini-webhooks-pubsub-subscriber', 'jose']);
+    const script = `
+      import { decodeGeminiEvent, GeminiEventDecodeError, createPushHandler } from 'gemini-webhooks-pubsub-subscriber';
+      try { decodeGeminiEvent({ data: Buffer.from('{}'), attributes: {} }); } catch (error) {
+        console.log(error instanceof GeminiEventDecodeError, typeof createPushHandler);
+      }`;
+    const { stdout } = await exec(process.execPath, ['--input-type=module', '-e', script], { cwd: subscriber });
+    assert.equal(stdout.trim(), 'true function');
+  });
+
+  it('is a small fraction of the main package to install (figures in the report)', async () => {
+    const main = await diskUsage(join(installs.alone.main, 'node_modules'));
+    const subscriber = await diskUsage(join(installs.alone.subscriber, 'node_modules'));
+    process.stdout.write(
+      `install size (production dependencies): gemini-webhooks-pubsub ${(main / 1e6).toFixed(1)} MB in ` +
+        `${installedPackages(installs.alone.main).length} packages; gemini-webhooks-pubsub-subscriber ` +
+        `${(subscriber / 1e6).toFixed(2)} MB in ${installedPackages(installs.alone.subscriber).length}\n`,
+    );
+    assert.ok(installedPackages(installs.alone.main).includes('@pulumi/pulumi'));
+    assert.ok(subscriber * 20 < main, `${subscriber} bytes against ${main}`);
   });
 });

@@ -86,6 +86,9 @@ async function cleanClone(into: string): Promise<string> {
 /** The program: the README's example, deployed under Pulumi's mocks by `mocks.cjs`. */
 const PROGRAM = `import * as pulumi from '@pulumi/pulumi';
 import { EventSubscription, GeminiWebhooks, type GeminiWebhooksArgs } from '${PACKAGE_NAME}';
+import { decodeGeminiEvent } from '${PACKAGE_NAME}/subscriber';
+
+export const decoderLoaded: boolean = typeof decodeGeminiEvent === 'function';
 
 const args: GeminiWebhooksArgs = {
   project: 'users-project',
@@ -159,7 +162,18 @@ export interface Installs {
   /** The clean clone after `npm ci`. */
   checkout: string;
   apps: App[];
+  /** Projects with nothing but the main package, and nothing but the subscriber package, from tarballs. */
+  alone: { main: string; subscriber: string };
   remove(): void;
+}
+
+/** A project with only `tarball` installed, production dependencies only: what a service gets. */
+async function installAlone(root: string, name: string, tarball: string): Promise<string> {
+  const dir = join(root, name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true, type: 'module' }));
+  await exec('npm', ['install', ...NPM_FLAGS, '--omit=dev', tarball], { cwd: dir, ...BIG });
+  return dir;
 }
 
 async function makeApp(root: string, how: App['how'], spec: string): Promise<App> {
@@ -207,10 +221,28 @@ export async function installEveryWay(timings: Record<string, number>): Promise<
     ...BIG,
   });
   const tarball = join(root, stdout.trim().split('\n').at(-1)!);
-  const apps = await Promise.all([
+  // The workspace package's `prepack` builds it.
+  const packed = await exec(
+    'npm',
+    ['pack', '--silent', '--workspace', 'packages/subscriber', '--pack-destination', root],
+    {
+      cwd: checkout,
+      ...BIG,
+    },
+  );
+  const subscriberTarball = join(root, packed.stdout.trim().split('\n').at(-1)!);
+  const [main, subscriber, ...apps] = await Promise.all([
+    installAlone(root, 'main-alone', tarball),
+    installAlone(root, 'subscriber-alone', subscriberTarball),
     timed('npm install <tarball>', () => makeApp(root, 'tarball', tarball)),
     timed('npm install git+file:', () => makeApp(root, 'git', `git+file://${checkout}`)),
     timed('npm install <directory>', () => makeApp(root, 'directory', checkout)),
   ]);
-  return { root, checkout, apps, remove: () => rmSync(root, { recursive: true, force: true }) };
+  return {
+    root,
+    checkout,
+    apps: apps,
+    alone: { main: main, subscriber: subscriber },
+    remove: () => rmSync(root, { recursive: true, force: true }),
+  };
 }
