@@ -6,7 +6,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.node22/', 'bench/.tmp/', '.local/'] },
+  { ignores: ['node_modules/', '**/dist/', '.node22/', 'bench/.tmp/', '.local/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

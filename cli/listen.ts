@@ -3,7 +3,7 @@
  * would push them to it in the cloud (cli/push-request.ts), from temporary subscriptions of its own
  * (cli/temporary-subscriptions.ts). A success status acks the message; anything else nacks it,
  * and Pub/Sub redelivers it with backoff, so the consumer sees real redelivery. Each request is
- * signed with a development secret (subscriber/listen-token.ts) that createPushHandler accepts
+ * signed with a development secret (packages/subscriber/src/listen-token.ts) that createPushHandler accepts
  * only with its `development` option.
  */
 import type { Message } from '@google-cloud/pubsub';
@@ -12,7 +12,7 @@ import {
   generateListenSecret,
   listenSecretProblem,
   signListenToken,
-} from '../subscriber/listen-token.ts';
+} from '../packages/subscriber/src/listen-token.ts';
 import type { CliContext } from './context.ts';
 import { fetchFailureCause, UsageError } from './errors.ts';
 import { parse, positiveInteger, PUBSUB_OPTIONS, selectRoutes, topicPrefix } from './options.ts';

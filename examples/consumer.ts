@@ -17,7 +17,7 @@
 import { PubSub, type Message, type Subscription } from '@google-cloud/pubsub';
 import { DEFAULT_TOPIC_PREFIX } from '../functions/catalog.ts';
 import { planRoutes, planSubscription, TOPOLOGY_DEFAULTS } from '../functions/topology.ts';
-import { decodeGeminiEvent, GeminiEventDecodeError, type GeminiEvent } from '../subscriber/index.ts';
+import { decodeGeminiEvent, GeminiEventDecodeError, type GeminiEvent } from '../packages/subscriber/src/index.ts';
 import { EMULATOR_PROJECT } from '../functions/config.ts';
 
 const ALREADY_EXISTS = 6;

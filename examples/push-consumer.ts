@@ -20,7 +20,12 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createPushHandler, LISTEN_SECRET_ENV, type GeminiEvent, type HandlerOutcome } from '../subscriber/index.ts';
+import {
+  createPushHandler,
+  LISTEN_SECRET_ENV,
+  type GeminiEvent,
+  type HandlerOutcome,
+} from '../packages/subscriber/src/index.ts';
 import { describe, SeenWebhookIds } from './consumer.ts';
 
 export interface PushConsumerOptions {

@@ -41,6 +41,7 @@ export type { Scheme };
 export const SCHEMES: readonly Scheme[] = ['static', 'jwt'];
 
 export type PublicInvoker = (typeof SETTINGS.publicInvoker.choices)[number];
+export const PUBLIC_INVOKERS: readonly PublicInvoker[] = SETTINGS.publicInvoker.choices;
 
 /**
  * Who may reach the receiver's URL, as gcloud's `--ingress-settings` names it, and the function API's
@@ -139,7 +140,7 @@ export const DEFAULTS = Object.fromEntries(
 const REGION = /^[a-z]+-[a-z]+\d+$/;
 const EMAIL = /^[^\s@"',]+@[^\s@"',]+\.[^\s@"',]+$/;
 
-function httpsUrl(value: string): boolean {
+export function httpsUrl(value: string): boolean {
   try {
     const url = new URL(value);
     return url.protocol === 'https:' && url.hostname !== '';

@@ -8,9 +8,11 @@ import {
   pushServiceAccountIdFor,
   seconds,
 } from '../plan.ts';
+import { unknownArgumentProblem } from '../argument-names.ts';
 import type { Replacement } from '../replacement.ts';
 import {
   DEFAULTS,
+  httpsUrl,
   resolveConsumer,
   resolveRetryPolicy,
   SettingError,
@@ -71,6 +73,44 @@ export interface EventSubscriptionArgs {
   labels?: Record<string, string>;
 }
 
+/** The arguments EventSubscription takes (test/infra/schema.test.ts holds it to EventSubscriptionArgs). */
+export const EVENT_SUBSCRIPTION_ARGUMENTS: readonly (keyof EventSubscriptionArgs)[] = [
+  'project',
+  'pubsubServiceAgentMember',
+  'topicPrefix',
+  'consumer',
+  'eventTypes',
+  'push',
+  'filter',
+  'ackDeadlineSeconds',
+  'exactlyOnce',
+  'maxDeliveryAttempts',
+  'minimumBackoffSeconds',
+  'maximumBackoffSeconds',
+  'labels',
+];
+
+/**
+ * The consumers this program has declared, by project and topic prefix, with the component that
+ * declared each: a consumer declared twice (in GeminiWebhooks `subscriptions` and as an
+ * EventSubscription, say) would plan two sets of subscriptions with the same ids, and Pub/Sub keeps one.
+ */
+const declaredConsumers = new Map<string, string>();
+
+function claimConsumer(name: string, project: string, topicPrefix: string, consumer: string): string | undefined {
+  const key = JSON.stringify([project, topicPrefix, consumer]);
+  const earlier = declaredConsumers.get(key);
+  if (earlier !== undefined) {
+    return (
+      `consumer "${consumer}" already has its subscriptions (${topicPrefix}-*-${consumer}) in project ${project}, ` +
+      `declared by ${earlier}; declare each consumer once, ` +
+      'in GeminiWebhooks `subscriptions` or as an EventSubscription'
+    );
+  }
+  declaredConsumers.set(key, name);
+  return undefined;
+}
+
 /**
  * A consumer's subscriptions on a deployed GeminiWebhooks: one per event type, each with a retry
  * policy and a dead-letter policy to that type's dead-letter topic, and the Pub/Sub service agent
@@ -107,6 +147,14 @@ export class EventSubscription extends pulumi.ComponentResource {
       },
     );
     const { consumer, retry } = validateArgs(name, args);
+    // A project that is an output is known only later: then the RunError fails the update, as a
+    // RunError does, with its message alone.
+    const claim = (project: string, fail: (message: string) => Error): void => {
+      const problem = claimConsumer(name, project, args.topicPrefix, consumer.name);
+      if (problem !== undefined) throw fail(`EventSubscription ${name}: ${problem}.`);
+    };
+    if (typeof args.project === 'string') claim(args.project, (message) => new Error(message));
+    else pulumi.output(args.project).apply((project) => claim(project, (message) => new pulumi.RunError(message)));
     const after = inheritedDependsOn(opts);
     const child = { parent: this, dependsOn: after };
 
@@ -122,6 +170,7 @@ export class EventSubscription extends pulumi.ComponentResource {
 
     let pushEmail: pulumi.Output<string> | undefined;
     if (consumer.push !== undefined) {
+      checkEndpoint(name, consumer.push.endpoint);
       if (consumer.push.serviceAccountEmail !== undefined) {
         pushEmail = pulumi.output(consumer.push.serviceAccountEmail);
       } else {
@@ -227,8 +276,26 @@ export class EventSubscription extends pulumi.ComponentResource {
   }
 }
 
+/**
+ * A push endpoint that is an output of another resource is known only once that resource exists, so
+ * it is checked then: an `http://` URL fails the update with one line (a RunError, printed as its
+ * message alone), as a written one fails at once. The check is not part of the subscription's input,
+ * where Pulumi would wrap the message in the path of the property it was serializing.
+ */
+function checkEndpoint(name: string, endpoint: pulumi.Input<string>): void {
+  if (!pulumi.Output.isInstance(endpoint)) return;
+  endpoint.apply((url) => {
+    if (!httpsUrl(url))
+      throw new pulumi.RunError(
+        `EventSubscription ${name}: push.endpoint must be an https:// URL (got ${JSON.stringify(url)})`,
+      );
+  });
+}
+
 /** The same checks the deployment's `subscriptions` get, so a consumer is valid here exactly when it is there. */
 function validateArgs(name: string, args: EventSubscriptionArgs): { consumer: ConsumerSettings; retry: RetryPolicy } {
+  const unknown = unknownArgumentProblem(args, EVENT_SUBSCRIPTION_ARGUMENTS);
+  if (unknown !== undefined) throw new Error(`EventSubscription ${name}: ${unknown}.`);
   try {
     const consumer = resolveConsumer(
       {

@@ -13,8 +13,10 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { planRoutes } from '../../functions/topology.ts';
+import { unknownArgumentProblem } from '../argument-names.ts';
 import { planApis, planNames } from '../plan.ts';
 import { resolveSettings, SettingError, type GeminiWebhooksArgs } from '../settings.ts';
+import { SETTING_KEYS } from '../setting-table.ts';
 import { EventSubscription } from './event-subscription.ts';
 import { Monitoring } from './monitoring.ts';
 import { RequiredApis } from './required-apis.ts';
@@ -27,6 +29,9 @@ import { WebhookTopics } from './webhook-topics.ts';
 export type { Consumer, GeminiWebhooksArgs, PushDelivery } from '../settings.ts';
 
 const LABELS = { app: 'gemini-webhooks-pubsub' };
+
+/** The arguments GeminiWebhooks takes: the stack settings, `gcp:project` and `gcp:region` as `project` and `region`. */
+export const GEMINI_WEBHOOKS_ARGUMENTS: readonly string[] = SETTING_KEYS;
 
 /**
  * Where each child lived before this component existed, when the deployment was this project's own
@@ -68,6 +73,8 @@ export class GeminiWebhooks extends pulumi.ComponentResource {
 
   constructor(name: string, args: GeminiWebhooksArgs, opts?: pulumi.ComponentResourceOptions) {
     super('gemini-webhooks-pubsub:index:GeminiWebhooks', name, {}, opts);
+    const unknown = unknownArgumentProblem(args, GEMINI_WEBHOOKS_ARGUMENTS);
+    if (unknown !== undefined) throw new Error(`GeminiWebhooks ${name}: ${unknown}.`);
     let settings;
     try {
       settings = resolveSettings(args);

@@ -1,6 +1,6 @@
 /**
  * What is generated from the event catalog (functions/catalog.ts): the subscriber kit's list of event
- * types (subscriber/event-types.ts, a file of its own so the kit needs nothing from functions/) and
+ * types (packages/subscriber/src/event-types.ts, a file of its own so the kit needs nothing from functions/) and
  * the catalog table of docs/protocol.md. `npm run docs` writes them; test/unit/generated-files.test.ts
  * holds them equal.
  */
@@ -15,7 +15,7 @@ import {
 import { planRoute } from '../../functions/topology.ts';
 import { table } from './markdown.ts';
 
-/** subscriber/event-types.ts */
+/** packages/subscriber/src/event-types.ts */
 export function subscriberEventTypesFile(types: readonly string[] = EVENT_TYPES): string {
   return [
     '// Generated from functions/catalog.ts by `npm run docs`: edit the catalog, not this file.',

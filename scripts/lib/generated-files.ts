@@ -20,7 +20,7 @@ export const GENERATED_FILES: readonly GeneratedFile[] = [
   { path: 'infra/args.ts', generate: () => argsFile() },
   { path: 'Pulumi.yaml', generate: withConfigBlock },
   { path: 'docs/configuration.md', generate: withGeneratedTables },
-  { path: 'subscriber/event-types.ts', generate: () => subscriberEventTypesFile() },
+  { path: 'packages/subscriber/src/event-types.ts', generate: () => subscriberEventTypesFile() },
   {
     path: 'docs/protocol.md',
     generate: (document) => withRegions(document, { 'event-catalog': eventCatalogTable }, 'docs/protocol.md'),

@@ -19,7 +19,7 @@ import { freePort } from '../../scripts/lib/emulator.ts';
 import { createLocalTopology } from '../../scripts/lib/local-topology.ts';
 import { sampleEvent } from '../../scripts/lib/samples.ts';
 import { startPushConsumer } from '../../examples/push-consumer.ts';
-import { decodeGeminiEvent, type GeminiEvent } from '../../subscriber/index.ts';
+import { decodeGeminiEvent, type GeminiEvent } from '../../packages/subscriber/src/index.ts';
 import { serveOnLoopback } from '../support/loopback-server.ts';
 import { startPubSub, type EmulatorPubSub } from '../support/pubsub-emulator.ts';
 import { runCli } from './harness.ts';

@@ -1,15 +1,28 @@
 /**
- * The schema Pulumi infers from this package's TypeScript when a program in another language runs
- * `pulumi package add` on it: the components, every input and output, their types and descriptions.
- * Inferred in process with the same ComponentProvider the Node.js plugin host runs
- * (`@pulumi/pulumi/provider/experimental`), from the entry point PulumiPlugin.yaml names.
+ * The schema this package serves when a program in another language runs `pulumi package add` on it:
+ * the components, every input and output, their types and descriptions. Made in process by the
+ * provider the plugin host serves (infra/component-provider.ts; test/install/ starts the real host),
+ * and checked against Pulumi's published package metaschema: `pkg/codegen/schema/pulumi.json` at
+ * https://github.com/pulumi/pulumi/blob/bd47908e0d1dc907596f419a001dcbd0f76a4425/pkg/codegen/schema/pulumi.json,
+ * stored unchanged as test/fixtures/pulumi-package-metaschema.json.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { ComponentProvider } from '@pulumi/pulumi/provider/experimental/index.js';
-import { parse } from 'yaml';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { ROUTE_KEYS } from '../../functions/catalog.ts';
+import { GeminiWebhooksProvider } from '../../infra/component-provider.ts';
+import { EVENT_SUBSCRIPTION_ARGUMENTS } from '../../infra/components/event-subscription.ts';
+import { GEMINI_WEBHOOKS_ARGUMENTS } from '../../infra/components/gemini-webhooks.ts';
+import {
+  PUBLIC_INVOKERS,
+  resolveConsumer,
+  resolveRetryPolicy,
+  resolveSettings,
+  SCHEMES,
+  SettingError,
+} from '../../infra/settings.ts';
 import { CONFIG_KEYS } from '../../infra/stack-config.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -24,6 +37,11 @@ interface Property {
   optional?: boolean;
   description?: string;
 }
+interface EnumType {
+  type: string;
+  description?: string;
+  enum: { name: string; value: string; description?: string }[];
+}
 interface Resource {
   isComponent?: boolean;
   description?: string;
@@ -34,21 +52,44 @@ interface Resource {
 interface Schema {
   name: string;
   resources: Record<string, Resource>;
-  types: Record<string, { properties: Record<string, Property>; required?: string[] }>;
+  types: Record<string, { description?: string; properties: Record<string, Property>; required?: string[] }>;
 }
 
 let schema: Schema;
 before(async () => {
-  const plugin = parse(readFileSync(path.join(ROOT, 'PulumiPlugin.yaml'), 'utf8')) as { main: string };
-  const entry = (await import(path.join(ROOT, plugin.main))) as Record<string, unknown>;
-  const { GeminiWebhooks, EventSubscription } = entry as typeof import('../../index.ts');
-  const provider = new ComponentProvider({
-    components: [GeminiWebhooks, EventSubscription],
-    dirname: ROOT,
-    name: PACKAGE,
-  });
-  schema = JSON.parse(await provider.getSchema()) as Schema;
+  schema = JSON.parse(await new GeminiWebhooksProvider(ROOT).getSchema()) as Schema;
 });
+
+/** Pulumi's package metaschema, compiled; `regex` and `uri-reference` are the formats it uses. */
+function metaschemaValidator() {
+  const metaschema = JSON.parse(
+    readFileSync(path.join(ROOT, 'test', 'fixtures', 'pulumi-package-metaschema.json'), 'utf8'),
+  ) as object;
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  ajv.addFormat('regex', (text: string) => {
+    try {
+      new RegExp(text, 'u');
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  ajv.addFormat('uri-reference', (text: string) => !/\s/.test(text));
+  return ajv.compile(metaschema);
+}
+
+/** Every property of every resource and object type, with where it is. */
+function allProperties(): [string, Property][] {
+  const found: [string, Property][] = [];
+  for (const [name, resource] of Object.entries(schema.resources)) {
+    for (const [key, p] of Object.entries(resource.inputProperties)) found.push([`${name} input ${key}`, p]);
+    for (const [key, p] of Object.entries(resource.properties)) found.push([`${name} output ${key}`, p]);
+  }
+  for (const [name, type] of Object.entries(schema.types)) {
+    for (const [key, p] of Object.entries(type.properties ?? {})) found.push([`${name}.${key}`, p]);
+  }
+  return found;
+}
 
 const resource = (name: string): Resource => {
   const found = schema.resources[`${PACKAGE}:index:${name}`];
@@ -83,9 +124,10 @@ describe('the inferred schema', () => {
     assert.deepEqual(webhooks.requiredInputs, ['project']);
     assertDocumented('GeminiWebhooks', webhooks.inputProperties);
     const inputs = webhooks.inputProperties;
-    assert.equal(inputs['maxDeliveryAttempts']?.type, 'number');
+    assert.equal(inputs['maxDeliveryAttempts']?.type, 'integer');
     assert.equal(inputs['enableApis']?.type, 'boolean');
-    assert.deepEqual(inputs['schemes']?.items?.type, 'string');
+    assert.equal(inputs['schemes']?.items?.$ref, `#/types/${PACKAGE}:index:Scheme`);
+    assert.equal(inputs['publicInvoker']?.$ref, `#/types/${PACKAGE}:index:PublicInvoker`);
     assert.equal(inputs['subscriptions']?.items?.$ref, `#/types/${PACKAGE}:index:Consumer`);
   });
 
@@ -121,7 +163,76 @@ describe('the inferred schema', () => {
     const subscription = resource('EventSubscription');
     assertDocumented('EventSubscription', subscription.inputProperties);
     assert.deepEqual(subscription.requiredInputs?.sort(), ['consumer', 'eventTypes', 'project', 'topicPrefix']);
-    assert.equal(subscription.inputProperties['eventTypes']?.items?.type, 'string');
+    assert.equal(subscription.inputProperties['eventTypes']?.items?.$ref, `#/types/${PACKAGE}:index:EventType`);
     assert.equal(subscription.properties['subscriptionIds']?.additionalProperties?.type, 'string');
+  });
+});
+
+describe('the schema against what Pulumi and the code say', () => {
+  it("passes Pulumi's package metaschema, which refuses a schema with a type it does not know", () => {
+    const validate = metaschemaValidator();
+    assert.equal(validate(schema), true, JSON.stringify(validate.errors, null, 2));
+    const broken = structuredClone(schema);
+    broken.resources[`${PACKAGE}:index:GeminiWebhooks`]!.inputProperties['minInstances']!.type = 'float';
+    assert.equal(validate(broken), false);
+  });
+
+  it('types counts as integers, and each of them is refused as a fraction', () => {
+    const numeric = allProperties().filter(([, p]) => p.type === 'integer' || p.type === 'number');
+    assert.ok(numeric.length >= 15, `${numeric.length} numeric properties`);
+    for (const [where, property] of numeric) assert.equal(property.type, 'integer', where);
+    const refuses = (attempt: () => unknown, where: string) =>
+      assert.throws(attempt, (error) => error instanceof SettingError, `${where} refuses 1.5`);
+    for (const [where] of numeric) {
+      const key = where.split(/[ .]/).at(-1)!;
+      if (where.startsWith(`${PACKAGE}:index:GeminiWebhooks input`))
+        refuses(() => resolveSettings({ project: 'my-project', [key]: 1.5 }), where);
+      else if (where.startsWith(`${PACKAGE}:index:EventSubscription input`) && key !== 'ackDeadlineSeconds')
+        refuses(() => resolveRetryPolicy({ [key]: 1.5 }), where);
+      else refuses(() => resolveConsumer({ name: 'billing', eventTypes: ['*'], [key]: 1.5 }, ''), where);
+    }
+  });
+
+  it('offers the closed sets as enums made from the lists the code checks against', () => {
+    const members = (type: string) => (schema.types[`${PACKAGE}:index:${type}`] as unknown as EnumType).enum;
+    assert.deepEqual(
+      members('EventType').map((m) => m.value),
+      [...ROUTE_KEYS, '*'],
+    );
+    assert.deepEqual(
+      members('Scheme').map((m) => m.value),
+      [...SCHEMES],
+    );
+    assert.deepEqual(
+      members('PublicInvoker').map((m) => m.value),
+      [...PUBLIC_INVOKERS],
+    );
+    assert.equal(members('EventType').find((m) => m.value === '*')?.name, 'All');
+    assert.equal(members('EventType').find((m) => m.value === 'batch.succeeded')?.name, 'BatchSucceeded');
+    const consumer = schema.types[`${PACKAGE}:index:Consumer`]!;
+    assert.equal(consumer.properties['eventTypes']?.items?.$ref, `#/types/${PACKAGE}:index:EventType`);
+  });
+
+  it('knows at run time every argument each component takes, so it can refuse the others', () => {
+    assert.deepEqual(
+      [...GEMINI_WEBHOOKS_ARGUMENTS].sort(),
+      Object.keys(resource('GeminiWebhooks').inputProperties).sort(),
+    );
+    assert.deepEqual(
+      [...EVENT_SUBSCRIPTION_ARGUMENTS].sort(),
+      Object.keys(resource('EventSubscription').inputProperties).sort(),
+    );
+  });
+
+  it('describes every type, enum member and property', () => {
+    for (const [name, type] of Object.entries(schema.types)) {
+      assert.ok((type.description ?? '').length > 15, `${name} is described`);
+      for (const member of (type as unknown as Partial<EnumType>).enum ?? [])
+        assert.ok((member.description ?? '').length > 10, `${name} ${member.value} is described`);
+    }
+    for (const [name, resource] of Object.entries(schema.resources))
+      assert.ok((resource.description ?? '').length > 15, `${name} is described`);
+    for (const [where, property] of allProperties())
+      assert.ok((property.description ?? '').length > 15, `${where} is described`);
   });
 });

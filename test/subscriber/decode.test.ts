@@ -10,7 +10,7 @@ import { EVENT_TYPES, routeFor } from '../../functions/catalog.ts';
 import { readEnvelope } from '../../functions/envelope.ts';
 import type { Verified } from '../../functions/verify/result.ts';
 import { SAMPLE_DATA, sampleEvent } from '../../scripts/lib/samples.ts';
-import { decodeGeminiEvent, GeminiEventDecodeError } from '../../subscriber/index.ts';
+import { decodeGeminiEvent, GeminiEventDecodeError } from '../../packages/subscriber/src/index.ts';
 import { EMULATOR_PROJECT } from '../../functions/config.ts';
 import { startPubSub } from '../support/pubsub-emulator.ts';
 import { serveOnLoopback } from '../support/loopback-server.ts';

@@ -6,7 +6,7 @@ import { planRoute } from '../../functions/topology.ts';
 import { createLocalTopology } from '../../scripts/lib/local-topology.ts';
 import { sampleEvent } from '../../scripts/lib/samples.ts';
 import { startExampleConsumer } from '../../examples/consumer.ts';
-import type { GeminiEvent } from '../../subscriber/index.ts';
+import type { GeminiEvent } from '../../packages/subscriber/src/index.ts';
 import { startPubSub } from '../support/pubsub-emulator.ts';
 
 test('the example consumer dedupes on webhook_id and retries what failed', async (t) => {

@@ -19,7 +19,7 @@ import { buildAttributes } from '../../functions/attributes.ts';
 import { readEnvelope } from '../../functions/envelope.ts';
 import { serveJwks } from '../../scripts/lib/dev-keys.ts';
 import { sampleEvent } from '../../scripts/lib/samples.ts';
-import { createPushHandler, type GeminiEvent, type PushHandlerOptions } from '../../subscriber/index.ts';
+import { createPushHandler, type GeminiEvent, type PushHandlerOptions } from '../../packages/subscriber/src/index.ts';
 import { serveOnLoopback } from '../support/loopback-server.ts';
 
 const AUDIENCE = 'https://billing-consumer-abc-uc.a.run.app/gemini';

@@ -16,6 +16,7 @@ const exec = promisify(execFile);
 
 interface LockEntry {
   dev?: boolean;
+  link?: boolean;
   [key: string]: unknown;
 }
 
@@ -33,7 +34,8 @@ function lockfileFor(tarball: string, app: { name: string; type?: string }): { m
   const packages: Record<string, unknown> = { '': { name: app.name, version: '1.0.0', dependencies: dependency } };
   // Production dependencies only: what a user's `npm install` brings, without typescript or esbuild.
   for (const [path, entry] of Object.entries(repoLock.packages)) {
-    if (path.startsWith('node_modules/') && !entry.dev) packages[path] = entry;
+    // Not the links to this repository's workspaces (packages/subscriber): a user's install has none.
+    if (path.startsWith('node_modules/') && !entry.dev && !entry.link) packages[path] = entry;
   }
   packages[`node_modules/${PACKAGE_NAME}`] = {
     version: manifest['version'],

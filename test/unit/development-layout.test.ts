@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
-const DETAILED = ['functions', 'infra', 'subscriber', 'scripts'];
+const DETAILED = ['functions', 'infra', 'packages/subscriber/src', 'scripts'];
 
 /** The layout block: for each top-level folder, the names its indented lines start with, and all they mention. */
 function layout(): Map<string, { entries: Set<string>; mentioned: Set<string> }> {

@@ -1,6 +1,6 @@
 /**
  * Adding an event type is its line in functions/catalog.ts, then `npm run docs`, its decoder entry in
- * subscriber/event-fields.ts and its sample in scripts/lib/samples.ts. Each test here names the one
+ * packages/subscriber/src/event-fields.ts and its sample in scripts/lib/samples.ts. Each test here names the one
  * of those that is missing; everything else (topics, dead-letter topics, routing, the subscriber's
  * types, the docs' lists, the CLI's --type choices) follows the catalog by itself.
  */
@@ -10,9 +10,9 @@ import { EVENT_TYPES, ROUTE_KEYS, routeFor } from '../../functions/catalog.ts';
 import { planRoutes } from '../../functions/topology.ts';
 import { eventCatalogTable, subscriberEventTypesFile } from '../../scripts/lib/catalog-files.ts';
 import { SAMPLE_DATA, sampleEvent } from '../../scripts/lib/samples.ts';
-import { decodeGeminiEvent } from '../../subscriber/decode.ts';
-import { EVENT_FIELDS } from '../../subscriber/event-fields.ts';
-import { GEMINI_EVENT_TYPES } from '../../subscriber/event-types.ts';
+import { decodeGeminiEvent } from '../../packages/subscriber/src/decode.ts';
+import { EVENT_FIELDS } from '../../packages/subscriber/src/event-fields.ts';
+import { GEMINI_EVENT_TYPES } from '../../packages/subscriber/src/event-types.ts';
 
 const published = (type: string) => ({
   data: Buffer.from(JSON.stringify(sampleEvent(type))),
@@ -20,20 +20,24 @@ const published = (type: string) => ({
 });
 
 describe('every catalog event type', () => {
-  it('is in the subscriber kit (run `npm run docs` to regenerate subscriber/event-types.ts)', () => {
+  it('is in the subscriber kit (run `npm run docs` to regenerate packages/subscriber/src/event-types.ts)', () => {
     assert.deepEqual([...GEMINI_EVENT_TYPES], [...EVENT_TYPES]);
   });
 
   for (const type of EVENT_TYPES) {
     it(`${type}: has a decoder entry and a sample, and decodes to its own variant`, () => {
-      assert.ok(type in EVENT_FIELDS, `add '${type}' to EVENT_FIELDS in subscriber/event-fields.ts`);
+      assert.ok(type in EVENT_FIELDS, `add '${type}' to EVENT_FIELDS in packages/subscriber/src/event-fields.ts`);
       assert.ok(type in SAMPLE_DATA, `add '${type}' to SAMPLE_DATA in scripts/lib/samples.ts`);
       assert.equal(decodeGeminiEvent(published(type)).type, type);
     });
   }
 
   it('and no other type has a decoder or a sample', () => {
-    assert.deepEqual(Object.keys(EVENT_FIELDS).sort(), [...EVENT_TYPES].sort(), 'subscriber/event-fields.ts');
+    assert.deepEqual(
+      Object.keys(EVENT_FIELDS).sort(),
+      [...EVENT_TYPES].sort(),
+      'packages/subscriber/src/event-fields.ts',
+    );
     assert.deepEqual(Object.keys(SAMPLE_DATA).sort(), [...EVENT_TYPES].sort(), 'scripts/lib/samples.ts');
   });
 });

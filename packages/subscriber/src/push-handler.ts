@@ -26,7 +26,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import { createJwksCache, issuedAtOf, JwksUnavailableError } from '../functions/verify/jwks.ts';
+import { createJwksCache, issuedAtOf, JwksUnavailableError } from '../../../functions/verify/jwks.ts';
 import { decodeGeminiEvent, GeminiEventDecodeError } from './decode.ts';
 import { LISTEN_SECRET_ENV, listenSecretProblem, looksLikeListenToken, verifyListenToken } from './listen-token.ts';
 import type { GeminiEvent } from './types.ts';

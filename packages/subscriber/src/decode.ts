@@ -6,8 +6,8 @@
  * GeminiEventDecodeError whose `reason` says what is wrong; such a message will never decode, so
  * retrying it is pointless (see createPushHandler for what happens to it).
  */
-import { USER_METADATA_PREFIX, USER_METADATA_TRUNCATED } from '../functions/attributes.ts';
-import { isRecord } from '../functions/records.ts';
+import { USER_METADATA_PREFIX, USER_METADATA_TRUNCATED } from '../../../functions/attributes.ts';
+import { isRecord } from '../../../functions/records.ts';
 import { EVENT_FIELDS, text } from './event-fields.ts';
 import { isGeminiEventType } from './event-types.ts';
 import type {
