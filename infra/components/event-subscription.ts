@@ -73,22 +73,28 @@ export interface EventSubscriptionArgs {
   labels?: Record<string, string>;
 }
 
-/** The arguments EventSubscription takes (test/infra/schema.test.ts holds it to EventSubscriptionArgs). */
-export const EVENT_SUBSCRIPTION_ARGUMENTS: readonly (keyof EventSubscriptionArgs)[] = [
-  'project',
-  'pubsubServiceAgentMember',
-  'topicPrefix',
-  'consumer',
-  'eventTypes',
-  'push',
-  'filter',
-  'ackDeadlineSeconds',
-  'exactlyOnce',
-  'maxDeliveryAttempts',
-  'minimumBackoffSeconds',
-  'maximumBackoffSeconds',
-  'labels',
-];
+/**
+ * The arguments EventSubscription takes. A record over `keyof EventSubscriptionArgs`, so the compiler
+ * refuses a new argument that is not named here (test/infra/schema.test.ts holds it to the schema).
+ */
+const ARGUMENT_NAMES: Record<keyof EventSubscriptionArgs, true> = {
+  project: true,
+  pubsubServiceAgentMember: true,
+  serviceAgentWait: true,
+  allowReplacement: true,
+  topicPrefix: true,
+  consumer: true,
+  eventTypes: true,
+  push: true,
+  filter: true,
+  ackDeadlineSeconds: true,
+  exactlyOnce: true,
+  maxDeliveryAttempts: true,
+  minimumBackoffSeconds: true,
+  maximumBackoffSeconds: true,
+  labels: true,
+};
+export const EVENT_SUBSCRIPTION_ARGUMENTS = Object.keys(ARGUMENT_NAMES) as readonly (keyof EventSubscriptionArgs)[];
 
 /**
  * The consumers this program has declared, by project and topic prefix, with the component that
