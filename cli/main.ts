@@ -20,6 +20,7 @@ import { dlqReplayCommand } from './dlq/replay.ts';
 import { listenCommand } from './listen.ts';
 import { tailCommand } from './tail.ts';
 import { PubSubSetupError } from './pubsub.ts';
+import { checkCommand } from './check/command.ts';
 
 type Command = (argv: readonly string[], context: CliContext) => Promise<number>;
 
@@ -39,6 +40,7 @@ const COMMANDS: Record<string, Record<string, Command> | Command> = {
   dlq: { list: dlqListCommand, replay: dlqReplayCommand },
   tail: tailCommand,
   listen: listenCommand,
+  check: checkCommand,
 };
 
 export const USAGE = `usage: gemini-webhooks <command> [options]     (\`<command> --help\` for details)
@@ -115,7 +117,10 @@ export async function run(argv: readonly string[], context: CliContext = default
   }
 }
 
-/** The process wrapper: Ctrl-C aborts the context's signal (a second one exits at once). */
+/**
+ * The process wrapper: Ctrl-C, SIGTERM and SIGHUP (the terminal closed) abort the context's signal, so
+ * long-running commands delete their temporary subscriptions; a second signal exits at once.
+ */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   const controller = new AbortController();
   let interrupts = 0;
@@ -126,10 +131,12 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
   // Off GCP there is no metadata server; asking for one only prints warnings.
   process.env['METADATA_SERVER_DETECTION'] ??= 'none';
   const code = await run(argv, defaultContext({ signal: controller.signal }));
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  process.off('SIGHUP', onSignal);
   process.exitCode = code;
 }
