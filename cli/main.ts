@@ -21,6 +21,7 @@ import { listenCommand } from './listen.ts';
 import { tailCommand } from './tail.ts';
 import { PubSubSetupError } from './pubsub.ts';
 import { checkCommand } from './check/command.ts';
+import { replayCommand } from './replay.ts';
 
 type Command = (argv: readonly string[], context: CliContext) => Promise<number>;
 
@@ -41,6 +42,7 @@ const COMMANDS: Record<string, Record<string, Command> | Command> = {
   tail: tailCommand,
   listen: listenCommand,
   check: checkCommand,
+  replay: replayCommand,
 };
 
 export const USAGE = `usage: gemini-webhooks <command> [options]     (\`<command> --help\` for details)
