@@ -19,6 +19,7 @@ import { parse, positiveInteger, PUBSUB_OPTIONS, selectRoutes, topicPrefix } fro
 import { openPubSub } from './pubsub.ts';
 import { acknowledges, pushRequestBody } from './push-request.ts';
 import { describeTopics, serveTemporarySubscriptions, type TemporarySubscription } from './temporary-subscriptions.ts';
+import { fieldText } from './terminal-text.ts';
 
 const DEFAULT_CONCURRENCY = 4;
 const MAX_CONCURRENCY = 100;
@@ -148,8 +149,8 @@ export async function listenCommand(argv: readonly string[], context: CliContext
       const a = message.attributes;
       const attempt = attempts.next(message.id);
       const what =
-        `${context.now().toISOString()} ${a['event_type'] ?? '-'} ` +
-        `webhook_id=${a['webhook_id'] ?? '-'}${attempt > 1 ? ` attempt ${attempt}` : ''}`;
+        `${context.now().toISOString()} ${fieldText(a['event_type'] ?? '-')} ` +
+        `webhook_id=${fieldText(a['webhook_id'] ?? '-')}${attempt > 1 ? ` attempt ${attempt}` : ''}`;
       const headers = {
         'content-type': 'application/json',
         authorization: `Bearer ${await signListenToken(secret, context.now())}`,
