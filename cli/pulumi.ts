@@ -163,6 +163,15 @@ export function setSecretsCommand(selector: StackSelector, secrets: readonly str
     .join(' ');
 }
 
+/** The same, with the value read from a file on standard input: no secret on the screen or in argv. */
+export function setSecretsFromFileCommand(selector: StackSelector, file: string): string {
+  return [
+    ...['pulumi', 'config', 'set', '--secret', SIGNING_SECRETS_KEY, ...selectorArgs(selector)].map(shellQuote),
+    '<',
+    shellQuote(file),
+  ].join(' ');
+}
+
 /**
  * Every output of the stack, for `check`; a failure is a PulumiCommandError with Pulumi's own last line
  * (no stack selected, not logged in, nothing deployed yet).

@@ -2,6 +2,9 @@
  * What the webhooks subcommands share: checking the event types and URL a webhook is given, picking
  * the webhook, printing one readably, and storing a secret Gemini has just shown for the only time.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CATALOGUED_ONLY_EVENT_TYPES, EVENT_TYPES } from '../../functions/catalog.ts';
 import type { CliContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
@@ -12,6 +15,7 @@ import {
   PulumiMissingError,
   readSigningSecrets,
   setSecretsCommand,
+  setSecretsFromFileCommand,
   SIGNING_SECRETS_KEY,
   writeSigningSecrets,
   type StackSelector,
@@ -136,8 +140,10 @@ export function redacted(webhook: Webhook, showSecret: boolean): Webhook {
 
 /**
  * Puts a freshly issued secret at the front of the stack's `signingSecrets`. When that cannot be
- * done, prints the exact `pulumi config set` command (the only place the secret then appears) and
- * returns false, because a secret Gemini will not show again must not be lost.
+ * done, the secret must still not be lost (Gemini shows it once) nor land in the terminal's
+ * scrollback with every stored secret beside it: the new list goes to a file only the user can read,
+ * and the command printed reads it on standard input (`pulumi config set` takes the value from stdin
+ * when none is given). With --show-secret the command holds the list itself, as asked. Returns false.
  */
 export async function storeNewSecret(
   context: CliContext,
@@ -172,7 +178,19 @@ export async function storeNewSecret(
   context.out(`Could not store the new signing secret in the stack: ${problem}`);
   context.out('Gemini shows it only once. Run this now, in the Pulumi project directory:');
   context.out('');
-  context.out(`  ${setSecretsCommand(selector, next)}`);
+  if (showSecret) {
+    context.out(`  ${setSecretsCommand(selector, next)}`);
+  } else {
+    const dir = mkdtempSync(join(tmpdir(), 'gemini-webhooks-'));
+    const file = join(dir, 'signing-secrets.json');
+    writeFileSync(file, JSON.stringify(next), { mode: 0o600 });
+    context.out(`  ${setSecretsFromFileCommand(selector, file)} && rm -r ${dir}`);
+    context.out('');
+    context.out(
+      `${file} (readable by you only) holds the ${next.length} secret(s), newest first; ` +
+        'add --show-secret to print them instead.',
+    );
+  }
   context.out('');
   if (stored === undefined) {
     context.out(
