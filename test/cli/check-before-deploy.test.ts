@@ -17,7 +17,7 @@ interface World {
 
 /** Answers like Google's APIs do, and records the bearer token each call carried. */
 function googleApis(world: World, tokens: string[]): typeof fetch {
-  return (async (input: string | URL | Request, init?: RequestInit) => {
+  return async (input: string | URL | Request, init?: RequestInit) => {
     const url = new URL(input instanceof Request ? input.url : input);
     tokens.push(String((init?.headers as Record<string, string>)['authorization']));
     const json = (body: unknown, status = 200) =>
@@ -49,7 +49,7 @@ function googleApis(world: World, tokens: string[]): typeof fetch {
       return json({ constraint, etag: 'BwX=', ...(policy === undefined ? {} : { listPolicy: policy }) });
     }
     return json({ error: { code: 404, message: `no such API ${url.href}` } }, 404);
-  });
+  };
 }
 
 async function beforeDeploy(t: import('node:test').TestContext, world: World, config: Record<string, string> = {}) {
