@@ -46,17 +46,19 @@ Options:
   --forward-to URL     your consumer's push endpoint (http or https)
   --type T             only this event type's topic (repeatable; default: every topic)
   --secret-file FILE   a file holding the listen secret (at least 32 characters)
+  --secret S           refused: the process list would show it (use --secret-file or the variable)
   --concurrency N      requests in flight at most (default ${DEFAULT_CONCURRENCY}, at most ${MAX_CONCURRENCY})
   --timeout SECONDS    seconds a request may take (default ${DEFAULT_TIMEOUT_SECONDS}, at most ${MAX_TIMEOUT_SECONDS})
   --project P          the Google Cloud project (default GOOGLE_CLOUD_PROJECT)
   --prefix P           the stack's topicPrefix (default WEBHOOK_TOPIC_PREFIX, else gemini)
+  --help, -h           this help
 
 Examples:
   npx gemini-webhooks listen --forward-to http://localhost:8080/
   ${LISTEN_SECRET_ENV}=$(cat .listen-secret) npx gemini-webhooks listen --forward-to http://localhost:8080/ --type batch.succeeded
   npx gemini-webhooks listen --forward-to http://localhost:8080/ --secret-file .listen-secret`;
 
-const OPTIONS = {
+export const OPTIONS = {
   ...PUBSUB_OPTIONS,
   'forward-to': { type: 'string' },
   type: { type: 'string', multiple: true },

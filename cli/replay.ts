@@ -33,13 +33,14 @@ message published since. Other consumers are not affected. Consumers dedupe on \
   --undo            put the subscriptions back where the last replay found them, and delete its snapshots
   --project P       the Google Cloud project (default GOOGLE_CLOUD_PROJECT)
   --prefix P        the stack's topicPrefix (default WEBHOOK_TOPIC_PREFIX, else gemini)
+  --help, -h        this help
 
 Examples:
   npx gemini-webhooks replay --consumer billing --since 6h --dry-run
   npx gemini-webhooks replay --consumer billing --since 2026-12-07T09:00:00Z --type batch.succeeded
   npx gemini-webhooks replay --consumer billing --undo`;
 
-const OPTIONS = {
+export const OPTIONS = {
   ...PUBSUB_OPTIONS,
   consumer: { type: 'string' },
   since: { type: 'string' },

@@ -4,18 +4,34 @@
  */
 import type { Message } from '@google-cloud/pubsub';
 import { USER_METADATA_PREFIX } from '../functions/attributes.ts';
+import { commandHelp } from './help.ts';
 import type { CliContext } from './context.ts';
 import { parse, PUBSUB_OPTIONS, selectRoutes, topicPrefix } from './options.ts';
 import { openPubSub } from './pubsub.ts';
 import { describeTopics, serveTemporarySubscriptions } from './temporary-subscriptions.ts';
 import { escapeControls, fieldText } from './terminal-text.ts';
 
-export const USAGE = `usage: gemini-webhooks tail [--type T ...] [--json] [--project P] [--prefix P]
-Prints each event published from now on (all types, or those given with --type), from temporary
-subscriptions that are deleted when you stop it with Ctrl-C. --json prints one JSON object per
-event: attributes and data.`;
+export const OPTIONS = {
+  ...PUBSUB_OPTIONS,
+  type: { type: 'string', multiple: true },
+  json: { type: 'boolean' },
+} as const;
 
-const OPTIONS = { ...PUBSUB_OPTIONS, type: { type: 'string', multiple: true }, json: { type: 'boolean' } } as const;
+export const USAGE = commandHelp({
+  usage: 'usage: gemini-webhooks tail [--type T ...] [--json] [--project P] [--prefix P]',
+  about: `Prints each event published from now on, one line each, from temporary subscriptions that are
+deleted when you stop it (Ctrl-C, SIGTERM, or the terminal closing). Every field is the sender's, so
+control characters are printed escaped.`,
+  options: OPTIONS,
+  explain: {
+    type: '--type T          only this event type (repeatable, or comma-separated; default: all)',
+    json: '--json            one JSON object per event: messageId, publishTime, attributes and data',
+  },
+  examples: [
+    'npx gemini-webhooks tail',
+    'PUBSUB_EMULATOR_HOST=127.0.0.1:8085 npx gemini-webhooks tail --type unrouted',
+  ],
+});
 
 function dataOf(message: Message): unknown {
   const text = message.data.toString('utf8');

@@ -47,9 +47,10 @@ Options:
   --prefix P             topic prefix of the local stack (default: from its file, else gemini)
   --before-deploy        check the project for what a first \`pulumi up\` will meet: billing, the APIs,
                          and the org policies that break it (allowed member domains, ingress, locations)
-  --ping-timeout SECONDS how long to wait for the ping (default ${DEFAULT_PING_TIMEOUT_SECONDS})
+  --ping-timeout SECONDS  how long to wait for the ping (default ${DEFAULT_PING_TIMEOUT_SECONDS})
   --base-url URL         the WebhookService API (default: GEMINI_API_BASE_URL, else Gemini's)
   --json                 print one JSON object: {ok, results: [{hop, status, detail, fix?, ms?}]}
+  --help, -h             this help
 
 Examples:
   GEMINI_API_KEY=<key> npx gemini-webhooks check
@@ -57,7 +58,7 @@ Examples:
   npx gemini-webhooks check --local               # with \`npm start\` running in another terminal
   npx gemini-webhooks check --json | jq '.results[] | select(.status == "failed")'`;
 
-const OPTIONS = {
+export const OPTIONS = {
   ...GEMINI_OPTIONS,
   stack: { type: 'string' },
   cwd: { type: 'string' },

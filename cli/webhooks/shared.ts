@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { CATALOGUED_ONLY_EVENT_TYPES, EVENT_TYPES } from '../../functions/catalog.ts';
 import type { CliContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
+import { listOption } from '../options.ts';
 import type { WebhookServiceClient } from '../gemini/client.ts';
 import type { Webhook } from '../gemini/types.ts';
 import {
@@ -27,19 +28,13 @@ const GUIDE = 'https://ai.google.dev/gemini-api/docs/webhooks';
 const REFERENCE = 'https://ai.google.dev/api/webhooks';
 
 /**
- * `--events`: a comma-separated list of catalog event types. The two the guide's catalog lists but
- * the API reference's enum does not (`batch.cancelled`, `interaction.cancelled`) are allowed, with
- * a one-line note on stderr, since Gemini may or may not accept them.
+ * `--events`: catalog event types, repeated or comma-separated (cli/options.ts `listOption`). The
+ * two the guide's catalog lists but the API reference's enum does not (`batch.cancelled`,
+ * `interaction.cancelled`) are allowed, with a one-line note on stderr, since Gemini may or may not
+ * accept them.
  */
-export function parseEvents(text: string, context: CliContext): string[] {
-  const events = [
-    ...new Set(
-      text
-        .split(',')
-        .map((item) => item.trim())
-        .filter((item) => item !== ''),
-    ),
-  ];
+export function parseEvents(values: readonly string[], context: CliContext): string[] {
+  const events = listOption(values);
   if (events.length === 0) throw new UsageError('--events lists no event type.');
   const unknown = events.filter((event) => !(EVENT_TYPES as readonly string[]).includes(event));
   if (unknown.length > 0) {
