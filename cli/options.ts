@@ -50,7 +50,6 @@ export function geminiClient(values: { 'base-url'?: string | undefined }, contex
   return new WebhookServiceClient({
     apiKey: context.env['GEMINI_API_KEY'],
     baseUrl: values['base-url'] ?? context.env['GEMINI_API_BASE_URL'] ?? DEFAULT_GEMINI_API_BASE_URL,
-    fetch: context.fetch,
     sleep: context.sleep,
   });
 }
