@@ -165,9 +165,7 @@ export class WebhookServiceClient {
   }
 
   create(request: CreateWebhookRequest): Promise<Webhook> {
-    return this.#call('POST', '/webhooks', false, (sdk, options) =>
-      sdk.create(request as Parameters<typeof sdk.create>[0], options),
-    ) as Promise<Webhook>;
+    return this.#call('POST', '/webhooks', false, (sdk, options) => sdk.create(request, options)) as Promise<Webhook>;
   }
 
   /** Every webhook of the project, following `next_page_token`. */
@@ -199,7 +197,7 @@ export class WebhookServiceClient {
     if (mask.length === 0) throw new TypeError('WebhookServiceClient.update: nothing to update.');
     const bare = webhookId(id);
     return this.#call('PATCH', `/webhooks/${bare}`, true, (sdk, options) =>
-      sdk.update(bare, { ...body, update_mask: mask.join(',') } as Parameters<typeof sdk.update>[1], options),
+      sdk.update(bare, { ...body, update_mask: mask.join(',') }, options),
     ) as Promise<Webhook>;
   }
 
@@ -220,11 +218,7 @@ export class WebhookServiceClient {
   rotateSigningSecret(id: string, revocation: RevocationBehavior): Promise<RotateSigningSecretResponse> {
     const bare = webhookId(id);
     return this.#call('POST', `/webhooks/${bare}:rotateSigningSecret`, false, (sdk, options) =>
-      sdk.rotateSigningSecret(
-        bare,
-        { revocation_behavior: revocation } as Parameters<typeof sdk.rotateSigningSecret>[1],
-        options,
-      ),
+      sdk.rotateSigningSecret(bare, { revocation_behavior: revocation }, options),
     ) as Promise<RotateSigningSecretResponse>;
   }
 
