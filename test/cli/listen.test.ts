@@ -3,7 +3,7 @@
 // otherwise, its one-line errors, and end to end as a real process in front of the example push
 // consumer (examples/push-consumer.ts), stopped with SIGINT.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import type { Message } from '@google-cloud/pubsub';
 import { jwtVerify } from 'jose';
 import { Limiter } from '../../cli/listen.ts';
 import { pushRequestBody } from '../../cli/push-request.ts';
+import { temporaryLabels } from '../../cli/temporary-subscriptions.ts';
 import { planRoute, planRoutes, planSubscription } from '../../functions/topology.ts';
 import { freePort } from '../../scripts/lib/emulator.ts';
 import { createLocalTopology } from '../../scripts/lib/local-topology.ts';
@@ -548,4 +549,23 @@ test('listen keeps its secret out of the process list, and cleans up when its te
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('listen removes the temporary subscriptions a killed listen on this machine left behind', async () => {
+  const prefix = 'orph';
+  await createLocalTopology(world.pubsub, { topicPrefix: prefix });
+  // A process that has exited: its pid is free, as after SIGKILL.
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  const left = `${planRoute(prefix, 'batch.failed').topic}-listen-0badf00d`;
+  await world.pubsub
+    .topic(planRoute(prefix, 'batch.failed').topic)
+    .createSubscription(left, { labels: temporaryLabels('listen', new Date(), Number(dead.stdout)) });
+  const changes = new Changes();
+  const listen = await startListen(['--forward-to', 'http://127.0.0.1:9/', '--prefix', prefix], changes);
+  await listen.stop();
+  assert.ok(
+    listen.err.includes(`Deleted 1 temporary subscription(s) an earlier command left behind: ${left}.`),
+    listen.err.join('\n'),
+  );
+  assert.deepEqual(await temporarySubscriptions(prefix), []);
 });
