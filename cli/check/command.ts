@@ -148,10 +148,15 @@ async function checkDeployment(
     );
   else if (deployment.signingSecretId === undefined)
     report.add(skipped('secret store', 'the stack has no output signingSecretId.'));
-  else
-    report.add(
-      await secretStoreHop(await context.google.secretManager(), deployment.signingSecretId, deployment.storedSecrets),
-    );
+  else {
+    // Closed after the hop: an open gRPC channel would keep the process from exiting.
+    const secretManager = await context.google.secretManager();
+    try {
+      report.add(await secretStoreHop(secretManager, deployment.signingSecretId, deployment.storedSecrets));
+    } finally {
+      await secretManager.close().catch(() => {});
+    }
+  }
 
   // Pub/Sub: the emulator of a local stack, the real service for a deployed one whatever the shell says.
   const env = { ...context.env };
