@@ -3,16 +3,23 @@
 // `listen` and `npm start` print them. Driven on the emulator with the attack as found: escape
 // sequences, an OSC 52 clipboard write, and a newline followed by a fake `webhook_id=... scheme=...` line.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { eventFields } from '../../cli/tail.ts';
 import { escapeControls, fieldText } from '../../cli/terminal-text.ts';
 import { planRoute } from '../../functions/topology.ts';
+import { freePort } from '../../scripts/lib/emulator.ts';
 import { createLocalTopology } from '../../scripts/lib/local-topology.ts';
 import { serveOnLoopback } from '../support/loopback-server.ts';
 import { startPubSub, type EmulatorPubSub } from '../support/pubsub-emulator.ts';
 import { runCli } from './harness.ts';
 
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 let world: EmulatorPubSub;
 before(async () => {
   world = await startPubSub();
@@ -122,4 +129,50 @@ test('the fields npm start prints are escaped the same way; plain values stay as
   );
   assert.equal(fieldText('a b'), '"a b"');
   assert.equal(escapeControls('\u001b\u007f\u0085\u202e'), '\\u001b\\u007f\\u0085\\u202e');
+});
+
+test('npm start prints a crafted event on one inert line', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'start-'));
+  const devStack = join(dir, 'dev-stack.json');
+  const child = spawn(process.execPath, [join(repoRoot, 'scripts', 'start.ts')], {
+    cwd: repoRoot,
+    env: {
+      PATH: process.env['PATH'],
+      PORT: String(await freePort()),
+      PUBSUB_EMULATOR_HOST: world.emulator.host,
+      WEBHOOK_TOPIC_PREFIX: 'escs',
+      GEMINI_WEBHOOKS_DEV_STACK_FILE: devStack,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const lines: string[] = [];
+  let buffered = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const complete = buffered.split('\n');
+    buffered = complete.pop()!;
+    lines.push(...complete);
+  });
+  await waitFor(lines, (line) => line.startsWith('Receiver listening'));
+  const stack = JSON.parse(readFileSync(devStack, 'utf8')) as Record<string, string>;
+  assert.equal(stack['pubsubEmulatorHost'], world.emulator.host, 'what check --local reads');
+  assert.equal(stack['topicPrefix'], 'escs');
+  await world.pubsub
+    .topic(planRoute('escs', 'unrouted').topic)
+    .publishMessage({ data: Buffer.from('{}'), attributes: CRAFTED });
+  await waitFor(lines, (line) => line.startsWith('event'));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGINT');
+  await exited;
+  const events = lines.filter((line) => line.startsWith('event'));
+  assert.equal(events.length, 1, lines.join('\n'));
+  assertInert(lines, 'npm start');
+  assert.match(
+    events[0]!,
+    /^event {6}unrouted type="batch\.succeeded\\u001b\]52;c;\S+ webhook_id="msg_1\\nwebhook_id=msg_forged scheme=static-v1" scheme="static-v1\\u009b31m" bytes=2 /,
+  );
 });
