@@ -6,6 +6,7 @@
  * signed with a development secret (packages/subscriber/src/listen-token.ts) that createPushHandler accepts
  * only with its `development` option.
  */
+import { readFileSync } from 'node:fs';
 import type { Message } from '@google-cloud/pubsub';
 import {
   LISTEN_SECRET_ENV,
@@ -19,6 +20,7 @@ import { parse, positiveInteger, PUBSUB_OPTIONS, selectRoutes, topicPrefix } fro
 import { openPubSub } from './pubsub.ts';
 import { acknowledges, pushRequestBody } from './push-request.ts';
 import { describeTopics, serveTemporarySubscriptions, type TemporarySubscription } from './temporary-subscriptions.ts';
+import { fieldText } from './terminal-text.ts';
 
 const DEFAULT_CONCURRENCY = 4;
 const MAX_CONCURRENCY = 100;
@@ -28,23 +30,40 @@ const MAX_TIMEOUT_SECONDS = 60;
 /** A nacked message comes back after 1 s, then 2 s, 4 s, ... up to a minute. */
 const RETRY = { minimumBackoffSeconds: 1, maximumBackoffSeconds: 60 };
 
-export const USAGE = `usage: gemini-webhooks listen --forward-to URL [--type T ...] [--secret S] [--concurrency N]
-                              [--timeout SECONDS] [--project P] [--prefix P]
-Forwards each event published from now on (all types, or those given with --type) to URL as a
-Pub/Sub push request, from temporary subscriptions that are deleted when you stop it with Ctrl-C.
-A 200, 201, 202 or 204 answer acknowledges the event; any other answer, a timeout or no answer
-leaves it unacknowledged, and Pub/Sub redelivers it (after 1 s, doubling up to 60 s).
-Requests carry \`Authorization: Bearer <token>\` signed with a development secret: --secret, else
-${LISTEN_SECRET_ENV}, else a new one printed at start. Give your consumer the same
-${LISTEN_SECRET_ENV} and \`development: { listenSecret }\` in createPushHandler.
-  --concurrency  requests in flight at most (default ${DEFAULT_CONCURRENCY})
-  --timeout      seconds a request may take (default ${DEFAULT_TIMEOUT_SECONDS}, at most ${MAX_TIMEOUT_SECONDS})`;
+export const USAGE = `usage: gemini-webhooks listen --forward-to URL [--type T ...] [--secret-file FILE]
+                              [--concurrency N] [--timeout SECONDS] [--project P] [--prefix P]
 
-const OPTIONS = {
+Forwards each event published from now on (all types, or those given with --type) to URL as a
+Pub/Sub push request, from temporary subscriptions that are deleted when you stop it (Ctrl-C,
+SIGTERM, or the terminal closing). A 200, 201, 202 or 204 answer acknowledges the event; any other
+answer, a timeout or no answer leaves it unacknowledged, and Pub/Sub redelivers it (after 1 s,
+doubling up to 60 s). Requests carry \`Authorization: Bearer <token>\` signed with a development
+secret: from --secret-file, else ${LISTEN_SECRET_ENV}, else a new one printed at start (never
+from the command line, where the process list shows it). Give your consumer the same
+${LISTEN_SECRET_ENV} and \`development: { listenSecret }\` in createPushHandler.
+
+Options:
+  --forward-to URL     your consumer's push endpoint (http or https)
+  --type T             only this event type's topic (repeatable; default: every topic)
+  --secret-file FILE   a file holding the listen secret (at least 32 characters)
+  --secret S           refused: the process list would show it (use --secret-file or the variable)
+  --concurrency N      requests in flight at most (default ${DEFAULT_CONCURRENCY}, at most ${MAX_CONCURRENCY})
+  --timeout SECONDS    seconds a request may take (default ${DEFAULT_TIMEOUT_SECONDS}, at most ${MAX_TIMEOUT_SECONDS})
+  --project P          the Google Cloud project (default GOOGLE_CLOUD_PROJECT)
+  --prefix P           the stack's topicPrefix (default WEBHOOK_TOPIC_PREFIX, else gemini)
+  --help, -h           this help
+
+Examples:
+  npx gemini-webhooks listen --forward-to http://localhost:8080/
+  ${LISTEN_SECRET_ENV}=$(cat .listen-secret) npx gemini-webhooks listen --forward-to http://localhost:8080/ --type batch.succeeded
+  npx gemini-webhooks listen --forward-to http://localhost:8080/ --secret-file .listen-secret`;
+
+export const OPTIONS = {
   ...PUBSUB_OPTIONS,
   'forward-to': { type: 'string' },
   type: { type: 'string', multiple: true },
   secret: { type: 'string' },
+  'secret-file': { type: 'string' },
   concurrency: { type: 'string' },
   timeout: { type: 'string' },
 } as const;
@@ -66,6 +85,16 @@ function forwardUrl(value: string | undefined): URL {
     throw new UsageError(`listen: --forward-to must be an http or https URL (got ${url.protocol}).`);
   }
   return url;
+}
+
+/** The secret from a file; one trailing newline (as `echo` or an editor leaves it) is not part of it. */
+function readSecretFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new UsageError(`listen: cannot read --secret-file ${file} (${why}).`);
+  }
 }
 
 function boundedInteger(value: string | undefined, flag: string, fallback: number, max: number): number {
@@ -128,11 +157,17 @@ export async function listenCommand(argv: readonly string[], context: CliContext
   const timeoutSeconds = boundedInteger(values.timeout, '--timeout', DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS);
   const prefix = topicPrefix(values, context);
   const routes = selectRoutes(prefix, values.type);
-  const given = values.secret ?? (context.env[LISTEN_SECRET_ENV] || undefined);
+  if (values.secret !== undefined)
+    throw new UsageError(
+      `listen: --secret would show the secret to anyone who lists processes; put it in ${LISTEN_SECRET_ENV} ` +
+        'or in a file given with --secret-file.',
+    );
+  const file = values['secret-file'];
+  const given = file === undefined ? context.env[LISTEN_SECRET_ENV] || undefined : readSecretFile(file);
   const problem = given === undefined ? undefined : listenSecretProblem(given);
   if (problem !== undefined)
     throw new UsageError(
-      `listen: the listen secret (${values.secret !== undefined ? '--secret' : LISTEN_SECRET_ENV}) ${problem}.`,
+      `listen: the listen secret (${file !== undefined ? `--secret-file ${file}` : LISTEN_SECRET_ENV}) ${problem}.`,
     );
   const secret = given ?? generateListenSecret();
 
@@ -148,8 +183,8 @@ export async function listenCommand(argv: readonly string[], context: CliContext
       const a = message.attributes;
       const attempt = attempts.next(message.id);
       const what =
-        `${context.now().toISOString()} ${a['event_type'] ?? '-'} ` +
-        `webhook_id=${a['webhook_id'] ?? '-'}${attempt > 1 ? ` attempt ${attempt}` : ''}`;
+        `${context.now().toISOString()} ${fieldText(a['event_type'] ?? '-')} ` +
+        `webhook_id=${fieldText(a['webhook_id'] ?? '-')}${attempt > 1 ? ` attempt ${attempt}` : ''}`;
       const headers = {
         'content-type': 'application/json',
         authorization: `Bearer ${await signListenToken(secret, context.now())}`,

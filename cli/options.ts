@@ -50,7 +50,6 @@ export function geminiClient(values: { 'base-url'?: string | undefined }, contex
   return new WebhookServiceClient({
     apiKey: context.env['GEMINI_API_KEY'],
     baseUrl: values['base-url'] ?? context.env['GEMINI_API_BASE_URL'] ?? DEFAULT_GEMINI_API_BASE_URL,
-    fetch: context.fetch,
     sleep: context.sleep,
   });
 }
@@ -74,9 +73,24 @@ export function routeOption(value: string | undefined, flag = '--type'): RouteKe
   return value as RouteKey;
 }
 
+/**
+ * A list option, given the one way every command takes lists: repeated (`--type a --type b`), each
+ * value possibly comma-separated (`--type a,b`).
+ */
+export function listOption(values: readonly string[] | undefined): string[] {
+  return [
+    ...new Set(
+      (values ?? [])
+        .flatMap((value) => value.split(','))
+        .map((item) => item.trim())
+        .filter((item) => item !== ''),
+    ),
+  ];
+}
+
 /** `--type T` given any number of times: those routes, in catalog order; all of them when none is given. */
 export function selectRoutes(prefix: string, types: readonly string[] | undefined): RoutePlan[] {
-  const wanted = new Set((types ?? []).map((type) => routeOption(type)));
+  const wanted = new Set(listOption(types).map((type) => routeOption(type)));
   return planRoutes(prefix).filter((plan) => wanted.size === 0 || wanted.has(plan.route));
 }
 

@@ -163,6 +163,60 @@ export function setSecretsCommand(selector: StackSelector, secrets: readonly str
     .join(' ');
 }
 
+/** The same, with the value read from a file on standard input: no secret on the screen or in argv. */
+export function setSecretsFromFileCommand(selector: StackSelector, file: string): string {
+  return [
+    ...['pulumi', 'config', 'set', '--secret', SIGNING_SECRETS_KEY, ...selectorArgs(selector)].map(shellQuote),
+    '<',
+    shellQuote(file),
+  ].join(' ');
+}
+
+/**
+ * Every output of the stack, for `check`; a failure is a PulumiCommandError with Pulumi's own last line
+ * (no stack selected, not logged in, nothing deployed yet).
+ */
+export async function readStackOutputs(
+  runner: PulumiRunner,
+  selector: StackSelector,
+): Promise<Record<string, unknown>> {
+  const result = await runner.run(['stack', 'output', '--json', ...selectorArgs(selector)]);
+  if (result.code !== 0) {
+    throw new PulumiCommandError(
+      `\`pulumi stack output\` failed: ${lastLine(result.stderr) || `exit code ${result.code}`}`,
+    );
+  }
+  try {
+    const outputs = JSON.parse(result.stdout) as unknown;
+    if (outputs !== null && typeof outputs === 'object' && !Array.isArray(outputs))
+      return outputs as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new PulumiCommandError('`pulumi stack output --json` printed something that is not a JSON object.');
+}
+
+/** A plain (non-secret) config value of the stack, or undefined when it is not set. */
+export async function readConfigValue(
+  runner: PulumiRunner,
+  selector: StackSelector,
+  key: string,
+): Promise<string | undefined> {
+  const result = await runner.run(['config', 'get', key, '--json', ...selectorArgs(selector)]);
+  if (result.code !== 0) {
+    if (/configuration key .* not found/i.test(result.stderr)) return undefined;
+    throw new PulumiCommandError(
+      `\`pulumi config get ${key}\` failed: ${lastLine(result.stderr) || `exit code ${result.code}`}`,
+    );
+  }
+  try {
+    const answer = JSON.parse(result.stdout) as { value?: unknown };
+    return typeof answer.value === 'string' ? answer.value : undefined;
+  } catch {
+    throw new PulumiCommandError(`\`pulumi config get ${key} --json\` printed something that is not JSON.`);
+  }
+}
+
 /** The receiver URL from the stack outputs, or undefined when there is no stack or no such output. */
 export async function readReceiverUrl(runner: PulumiRunner, selector: StackSelector): Promise<string | undefined> {
   let result: PulumiResult;

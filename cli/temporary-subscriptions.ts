@@ -1,16 +1,81 @@
 /**
- * The subscriptions `tail` and `listen` read from: their own, one per topic, so they never take a
- * message from a real consumer. They are deleted when the command stops (Ctrl-C, SIGTERM); if the
- * process dies without cleaning up, Pub/Sub deletes them after a day without activity (the
- * shortest expiration policy it allows, https://cloud.google.com/pubsub/docs/subscription-properties).
+ * The subscriptions `tail`, `listen` and `check` read from: their own, one per topic, so they never
+ * take a message from a real consumer. They are deleted when the command stops (Ctrl-C, SIGTERM,
+ * SIGHUP). A process killed outright (SIGKILL, a crash) cannot clean up, and its subscriptions keep
+ * copies of events; so each one carries labels saying which process made it, on which machine and
+ * when, and the next `tail`, `listen` or `check` on that machine deletes those whose process is gone.
+ * Whatever is left (another machine's) Pub/Sub deletes after a day without activity (the shortest
+ * expiration policy it allows, https://cloud.google.com/pubsub/docs/subscription-properties).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { SubscriptionCloseBehaviors, type Message, type Subscription } from '@google-cloud/pubsub';
 import { temporarySubscriptionName, type RoutePlan, type TemporaryPurpose } from '../functions/topology.ts';
 import type { CliContext } from './context.ts';
 import { describePubSubError, grpcCode, Status, PubSubSetupError, type PubSubHandle } from './pubsub.ts';
 
 const EXPIRATION_SECONDS = 24 * 3600;
+
+/** Labels of a temporary subscription (label values: lowercase letters, digits, `-`, `_`). */
+export const TEMPORARY_LABEL = 'gemini-webhooks-temporary';
+const HOST_LABEL = 'gemini-webhooks-host';
+const PID_LABEL = 'gemini-webhooks-pid';
+const CREATED_LABEL = 'gemini-webhooks-created';
+
+/** This machine, as a label value: a short hash of its host name (the name itself may not fit). */
+export function hostLabel(name = hostname()): string {
+  return createHash('sha256').update(name).digest('hex').slice(0, 16);
+}
+
+export function temporaryLabels(purpose: string, now: Date, pid = process.pid): Record<string, string> {
+  return {
+    [TEMPORARY_LABEL]: purpose,
+    [HOST_LABEL]: hostLabel(),
+    [PID_LABEL]: String(pid),
+    [CREATED_LABEL]: String(Math.floor(now.getTime() / 1000)),
+  };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, under another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Deletes the temporary subscriptions this machine's earlier commands left behind: labelled as made
+ * here by a process that no longer runs. Returns the ids deleted. A subscription of another machine,
+ * or of a process still running, is left alone.
+ */
+export async function removeOrphans(handle: PubSubHandle, err: (line: string) => void): Promise<string[]> {
+  const here = hostLabel();
+  let subscriptions: Subscription[];
+  try {
+    [subscriptions] = await handle.pubsub.getSubscriptions({ autoPaginate: true });
+  } catch (error) {
+    err(describePubSubError(error, 'looking for temporary subscriptions left behind'));
+    return [];
+  }
+  const removed: string[] = [];
+  for (const subscription of subscriptions) {
+    const labels = subscription.metadata?.labels ?? {};
+    if (labels[TEMPORARY_LABEL] === undefined || labels[HOST_LABEL] !== here) continue;
+    const pid = Number(labels[PID_LABEL]);
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || processAlive(pid)) continue;
+    try {
+      await subscription.delete();
+      removed.push(subscription.name.split('/').at(-1)!);
+    } catch (error) {
+      if (grpcCode(error) !== Status.NOT_FOUND)
+        err(describePubSubError(error, `deleting ${subscription.name} left behind by process ${pid}`));
+    }
+  }
+  return removed;
+}
 
 export interface TemporarySubscriptionOptions {
   /** Part of each subscription's name, `<topic>-<purpose>-<8 hex digits>`, so a stray one says whose it is. */
@@ -37,10 +102,11 @@ export interface TemporarySubscriptions {
   delete(err: (line: string) => void): Promise<void>;
 }
 
-async function createTemporarySubscriptions(
+export async function createTemporarySubscriptions(
   handle: PubSubHandle,
   routes: readonly RoutePlan[],
   options: TemporarySubscriptionOptions,
+  now: Date = new Date(),
 ): Promise<TemporarySubscriptions> {
   const tag = randomBytes(4).toString('hex');
   const created: TemporarySubscription[] = [];
@@ -60,6 +126,7 @@ async function createTemporarySubscriptions(
         .topic(route.topic)
         .createSubscription(temporarySubscriptionName(route.topic, options.purpose, tag), {
           ackDeadlineSeconds: options.ackDeadlineSeconds,
+          labels: temporaryLabels(options.purpose, now),
           expirationPolicy: { ttl: { seconds: EXPIRATION_SECONDS } },
           messageRetentionDuration: { seconds: options.retentionSeconds },
           ...(options.retry
@@ -116,7 +183,12 @@ export async function serveTemporarySubscriptions(
   context: CliContext,
   serve: ServeOptions,
 ): Promise<void> {
-  const temporary = await createTemporarySubscriptions(handle, routes, options);
+  const orphans = await removeOrphans(handle, context.err);
+  if (orphans.length > 0)
+    context.err(
+      `Deleted ${orphans.length} temporary subscription(s) an earlier command left behind: ${orphans.join(', ')}.`,
+    );
+  const temporary = await createTemporarySubscriptions(handle, routes, options, context.now());
   try {
     for (const target of temporary.subscriptions) {
       target.subscription.on('message', (message: Message) => serve.onMessage(message, target));

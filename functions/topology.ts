@@ -60,9 +60,12 @@ export const GENERATED_SUFFIXES = {
   tail: 'tail',
   /** `gemini-webhooks listen`'s temporary subscriptions: `<topic>-listen-<8 hex>`. */
   listen: 'listen',
+  /** `gemini-webhooks check`'s temporary subscription for its ping: `<topic>-check-<8 hex>`. */
+  check: 'check',
 } as const;
 
-export type TemporaryPurpose = 'tail' | 'listen';
+/** The CLI commands that make temporary subscriptions: every generated suffix but the dead letters'. */
+export type TemporaryPurpose = Exclude<keyof typeof GENERATED_SUFFIXES, 'deadLetter'>;
 
 export function planRoute(prefix: string, route: RouteKey): RoutePlan {
   const topic = topicFor(prefix, route);

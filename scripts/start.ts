@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PubSub, type Message } from '@google-cloud/pubsub';
+import { eventFields } from '../cli/tail.ts';
 import { ConfigError, loadConfig, type ReceiverConfig } from '../functions/config.ts';
 import { planRoutes } from '../functions/topology.ts';
 import { DEV_STACK_FILE, LOCAL_JWT_AUDIENCE } from './lib/dev-stack-file.ts';
@@ -118,6 +119,10 @@ async function main(): Promise<void> {
       {
         url: receiver.url,
         secret,
+        // For `gemini-webhooks check --local`.
+        pubsubEmulatorHost: emulatorHost,
+        projectId: env['GOOGLE_CLOUD_PROJECT'],
+        topicPrefix: prefix,
         jwtPrivateJwk: jwks ? jwtKeys.privateJwk : undefined,
         jwtAudience: config.jwtAudience,
       },
@@ -131,10 +136,9 @@ async function main(): Promise<void> {
   const watch = (name: string, label: string): void => {
     const subscription = pubsub.subscription(name);
     subscription.on('message', (message: Message) => {
-      const a = message.attributes;
+      // The fields are the sender's: escaped, so an event cannot write to the terminal (cli/terminal-text.ts).
       console.log(
-        `${label} ${a['event_route']} type=${a['event_type'] ?? '-'} webhook_id=${a['webhook_id']} ` +
-          `scheme=${a['verification_scheme']} bytes=${message.data.length} (subscription ${name})`,
+        `${label} ${eventFields(message.attributes).join(' ')} bytes=${message.data.length} (subscription ${name})`,
       );
       message.ack();
     });

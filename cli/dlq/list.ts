@@ -8,23 +8,31 @@
  * answer empty while messages exist, so counts are a lower bound; while it runs, the messages
  * are briefly invisible to a concurrent `dlq replay`; it stops at --max messages per type.
  */
+import { commandHelp } from '../help.ts';
 import type { CliContext } from '../context.ts';
 import { parse, positiveInteger, PUBSUB_OPTIONS, selectRoutes, topicPrefix } from '../options.ts';
 import { describePubSubError, grpcCode, Status, openPubSub, PubSubSetupError, type PubSubHandle } from '../pubsub.ts';
 import { formatAge, pullDeadLetters, setLease } from './dead-letters.ts';
 
-export const USAGE = `usage: gemini-webhooks dlq list [--type T ...] [--max N] [--json] [--project P] [--prefix P]
-Counts the dead letters of each event type (its dead-letter subscription), or of the types given
-with --type (repeatable), and the oldest one's age (time since it was dead-lettered), by pulling
-them without acknowledging; counts stop at --max (default 10000) per type and are a lower bound
-against Google Cloud.`;
-
-const OPTIONS = {
+export const OPTIONS = {
   ...PUBSUB_OPTIONS,
   type: { type: 'string', multiple: true },
   max: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
+
+export const USAGE = commandHelp({
+  usage: 'usage: gemini-webhooks dlq list [--type T ...] [--max N] [--json] [--project P] [--prefix P]',
+  about: `Counts the dead letters of each event type (its dead-letter subscription), and the oldest one's age
+(time since it was dead-lettered), by pulling them without acknowledging; counts stop at --max per
+type and are a lower bound against Google Cloud.`,
+  options: OPTIONS,
+  explain: {
+    type: '--type T          only this event type (repeatable, or comma-separated; default: all)',
+    max: '--max N           stop counting a type at N (default 10000)',
+  },
+  examples: ['npx gemini-webhooks dlq list', 'npx gemini-webhooks dlq list --type batch.failed --json'],
+});
 
 export interface DeadLetterSummary {
   route: string;

@@ -10,6 +10,7 @@
  * consumers that had already processed the event get it again and must dedupe on `webhook_id`.
  */
 import { planRoute } from '../../functions/topology.ts';
+import { commandHelp } from '../help.ts';
 import type { CliContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { parse, positiveInteger, PUBSUB_OPTIONS, routeOption, topicPrefix } from '../options.ts';
@@ -24,20 +25,30 @@ import {
   type DeadLetter,
 } from './dead-letters.ts';
 
-export const USAGE = `usage: gemini-webhooks dlq replay --type T [--limit N] [--dry-run] [--project P] [--prefix P]
-Pulls the dead letters of one event type and republishes each to the topic of the subscription it
-failed on, with its original data and attributes plus \`${REPLAY_COUNT_ATTRIBUTE}\`; each dead letter is
-acknowledged only after the republish is accepted. Every subscription of that topic receives the
-copy: consumers dedupe on the \`webhook_id\` attribute.
-  --limit N   replay at most N dead letters (default: all)
-  --dry-run   show what would be replayed; leaves the dead letters where they are`;
-
-const OPTIONS = {
+export const OPTIONS = {
   ...PUBSUB_OPTIONS,
   type: { type: 'string' },
   limit: { type: 'string' },
   'dry-run': { type: 'boolean' },
 } as const;
+
+export const USAGE = commandHelp({
+  usage: 'usage: gemini-webhooks dlq replay --type T [--limit N] [--dry-run] [--project P] [--prefix P]',
+  about: `Pulls the dead letters of one event type and republishes each to the topic of the subscription it
+failed on, with its original data and attributes plus \`${REPLAY_COUNT_ATTRIBUTE}\`; each dead letter is
+acknowledged only after the republish is accepted. Every subscription of that topic receives the
+copy: consumers dedupe on the \`webhook_id\` attribute.`,
+  options: OPTIONS,
+  explain: {
+    type: '--type T          the event type whose dead letters to replay (required)',
+    limit: '--limit N         replay at most N dead letters (default: all)',
+    'dry-run': '--dry-run         show what would be replayed; leaves the dead letters where they are',
+  },
+  examples: [
+    'npx gemini-webhooks dlq replay --type batch.failed --dry-run',
+    'npx gemini-webhooks dlq replay --type batch.failed --limit 10',
+  ],
+});
 
 /** Long enough to republish a batch before Pub/Sub hands the dead letters to someone else. */
 const LEASE_SECONDS = 120;

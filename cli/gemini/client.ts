@@ -1,6 +1,14 @@
 /**
- * A small client for the Gemini WebhookService REST API (`/v1beta/webhooks`). API key in the
+ * The CLI's client for the Gemini WebhookService REST API (`/v1beta/webhooks`), over the official SDK's
+ * `webhooks` client (`@google/genai`, https://github.com/googleapis/js-genai): API key in the
  * `x-goog-api-key` header, snake_case bodies, one-line errors that carry Gemini's own message.
+ *
+ * What this adds to the SDK is the retry policy below and the errors' wording. The SDK retries every
+ * call, create included, on 408, 409, 429, 5xx and connection errors by default, which could register a
+ * second webhook or issue a secret nobody sees; so its own retries are switched off per call
+ * (`retries: {strategy: 'none'}`) and the policy is applied here. Its default API version for
+ * webhooks is `v1`; the API reference's `v1beta` is taken from the base URL. Its answers carry an
+ * extra `sdkHttpResponse` field, dropped so that `--json` prints what Gemini returned.
  *
  * Retries: reads, PATCH and DELETE are idempotent and are retried with exponential backoff (and
  * `Retry-After`) on 429, 5xx and network failures. Create, rotate and ping are not: a retried
@@ -8,7 +16,7 @@
  * issued but never seen. They are retried only on 429 (the request was refused, not executed);
  * after any other failure the error says the call may have gone through and what to check.
  */
-import { fetchFailureCause } from '../errors.ts';
+import { GoogleGenAI } from '@google/genai';
 import type {
   CreateWebhookRequest,
   ListWebhooksResponse,
@@ -36,7 +44,6 @@ export class GeminiApiError extends Error {
 export interface WebhookServiceOptions {
   apiKey: string | undefined;
   baseUrl?: string;
-  fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
   /** Attempts per idempotent call, including the first (default 4). */
   maxAttempts?: number;
@@ -46,26 +53,38 @@ export interface WebhookServiceOptions {
   timeoutMs?: number;
 }
 
-interface CallOptions {
-  idempotent: boolean;
-  body?: unknown;
-  query?: Record<string, string | undefined>;
-}
-
 const MAX_BACKOFF_MS = 20_000;
 
-function webhookPath(id: string): string {
+function webhookId(id: string): string {
   // The id is the webhook's `id` field; its REST path form `webhooks/<id>` is accepted too. The
   // `name` field is a free-form label and never an id.
   const bare = id.replace(/^webhooks\//, '');
   if (bare === '' || bare.includes('/'))
     throw new GeminiApiError(`"${id}" is not a webhook id (the \`id\` that \`gemini-webhooks webhooks list\` shows).`);
-  return `/webhooks/${encodeURIComponent(bare)}`;
+  return bare;
+}
+
+/** An HTTP error answer, as the SDK reports it (its APIError): status, raw body, headers. */
+interface HttpFailure {
+  status: number;
+  body: string;
+  headers: Headers | undefined;
+}
+
+function httpFailure(error: unknown): HttpFailure | undefined {
+  const e = error as { status?: unknown; statusCode?: unknown; body?: unknown; headers?: unknown };
+  const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : undefined;
+  if (status === undefined) return undefined;
+  return {
+    status,
+    body: typeof e.body === 'string' ? e.body : '',
+    headers: e.headers instanceof Headers ? e.headers : undefined,
+  };
 }
 
 /** Gemini's `{error: {code, message, status}}`, reduced to its message. */
-async function errorMessage(response: Response): Promise<string> {
-  const text = await response.text().catch(() => '');
+function errorMessage(failure: HttpFailure): string {
+  const text = failure.body;
   try {
     const parsed = JSON.parse(text) as { error?: { message?: unknown; status?: unknown } };
     const message = parsed.error?.message;
@@ -76,11 +95,11 @@ async function errorMessage(response: Response): Promise<string> {
     // not JSON
   }
   const oneLine = text.replace(/\s+/g, ' ').trim();
-  return oneLine === '' ? response.statusText || 'no details' : oneLine.slice(0, 300);
+  return oneLine === '' ? 'no details' : oneLine.slice(0, 300);
 }
 
-function retryAfterMs(response: Response): number | undefined {
-  const header = response.headers.get('retry-after');
+function retryAfterMs(failure: HttpFailure): number | undefined {
+  const header = failure.headers?.get('retry-after') ?? null;
   if (header === null) return undefined;
   const seconds = Number(header);
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
@@ -88,31 +107,65 @@ function retryAfterMs(response: Response): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+/**
+ * Why a request got no answer, in a few words: the SDK wraps fetch's error (itself wrapping the network
+ * error, `ECONNREFUSED`, `ENOTFOUND`, ...) in errors of its own; the innermost cause says it.
+ */
 function networkReason(error: unknown): string {
-  return (error as Error).name === 'TimeoutError' ? 'timed out' : fetchFailureCause(error);
+  let current = error as { name?: string; code?: string; message?: string; cause?: unknown } | undefined;
+  let innermost = current;
+  for (let depth = 0; current !== undefined && current !== null && depth < 8; depth++) {
+    if (/timeout/i.test(current.name ?? '')) return 'timed out';
+    innermost = current;
+    current = current.cause as typeof current;
+  }
+  return innermost?.code ?? innermost?.message ?? String(error);
+}
+
+type SdkOptions = { retries: { strategy: 'none' }; timeout_ms: number };
+
+/** The answer without the SDK's `sdkHttpResponse`: what Gemini sent. */
+function asSent<T>(answer: T): T {
+  if (answer === null || typeof answer !== 'object') return {} as T;
+  const { sdkHttpResponse: _dropped, ...rest } = answer as Record<string, unknown>;
+  return rest as T;
 }
 
 export class WebhookServiceClient {
   readonly baseUrl: string;
   readonly #apiKey: string | undefined;
-  readonly #fetch: typeof fetch;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #maxAttempts: number;
   readonly #initialBackoffMs: number;
   readonly #timeoutMs: number;
+  #sdk: GoogleGenAI | undefined;
 
   constructor(options: WebhookServiceOptions) {
     this.#apiKey = options.apiKey?.trim() || undefined;
     this.baseUrl = (options.baseUrl ?? DEFAULT_GEMINI_API_BASE_URL).replace(/\/+$/, '');
-    this.#fetch = options.fetch ?? globalThis.fetch;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#maxAttempts = options.maxAttempts ?? 4;
     this.#initialBackoffMs = options.initialBackoffMs ?? 500;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
   }
 
+  /** The SDK's client, for the base URL's host and API version (`.../v1beta` -> `v1beta`). */
+  #webhooks(apiKey: string): GoogleGenAI['webhooks'] {
+    if (this.#sdk === undefined) {
+      const url = new URL(this.baseUrl);
+      const segments = url.pathname.split('/').filter((segment) => segment !== '');
+      const apiVersion = segments.pop() ?? 'v1beta';
+      url.pathname = segments.join('/');
+      this.#sdk = new GoogleGenAI({
+        apiKey,
+        httpOptions: { baseUrl: url.href.replace(/\/+$/, ''), apiVersion },
+      });
+    }
+    return this.#sdk.webhooks;
+  }
+
   create(request: CreateWebhookRequest): Promise<Webhook> {
-    return this.#call<Webhook>('POST', '/webhooks', { idempotent: false, body: request });
+    return this.#call('POST', '/webhooks', false, (sdk, options) => sdk.create(request, options)) as Promise<Webhook>;
   }
 
   /** Every webhook of the project, following `next_page_token`. */
@@ -120,10 +173,10 @@ export class WebhookServiceClient {
     const all: Webhook[] = [];
     let pageToken: string | undefined;
     do {
-      const page = await this.#call<ListWebhooksResponse>('GET', '/webhooks', {
-        idempotent: true,
-        query: { page_token: pageToken },
-      });
+      const token = pageToken;
+      const page = (await this.#call('GET', '/webhooks', true, (sdk, options) =>
+        sdk.list(token === undefined ? null : { page_token: token }, options),
+      )) as ListWebhooksResponse;
       all.push(...(page.webhooks ?? []));
       pageToken = page.next_page_token || undefined;
     } while (pageToken !== undefined);
@@ -131,7 +184,10 @@ export class WebhookServiceClient {
   }
 
   get(id: string): Promise<Webhook> {
-    return this.#call<Webhook>('GET', webhookPath(id), { idempotent: true });
+    const bare = webhookId(id);
+    return this.#call('GET', `/webhooks/${bare}`, true, (sdk, options) =>
+      sdk.get(bare, null, options),
+    ) as Promise<Webhook>;
   }
 
   /** Changes exactly the fields given: they make up the `update_mask`, so the others stay as they are. */
@@ -139,11 +195,10 @@ export class WebhookServiceClient {
     const body = Object.fromEntries(Object.entries(update).filter(([, value]) => value !== undefined));
     const mask = Object.keys(body);
     if (mask.length === 0) throw new TypeError('WebhookServiceClient.update: nothing to update.');
-    return this.#call<Webhook>('PATCH', webhookPath(id), {
-      idempotent: true,
-      body,
-      query: { update_mask: mask.join(',') },
-    });
+    const bare = webhookId(id);
+    return this.#call('PATCH', `/webhooks/${bare}`, true, (sdk, options) =>
+      sdk.update(bare, { ...body, update_mask: mask.join(',') }, options),
+    ) as Promise<Webhook>;
   }
 
   setState(id: string, state: WebhookState): Promise<Webhook> {
@@ -151,27 +206,33 @@ export class WebhookServiceClient {
   }
 
   async delete(id: string): Promise<void> {
-    await this.#call<unknown>('DELETE', webhookPath(id), { idempotent: true });
+    const bare = webhookId(id);
+    await this.#call('DELETE', `/webhooks/${bare}`, true, (sdk, options) => sdk.delete(bare, null, options));
   }
 
   ping(id: string): Promise<unknown> {
-    return this.#call<unknown>('POST', `${webhookPath(id)}:ping`, { idempotent: false, body: {} });
+    const bare = webhookId(id);
+    return this.#call('POST', `/webhooks/${bare}:ping`, false, (sdk, options) => sdk.ping(bare, { body: {} }, options));
   }
 
   rotateSigningSecret(id: string, revocation: RevocationBehavior): Promise<RotateSigningSecretResponse> {
-    return this.#call<RotateSigningSecretResponse>('POST', `${webhookPath(id)}:rotateSigningSecret`, {
-      idempotent: false,
-      body: { revocation_behavior: revocation },
-    });
+    const bare = webhookId(id);
+    return this.#call('POST', `/webhooks/${bare}:rotateSigningSecret`, false, (sdk, options) =>
+      sdk.rotateSigningSecret(bare, { revocation_behavior: revocation }, options),
+    ) as Promise<RotateSigningSecretResponse>;
   }
 
-  async #call<T>(method: string, path: string, options: CallOptions): Promise<T> {
+  async #call(
+    method: string,
+    path: string,
+    idempotent: boolean,
+    send: (sdk: GoogleGenAI['webhooks'], options: SdkOptions) => Promise<unknown>,
+  ): Promise<unknown> {
     if (this.#apiKey === undefined) throw new GeminiApiError(`GEMINI_API_KEY is not set: ${API_KEY_HELP}.`);
+    const sdk = this.#webhooks(this.#apiKey);
     const url = new URL(this.baseUrl + path);
-    for (const [key, value] of Object.entries(options.query ?? {}))
-      if (value !== undefined) url.searchParams.set(key, value);
     const what = `${method} ${url.pathname}`;
-    const mayHaveRun = options.idempotent
+    const mayHaveRun = idempotent
       ? ''
       : ' The request may have reached Gemini: check with `gemini-webhooks webhooks list` before trying again.';
 
@@ -179,55 +240,39 @@ export class WebhookServiceClient {
       const last = attempt >= this.#maxAttempts;
       const backoff = (hint?: number): number =>
         Math.min(MAX_BACKOFF_MS, hint ?? this.#initialBackoffMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
-      let response: Response;
+      let failure: HttpFailure | undefined;
       try {
-        response = await this.#fetch(url, {
-          method,
-          headers: {
-            'x-goog-api-key': this.#apiKey,
-            accept: 'application/json',
-            ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-          },
-          body: options.body === undefined ? undefined : JSON.stringify(options.body),
-          signal: AbortSignal.timeout(this.#timeoutMs),
-        });
+        return asSent(await send(sdk, { retries: { strategy: 'none' }, timeout_ms: this.#timeoutMs }));
       } catch (error) {
-        if (options.idempotent && !last) {
-          await this.#sleep(backoff());
-          continue;
-        }
-        const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
-        throw new GeminiApiError(
-          `Could not reach the Gemini API at ${url.origin} (${what}): ${networkReason(error)}${tries}.${mayHaveRun}`,
-        );
-      }
-      if (response.ok) {
-        const text = await response.text();
-        if (text.trim() === '') return {} as T;
-        try {
-          return JSON.parse(text) as T;
-        } catch {
-          throw new GeminiApiError(`The Gemini API answered ${what} with a body that is not JSON.`, response.status);
+        failure = httpFailure(error);
+        if (failure === undefined) {
+          if (idempotent && !last) {
+            await this.#sleep(backoff());
+            continue;
+          }
+          const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
+          throw new GeminiApiError(
+            `Could not reach the Gemini API at ${url.origin} (${what}): ${networkReason(error)}${tries}.${mayHaveRun}`,
+          );
         }
       }
-      const retryable = response.status === 429 || (options.idempotent && response.status >= 500);
+      const retryable = failure.status === 429 || (idempotent && failure.status >= 500);
       if (retryable && !last) {
-        await response.body?.cancel().catch(() => {});
-        await this.#sleep(backoff(retryAfterMs(response)));
+        await this.#sleep(backoff(retryAfterMs(failure)));
         continue;
       }
-      const message = (await errorMessage(response)).replace(/[.\s]+$/, '');
+      const message = errorMessage(failure).replace(/[.\s]+$/, '');
       const hint =
-        response.status === 401 || response.status === 403
+        failure.status === 401 || failure.status === 403
           ? ` (is GEMINI_API_KEY a valid key for this project? ${API_KEY_HELP})`
-          : response.status === 404 && path.startsWith('/webhooks/')
+          : failure.status === 404 && path.startsWith('/webhooks/')
             ? ' (list the webhooks with `gemini-webhooks webhooks list`)'
             : '';
       const tries = retryable ? ` after ${attempt} attempts` : '';
-      const undetermined = response.status >= 500 ? mayHaveRun : '';
+      const undetermined = failure.status >= 500 ? mayHaveRun : '';
       throw new GeminiApiError(
-        `Gemini API ${what} failed with ${response.status}${tries}: ${message}${hint}.${undetermined}`,
-        response.status,
+        `Gemini API ${what} failed with ${failure.status}${tries}: ${message}${hint}.${undetermined}`,
+        failure.status,
       );
     }
   }

@@ -2,25 +2,37 @@
 import { SUBSCRIBABLE_EVENT_TYPES } from '../../functions/catalog.ts';
 import type { CliContext } from '../context.ts';
 import { CliError, UsageError } from '../errors.ts';
+import { commandHelp } from '../help.ts';
 import { GEMINI_OPTIONS, geminiClient, parse, STACK_OPTIONS, stackSelector } from '../options.ts';
 import { readReceiverUrl, RECEIVER_URL_OUTPUTS } from '../pulumi.ts';
 import { checkUrl, describeWebhook, parseEvents, redacted, storeNewSecret, webhookId } from './shared.ts';
 
-export const USAGE = `usage: gemini-webhooks webhooks create [--url URL] [--events TYPE,...] [--name NAME]
-                                       [--stack STACK] [--cwd DIR] [--show-secret] [--base-url URL] [--json]
-Registers a static webhook with Gemini for the receiver and stores its signing secret (shown by
-Gemini only once) as the newest entry of the stack config \`signingSecrets\`; then run \`pulumi up\`.
-  --url      receiver URL (default: the stack output ${RECEIVER_URL_OUTPUTS.join(' or ')})
-  --events   comma-separated event types (default: all the API reference lists: ${SUBSCRIBABLE_EVENT_TYPES.join(', ')})
-  --name     a label of your choice (the webhook's id is assigned by Gemini)`;
-
-const OPTIONS = {
+export const OPTIONS = {
   ...GEMINI_OPTIONS,
   ...STACK_OPTIONS,
   url: { type: 'string' },
-  events: { type: 'string' },
+  events: { type: 'string', multiple: true },
   name: { type: 'string' },
 } as const;
+
+export const USAGE = commandHelp({
+  usage:
+    'usage: gemini-webhooks webhooks create [--url URL] [--events TYPE ...] [--name NAME] [--stack STACK] [--cwd DIR]',
+  about: `Registers a static webhook with Gemini for the receiver and stores its signing secret (shown by
+Gemini only once) as the newest entry of the stack config \`signingSecrets\`; then run \`pulumi up\`.`,
+  options: OPTIONS,
+  explain: {
+    url: `--url URL         receiver URL (default: the stack output ${RECEIVER_URL_OUTPUTS.join(' or ')})`,
+    events:
+      `--events TYPE     an event type to subscribe to (repeatable, or comma-separated; default: ` +
+      `all the API lists)`,
+    name: "--name NAME       a label of your choice (the webhook's id is assigned by Gemini)",
+  },
+  examples: [
+    'GEMINI_API_KEY=<key> npx gemini-webhooks webhooks create',
+    'npx gemini-webhooks webhooks create --events batch.succeeded --events batch.failed --name billing-prod',
+  ],
+});
 
 export async function createCommand(argv: readonly string[], context: CliContext): Promise<number> {
   const { values } = parse('webhooks create', argv, OPTIONS);

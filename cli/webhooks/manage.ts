@@ -1,19 +1,36 @@
 /** `webhooks ping | enable | disable | delete`. */
 import type { CliContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
+import { commandHelp } from '../help.ts';
 import { GEMINI_OPTIONS, geminiClient, parse } from '../options.ts';
 import { describeWebhook, resolveWebhookId } from './shared.ts';
 
-export const PING_USAGE = `usage: gemini-webhooks webhooks ping [ID] [--base-url URL] [--json]
-Asks Gemini to send a test delivery to the webhook (default: the project's only one). Gemini does
+export const PING_USAGE = commandHelp({
+  usage: 'usage: gemini-webhooks webhooks ping [ID] [--base-url URL] [--json]',
+  about: `Asks Gemini to send a test delivery to the webhook (default: the project's only one). Gemini does
 not document the event type of a ping, so the receiver publishes it to the unrouted topic: watch
-for it with \`gemini-webhooks tail --type unrouted\` (or in the receiver's logs).`;
-export const ENABLE_USAGE = `usage: gemini-webhooks webhooks enable [ID] [--base-url URL] [--json]
-Turns deliveries back on, also after Gemini disabled the webhook for failed deliveries.`;
-export const DISABLE_USAGE = `usage: gemini-webhooks webhooks disable [ID] [--base-url URL] [--json]
-Stops deliveries to the webhook until it is enabled again.`;
-export const DELETE_USAGE = `usage: gemini-webhooks webhooks delete ID [--base-url URL]
-Deletes the webhook. Its signing secrets stay in the stack config until \`webhooks prune --drop-unlisted\`.`;
+for it with \`gemini-webhooks tail --type unrouted\`, or let \`gemini-webhooks check\` wait for it.`,
+  options: GEMINI_OPTIONS,
+  examples: ['npx gemini-webhooks webhooks ping', 'npx gemini-webhooks tail --type unrouted   # in another terminal'],
+});
+export const ENABLE_USAGE = commandHelp({
+  usage: 'usage: gemini-webhooks webhooks enable [ID] [--base-url URL] [--json]',
+  about: 'Turns deliveries back on, also after Gemini disabled the webhook for failed deliveries.',
+  options: GEMINI_OPTIONS,
+  examples: ['npx gemini-webhooks webhooks enable', 'npx gemini-webhooks webhooks enable wh_123'],
+});
+export const DISABLE_USAGE = commandHelp({
+  usage: 'usage: gemini-webhooks webhooks disable [ID] [--base-url URL] [--json]',
+  about: 'Stops deliveries to the webhook until it is enabled again.',
+  options: GEMINI_OPTIONS,
+  examples: ['npx gemini-webhooks webhooks disable wh_123'],
+});
+export const DELETE_USAGE = commandHelp({
+  usage: 'usage: gemini-webhooks webhooks delete ID [--base-url URL]',
+  about: 'Deletes the webhook. Its signing secrets stay in the stack config until `webhooks prune --drop-unlisted`.',
+  options: GEMINI_OPTIONS,
+  examples: ['npx gemini-webhooks webhooks delete wh_123'],
+});
 
 export async function pingCommand(argv: readonly string[], context: CliContext): Promise<number> {
   const { values, positionals } = parse('webhooks ping', argv, GEMINI_OPTIONS, true);

@@ -1,23 +1,29 @@
 /** `webhooks prune`: drops the stored signing secrets whose grace Gemini says has passed. */
 import type { CliContext } from '../context.ts';
+import { commandHelp } from '../help.ts';
 import { GEMINI_OPTIONS, geminiClient, parse, STACK_OPTIONS, stackSelector } from '../options.ts';
 import { readSigningSecrets, SIGNING_SECRETS_KEY, writeSigningSecrets } from '../pulumi.ts';
 import { describeSecret, planPrune, type SecretVerdict } from '../signing-secrets.ts';
 
-export const USAGE =
-  'usage: gemini-webhooks webhooks prune [--dry-run] [--drop-unlisted] [--stack STACK] [--cwd DIR] [--base-url URL]\n' +
-  `Removes from the stack config \`signingSecrets\` every secret whose \`expire_time\` (as Gemini lists
-it under the webhooks' \`signing_secrets\`) has passed, then tells you to \`pulumi up\`.
-A stored secret is matched to Gemini's \`truncated_secret\` (\`whsec_...\` and its last four characters).
-  --drop-unlisted  also drop secrets no webhook of this project lists any more (never the newest)
-  --dry-run        show what would be dropped, change nothing`;
-
-const OPTIONS = {
+export const OPTIONS = {
   ...GEMINI_OPTIONS,
   ...STACK_OPTIONS,
   'dry-run': { type: 'boolean' },
   'drop-unlisted': { type: 'boolean' },
 } as const;
+
+export const USAGE = commandHelp({
+  usage: 'usage: gemini-webhooks webhooks prune [--dry-run] [--drop-unlisted] [--stack STACK] [--cwd DIR]',
+  about: `Removes from the stack config \`signingSecrets\` every secret whose \`expire_time\` (as Gemini lists
+it under the webhooks' \`signing_secrets\`) has passed, then tells you to \`pulumi up\`.
+A stored secret is matched to Gemini's \`truncated_secret\` (\`whsec_...\` and its last four characters).`,
+  options: OPTIONS,
+  explain: {
+    'drop-unlisted': '--drop-unlisted   also drop secrets no webhook of this project lists any more (never the newest)',
+    'dry-run': '--dry-run         show what would be dropped, change nothing',
+  },
+  examples: ['npx gemini-webhooks webhooks prune --dry-run', 'npx gemini-webhooks webhooks prune && pulumi up'],
+});
 
 function explain(verdict: SecretVerdict): string {
   switch (verdict.why) {

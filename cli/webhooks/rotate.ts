@@ -1,17 +1,24 @@
 /** `webhooks rotate`: a new signing secret from Gemini, stored as the newest in the stack at once. */
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
+import { commandHelp } from '../help.ts';
 import { GEMINI_OPTIONS, geminiClient, parse, STACK_OPTIONS, stackSelector } from '../options.ts';
 import { resolveWebhookId, storeNewSecret } from './shared.ts';
 
-export const USAGE =
-  'usage: gemini-webhooks webhooks rotate [ID] [--immediately] [--stack STACK] [--cwd DIR] [--show-secret] ' +
-  '[--base-url URL]\n' +
-  `Asks Gemini for a new signing secret for the webhook (default: the project's only one) and puts it
-first in the stack config \`signingSecrets\`. The previous secrets stay valid for 24 hours, or stop
-at once with --immediately. Then: \`pulumi up\` now, \`gemini-webhooks webhooks prune\` after the grace.`;
+export const OPTIONS = { ...GEMINI_OPTIONS, ...STACK_OPTIONS, immediately: { type: 'boolean' } } as const;
 
-const OPTIONS = { ...GEMINI_OPTIONS, ...STACK_OPTIONS, immediately: { type: 'boolean' } } as const;
+export const USAGE = commandHelp({
+  usage: 'usage: gemini-webhooks webhooks rotate [ID] [--immediately] [--stack STACK] [--cwd DIR]',
+  about: `Asks Gemini for a new signing secret for the webhook (default: the project's only one) and puts it
+first in the stack config \`signingSecrets\`. The previous secrets stay valid for 24 hours, or stop
+at once with --immediately. Then: \`pulumi up\` now, \`gemini-webhooks webhooks prune\` after the grace.`,
+  options: OPTIONS,
+  explain: { immediately: '--immediately     revoke the previous secrets at once (for a leaked secret)' },
+  examples: [
+    'npx gemini-webhooks webhooks rotate && pulumi up',
+    'npx gemini-webhooks webhooks rotate wh_123 --immediately',
+  ],
+});
 
 export async function rotateCommand(argv: readonly string[], context: CliContext): Promise<number> {
   const { values, positionals } = parse('webhooks rotate', argv, OPTIONS, true);

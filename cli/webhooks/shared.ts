@@ -2,9 +2,13 @@
  * What the webhooks subcommands share: checking the event types and URL a webhook is given, picking
  * the webhook, printing one readably, and storing a secret Gemini has just shown for the only time.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CATALOGUED_ONLY_EVENT_TYPES, EVENT_TYPES } from '../../functions/catalog.ts';
 import type { CliContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
+import { listOption } from '../options.ts';
 import type { WebhookServiceClient } from '../gemini/client.ts';
 import type { Webhook } from '../gemini/types.ts';
 import {
@@ -12,6 +16,7 @@ import {
   PulumiMissingError,
   readSigningSecrets,
   setSecretsCommand,
+  setSecretsFromFileCommand,
   SIGNING_SECRETS_KEY,
   writeSigningSecrets,
   type StackSelector,
@@ -23,19 +28,13 @@ const GUIDE = 'https://ai.google.dev/gemini-api/docs/webhooks';
 const REFERENCE = 'https://ai.google.dev/api/webhooks';
 
 /**
- * `--events`: a comma-separated list of catalog event types. The two the guide's catalog lists but
- * the API reference's enum does not (`batch.cancelled`, `interaction.cancelled`) are allowed, with
- * a one-line note on stderr, since Gemini may or may not accept them.
+ * `--events`: catalog event types, repeated or comma-separated (cli/options.ts `listOption`). The
+ * two the guide's catalog lists but the API reference's enum does not (`batch.cancelled`,
+ * `interaction.cancelled`) are allowed, with a one-line note on stderr, since Gemini may or may not
+ * accept them.
  */
-export function parseEvents(text: string, context: CliContext): string[] {
-  const events = [
-    ...new Set(
-      text
-        .split(',')
-        .map((item) => item.trim())
-        .filter((item) => item !== ''),
-    ),
-  ];
+export function parseEvents(values: readonly string[], context: CliContext): string[] {
+  const events = listOption(values);
   if (events.length === 0) throw new UsageError('--events lists no event type.');
   const unknown = events.filter((event) => !(EVENT_TYPES as readonly string[]).includes(event));
   if (unknown.length > 0) {
@@ -136,8 +135,10 @@ export function redacted(webhook: Webhook, showSecret: boolean): Webhook {
 
 /**
  * Puts a freshly issued secret at the front of the stack's `signingSecrets`. When that cannot be
- * done, prints the exact `pulumi config set` command (the only place the secret then appears) and
- * returns false, because a secret Gemini will not show again must not be lost.
+ * done, the secret must still not be lost (Gemini shows it once) nor land in the terminal's
+ * scrollback with every stored secret beside it: the new list goes to a file only the user can read,
+ * and the command printed reads it on standard input (`pulumi config set` takes the value from stdin
+ * when none is given). With --show-secret the command holds the list itself, as asked. Returns false.
  */
 export async function storeNewSecret(
   context: CliContext,
@@ -172,7 +173,19 @@ export async function storeNewSecret(
   context.out(`Could not store the new signing secret in the stack: ${problem}`);
   context.out('Gemini shows it only once. Run this now, in the Pulumi project directory:');
   context.out('');
-  context.out(`  ${setSecretsCommand(selector, next)}`);
+  if (showSecret) {
+    context.out(`  ${setSecretsCommand(selector, next)}`);
+  } else {
+    const dir = mkdtempSync(join(tmpdir(), 'gemini-webhooks-'));
+    const file = join(dir, 'signing-secrets.json');
+    writeFileSync(file, JSON.stringify(next), { mode: 0o600 });
+    context.out(`  ${setSecretsFromFileCommand(selector, file)} && rm -r ${dir}`);
+    context.out('');
+    context.out(
+      `${file} (readable by you only) holds the ${next.length} secret(s), newest first; ` +
+        'add --show-secret to print them instead.',
+    );
+  }
   context.out('');
   if (stored === undefined) {
     context.out(

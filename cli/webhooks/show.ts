@@ -1,14 +1,23 @@
 /** `webhooks list` and `webhooks get`: readable by default, the API's own JSON with --json. */
 import type { CliContext } from '../context.ts';
+import { commandHelp } from '../help.ts';
 import { GEMINI_OPTIONS, geminiClient, parse } from '../options.ts';
 import { describeWebhook, resolveWebhookId } from './shared.ts';
 
-export const LIST_USAGE = `usage: gemini-webhooks webhooks list [--json] [--base-url URL]
-Lists the project's webhooks with their state, events and signing secrets (truncated), and says
-what to do about a disabled one.`;
+export const LIST_USAGE = commandHelp({
+  usage: 'usage: gemini-webhooks webhooks list [--json] [--base-url URL]',
+  about: `Lists the project's webhooks with their state, events and signing secrets (truncated), and says
+what to do about a disabled one.`,
+  options: GEMINI_OPTIONS,
+  examples: ['npx gemini-webhooks webhooks list', 'npx gemini-webhooks webhooks list --json'],
+});
 
-export const GET_USAGE = `usage: gemini-webhooks webhooks get [ID] [--json] [--base-url URL]
-Shows one webhook (default: the project's only one).`;
+export const GET_USAGE = commandHelp({
+  usage: 'usage: gemini-webhooks webhooks get [ID] [--json] [--base-url URL]',
+  about: "Shows one webhook (default: the project's only one).",
+  options: GEMINI_OPTIONS,
+  examples: ['npx gemini-webhooks webhooks get', 'npx gemini-webhooks webhooks get wh_123 --json'],
+});
 
 export async function listCommand(argv: readonly string[], context: CliContext): Promise<number> {
   const { values } = parse('webhooks list', argv, GEMINI_OPTIONS);

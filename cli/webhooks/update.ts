@@ -6,24 +6,32 @@
 import type { CliContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import type { WebhookUpdate } from '../gemini/types.ts';
+import { commandHelp } from '../help.ts';
 import { GEMINI_OPTIONS, geminiClient, parse } from '../options.ts';
 import { checkUrl, describeWebhook, parseEvents, resolveWebhookId } from './shared.ts';
 
-export const USAGE =
-  'usage: gemini-webhooks webhooks update [ID] [--events TYPE,...] [--url URL] [--name NAME] ' +
-  '[--base-url URL] [--json]\n' +
-  `Changes the webhook (default: the project's only one) in place: the same id, the same signing
-secrets. Only the fields given change.
-  --events   the new, complete list of event types, comma-separated (it replaces the current one)
-  --url      the new receiver URL (https)
-  --name     the new label (\`--name ''\` clears it)`;
-
-const OPTIONS = {
+export const OPTIONS = {
   ...GEMINI_OPTIONS,
-  events: { type: 'string' },
+  events: { type: 'string', multiple: true },
   url: { type: 'string' },
   name: { type: 'string' },
 } as const;
+
+export const USAGE = commandHelp({
+  usage: 'usage: gemini-webhooks webhooks update [ID] [--events TYPE ...] [--url URL] [--name NAME]',
+  about: `Changes the webhook (default: the project's only one) in place: the same id, the same signing
+secrets. Only the fields given change.`,
+  options: OPTIONS,
+  explain: {
+    events: '--events TYPE     the new, complete list of event types (repeatable, or comma-separated)',
+    url: '--url URL         the new receiver URL (https)',
+    name: "--name NAME       the new label (`--name ''` clears it)",
+  },
+  examples: [
+    'npx gemini-webhooks webhooks update --events batch.succeeded --events batch.failed',
+    'npx gemini-webhooks webhooks update wh_123 --url https://receiver-new-uc.a.run.app/',
+  ],
+});
 
 export async function updateCommand(argv: readonly string[], context: CliContext): Promise<number> {
   const { values, positionals } = parse('webhooks update', argv, OPTIONS, true);

@@ -228,7 +228,7 @@ export class GeminiWebhooks extends pulumi.ComponentResource {
             'Register ',
             receiver.url,
             ' with Gemini if you have not yet (npx gemini-webhooks webhooks create); ',
-            `deliveries are published to the ${prefix}-* topics (docs/deploy.md, "Subscribe a service").`,
+            `deliveries are published to the ${prefix}-* topics; prove every hop with: npx gemini-webhooks check.`,
           );
 
     this.registerOutputs({

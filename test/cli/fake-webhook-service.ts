@@ -11,7 +11,9 @@
 // secret is listed as `whsec_...` plus its last four characters.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { generateSigningSecret } from '../../scripts/lib/dev-keys.ts';
+import { signV1 } from '../support/signing.ts';
 
 export interface FakeSecret {
   secret: string;
@@ -51,6 +53,14 @@ export interface FakeWebhookService {
   truncate: (secret: string) => string;
   /** Clock for `expire_time` (milliseconds since the epoch). */
   now: () => number;
+  /**
+   * When true, `:ping` then sends a test delivery to the webhook's `uri`, as Gemini does: signed with its
+   * current secret by the `standardwebhooks` package. Gemini does not document a ping's event type, so it
+   * carries one the catalog does not know.
+   */
+  deliverPings: boolean;
+  /** Statuses the receiver answered to delivered pings (or the network error). */
+  pingAnswers: Array<number | string>;
   close(): Promise<void>;
 }
 
@@ -112,6 +122,33 @@ function nonSnakeKey(body: unknown): string | undefined {
   return Object.keys(body).find((key) => !SNAKE.test(key));
 }
 
+async function deliverPing(service: FakeWebhookService, webhook: FakeWebhook): Promise<void> {
+  const id = `msg_ping_${randomBytes(6).toString('hex')}`;
+  const timestamp = Math.floor(service.now() / 1000);
+  const body = JSON.stringify({
+    type: 'webhook.ping',
+    version: 'v1',
+    timestamp: new Date(service.now()).toISOString(),
+    data: {},
+  });
+  try {
+    const response = await fetch(webhook.uri, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'webhook-id': id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signV1(webhook.secrets[0]!.secret, id, timestamp, body),
+      },
+      body,
+    });
+    await response.body?.cancel();
+    service.pingAnswers.push(response.status);
+  } catch (error) {
+    service.pingAnswers.push(String((error as Error).message));
+  }
+}
+
 export async function startFakeWebhookService(options: { apiKey?: string } = {}): Promise<FakeWebhookService> {
   const failures: Array<{ status: number; method?: string; message?: string; retryAfter?: string }> = [];
   let counter = 0;
@@ -126,6 +163,8 @@ export async function startFakeWebhookService(options: { apiKey?: string } = {})
     pageSize: 2,
     truncate: defaultTruncate,
     now: () => Date.now(),
+    deliverPings: false,
+    pingAnswers: [],
     close: async () => {},
   };
 
@@ -201,7 +240,11 @@ export async function startFakeWebhookService(options: { apiKey?: string } = {})
 
       const webhook = service.webhooks.get(id);
       if (!webhook) return error(res, 404, `Webhook webhooks/${id} not found.`);
-      if (action === 'ping' && req.method === 'POST') return send(res, 200, {});
+      if (action === 'ping' && req.method === 'POST') {
+        send(res, 200, {});
+        if (service.deliverPings && webhook.state === 'enabled') void deliverPing(service, webhook);
+        return;
+      }
       if (action === 'rotateSigningSecret' && req.method === 'POST') {
         const behavior = input['revocation_behavior'] ?? 'revoke_previous_secrets_after_h24';
         if (behavior !== 'revoke_previous_secrets_after_h24' && behavior !== 'revoke_previous_secrets_immediately') {

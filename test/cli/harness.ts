@@ -2,11 +2,17 @@
 // prints: against the fake WebhookService and the fake `pulumi` executable (cliHarness), or with
 // an environment of the caller's (runCli, for the Pub/Sub commands on the emulator).
 import type { TestContext } from 'node:test';
-import type { CliContext } from '../../cli/context.ts';
+import type { CliContext, GoogleClients } from '../../cli/context.ts';
 import { run } from '../../cli/main.ts';
 import { createPulumiRunner } from '../../cli/pulumi.ts';
 import { installFakePulumi, type FakePulumi, type FakePulumiState } from './fake-pulumi.ts';
 import { startFakeWebhookService, type FakeWebhookService } from './fake-webhook-service.ts';
+
+/** Tests never reach Google: a command that asks for credentials or a cloud client without a fake fails loudly. */
+export const NO_GOOGLE: GoogleClients = {
+  accessToken: () => Promise.reject(new Error('this test gives no Google credentials')),
+  secretManager: () => Promise.reject(new Error('this test gives no Secret Manager')),
+};
 
 export interface CliRun {
   code: number;
@@ -62,6 +68,7 @@ export async function cliHarness(
         now: () => now.date,
         pulumi: createPulumiRunner({ env: runEnv }),
         signal: new AbortController().signal,
+        google: NO_GOOGLE,
         ...overrides,
       });
       return { code, out: out.join('\n'), err: err.join('\n') };
@@ -75,6 +82,8 @@ export interface RunCliOptions {
   signal?: AbortSignal;
   onOut?: (line: string) => void;
   onErr?: (line: string) => void;
+  /** Anything else of the context (fetch, google, now). */
+  context?: Partial<CliContext>;
 }
 
 export async function runCli(args: readonly string[], options: RunCliOptions): Promise<CliRun> {
@@ -95,6 +104,8 @@ export async function runCli(args: readonly string[], options: RunCliOptions): P
     now: () => new Date(),
     pulumi: createPulumiRunner({ env: options.env }),
     signal: options.signal ?? new AbortController().signal,
+    google: NO_GOOGLE,
+    ...options.context,
   });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }

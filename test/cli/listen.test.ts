@@ -3,8 +3,10 @@
 // otherwise, its one-line errors, and end to end as a real process in front of the example push
 // consumer (examples/push-consumer.ts), stopped with SIGINT.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
@@ -14,6 +16,7 @@ import type { Message } from '@google-cloud/pubsub';
 import { jwtVerify } from 'jose';
 import { Limiter } from '../../cli/listen.ts';
 import { pushRequestBody } from '../../cli/push-request.ts';
+import { temporaryLabels } from '../../cli/temporary-subscriptions.ts';
 import { planRoute, planRoutes, planSubscription } from '../../functions/topology.ts';
 import { freePort } from '../../scripts/lib/emulator.ts';
 import { createLocalTopology } from '../../scripts/lib/local-topology.ts';
@@ -125,8 +128,11 @@ test('listen forwards the push request Pub/Sub would send, signed for the develo
   await createLocalTopology(world.pubsub, { topicPrefix: prefix });
   const changes = new Changes();
   const consumer = await recordingServer(t, changes, (_, res) => res.writeHead(204).end());
+  const secretFile = join(mkdtempSync(join(tmpdir(), 'listen-secret-')), 'secret');
+  writeFileSync(secretFile, `${SECRET}\n`, { mode: 0o600 });
+  t.after(() => rmSync(dirname(secretFile), { recursive: true, force: true }));
   const listen = await startListen(
-    ['--forward-to', consumer.url, '--prefix', prefix, '--type', 'batch.succeeded', '--secret', SECRET],
+    ['--forward-to', consumer.url, '--prefix', prefix, '--type', 'batch.succeeded', '--secret-file', secretFile],
     changes,
   );
 
@@ -309,9 +315,14 @@ test('listen refuses bad options in one line before touching Pub/Sub', async () 
     [['--forward-to', 'localhost:8080'], env, /--forward-to must be an http or https URL \(got localhost:\)/],
     [['--forward-to', 'not a url'], env, /--forward-to is not a URL \(got "not a url"\)/],
     [
-      ['--forward-to', 'http://127.0.0.1:8080/', '--secret', 'short'],
+      ['--forward-to', 'http://127.0.0.1:8080/', '--secret', SECRET],
       env,
-      /the listen secret \(--secret\) must be at least 32 characters long/,
+      /--secret would show the secret to anyone who lists processes; put it in GEMINI_WEBHOOKS_LISTEN_SECRET or in a file given with --secret-file/,
+    ],
+    [
+      ['--forward-to', 'http://127.0.0.1:8080/', '--secret-file', '/nonexistent/secret'],
+      env,
+      /cannot read --secret-file \/nonexistent\/secret \(ENOENT\)/,
     ],
     [
       ['--forward-to', 'http://127.0.0.1:8080/'],
@@ -491,3 +502,70 @@ test(
     assert.deepEqual(await temporarySubscriptions(prefix), [], 'Ctrl-C removed them');
   },
 );
+
+test('listen keeps its secret out of the process list, and cleans up when its terminal closes (SIGHUP)', async () => {
+  const prefix = 'hup';
+  await createLocalTopology(world.pubsub, { topicPrefix: prefix });
+  const dir = mkdtempSync(join(tmpdir(), 'listen-hup-'));
+  const secretFile = join(dir, 'secret');
+  writeFileSync(secretFile, SECRET, { mode: 0o600 });
+  const child = spawn(
+    process.execPath,
+    [
+      join(repoRoot, 'cli', 'bin.js'),
+      'listen',
+      '--forward-to',
+      'http://127.0.0.1:9/',
+      '--prefix',
+      prefix,
+      '--type',
+      'batch.succeeded',
+      '--secret-file',
+      secretFile,
+    ],
+    {
+      env: { PATH: process.env['PATH'], PUBSUB_EMULATOR_HOST: world.emulator.host },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  try {
+    let stderr = '';
+    const changes = new Changes();
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      changes.changed();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await changes.until('listen to start', () => stderr.includes('Forwarding events') || child.exitCode !== null);
+    assert.equal((await temporarySubscriptions(prefix)).length, 1, stderr);
+    // What `ps` shows: /proc/<pid>/cmdline, the argv of the process.
+    const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8');
+    assert.ok(cmdline.includes('--secret-file') && !cmdline.includes(SECRET), 'the secret is not in the argv');
+    child.kill('SIGHUP');
+    assert.equal(await exited, 0, stderr);
+    assert.match(stderr, /Deleted 1 temporary subscription\(s\)/);
+    assert.deepEqual(await temporarySubscriptions(prefix), [], 'SIGHUP removed it');
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('listen removes the temporary subscriptions a killed listen on this machine left behind', async () => {
+  const prefix = 'orph';
+  await createLocalTopology(world.pubsub, { topicPrefix: prefix });
+  // A process that has exited: its pid is free, as after SIGKILL.
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  const left = `${planRoute(prefix, 'batch.failed').topic}-listen-0badf00d`;
+  await world.pubsub
+    .topic(planRoute(prefix, 'batch.failed').topic)
+    .createSubscription(left, { labels: temporaryLabels('listen', new Date(), Number(dead.stdout)) });
+  const changes = new Changes();
+  const listen = await startListen(['--forward-to', 'http://127.0.0.1:9/', '--prefix', prefix], changes);
+  await listen.stop();
+  assert.ok(
+    listen.err.includes(`Deleted 1 temporary subscription(s) an earlier command left behind: ${left}.`),
+    listen.err.join('\n'),
+  );
+  assert.deepEqual(await temporarySubscriptions(prefix), []);
+});

@@ -1,8 +1,8 @@
 // `gemini-webhooks webhooks ...` against a local WebhookService (real HTTP, snake_case) and a fake
 // `pulumi` executable on PATH: registration, secret storage, rotation, pruning, and the errors.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -108,8 +108,20 @@ test('create refuses bad input before calling Gemini', async (t) => {
   assert.equal(cli.service.requests.length, 0);
 });
 
+/** The `pulumi config set ... < FILE && rm -r DIR` line printed when storing failed; its file's content. */
+function printedFromFile(out: string): { command: string; file: string; secrets: string[] } {
+  const match = /^ {2}(pulumi config set --secret signingSecrets.* < (\S+\/signing-secrets\.json) && rm -r \S+)$/m.exec(
+    out,
+  );
+  assert.ok(match, out);
+  const file = match[2]!;
+  assert.equal(statSync(file).mode & 0o777, 0o600, 'readable by the user only');
+  return { command: match[1]!, file, secrets: JSON.parse(readFileSync(file, 'utf8')) as string[] };
+}
+
 test(
-  'without the Pulumi CLI, ' + 'create prints the exact command (the only place the secret appears) and exits 1',
+  'without the Pulumi CLI, create prints a command reading the secret from a private file, ' +
+    'never the secret (--show-secret prints it), and exits 1',
   async (t) => {
     const cli = await cliHarness(t);
     const empty = mkdtempSync(join(tmpdir(), 'no-pulumi-'));
@@ -117,33 +129,60 @@ test(
     const result = await cli.run(['webhooks', 'create', '--url', RECEIVER], { env: { ...cli.env, PATH: empty } });
     assert.equal(result.code, 1);
     const secret = [...cli.service.webhooks.values()][0]!.secrets[0]!.secret;
-    assert.ok(
-      result.out.includes(`pulumi config set --secret signingSecrets '${JSON.stringify([secret])}'`),
-      result.out,
-    );
-    assert.equal(result.out.split(secret).length - 1, 1, 'the secret appears exactly once');
-    assert.ok(!result.err.includes(secret));
+    assert.ok(!result.out.includes(secret) && !result.err.includes(secret), 'the secret is not printed');
+    const printed = printedFromFile(result.out);
+    t.after(() => rmSync(dirname(printed.file), { recursive: true, force: true }));
+    assert.deepEqual(printed.secrets, [secret]);
     assert.match(result.out, /not installed/);
+
+    const shown = await cli.run(['webhooks', 'create', '--url', RECEIVER, '--show-secret'], {
+      env: { ...cli.env, PATH: empty },
+    });
+    const second = [...cli.service.webhooks.values()][1]!.secrets[0]!.secret;
+    assert.ok(shown.out.includes(`pulumi config set --secret signingSecrets '${JSON.stringify([second])}'`), shown.out);
+    assert.equal(shown.out.split(second).length - 1, 1, 'asked for: the secret appears exactly once');
   },
 );
 
-test('when `pulumi config set` fails, the printed command keeps the stored secrets after the new one', async (t) => {
-  const old = newSecret();
-  const cli = await cliHarness(t, {
-    pulumi: {
-      config: { signingSecrets: { value: JSON.stringify([old]), secret: true } },
-      failSet: 'no stack selected',
-    },
-  });
-  const result = await cli.run(['webhooks', 'create', '--url', RECEIVER, '--stack', 'prod']);
-  assert.equal(result.code, 1);
-  const secret = [...cli.service.webhooks.values()][0]!.secrets[0]!.secret;
-  assert.ok(
-    result.out.includes(`pulumi config set --secret signingSecrets --stack prod '${JSON.stringify([secret, old])}'`),
-    result.out,
-  );
-  assert.match(result.out, /no stack selected/);
-});
+test(
+  'when `pulumi config set` fails, create and rotate print no stored secret; the printed command ' + 'stores them all',
+  async (t) => {
+    const old = newSecret();
+    const cli = await cliHarness(t, {
+      pulumi: {
+        config: { signingSecrets: { value: JSON.stringify([old]), secret: true } },
+        failSet: 'no stack selected',
+      },
+    });
+    const result = await cli.run(['webhooks', 'create', '--url', RECEIVER, '--stack', 'prod']);
+    assert.equal(result.code, 1);
+    const secret = [...cli.service.webhooks.values()][0]!.secrets[0]!.secret;
+    assert.ok(!result.out.includes(old) && !result.out.includes(secret), result.out);
+    assert.match(result.out, /no stack selected/);
+    const printed = printedFromFile(result.out);
+    assert.match(printed.command, /^pulumi config set --secret signingSecrets --stack prod < /);
+    assert.deepEqual(printed.secrets, [secret, old]);
+
+    // The printed line, run by a shell once Pulumi works again, stores the list and removes the file.
+    const state = cli.pulumi.state();
+    delete state.failSet;
+    cli.pulumi.setState(state);
+    const shell = spawnSync('sh', ['-c', printed.command], { env: { PATH: cli.pulumi.path }, encoding: 'utf8' });
+    assert.equal(shell.status, 0, shell.stderr);
+    assert.deepEqual(storedSecrets(cli.pulumi), [secret, old]);
+    assert.equal(existsSync(printed.file), false, 'the file is gone');
+
+    cli.pulumi.setState({ ...cli.pulumi.state(), failSet: 'no stack selected' });
+    const rotated = await cli.run(['webhooks', 'rotate', '--stack', 'prod']);
+    assert.equal(rotated.code, 1);
+    for (const stored of [secret, old]) assert.ok(!rotated.out.includes(stored), rotated.out);
+    const newest = [...cli.service.webhooks.values()][0]!.secrets[0]!.secret;
+    assert.ok(!rotated.out.includes(newest));
+    const again = printedFromFile(rotated.out);
+    t.after(() => rmSync(dirname(again.file), { recursive: true, force: true }));
+    assert.deepEqual(again.secrets, [newest, secret, old]);
+  },
+);
 
 test('--show-secret prints the new secret; --json never shows it without the flag', async (t) => {
   const cli = await cliHarness(t);

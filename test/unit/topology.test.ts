@@ -33,14 +33,23 @@ describe('generated names', () => {
   it('are built from the reserved suffixes', () => {
     for (const route of routes) assert.equal(route.deadLetterSubscription, `${route.topic}-dead-letter`);
     assert.equal(temporarySubscriptionName('gemini-unrouted', 'tail', '0a1b2c3d'), 'gemini-unrouted-tail-0a1b2c3d');
-    assert.deepEqual(Object.values(GENERATED_SUFFIXES).sort(), ['dead-letter', 'listen', 'tail']);
+    assert.deepEqual(Object.values(GENERATED_SUFFIXES).sort(), ['check', 'dead-letter', 'listen', 'tail']);
   });
 
   it('are refused as consumer names, and so is anything starting with a reserved suffix', () => {
-    for (const name of ['dead-letter', 'tail', 'listen', 'tail-0a1b2c3d', 'listen-x', 'dead-letter-2']) {
+    for (const name of [
+      'dead-letter',
+      'tail',
+      'listen',
+      'check',
+      'tail-0a1b2c3d',
+      'listen-x',
+      'check-1',
+      'dead-letter-2',
+    ]) {
       assert.match(consumerNameProblem(name) ?? '', /must not be/, name);
     }
-    for (const name of ['tailor', 'listener', 'dead', 'letters', 'billing']) {
+    for (const name of ['tailor', 'listener', 'checkout', 'dead', 'letters', 'billing']) {
       assert.equal(consumerNameProblem(name), undefined, name);
     }
   });
