@@ -307,6 +307,32 @@ export const MUTATIONS: readonly Mutation[] = [
     ],
   },
   {
+    id: 'receiver-secret-grant-on-signing-secret',
+    mistake: "the runtime identity's accessor grant for the receiver secret is made on the signing secret",
+    rule: 'secret-env-access',
+    scenario: 'fresh-full',
+    edits: [
+      {
+        file: 'infra/components/webhook-receiver.ts',
+        find: 'secretId: args.receiverSecret.secret.secretId,',
+        replace: 'secretId: args.signingSecrets.secret.secretId,',
+      },
+    ],
+  },
+  {
+    id: 'function-not-after-runtime-grants',
+    mistake: "the function is deployed without waiting for its runtime identity's grants",
+    rule: 'secret-env-access',
+    scenario: 'fresh-full',
+    edits: [
+      {
+        file: 'infra/components/webhook-receiver.ts',
+        find: '          ...runtimeGrants,\n',
+        replace: '',
+      },
+    ],
+  },
+  {
     id: 'replication-ignored',
     mistake: 'the secret ignores the replication setting',
     rule: 'org-resource-locations',
