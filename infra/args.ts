@@ -41,6 +41,13 @@ export interface GeminiWebhooksArgs {
   /** Refuse JWT deliveries whose body is not bound to the token (claims or digest). Default false. */
   jwtRequireBodyBinding?: boolean;
   /**
+   * When set, JWT deliveries are accepted only if their signed `user_metadata` carries this value as
+   * `receiver_secret`, which ties them to your own requests: at least 32 characters, kept in a Secret Manager
+   * secret of its own that the receiver reads as `WEBHOOK_JWT_RECEIVER_SECRET` (docs/protocol.md, "Tie JWT
+   * deliveries to this deployment"). The value reaches resources only as a Pulumi secret.
+   */
+  jwtReceiverSecret?: string;
+  /**
    * Prefix of every topic and subscription (`<prefix>-batch-succeeded`, ...): 1-63 lowercase letters, digits or
    * '-', starting with a letter. Default `gemini`.
    */

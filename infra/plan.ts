@@ -48,6 +48,8 @@ export const REPOSITORY_ID = /^[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
 export interface ResourceNames {
   functionName: string;
   secretId: string;
+  /** The secret holding `jwtReceiverSecret`, when it is set. */
+  receiverSecretId: string;
   repositoryId: string;
   runtimeServiceAccountId: string;
   buildServiceAccountId: string;
@@ -61,6 +63,7 @@ export function planNames(prefix: string): ResourceNames {
   return {
     functionName: fitName(prefix, 'webhook-receiver', 63),
     secretId: `${prefix}-webhook-signing-secrets`,
+    receiverSecretId: `${prefix}-webhook-jwt-receiver-secret`,
     repositoryId: fitName(prefix, 'receiver-builds', 63),
     runtimeServiceAccountId: serviceAccountIdFor(prefix, 'receiver'),
     buildServiceAccountId: serviceAccountIdFor(prefix, 'builder'),
@@ -191,11 +194,15 @@ export function planDeadLetterSubscriberGrants<M>(
   }));
 }
 
-/** The receiver's runtime identity: publish to each event topic, read the one secret. Nothing else. */
+/**
+ * The receiver's runtime identity: publish to each event topic, read the signing secret and, when
+ * `jwtReceiverSecret` is set, the receiver secret. Nothing else.
+ */
 export function planReceiverRuntimeGrants<M>(
   routes: readonly RoutePlan[],
   secretId: string,
   runtimeMember: M,
+  receiverSecretId?: string,
 ): Grant<M>[] {
   return [
     ...routes.map((route): Grant<M> => ({
@@ -209,6 +216,18 @@ export function planReceiverRuntimeGrants<M>(
     // secret only.
     { scope: 'secret', resource: secretId, role: 'roles/secretmanager.viewer', member: runtimeMember },
     { scope: 'secret', resource: secretId, role: 'roles/secretmanager.secretAccessor', member: runtimeMember },
+    // Cloud Run reads the receiver secret into the environment as the runtime identity when it starts
+    // a revision (https://cloud.google.com/run/docs/configuring/services/secrets): accessor, this secret only.
+    ...(receiverSecretId === undefined
+      ? []
+      : [
+          {
+            scope: 'secret',
+            resource: receiverSecretId,
+            role: 'roles/secretmanager.secretAccessor',
+            member: runtimeMember,
+          } satisfies Grant<M>,
+        ]),
   ];
 }
 

@@ -19,6 +19,7 @@ import {
   MIN_RETENTION_SECONDS,
   TOPOLOGY_DEFAULTS,
 } from '../functions/topology.ts';
+import { MIN_RECEIVER_SECRET_LENGTH, RECEIVER_SECRET_KEY } from '../functions/verify/receiver-secret.ts';
 import { MAX_SIGNING_SECRETS } from './signing-secret.ts';
 
 /**
@@ -153,6 +154,19 @@ export const SETTINGS = {
     argType: 'boolean',
     default: false,
     description: 'Refuse JWT deliveries whose body is not bound to the token (claims or digest).',
+  },
+  jwtReceiverSecret: {
+    kind: 'string',
+    argType: 'string',
+    example: '"$(openssl rand -base64 32)"',
+    description:
+      `When set, JWT deliveries are accepted only if their signed \`user_metadata\` carries this value as ` +
+      `\`${RECEIVER_SECRET_KEY}\`, which ties them to your own requests: at least ${MIN_RECEIVER_SECRET_LENGTH} ` +
+      'characters, kept in a Secret Manager secret of its own that the receiver reads as ' +
+      '`WEBHOOK_JWT_RECEIVER_SECRET` (docs/protocol.md, "Tie JWT deliveries to this deployment"). ' +
+      'The value reaches resources only as a Pulumi secret.',
+    stackNote: 'Set it encrypted: pulumi config set --secret jwtReceiverSecret "$(openssl rand -base64 32)"',
+    declarationNote: 'Not declared `secret: true`, for the reason given at signingSecrets; set it with --secret.',
   },
   topicPrefix: {
     kind: 'string',

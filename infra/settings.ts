@@ -4,7 +4,8 @@
  * another Pulumi program) checked, every default applied, into Settings. `resolveSettings` is a pure
  * function, so every rule is unit-tested without a Pulumi runtime (test/unit/settings.test.ts). A bad
  * value raises a SettingError naming the setting; the stack config reader and the component each turn
- * it into one sentence for their audience. Signing secrets are never echoed, not even in errors.
+ * it into one sentence for their audience. Secrets (signing secrets, the receiver secret) are never echoed,
+ * not even in errors.
  */
 import { topicPrefixProblem } from '../functions/catalog.ts';
 import { JWT_AUDIENCE_REQUIRED, RECEIVER_TUNABLES, type ReceiverTunables } from '../functions/config.ts';
@@ -24,6 +25,7 @@ import {
   stringListSetting,
   stringSetting,
 } from './setting-values.ts';
+import { ReceiverSecret, receiverSecretProblem } from './receiver-secret.ts';
 import { MAX_SIGNING_SECRETS, SigningSecret, signingSecretProblem } from './signing-secret.ts';
 
 export type { GeminiWebhooksArgs } from './args.ts';
@@ -101,6 +103,8 @@ export interface Settings {
   jwtRequireBodyBinding: boolean;
   /** Accept JWT deliveries without an audience check (`WEBHOOK_JWT_ALLOW_ANY_AUDIENCE`). */
   jwtAllowAnyAudience: boolean;
+  /** The secret a JWT delivery's signed `user_metadata` must carry (`WEBHOOK_JWT_RECEIVER_SECRET`), when set. */
+  jwtReceiverSecret?: ReceiverSecret;
   topicPrefix: string;
   receiver: ReceiverSizing;
   /** The receiver's numeric knobs (functions/config.ts RECEIVER_TUNABLES), passed on as env vars. */
@@ -147,6 +151,15 @@ export function httpsUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The `jwtReceiverSecret`, when set; errors say its length, never its value. */
+export function resolveReceiverSecret(args: GeminiWebhooksArgs): ReceiverSecret | undefined {
+  const value = optionalString(args, 'jwtReceiverSecret');
+  if (value === undefined) return undefined;
+  const problem = receiverSecretProblem(value);
+  if (problem !== undefined) fail('jwtReceiverSecret', problem, { example: exampleOf('jwtReceiverSecret') });
+  return new ReceiverSecret(value);
 }
 
 /** The `signingSecrets` list; errors name an entry by its position, never by its value. */
@@ -254,6 +267,7 @@ export function resolveSettings(args: GeminiWebhooksArgs): Settings {
   const jwtIssuer = stringSetting(args, 'jwtIssuer');
   const jwtRequireBodyBinding = booleanSetting(args, 'jwtRequireBodyBinding');
   const jwtAllowAnyAudience = booleanSetting(args, 'jwtAllowAnyAudience');
+  const jwtReceiverSecret = resolveReceiverSecret(args);
   if (schemes.includes('jwt') && jwtAudience === undefined && !jwtAllowAnyAudience) {
     fail('schemes', `enables jwt but \`jwtAudience\` is not set: ${JWT_AUDIENCE_REQUIRED}`, {
       fix:
@@ -345,5 +359,6 @@ export function resolveSettings(args: GeminiWebhooksArgs): Settings {
   };
   if (jwtAudience !== undefined) settings.jwtAudience = jwtAudience;
   if (jwtIssuer !== undefined) settings.jwtIssuer = jwtIssuer;
+  if (jwtReceiverSecret !== undefined) settings.jwtReceiverSecret = jwtReceiverSecret;
   return settings;
 }

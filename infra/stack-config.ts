@@ -34,11 +34,14 @@ export class StackConfigError extends Error {
   }
 }
 
+/** The settings that hold secrets: hints set them with --secret. */
+const SECRET_SETTINGS: ReadonlySet<SettingKey> = new Set(['signingSecrets', 'jwtReceiverSecret']);
+
 function setCommand(key: SettingKey, example: string): string {
   // Secrets go in encrypted; a Pulumi `array` is set element by element, since
   // `pulumi config set alertEmails '[...]'` stores a string, which Pulumi then rejects against the type.
   const stackKey = stackKeyOf(key);
-  if (key === 'signingSecrets') return `pulumi config set --secret ${stackKey} ${example}`;
+  if (SECRET_SETTINGS.has(key)) return `pulumi config set --secret ${stackKey} ${example}`;
   if (declarationOf(key).kind === 'array') return `pulumi config set --path '${stackKey}[0]' ${example}`;
   return `pulumi config set ${stackKey} ${example}`;
 }
@@ -115,7 +118,8 @@ export function parseStackConfig(raw: RawConfig): { args: GeminiWebhooksArgs; se
 /**
  * The thin reader: collects the raw strings from the stack's config and checks them once.
  * `signingSecrets` is read as plain text on purpose: resource names are derived from its entries'
- * fingerprints, which must be known synchronously. Its values go on only inside `pulumi.secret`.
+ * fingerprints, which must be known synchronously; `jwtReceiverSecret` too, so that its length is checked
+ * before anything is deployed. Their values go on only inside `pulumi.secret`.
  */
 export function readStackConfig(): GeminiWebhooksArgs {
   const own = new pulumi.Config(PROJECT_NAME);

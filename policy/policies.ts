@@ -124,7 +124,9 @@ export const receiverRuntimeIsNode22: ResourceValidationPolicy = {
 
 export const noSecretsInEnvironment: ResourceValidationPolicy = {
   name: 'no-signing-secrets-in-function-environment',
-  description: 'Signing secrets reach the receiver through Secret Manager, never as environment values.',
+  description:
+    'Signing secrets reach the receiver through Secret Manager, never as environment values; the JWT receiver ' +
+    'secret only as a secret environment variable.',
   enforcementLevel: 'mandatory',
   validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
     if (args.type !== TYPES.function) return;
@@ -143,11 +145,18 @@ export const noSecretsInEnvironment: ResourceValidationPolicy = {
       ) {
         report('WEBHOOK_SIGNING_SECRETS_SECRET must name a secret (projects/<project>/secrets/<id>).');
       }
+      if (key === 'WEBHOOK_JWT_RECEIVER_SECRET')
+        report('WEBHOOK_JWT_RECEIVER_SECRET is a secret; deliver it as a secret environment variable.');
     }
-    if ((args.props['serviceConfig']?.secretEnvironmentVariables ?? []).length > 0) {
-      report(
-        'secret environment variables pin secret values into the revision; the receiver reads Secret Manager itself.',
-      );
+    // The receiver reads its signing secrets from Secret Manager itself (rotation without a new revision);
+    // the receiver secret is one value read at start, which Cloud Run injects from Secret Manager.
+    const secretEnv = (args.props['serviceConfig']?.secretEnvironmentVariables ?? []) as { key?: unknown }[];
+    for (const { key } of secretEnv) {
+      if (key !== 'WEBHOOK_JWT_RECEIVER_SECRET')
+        report(
+          `secret environment variable ${String(key)} pins a secret into the revision; ` +
+            'the receiver reads its signing secrets from Secret Manager itself.',
+        );
     }
   },
 };

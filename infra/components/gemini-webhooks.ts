@@ -19,6 +19,7 @@ import { resolveSettings, SettingError, type GeminiWebhooksArgs } from '../setti
 import { SETTING_KEYS } from '../setting-table.ts';
 import { EventSubscription } from './event-subscription.ts';
 import { Monitoring } from './monitoring.ts';
+import { JwtReceiverSecret } from './jwt-receiver-secret.ts';
 import { RequiredApis } from './required-apis.ts';
 import { refuseReplacements } from './replacement-guard.ts';
 import { pubsubServiceAgent as createPubsubServiceAgent } from './service-agent.ts';
@@ -134,6 +135,22 @@ export class GeminiWebhooks extends pulumi.ComponentResource {
       },
     );
 
+    const receiverSecret =
+      settings.jwtReceiverSecret === undefined
+        ? undefined
+        : new JwtReceiverSecret(
+            `${name}-jwt-receiver-secret`,
+            {
+              project,
+              secretId: planNames(prefix).receiverSecretId,
+              value: settings.jwtReceiverSecret.reveal(),
+              replication: settings.secretReplication,
+              ...guard,
+              labels: LABELS,
+            },
+            { ...child, dependsOn: afterApis },
+          );
+
     const receiver = new WebhookReceiver(
       `${name}-receiver`,
       {
@@ -142,6 +159,7 @@ export class GeminiWebhooks extends pulumi.ComponentResource {
         topicPrefix: prefix,
         topics: new Map([...topics.routes].map(([route, r]) => [route, r.topic] as const)),
         signingSecrets: secrets,
+        ...(receiverSecret === undefined ? {} : { receiverSecret }),
         schemes: settings.schemes,
         jwksUrl: settings.jwksUrl,
         ...(settings.jwtAudience === undefined ? {} : { jwtAudience: settings.jwtAudience }),
@@ -204,7 +222,12 @@ export class GeminiWebhooks extends pulumi.ComponentResource {
     // A change that would replace the topics, the secret or the function fails the run here, in one
     // line, before anything is replaced (consumers' subscriptions refuse theirs in EventSubscription).
     if (!settings.allowReplacement)
-      refuseReplacements([...topics.replacements, secrets.replacement, receiver.replacement]);
+      refuseReplacements([
+        ...topics.replacements,
+        secrets.replacement,
+        ...(receiverSecret === undefined ? [] : [receiverSecret.replacement]),
+        receiver.replacement,
+      ]);
 
     this.receiverUrl = receiver.url;
     this.topicPrefix = pulumi.output(prefix);

@@ -233,7 +233,7 @@ export class Monitoring extends pulumi.ComponentResource {
         content:
           'The receiver answers 5xx, so Gemini is retrying (and after ~24 h gives up and may disable the webhook). ' +
           'Check its logs for `outcome="unavailable"` and the `reason` ' +
-          '(pubsub_unavailable, pubsub_timeout, secrets_unavailable, jwks_unavailable).',
+          '(pubsub_unavailable, pubsub_timeout, secrets_unavailable, jwks_unavailable, jwks_refresh_pending).',
       },
       conditions: [
         {

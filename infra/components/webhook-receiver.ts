@@ -18,6 +18,7 @@ import { cpuForMemory, planBuildGrants, planNames, planReceiverRuntimeGrants, ty
 import { inheritedDependsOn } from './options.ts';
 import { joinedIds, propagationWait } from './propagation-wait.ts';
 import { deployedChange, guardedOptions } from './replacement-guard.ts';
+import type { JwtReceiverSecret } from './jwt-receiver-secret.ts';
 import type { SigningSecrets } from './signing-secrets.ts';
 
 export interface WebhookReceiverArgs {
@@ -29,6 +30,11 @@ export interface WebhookReceiverArgs {
   topics: ReadonlyMap<RouteKey, gcp.pubsub.Topic>;
   /** The secret holding the Standard Webhooks keys; its identity may read this secret only. */
   signingSecrets: SigningSecrets;
+  /**
+   * The secret holding `jwtReceiverSecret`, when set: put into the environment as
+   * `WEBHOOK_JWT_RECEIVER_SECRET` by Cloud Run, read by the receiver's identity (this secret only).
+   */
+  receiverSecret?: JwtReceiverSecret;
   /** Accepted signature schemes (`WEBHOOK_SCHEMES`). */
   schemes: readonly Scheme[];
   /** JWKS for dynamic (JWT) webhooks (`WEBHOOK_JWKS_URL`). */
@@ -175,9 +181,12 @@ export class WebhookReceiver extends pulumi.ComponentResource {
     const topicByName = new Map(
       planRoutes(args.topicPrefix).map((plan) => [plan.topic, args.topics.get(plan.route)] as const),
     );
-    const runtimeGrants = planReceiverRuntimeGrants(planRoutes(args.topicPrefix), names.secretId, runtimeMember).map(
-      (grant) => this.grantRuntime(name, grant, topicByName, args),
-    );
+    const runtimeGrants = planReceiverRuntimeGrants(
+      planRoutes(args.topicPrefix),
+      names.secretId,
+      runtimeMember,
+      args.receiverSecret === undefined ? undefined : names.receiverSecretId,
+    ).map((grant) => this.grantRuntime(name, grant, topicByName, args));
     this.buildGrants = planBuildGrants(args.project, '(source bucket)', names.repositoryId, buildMember).map((grant) =>
       this.grantBuild(name, grant, args, repository),
     );
@@ -215,6 +224,22 @@ export class WebhookReceiver extends pulumi.ComponentResource {
     if (args.jwtAudience !== undefined) env['WEBHOOK_JWT_AUDIENCE'] = args.jwtAudience;
     if (args.jwtIssuer !== undefined) env['WEBHOOK_JWT_ISSUER'] = args.jwtIssuer;
 
+    // The receiver secret by reference only: Cloud Run reads the named version as the runtime identity
+    // when it starts the revision, so the value is never an input of the function. Naming the version
+    // (not `latest`) makes a new value a new revision, rather than reaching only instances started later.
+    const receiverSecret = args.receiverSecret;
+    const secretEnvironmentVariables =
+      receiverSecret === undefined
+        ? undefined
+        : [
+            {
+              key: 'WEBHOOK_JWT_RECEIVER_SECRET',
+              projectId: args.project,
+              secret: receiverSecret.secret.secretId,
+              version: receiverSecret.version.version,
+            },
+          ];
+
     // Cloud Build's identity and image repository, as the full resource names the API takes.
     const buildAccount = pulumi.interpolate`projects/${args.project}/serviceAccounts/${this.buildServiceAccount.email}`;
     const locationName = `projects/${args.project}/locations/${args.region}`;
@@ -244,12 +269,19 @@ export class WebhookReceiver extends pulumi.ComponentResource {
           ingressSettings: args.ingress ?? 'ALLOW_ALL',
           allTrafficOnLatestRevision: true,
           environmentVariables: env,
+          ...(secretEnvironmentVariables === undefined ? {} : { secretEnvironmentVariables }),
         },
         labels: { ...args.labels },
       },
       {
         parent: this,
-        dependsOn: [...after, ...runtimeGrants, this.buildGrantsPropagation, ...args.signingSecrets.versions.values()],
+        dependsOn: [
+          ...after,
+          ...runtimeGrants,
+          this.buildGrantsPropagation,
+          ...args.signingSecrets.versions.values(),
+          ...(receiverSecret === undefined ? [] : [receiverSecret.version]),
+        ],
         ...guardedOptions('function', { allowReplacement: args.allowReplacement ?? false }),
       },
     );
@@ -296,6 +328,20 @@ export class WebhookReceiver extends pulumi.ComponentResource {
         {
           project: args.project,
           topic: topic.name,
+          role: grant.role,
+          member: grant.member,
+        },
+        { parent: this },
+      );
+    }
+    if (grant.scope === 'secret' && grant.resource === planNames(args.topicPrefix).receiverSecretId) {
+      if (args.receiverSecret === undefined)
+        throw new Error(`WebhookReceiver ${name}: a grant on ${grant.resource} but no receiver secret`);
+      return new gcp.secretmanager.SecretIamMember(
+        `${name}-reads-jwt-receiver-secret`,
+        {
+          project: args.project,
+          secretId: args.receiverSecret.secret.secretId,
           role: grant.role,
           member: grant.member,
         },

@@ -53,6 +53,12 @@ export function resourceTable(prefix: string = DEFAULT_TOPIC_PREFIX): string {
       'The `whsec_` keys; never in env vars or outputs',
     ],
     [
+      'Secret Manager secret with one version (only with `jwtReceiverSecret`)',
+      code(names.receiverSecretId),
+      'The JWT receiver secret; the function reads it as the secret environment variable ' +
+        '`WEBHOOK_JWT_RECEIVER_SECRET`, never a plain value',
+    ],
+    [
       'Cloud Run function (2nd gen), Node.js 22',
       code(names.functionName),
       'Verifies and publishes; public (`allUsers` run.invoker) unless `publicInvoker=none`',
@@ -68,7 +74,7 @@ export function resourceTable(prefix: string = DEFAULT_TOPIC_PREFIX): string {
     [
       'Service accounts',
       [names.runtimeServiceAccountId, names.buildServiceAccountId, `${prefix}-push-<consumer>`].map(code).join(', '),
-      'Runtime (publisher on each topic, accessor on the secret), build, push identities',
+      'Runtime (publisher on each topic, accessor on the secrets), build, push identities',
     ],
     [
       'IAM, all per resource',

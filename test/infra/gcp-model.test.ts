@@ -5,7 +5,7 @@
  * (test/infra/mutations.ts).
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import * as time from '@pulumiverse/time';
@@ -224,6 +224,62 @@ describe('the build identity', () => {
       { dependsOn: [logs, images, admin] },
     );
     assert.deepEqual(await violationsOf(() => [fn('after-wait', builder.email, { dependsOn: [wait] })]), []);
+  });
+});
+
+describe('secret environment variables', () => {
+  // Secret Manager is not enabled in this model's project: only this rule's violations are looked at.
+  const ofRule = (found: string[]): string[] => found.filter((v) => v.startsWith('[secret-env-access] '));
+  const runtime = 'runtime@acme-webhooks.iam.gserviceaccount.com';
+  let secret: gcp.secretmanager.Secret;
+  before(async () => {
+    secret = new gcp.secretmanager.Secret('env-secret', { secretId: 'env-secret', replication: { auto: {} } });
+    await registered(secret);
+  });
+  const withSecretEnv = (name: string, version: pulumi.Input<string>, opts: pulumi.CustomResourceOptions) =>
+    new gcp.cloudfunctionsv2.Function(
+      name,
+      {
+        location: 'europe-west1',
+        name,
+        serviceConfig: {
+          serviceAccountEmail: runtime,
+          secretEnvironmentVariables: [{ key: 'K', projectId: PROJECT, secret: secret.secretId, version }],
+        },
+      },
+      opts,
+    );
+  const grant = (name: string, secretId: pulumi.Input<string>): gcp.secretmanager.SecretIamMember =>
+    new gcp.secretmanager.SecretIamMember(name, {
+      secretId,
+      role: 'roles/secretmanager.secretAccessor',
+      member: `serviceAccount:${runtime}`,
+    });
+
+  it('refuses a version no resource created, read by an identity without a grant', async () => {
+    const found = ofRule(await violationsOf(() => [withSecretEnv('no-access', '1', { dependsOn: [secret] })]));
+    assert.equal(found.length, 2, found.join('\n'));
+    assert.match(found[0]!, /Permission denied on secret: projects\/acme-webhooks\/secrets\/env-secret\/versions\/1 /);
+    assert.match(found[1]!, /Secret projects\/acme-webhooks\/secrets\/env-secret\/versions\/1 was not found/);
+  });
+
+  it('refuses a grant on another secret, and one made in this run that the function does not wait for', async () => {
+    const version = new gcp.secretmanager.SecretVersion('env-secret-v', { secret: secret.id, secretData: 'x' });
+    const other = grant('grant-on-other-secret', 'other-secret');
+    const onOther = ofRule(
+      await violationsOf(() => [withSecretEnv('grant-elsewhere', version.version, { dependsOn: [other] })]),
+    );
+    assert.equal(onOther.length, 1, onOther.join('\n'));
+    assert.match(onOther[0]!, /Permission denied .* \(no such grant registered\)$/);
+    const onSecret = grant('grant-on-secret', secret.secretId);
+    await registered(onSecret);
+    const early = ofRule(await violationsOf(() => [withSecretEnv('not-waiting', version.version, {})]));
+    assert.equal(early.length, 1, early.join('\n'));
+    assert.match(early[0]!, /the grant grant-on-secret is new in this run and the function does not wait for it/);
+    assert.deepEqual(
+      ofRule(await violationsOf(() => [withSecretEnv('after-grant', version.version, { dependsOn: [onSecret] })])),
+      [],
+    );
   });
 });
 

@@ -83,6 +83,14 @@ export const RULES = {
     what: 'data-source calls run before any wait and cannot be ordered after one',
     source: 'https://www.pulumi.com/docs/iac/concepts/resources/functions/',
   },
+  'secret-env-access': {
+    what:
+      "a function's secret environment variable names a version that exists, readable by its runtime identity " +
+      'through a grant made before the revision',
+    source:
+      'https://cloud.google.com/run/docs/configuring/services/secrets, ' +
+      'https://cloud.google.com/functions/docs/configuring/secrets',
+  },
   'org-domain-restricted-sharing': {
     what: 'Domain Restricted Sharing refuses allUsers and allAuthenticatedUsers in any IAM policy',
     source: 'https://cloud.google.com/resource-manager/docs/organization-policy/restricting-domains',
@@ -255,6 +263,8 @@ export const TYPES = {
   projectMember: 'gcp:projects/iAMMember:IAMMember',
   repositoryMember: 'gcp:artifactregistry/repositoryIamMember:RepositoryIamMember',
   secret: 'gcp:secretmanager/secret:Secret',
+  secretVersion: 'gcp:secretmanager/secretVersion:SecretVersion',
+  secretMember: 'gcp:secretmanager/secretIamMember:SecretIamMember',
   repository: 'gcp:artifactregistry/repository:Repository',
 } as const;
 
@@ -517,6 +527,13 @@ export class GcpModel {
         };
       case TYPES.bucket:
         return { name: inputs['name'] ?? `${record.name}-${hash(record.id, 7)}` };
+      case TYPES.secretVersion: {
+        // Secret Manager numbers a secret's versions from 1, in the order they are added.
+        const earlier = this.records.filter(
+          (r) => r.type === TYPES.secretVersion && r.inputs['secret'] === inputs['secret'] && r.order < record.order,
+        );
+        return { version: String(earlier.length + 1) };
+      }
       default:
         return {};
     }
@@ -529,6 +546,7 @@ export class GcpModel {
     yield* this.#serviceAgentGrants(record);
     yield* this.#userMetrics(record);
     yield* this.#buildIdentity(record);
+    yield* this.#secretEnvironment(record);
     yield* this.#subscriptionTopics(record);
     yield* this.#immutableFilter(record, prior);
     yield* this.#dataReplacement(record, prior);
@@ -787,6 +805,62 @@ export class GcpModel {
   }
 
   /**
+   * Cloud Run reads a secret environment variable's version as the revision's service identity when it
+   * creates the revision, and fails the deploy otherwise: "Permission denied on secret ... for Revision
+   * service account ... The service account used must be granted the 'Secret Manager Secret Accessor'
+   * role (roles/secretmanager.secretAccessor) at the secret, project or higher level"
+   * (https://cloud.google.com/run/docs/configuring/services/secrets; Cloud Functions 2nd gen passes
+   * its `secretEnvironmentVariables` on, https://cloud.google.com/functions/docs/configuring/secrets).
+   * So the version must exist and the grant be in place before the function is deployed: a grant or a
+   * version new in this run must be among its dependencies.
+   */
+  *#secretEnvironment(record: ModelRecord): Generator<string> {
+    if (record.type !== TYPES.function || record.action === 'same') return;
+    const config = record.inputs['serviceConfig'] ?? {};
+    const email = String(config.serviceAccountEmail ?? '');
+    const member = `serviceAccount:${email}`;
+    const project = this.#project(record);
+    const lastSegment = (value: unknown): string => (typeof value === 'string' ? (value.split('/').pop() ?? '') : '');
+    for (const variable of (config.secretEnvironmentVariables ?? []) as Record<string, unknown>[]) {
+      const secretId = lastSegment(variable['secret']);
+      const path = `projects/${project}/secrets/${secretId}/versions/${String(variable['version'])}`;
+      const denied =
+        `[secret-env-access] ${record.name}: Error 400: spec.template.spec.containers[0].env ` +
+        `${String(variable['key'])}: Permission denied on secret: ${path} for Revision service account ${email}. ` +
+        "The service account used must be granted the 'Secret Manager Secret Accessor' role " +
+        '(roles/secretmanager.secretAccessor) at the secret, project or higher level';
+      const grant = this.records.find(
+        (r) =>
+          r.inputs['member'] === member &&
+          r.inputs['role'] === 'roles/secretmanager.secretAccessor' &&
+          ((r.type === TYPES.secretMember && lastSegment(r.inputs['secretId']) === secretId) ||
+            (r.type === TYPES.projectMember && r.inputs['condition'] === undefined)),
+      );
+      if (grant === undefined) yield `${denied} (no such grant registered)`;
+      else if (FRESH.has(grant.action) && !this.follows(record, grant))
+        yield `${denied} (the grant ${grant.name} is new in this run and the function does not wait for it)`;
+
+      const notFound =
+        `[secret-env-access] ${record.name}: Error 404: spec.template.spec.containers[0].env ` +
+        `${String(variable['key'])}: Secret ${path} was not found`;
+      const secret = this.records.find((r) => r.type === TYPES.secret && r.inputs['secretId'] === secretId);
+      const versions = this.records.filter(
+        (r) =>
+          r.type === TYPES.secretVersion &&
+          secret !== undefined &&
+          (r.inputs['secret'] === secret.id || lastSegment(r.inputs['secret']) === secretId),
+      );
+      const version =
+        variable['version'] === 'latest'
+          ? versions.at(-1)
+          : versions.find((r) => r.state['version'] === String(variable['version']));
+      if (version === undefined) yield `${notFound} (no such version registered)`;
+      else if (FRESH.has(version.action) && !this.follows(record, version))
+        yield `${notFound} (the version ${version.name} is new in this run and the function does not wait for it)`;
+    }
+  }
+
+  /**
    * Pub/Sub creates a subscription only on a topic that exists (NOT_FOUND otherwise,
    * https://cloud.google.com/pubsub/docs/create-subscription), and forwards dead letters only to a
    * dead-letter topic that exists (https://cloud.google.com/pubsub/docs/handling-failures). A topic
@@ -842,7 +916,7 @@ export class GcpModel {
     const loss: Record<string, string> = {
       [TYPES.topic]: 'deletes its retained messages and leaves subscriptions of other stacks on _deleted-topic_',
       [TYPES.subscription]: 'deletes its unacknowledged messages',
-      [TYPES.secret]: 'deletes every version of the signing secrets',
+      [TYPES.secret]: 'deletes every version of the secret',
       [TYPES.function]: 'gives the receiver a new URL, so the one registered with Gemini goes stale',
     };
     const what = loss[record.type];

@@ -77,6 +77,9 @@ export const SECRET_NEW = `whsec_${Buffer.from('new-secret-0123456789ab').toStri
 export const SECRET_OLD = `whsec_${Buffer.from('old-secret-0123456789ab').toString('base64')}`;
 export const SECRET_NEXT = `whsec_${Buffer.from('next-secret-123456789ab').toString('base64')}`;
 
+/** A test `jwtReceiverSecret`: 44 characters, as `openssl rand -base64 32` prints. */
+export const RECEIVER_SECRET = Buffer.from('receiver-secret-0123456789abcdefghijk').toString('base64').slice(0, 44);
+
 /** The full-featured stack config of the mock tests, as Pulumi would hand it over. */
 export function fixtureConfig(overrides: RawConfig = {}): RawConfig {
   return {

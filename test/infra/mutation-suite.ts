@@ -14,12 +14,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MODEL_APIS, RULES, type OrgPolicies, type PriorResource } from './gcp-model.ts';
-import { fixtureConfig } from './mocks.ts';
+import { fixtureConfig, RECEIVER_SECRET } from './mocks.ts';
 import { MUTATIONS, type Mutation, type Scenario } from './mutations.ts';
 import { runProgramAsync, type ProgramResult, type ProgramRun } from './run-program.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
-const FULL = fixtureConfig();
+// With the receiver secret, so that its secret, version and grant meet every rule (first-deploy.test.ts
+// keeps the fixture without it: its recorded pre-component state has none).
+const FULL = fixtureConfig({ jwtReceiverSecret: RECEIVER_SECRET });
 const ORG_POLICIES: OrgPolicies = {
   domainRestrictedSharing: true,
   allowedIngress: ['ALLOW_INTERNAL_AND_GCLB'],

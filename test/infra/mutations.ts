@@ -77,14 +77,20 @@ export const MUTATIONS: readonly Mutation[] = [
     mistake: 'logMetricsWait defaults to 0s',
     rule: 'log-metric-propagation',
     scenario: 'fresh-full',
-    edits: [{ file: 'infra/settings.ts', find: "logMetricsWait: '10m',", replace: "logMetricsWait: '0s'," }],
+    edits: [{ file: 'infra/setting-table.ts', find: "default: '10m',", replace: "default: '0s'," }],
   },
   {
     id: 'run-api-dropped',
     mistake: 'run.googleapis.com is dropped from the required APIs',
     rule: 'api-enabled',
     scenario: 'fresh-full',
-    edits: [{ file: 'infra/plan.ts', find: "  'run.googleapis.com',\n", replace: '' }],
+    edits: [
+      {
+        file: 'infra/plan.ts',
+        find: "  { service: 'run.googleapis.com', usedFor: \"Cloud Run: the receiver's service\" },\n",
+        replace: '',
+      },
+    ],
   },
   {
     id: 'consumers-not-after-topics',
@@ -134,7 +140,13 @@ export const MUTATIONS: readonly Mutation[] = [
     mistake: 'apiEnablementWait defaults to 10s',
     rule: 'api-enabled',
     scenario: 'fresh-full',
-    edits: [{ file: 'infra/settings.ts', find: "apiEnablementWait: '60s',", replace: "apiEnablementWait: '10s'," }],
+    edits: [
+      {
+        file: 'infra/setting-table.ts',
+        find: "default: '60s',\n    description: 'Wait after enabling the APIs",
+        replace: "default: '10s',\n    description: 'Wait after enabling the APIs",
+      },
+    ],
   },
   {
     id: 'go-duration-accepted',
@@ -154,7 +166,7 @@ export const MUTATIONS: readonly Mutation[] = [
           '  return Number(text.slice(0, -unit.length)) * UNIT_MS[unit]!;',
         replace: '  return 120_000;',
       },
-      { file: 'infra/settings.ts', find: "buildGrantsWait: '120s',", replace: "buildGrantsWait: '2m0s'," },
+      { file: 'infra/setting-table.ts', find: "default: '120s',", replace: "default: '2m0s'," },
     ],
   },
   {
@@ -214,8 +226,8 @@ export const MUTATIONS: readonly Mutation[] = [
     edits: [
       {
         file: 'infra/components/webhook-receiver.ts',
-        find: 'dependsOn: [...after, ...runtimeGrants, this.buildGrantsPropagation,',
-        replace: 'dependsOn: [...after, ...runtimeGrants, ...this.buildGrants,',
+        find: '          this.buildGrantsPropagation,\n          ...args.signingSecrets.versions.values(),',
+        replace: '          ...this.buildGrants,\n          ...args.signingSecrets.versions.values(),',
       },
     ],
   },
@@ -224,7 +236,7 @@ export const MUTATIONS: readonly Mutation[] = [
     mistake: 'buildGrantsWait defaults to 60s, below IAM propagation',
     rule: 'build-grant-propagation',
     scenario: 'fresh-full',
-    edits: [{ file: 'infra/settings.ts', find: "buildGrantsWait: '120s',", replace: "buildGrantsWait: '60s'," }],
+    edits: [{ file: 'infra/setting-table.ts', find: "default: '120s',", replace: "default: '60s'," }],
   },
   {
     id: 'dead-letter-subscription-topic-by-name',
@@ -303,6 +315,32 @@ export const MUTATIONS: readonly Mutation[] = [
         file: 'infra/components/webhook-receiver.ts',
         find: "ingressSettings: args.ingress ?? 'ALLOW_ALL',",
         replace: "ingressSettings: 'ALLOW_ALL',",
+      },
+    ],
+  },
+  {
+    id: 'receiver-secret-grant-on-signing-secret',
+    mistake: "the runtime identity's accessor grant for the receiver secret is made on the signing secret",
+    rule: 'secret-env-access',
+    scenario: 'fresh-full',
+    edits: [
+      {
+        file: 'infra/components/webhook-receiver.ts',
+        find: 'secretId: args.receiverSecret.secret.secretId,',
+        replace: 'secretId: args.signingSecrets.secret.secretId,',
+      },
+    ],
+  },
+  {
+    id: 'function-not-after-runtime-grants',
+    mistake: "the function is deployed without waiting for its runtime identity's grants",
+    rule: 'secret-env-access',
+    scenario: 'fresh-full',
+    edits: [
+      {
+        file: 'infra/components/webhook-receiver.ts',
+        find: '          ...runtimeGrants,\n',
+        replace: '',
       },
     ],
   },

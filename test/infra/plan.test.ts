@@ -129,6 +129,16 @@ describe('grant plans', () => {
       assert.equal(grants.length, ROUTE_KEYS.length + 2);
     },
   );
+
+  it('adds only accessor on the receiver secret, when there is one', () => {
+    const without = planReceiverRuntimeGrants(routes, 's', 'm');
+    const withSecret = planReceiverRuntimeGrants(routes, 's', 'm', 'r');
+    assert.deepEqual(withSecret.slice(0, without.length), without);
+    assert.deepEqual(withSecret.slice(without.length), [
+      { scope: 'secret', resource: 'r', role: 'roles/secretmanager.secretAccessor', member: 'm' },
+    ]);
+    assert.notEqual(planNames('gemini').receiverSecretId, planNames('gemini').secretId);
+  });
 });
 
 describe('push identities', () => {

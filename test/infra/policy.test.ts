@@ -154,6 +154,22 @@ describe('resource policies', () => {
     [
       noSecretsInEnvironment,
       resource(TYPES.function, {
+        serviceConfig: {
+          secretEnvironmentVariables: [{ key: 'WEBHOOK_JWT_RECEIVER_SECRET', secret: 's', version: '1' }],
+        },
+      }),
+      false,
+    ],
+    [
+      noSecretsInEnvironment,
+      resource(TYPES.function, {
+        serviceConfig: { environmentVariables: { WEBHOOK_JWT_RECEIVER_SECRET: 'x'.repeat(32) } },
+      }),
+      true,
+    ],
+    [
+      noSecretsInEnvironment,
+      resource(TYPES.function, {
         serviceConfig: { environmentVariables: { WEBHOOK_SIGNING_SECRETS_SECRET: 'projects/p/secrets/s' } },
       }),
       false,

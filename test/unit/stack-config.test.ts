@@ -336,6 +336,50 @@ describe('signing secrets', () => {
   }
 });
 
+describe('the JWT receiver secret', () => {
+  const RECEIVER_SECRET = 'r'.repeat(20) + 'S3cr3t-receiver-value';
+
+  it('is unset by default, and kept when at least 32 characters', () => {
+    assert.equal(parseSettings(BASE).jwtReceiverSecret, undefined);
+    assert.equal(parseSettings({ ...BASE, jwtReceiverSecret: '   ' }).jwtReceiverSecret, undefined);
+    const settings = parseSettings({ ...BASE, jwtReceiverSecret: RECEIVER_SECRET });
+    assert.equal(settings.jwtReceiverSecret?.reveal(), RECEIVER_SECRET);
+    assert.equal(
+      parseSettings({ ...BASE, jwtReceiverSecret: 'x'.repeat(32) }).jwtReceiverSecret?.reveal(),
+      'x'.repeat(32),
+    );
+  });
+
+  it('never prints the secret: not via JSON, string conversion or inspect', () => {
+    const settings = parseSettings({ ...BASE, jwtReceiverSecret: RECEIVER_SECRET });
+    for (const text of [JSON.stringify(settings), String(settings.jwtReceiverSecret), inspect(settings, { depth: 5 })])
+      assert.ok(!text.includes('S3cr3t'), text);
+  });
+
+  it('refuses a value shorter than 32 characters in one line that says its length, never the value', () => {
+    const short = 'S3cr3t-but-short-31-characters!';
+    assert.equal(short.length, 31);
+    const error = errorOf({ jwtReceiverSecret: short });
+    assert.equal(error.key, 'jwtReceiverSecret');
+    assert.equal(
+      error.message,
+      'Config `jwtReceiverSecret` is 31 characters, fewer than the 32 the receiver requires; ' +
+        'fix: pulumi config set --secret jwtReceiverSecret "$(openssl rand -base64 32)".',
+    );
+    assert.ok(!error.message.includes('S3cr3t'));
+  });
+
+  it('is refused the same way as a component argument', () => {
+    assert.throws(
+      () => resolveSettings({ project: 'acme-webhooks', jwtReceiverSecret: 'S3cr3t' }),
+      (error: unknown) =>
+        error instanceof Error &&
+        error.message === '`jwtReceiverSecret` is 6 characters, fewer than the 32 the receiver requires' &&
+        !error.message.includes('S3cr3t'),
+    );
+  });
+});
+
 describe('readStackConfig', () => {
   it('reads the project namespace and gcp:* from the stack config', () => {
     pulumi.runtime.setAllConfig(
