@@ -98,6 +98,8 @@ const ENUMS: Record<string, { type: string; description: string; members: EnumVa
 
 /** The files that declare the components' argument types (the ones infra/public.ts exports). */
 const DECLARING_FILES = [
+  'infra/args.ts',
+  'infra/consumer.ts',
   'infra/settings.ts',
   'infra/components/gemini-webhooks.ts',
   'infra/components/event-subscription.ts',
