@@ -1,24 +1,11 @@
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import type { Replacement } from '../replacement.ts';
-import type { SecretReplication } from '../settings.ts';
-import { inheritedDependsOn } from './options.ts';
-import { deployedChange, guardedOptions } from './replacement-guard.ts';
-import { replicationPolicy } from './signing-secrets.ts';
+import { guardedSecret, type GuardedSecretArgs } from './signing-secrets.ts';
 
-export interface JwtReceiverSecretArgs {
-  project: pulumi.Input<string>;
-  /** Secret Manager secret id, e.g. `gemini-webhook-jwt-receiver-secret`. */
-  secretId: string;
+export interface JwtReceiverSecretArgs extends GuardedSecretArgs {
   /** The `jwtReceiverSecret` value. Wrapped in `pulumi.secret` before it reaches any resource. */
   value: pulumi.Input<string>;
-  /** Where Secret Manager keeps the secret, as for the signing secrets. Default automatic. */
-  replication?: SecretReplication;
-  /** Let a change replace the secret (a new id, project or replication). Default false: refused. */
-  allowReplacement?: boolean;
-  /** Protect the secret from deletion (Pulumi's `protect`). Default true. */
-  protectData?: boolean;
-  labels?: Record<string, string>;
 }
 
 /**
@@ -38,24 +25,7 @@ export class JwtReceiverSecret extends pulumi.ComponentResource {
 
   constructor(name: string, args: JwtReceiverSecretArgs, opts?: pulumi.ComponentResourceOptions) {
     super('gemini-webhooks-pubsub:index:JwtReceiverSecret', name, {}, opts);
-    const replication = replicationPolicy(args.replication ?? { kind: 'automatic' });
-    this.secret = new gcp.secretmanager.Secret(
-      name,
-      { project: args.project, secretId: args.secretId, replication, labels: { ...args.labels } },
-      {
-        parent: this,
-        dependsOn: inheritedDependsOn(opts),
-        ...guardedOptions('secret', {
-          allowReplacement: args.allowReplacement ?? false,
-          protect: args.protectData ?? true,
-        }),
-      },
-    );
-    this.replacement = deployedChange('secret', this.secret, {
-      project: args.project,
-      secretId: args.secretId,
-      replication,
-    });
+    ({ secret: this.secret, replacement: this.replacement } = guardedSecret(name, args, this, opts));
     this.version = new gcp.secretmanager.SecretVersion(
       `${name}-current`,
       {

@@ -17,12 +17,11 @@ export interface SigningSecretInput {
   value: pulumi.Input<string>;
 }
 
-export interface SigningSecretsArgs {
+/** A Secret Manager secret of this deployment: where it lives, where it is kept, and the stack's guards. */
+export interface GuardedSecretArgs {
   project: pulumi.Input<string>;
   /** Secret Manager secret id, e.g. `gemini-webhook-signing-secrets`. */
   secretId: string;
-  /** Newest first. Empty is allowed: the first deploy precedes the first secret. */
-  secrets: readonly SigningSecretInput[];
   /**
    * Where Secret Manager keeps the secret: automatic (global), or user-managed replicas in given regions
    * for organisations whose `gcp.resourceLocations` policy forbids global. Fixed once the secret exists.
@@ -37,11 +36,47 @@ export interface SigningSecretsArgs {
   labels?: Record<string, string>;
 }
 
+export interface SigningSecretsArgs extends GuardedSecretArgs {
+  /** Newest first. Empty is allowed: the first deploy precedes the first secret. */
+  secrets: readonly SigningSecretInput[];
+}
+
 /** The Secret Manager API's replication policy for a setting. */
 export function replicationPolicy(replication: SecretReplication): gcp.types.input.secretmanager.SecretReplication {
   return replication.kind === 'automatic'
     ? { auto: {} }
     : { userManaged: { replicas: replication.locations.map((location) => ({ location })) } };
+}
+
+/**
+ * A secret as this deployment keeps every one: replicated as the stack says, protected from deletion
+ * and refused replacement unless the stack allows it; with the replacement its config would need.
+ */
+export function guardedSecret(
+  name: string,
+  args: GuardedSecretArgs,
+  parent: pulumi.Resource,
+  opts: pulumi.ComponentResourceOptions | undefined,
+): { secret: gcp.secretmanager.Secret; replacement: pulumi.Output<Replacement | undefined> } {
+  const replication = replicationPolicy(args.replication ?? { kind: 'automatic' });
+  const secret = new gcp.secretmanager.Secret(
+    name,
+    { project: args.project, secretId: args.secretId, replication, labels: { ...args.labels } },
+    {
+      parent,
+      dependsOn: inheritedDependsOn(opts),
+      ...guardedOptions('secret', {
+        allowReplacement: args.allowReplacement ?? false,
+        protect: args.protectData ?? true,
+      }),
+    },
+  );
+  const replacement = deployedChange('secret', secret, {
+    project: args.project,
+    secretId: args.secretId,
+    replication,
+  });
+  return { secret, replacement };
 }
 
 /**
@@ -71,29 +106,7 @@ export class SigningSecrets extends pulumi.ComponentResource {
       ids.add(s.id);
     }
 
-    const replication = replicationPolicy(args.replication ?? { kind: 'automatic' });
-    this.secret = new gcp.secretmanager.Secret(
-      name,
-      {
-        project: args.project,
-        secretId: args.secretId,
-        replication,
-        labels: { ...args.labels },
-      },
-      {
-        parent: this,
-        dependsOn: inheritedDependsOn(opts),
-        ...guardedOptions('secret', {
-          allowReplacement: args.allowReplacement ?? false,
-          protect: args.protectData ?? true,
-        }),
-      },
-    );
-    this.replacement = deployedChange('secret', this.secret, {
-      project: args.project,
-      secretId: args.secretId,
-      replication,
-    });
+    ({ secret: this.secret, replacement: this.replacement } = guardedSecret(name, args, this, opts));
 
     // Create oldest first, so that on a first deploy Secret Manager's version numbers follow the
     // configured order (newest = highest). A secret added later is created after the ones that
